@@ -1,0 +1,144 @@
+//! The command line: `shifting serve | migrate | openapi`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{ConfigError, Settings};
+
+/// Shifting: a peer-to-peer marketplace paid through Open Payments.
+///
+/// Configuration is layered: built-in defaults, then the optional TOML file given by --config,
+/// then SHIFTING_* environment variables, then command-line flags.
+#[derive(Debug, Parser)]
+#[command(name = "shifting", version, about, long_about)]
+pub struct Cli {
+    /// TOML configuration file (keys as in the README's configuration table, lower-case).
+    #[arg(long, global = true, env = "SHIFTING_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the API and the web app until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DataArgs),
+    /// Print the OpenAPI 3.1 document of the API to standard output.
+    Openapi,
+}
+
+/// Options of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "SHIFTING_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Options shared by commands that use the data directory.
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Directory for the SQLite database and the generated JWT secret [default: ./data].
+    #[arg(long, env = "SHIFTING_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Runs a parsed command line and returns the process exit code.
+#[must_use]
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Openapi => print_openapi(),
+        Command::Serve(args) => {
+            let settings = match load(cli.config, args.addr, args.data.data_dir) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            crate::telemetry::init(&settings);
+            block_on(serve(settings))
+        }
+        Command::Migrate(args) => {
+            let settings = match load(cli.config, None, args.data_dir) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            crate::telemetry::init(&settings);
+            block_on(migrate(settings))
+        }
+    }
+}
+
+fn load(
+    config: Option<PathBuf>,
+    addr: Option<String>,
+    data_dir: Option<PathBuf>,
+) -> Result<Settings, ExitCode> {
+    Settings::load(config.as_deref(), addr, data_dir).map_err(|err| {
+        let ConfigError(problems) = err;
+        eprintln!("shifting: the configuration is invalid:");
+        for problem in problems {
+            eprintln!("  - {problem}");
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn block_on(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("shifting: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(future) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "shifting stopped with an error");
+            eprintln!("shifting: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = crate::App::build(settings).await?;
+    tracing::info!(url = %app.public_url(), "Shifting is listening");
+    app.run_until(crate::app::shutdown_signal()).await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings).await?;
+    let applied = crate::db::migrate(&db).await?;
+    tracing::info!(applied, "database is up to date");
+    Ok(())
+}
+
+fn print_openapi() -> ExitCode {
+    let written = crate::http::openapi::spec_json()
+        .context("cannot serialise the OpenAPI document")
+        .and_then(|json| {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{json}").context("cannot write to standard output")
+        });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("shifting: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Extractors: strict JSON bodies with our error format, the authenticated user, the client IP.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON request body. Malformed JSON is a 400; unknown fields, missing fields and values of the
+/// wrong type are a 422 naming the field.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest("The request body could not be read.".into())
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every request body is an object; serde would otherwise map an array onto fields by position.
+    if bytes.trim_ascii_start().first() != Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => data_error(&path, &inner),
+            _ => ApiError::BadRequest(format!(
+                "The request body is not valid JSON: {}.",
+                without_position(&inner)
+            )),
+        }
+    })?;
+    deserializer.end().map_err(|_| {
+        ApiError::BadRequest("The request body has data after the JSON value.".into())
+    })?;
+    Ok(value)
+}
+
+/// Turns a serde data error into a 422 keyed by the offending field.
+fn data_error(path: &str, err: &serde_json::Error) -> ApiError {
+    let message = without_position(err);
+    let quoted = message.split('`').nth(1).unwrap_or_default().to_owned();
+    let (field, problem) = if message.starts_with("unknown field") {
+        // The path already ends with the unknown key.
+        let field = if path == "." { quoted } else { path.to_owned() };
+        (field, "is not a known field".to_owned())
+    } else if message.starts_with("missing field") {
+        (join_path(path, &quoted), "is required".to_owned())
+    } else if path == "." {
+        ("body".to_owned(), message)
+    } else {
+        (path.to_owned(), message)
+    };
+    ApiError::field(&field, problem)
+}
+
+fn join_path(path: &str, field: &str) -> String {
+    if path == "." || path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// The signed-in user, from `Authorization: Bearer <access token>`.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthUser {
+    /// The user's id.
+    pub id: Uuid,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?.ok_or(ApiError::Unauthorized("Log in to continue."))?;
+        let id = state.tokens.verify_access(token)?;
+        Ok(Self { id })
+    }
+}
+
+/// The signed-in user if an `Authorization` header is present; an invalid one is still a 401.
+#[derive(Clone, Copy, Debug)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match bearer_token(parts)? {
+            None => Ok(Self(None)),
+            Some(token) => Ok(Self(Some(AuthUser {
+                id: state.tokens.verify_access(token)?,
+            }))),
+        }
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("The Authorization header is invalid."))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "Use Authorization: Bearer <access token>.",
+        )),
+    }
+}
+
+/// The peer's IP address, for rate limiting.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| Self(addr.ip()))
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "the server was started without peer addresses"
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shifting_shared::api::LoginRequest;
+
+    fn fields(err: ApiError) -> Vec<(String, String)> {
+        match err {
+            ApiError::Validation(fields) => fields.into_iter().collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let unknown =
+            parse_json::<LoginRequest>(br#"{"login":"a","password":"b","price":1}"#).unwrap_err();
+        assert_eq!(
+            fields(unknown),
+            [("price".to_owned(), "is not a known field".to_owned())]
+        );
+        let missing = parse_json::<LoginRequest>(br#"{"login":"a"}"#).unwrap_err();
+        assert_eq!(
+            fields(missing),
+            [("password".to_owned(), "is required".to_owned())]
+        );
+        let wrong_type = parse_json::<LoginRequest>(br#"{"login":5,"password":"b"}"#).unwrap_err();
+        assert_eq!(fields(wrong_type)[0].0, "login");
+        assert!(matches!(
+            parse_json::<LoginRequest>(b"{\"login\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<LoginRequest>(br#"{"login":"a","password":"b"} x"#),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+}

@@ -1,0 +1,104 @@
+//! The HTTP layer: routing, middleware, extractors and handlers. Handlers do HTTP only and call
+//! one service function each.
+
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod me;
+pub mod openapi;
+pub mod web;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Every documented API route. A route cannot be added without its OpenAPI description.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::get_me))
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+}
+
+/// The whole application: API, docs, web app and middleware.
+pub fn router(state: AppState, web: &web::WebApp) -> Router {
+    let (api, _) = api_router().split_for_parts();
+    let max_body = state.settings.max_body_bytes;
+    let request_id = HeaderName::from_static("x-request-id");
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(axum::middleware::map_response(json_error_bodies))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, web.content_security_policy()))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
+
+    let router = api
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .with_state(state)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::spec()));
+    web.attach(router)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("There is no such API endpoint.")
+}
+
+/// Gives bodiless error responses from the framework (405, 408, 413 …) our JSON error body.
+async fn json_error_bodies(response: Response) -> Response {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let error = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::BadRequest("This method is not allowed here.".into())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::REQUEST_TIMEOUT => ApiError::BadRequest("The request took too long.".into()),
+        StatusCode::NOT_FOUND => ApiError::NotFound("Not found."),
+        _ => return response,
+    };
+    let (mut parts, _) = response.into_parts();
+    let (_, body) = error.into_response().into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, body)
+}

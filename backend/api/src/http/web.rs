@@ -1,0 +1,123 @@
+//! Serving the built web app (Trunk's output) with an `index.html` fallback for client-side
+//! routes, and the Content-Security-Policy that fits it.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::http::HeaderValue;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::ApiError;
+
+/// The web app on disk, if it was built.
+#[derive(Debug)]
+pub struct WebApp {
+    dir: PathBuf,
+    built: bool,
+    csp: HeaderValue,
+}
+
+impl WebApp {
+    /// Looks for `index.html` in `dir` and derives the CSP from it.
+    #[must_use]
+    pub fn load(dir: &Path) -> Self {
+        let index = std::fs::read_to_string(dir.join("index.html"));
+        if index.is_err() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "the web app is not built; only the API is served (build it with `scripts/run.sh` or `trunk build`)"
+            );
+        }
+        let hashes = index
+            .as_deref()
+            .map(inline_script_hashes)
+            .unwrap_or_default();
+        Self {
+            dir: dir.to_owned(),
+            built: index.is_ok(),
+            csp: content_security_policy(&hashes),
+        }
+    }
+
+    /// The `Content-Security-Policy` for every response.
+    #[must_use]
+    pub fn content_security_policy(&self) -> HeaderValue {
+        self.csp.clone()
+    }
+
+    /// Adds the web app as the router's fallback: files from the build directory, and
+    /// `index.html` for every other path so client-side routes load the app.
+    pub fn attach(&self, router: Router) -> Router {
+        if self.built {
+            let spa =
+                ServeDir::new(&self.dir).fallback(ServeFile::new(self.dir.join("index.html")));
+            router.fallback_service(spa)
+        } else {
+            router.fallback(|| async {
+                ApiError::NotFound("Not found (the web app is not built on this server).")
+            })
+        }
+    }
+}
+
+/// `'sha256-…'` sources for each inline `<script>` (Trunk's wasm loader is one).
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        let body_start = tag_end + 1;
+        let Some(body_len) = after[body_start..].find("</script>") else {
+            break;
+        };
+        let body = &after[body_start..body_start + body_len];
+        if !tag.contains(" src=") && !body.trim().is_empty() {
+            let digest = Sha256::digest(body.as_bytes());
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &after[body_start + body_len..];
+    }
+    hashes
+}
+
+fn content_security_policy(script_hashes: &[String]) -> HeaderValue {
+    let scripts = std::iter::once("'self' 'wasm-unsafe-eval'".to_owned())
+        .chain(script_hashes.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let policy = format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    // Hashes are base64 and the rest is ASCII, so this is always a valid header value.
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_are_hashed_and_external_ones_are_not() {
+        let html = r#"<html><script src="/a.js"></script><script type="module">import init from '/x.js';</script></html>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 1);
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(b"import init from '/x.js';"));
+        assert_eq!(hashes[0], format!("'sha256-{expected}'"));
+        let csp = content_security_policy(&hashes);
+        assert!(csp.to_str().unwrap().contains(&expected));
+        assert!(csp.to_str().unwrap().contains("frame-ancestors 'none'"));
+    }
+}

@@ -1,0 +1,16 @@
+//! The Shifting HTTP API: configuration, the axum application, its services and entities.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod http;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::{RawSettings, Settings};
+pub use error::ApiError;

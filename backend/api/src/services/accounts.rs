@@ -1,0 +1,293 @@
+//! Accounts and sessions: sign-up, log-in, refresh-token rotation with reuse detection, log-out
+//! and the profile.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+};
+use shifting_shared::FieldErrors;
+use shifting_shared::api::{NewAccount, Role, UserResponse};
+use uuid::Uuid;
+
+use crate::entities::{refresh_tokens, users};
+use crate::error::{ApiError, Result};
+use crate::services::passwords;
+use crate::services::tokens::{TokenKeys, hash_refresh_token, new_refresh_token};
+
+/// A signed-in session: the user, a fresh access token and a fresh refresh token.
+#[derive(Debug)]
+pub struct Session {
+    /// The user.
+    pub user: UserResponse,
+    /// JWT access token.
+    pub access_token: String,
+    /// Opaque refresh token (for the cookie).
+    pub refresh_token: String,
+}
+
+const BAD_CREDENTIALS: &str = "The login or password is incorrect.";
+const BAD_REFRESH: &str = "The session has ended. Please log in again.";
+
+/// Creates an account and signs it in.
+///
+/// # Errors
+/// [`ApiError::Conflict`] when the username or e-mail is taken (also when a concurrent sign-up
+/// wins the race), or internal errors.
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    account: NewAccount,
+) -> Result<Session> {
+    let NewAccount {
+        username,
+        email,
+        password,
+    } = account;
+    let taken = users::Entity::find()
+        .filter(
+            Condition::any()
+                .add(users::Column::UsernameKey.eq(username.key()))
+                .add(users::Column::Email.eq(email.as_str())),
+        )
+        .all(db)
+        .await?;
+    let mut fields = FieldErrors::new();
+    for user in taken {
+        if user.username_key == username.key() {
+            fields.insert("username".into(), "is already taken".into());
+        }
+        if user.email == email.as_str() {
+            fields.insert("email".into(), "is already registered".into());
+        }
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::Conflict {
+            message: "An account with these details already exists.",
+            fields,
+        });
+    }
+
+    let password_hash = passwords::hash(password).await?;
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        username: Set(username.as_str().to_owned()),
+        username_key: Set(username.key()),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        wallet_address: Set(None),
+        role: Set("user".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = db.begin().await?;
+    let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
+    let (session, _) = start_session(&txn, keys, user, Uuid::new_v4()).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Maps a unique-constraint violation on `users` to a 409 naming the field.
+fn conflict_or_internal(err: DbErr) -> ApiError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => {
+            // SQLite names the column (users.email); PostgreSQL names our index (uq_users_email).
+            let (field, problem) = if message.contains("email") {
+                ("email", "is already registered")
+            } else {
+                ("username", "is already taken")
+            };
+            ApiError::Conflict {
+                message: "An account with these details already exists.",
+                fields: FieldErrors::from([(field.to_owned(), problem.to_owned())]),
+            }
+        }
+        _ => err.into(),
+    }
+}
+
+/// Signs in with a username (any case) or e-mail address.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] with the same message for an unknown login and a wrong password.
+pub async fn log_in(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    login: &str,
+    password: String,
+) -> Result<Session> {
+    let key = login.trim().to_lowercase();
+    let user = users::Entity::find()
+        .filter(
+            Condition::any()
+                .add(users::Column::UsernameKey.eq(key.as_str()))
+                .add(users::Column::Email.eq(key.as_str())),
+        )
+        .one(db)
+        .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    if !passwords::verify(password, stored).await? {
+        return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
+    }
+    let user = user.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
+    let txn = db.begin().await?;
+    let (session, _) = start_session(&txn, keys, user, Uuid::new_v4()).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Rotates a refresh token: the presented token is retired and a new one issued in the same
+/// family. Presenting a token that was already rotated is treated as theft: the whole family
+/// is revoked.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] for unknown, expired, revoked or reused tokens.
+pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> Result<Session> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let current = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;
+    if current.revoked_at.is_some() {
+        if current.replaced_by.is_some() {
+            tracing::warn!(family = %current.family_id, user = %current.user_id, "rotated refresh token reused; revoking its family");
+            revoke_family(&txn, current.family_id).await?;
+            txn.commit().await?;
+        }
+        return Err(ApiError::Unauthorized(BAD_REFRESH));
+    }
+    if current.expires_at <= now {
+        return Err(ApiError::Unauthorized(BAD_REFRESH));
+    }
+    let user = users::Entity::find_by_id(current.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;
+    let (session, new_token_id) = start_session(&txn, keys, user, current.family_id).await?;
+    // Retire the presented token only if nobody else did meanwhile; a lost race is a reuse.
+    let retired = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_tokens::Column::ReplacedBy,
+            Expr::value(new_token_id),
+        )
+        .filter(refresh_tokens::Column::Id.eq(current.id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if retired.rows_affected != 1 {
+        drop(txn);
+        let txn = db.begin().await?;
+        revoke_family(&txn, current.family_id).await?;
+        txn.commit().await?;
+        return Err(ApiError::Unauthorized(BAD_REFRESH));
+    }
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Ends sessions: the refresh token's family when a token is given, otherwise every session of
+/// `user` (log-out with only an access token).
+///
+/// # Errors
+/// Internal errors only; unknown tokens are ignored (log-out is idempotent).
+pub async fn log_out(
+    db: &DatabaseConnection,
+    refresh_token: Option<&str>,
+    user: Option<Uuid>,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    if let Some(token) = refresh_token {
+        let row = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
+            .one(&txn)
+            .await?;
+        if let Some(row) = row {
+            revoke_family(&txn, row.family_id).await?;
+        }
+    } else if let Some(user) = user {
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+            .filter(refresh_tokens::Column::UserId.eq(user))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The profile of a signed-in user.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] when the account no longer exists.
+pub async fn get_profile(db: &DatabaseConnection, user_id: Uuid) -> Result<UserResponse> {
+    users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(to_response)
+        .ok_or(ApiError::Unauthorized("The account no longer exists."))
+}
+
+async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> Result<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_tokens::Column::FamilyId.eq(family))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Issues an access token and a refresh token in `family_id`; returns the new token's row id.
+async fn start_session(
+    db: &impl ConnectionTrait,
+    keys: &TokenKeys,
+    user: users::Model,
+    family_id: Uuid,
+) -> Result<(Session, Uuid)> {
+    let (refresh_token, token_hash) = new_refresh_token();
+    let token_id = Uuid::new_v4();
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(keys.refresh_ttl).map_err(anyhow::Error::from)?;
+    refresh_tokens::ActiveModel {
+        id: Set(token_id),
+        user_id: Set(user.id),
+        family_id: Set(family_id),
+        token_hash: Set(token_hash),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        revoked_at: Set(None),
+        replaced_by: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let access_token = keys.issue_access(user.id)?;
+    Ok((
+        Session {
+            user: to_response(user),
+            access_token,
+            refresh_token,
+        },
+        token_id,
+    ))
+}
+
+fn to_response(user: users::Model) -> UserResponse {
+    UserResponse {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        wallet_address: user.wallet_address,
+        role: if user.role == "admin" {
+            Role::Admin
+        } else {
+            Role::User
+        },
+        created_at: user.created_at,
+    }
+}

@@ -1,0 +1,6 @@
+//! Business rules and queries. Handlers call these; these call the entities.
+
+pub mod accounts;
+pub mod passwords;
+pub mod rate_limit;
+pub mod tokens;

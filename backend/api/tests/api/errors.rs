@@ -1,0 +1,120 @@
+//! Bad input always gets our JSON error body with a fitting 4xx, never a 500.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{error_of, spawn_app};
+
+#[tokio::test]
+async fn malformed_json_is_a_400() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/auth/signup"))
+        .header("content-type", "application/json")
+        .body(r#"{"username": "alice", "#)
+        .send()
+        .await
+        .unwrap();
+    let error = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(error["code"], "bad_request");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+}
+
+#[tokio::test]
+async fn unknown_fields_are_a_422_naming_the_field() {
+    let app = spawn_app().await;
+    let body = serde_json::json!({"username": "alice", "email": "a@example.com", "password": "x", "role": "admin"});
+    let error = error_of(
+        app.post_json("/api/auth/signup", &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["fields"]["role"], "is not a known field");
+}
+
+#[tokio::test]
+async fn missing_and_mistyped_fields_are_a_422_naming_the_field() {
+    let app = spawn_app().await;
+    let missing = serde_json::json!({"username": "alice", "password": "correct horse battery"});
+    let error = error_of(
+        app.post_json("/api/auth/signup", &missing).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["fields"]["email"], "is required");
+
+    let mistyped = serde_json::json!({"login": ["alice"], "password": "x"});
+    let error = error_of(
+        app.post_json("/api/auth/login", &mistyped).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        error["fields"]["login"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type")
+    );
+
+    let not_an_object = serde_json::json!([1, 2]);
+    let error = error_of(
+        app.post_json("/api/auth/login", &not_an_object).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["fields"]["body"], "must be a JSON object");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_415() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("login=alice&password=secret")
+        .send()
+        .await
+        .unwrap();
+    error_of(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_413() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(200 * 1024);
+    let body = serde_json::json!({"login": huge, "password": "x"});
+    error_of(
+        app.post_json("/api/auth/login", &body).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_a_json_404() {
+    let app = spawn_app().await;
+    for path in ["/api", "/api/nothing-here", "/api/auth/nope"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let error = error_of(response, StatusCode::NOT_FOUND).await;
+        assert_eq!(error["code"], "not_found", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_json_405() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/api/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    error_of(response, StatusCode::METHOD_NOT_ALLOWED).await;
+}

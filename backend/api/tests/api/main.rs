@@ -1,0 +1,9 @@
+//! Black-box tests of the API over real HTTP, on SQLite by default and on PostgreSQL when
+//! `SHIFTING_TEST_POSTGRES_URL` points at a server (the README's test command starts one).
+
+mod auth;
+mod errors;
+mod helpers;
+mod openapi;
+mod operations;
+mod sessions;

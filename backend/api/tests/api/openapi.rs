@@ -1,0 +1,92 @@
+//! The OpenAPI document: committed, current, served, and complete.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+/// Regenerate with `EXPECTORATE=overwrite cargo test --workspace openapi_document_is_committed_and_current`
+/// (or `cargo run --bin shifting -- openapi > openapi/openapi.json`).
+#[test]
+fn openapi_document_is_committed_and_current() {
+    let json = shifting_api::http::openapi::spec_json().unwrap();
+    expectorate::assert_contents("../../openapi/openapi.json", &format!("{json}\n"));
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_generated_one() {
+    let app = spawn_app().await;
+    let served: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated: Value =
+        serde_json::from_str(&shifting_api::http::openapi::spec_json().unwrap()).unwrap();
+    assert_eq!(served, generated);
+    assert_eq!(served["openapi"], "3.1.0");
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_protected_ones_their_security() {
+    let spec: Value =
+        serde_json::from_str(&shifting_api::http::openapi::spec_json().unwrap()).unwrap();
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let paths = spec["paths"].as_object().unwrap();
+    for expected in [
+        "/api/auth/signup",
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/me",
+        "/health",
+        "/ready",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is not documented");
+    }
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let documents_errors = responses
+                .keys()
+                .any(|status| status.starts_with('4') || status.starts_with('5'));
+            if path != "/health" {
+                assert!(
+                    documents_errors,
+                    "{method} {path} documents no error response"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        spec["paths"]["/api/me"]["get"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test]
+async fn the_interactive_docs_are_served_without_external_assets() {
+    let app = spawn_app().await;
+    let page = app.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(
+        !html.contains("https://"),
+        "the docs page must not load anything from the internet"
+    );
+    let bundle = app
+        .client
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), StatusCode::OK);
+}

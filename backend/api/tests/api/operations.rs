@@ -1,0 +1,122 @@
+//! Probes, headers and what the server says when the web app is missing.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{error_of, spawn_app};
+
+#[tokio::test]
+async fn health_and_ready_answer_ok() {
+    let app = spawn_app().await;
+    for path in ["/health", "/ready"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+}
+
+#[tokio::test]
+async fn ready_is_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.db.clone().close().await.unwrap();
+    let response = app.client.get(app.url("/ready")).send().await.unwrap();
+    let error = error_of(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(error["code"], "unavailable");
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/health", "/api/nothing", "/api/docs/"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let headers = response.headers();
+        assert!(headers.contains_key("x-request-id"), "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_kept() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn cross_origin_requests_get_no_cors_grant() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
+
+#[tokio::test]
+async fn pages_are_a_clear_404_when_the_web_app_is_not_built() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/dashboard")).send().await.unwrap();
+    let error = error_of(response, StatusCode::NOT_FOUND).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("web app is not built")
+    );
+}
+
+#[tokio::test]
+async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_the_csp() {
+    let web = tempfile::tempdir().unwrap();
+    let script = "import init from '/app.js'; await init();";
+    std::fs::write(
+        web.path().join("index.html"),
+        format!("<html><body><script type=\"module\">{script}</script></body></html>"),
+    )
+    .unwrap();
+    std::fs::write(
+        web.path().join("app.js"),
+        "export default async function init() {}",
+    )
+    .unwrap();
+    let dir = web.path().to_owned();
+    let app = crate::helpers::spawn_app_with(|s| s.web_dir = dir).await;
+
+    let page = app.client.get(app.url("/r/ABCDEF")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(page.text().await.unwrap().contains(script));
+    use base64::Engine;
+    use sha2::Digest;
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()));
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+
+    let asset = app.client.get(app.url("/app.js")).send().await.unwrap();
+    assert_eq!(asset.status(), StatusCode::OK);
+    assert!(asset.text().await.unwrap().contains("export default"));
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests of Shifting in headless Chromium over WebDriver (see `e2e/tests/`).

@@ -1,0 +1,21 @@
+//! SeaORM migrations for Shifting, written with backend-neutral schema helpers so the same
+//! migrations run on SQLite (the embedded default) and PostgreSQL (production).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_users;
+mod m20261126_000002_create_refresh_tokens;
+
+/// Every migration, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_users::Migration),
+            Box::new(m20261126_000002_create_refresh_tokens::Migration),
+        ]
+    }
+}

@@ -1,0 +1,20 @@
+//! Wasm-safe domain types, validation, API DTOs and the JSON error body, shared by the API and
+//! the web app. Every type here parses its input once (`parse`/`TryFrom`) and is valid from then
+//! on; nothing in this crate does IO.
+
+pub mod api;
+pub mod error;
+pub mod money;
+pub mod room;
+pub mod transaction;
+pub mod user;
+pub mod wallet;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
+pub use money::{
+    Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,
+};
+pub use room::{RoomCode, RoomCodeError};
+pub use transaction::TransactionStatus;
+pub use user::{Email, EmailError, Password, PasswordError, Username, UsernameError};
+pub use wallet::{AddressPolicy, WalletAddress, WalletAddressError};

@@ -1,0 +1,129 @@
+//! The payment state machine's states.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a payment is in its life (see ARCHITECTURE section 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionStatus {
+    /// Waiting for the buyer to approve the grant at their wallet.
+    AwaitingApproval,
+    /// The buyer approved; the outgoing payment is being created.
+    Approved,
+    /// The outgoing payment exists; the platform is verifying that the seller received it.
+    Sending,
+    /// The seller received the full price.
+    Completed,
+    /// The buyer declined at their wallet.
+    Rejected,
+    /// The quote or the consent expired before the buyer approved.
+    Expired,
+    /// The payment failed; see the failure code and detail.
+    Failed,
+}
+
+impl TransactionStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Self; 7] = [
+        Self::AwaitingApproval,
+        Self::Approved,
+        Self::Sending,
+        Self::Completed,
+        Self::Rejected,
+        Self::Expired,
+        Self::Failed,
+    ];
+
+    /// The wire and database name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Approved => "approved",
+            Self::Sending => "sending",
+            Self::Completed => "completed",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Whether no further transition can happen.
+    #[must_use]
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Rejected | Self::Expired | Self::Failed
+        )
+    }
+
+    /// Whether the state machine allows moving from `self` to `next`.
+    #[must_use]
+    pub fn can_transition_to(self, next: Self) -> bool {
+        use TransactionStatus::*;
+        matches!(
+            (self, next),
+            (AwaitingApproval, Approved | Rejected | Expired | Failed)
+                | (Approved, Sending | Failed)
+                | (Sending, Completed | Failed)
+        )
+    }
+}
+
+impl fmt::Display for TransactionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown status name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transaction status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for TransactionStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_str_and_serde() {
+        for status in TransactionStatus::ALL {
+            assert_eq!(
+                status.as_str().parse::<TransactionStatus>().unwrap(),
+                status
+            );
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+        assert!("done".parse::<TransactionStatus>().is_err());
+    }
+
+    #[test]
+    fn terminal_states_have_no_way_out() {
+        for from in TransactionStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+        {
+            for to in TransactionStatus::ALL {
+                assert!(!from.can_transition_to(to), "{from} -> {to}");
+            }
+        }
+        assert!(TransactionStatus::AwaitingApproval.can_transition_to(TransactionStatus::Approved));
+        assert!(!TransactionStatus::AwaitingApproval.can_transition_to(TransactionStatus::Sending));
+        assert!(TransactionStatus::Sending.can_transition_to(TransactionStatus::Completed));
+    }
+}
