@@ -1,1 +1,281 @@
-//! End-to-end tests of Shifting in headless Chromium over WebDriver (see `e2e/tests/`).
+//! End-to-end test harness for Shifting: the real server (in-process, fresh SQLite, the built web
+//! app) driven by headless Chromium over WebDriver. Waits are event-based with a timeout, and a
+//! failing scenario leaves a screenshot and the page HTML under `target/e2e-artifacts/`.
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use shifting_api::{App, RawSettings, Settings};
+
+/// How long any wait may take before the scenario fails.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The repository root.
+#[must_use]
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running Shifting server with its own data directory.
+#[derive(Debug)]
+pub struct Server {
+    /// Base URL, such as `http://127.0.0.1:41234`.
+    pub url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the server on a free port with a fresh SQLite database and the built web app.
+    ///
+    /// # Errors
+    /// When the web app is not built or the server cannot start.
+    pub async fn start() -> anyhow::Result<Self> {
+        let web_dir = std::env::var_os("SHIFTING_E2E_WEB_DIR")
+            .map_or_else(|| repo_root().join("dist"), PathBuf::from);
+        if !web_dir.join("index.html").is_file() {
+            bail!(
+                "the web app is not built in {}: run `trunk build --release` (scripts/test.sh does it)",
+                web_dir.display()
+            );
+        }
+        let data = tempfile::tempdir()?;
+        let raw = RawSettings {
+            addr: "127.0.0.1:0".into(),
+            data_dir: data.path().to_owned(),
+            web_dir,
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(raw).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let app = App::build(settings).await?;
+        let url = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until(std::future::pending()));
+        Ok(Self { url, _data: data })
+    }
+}
+
+/// ChromeDriver with one headless Chromium session. Dropping it kills ChromeDriver's whole
+/// process group, so a failed test leaves no browser behind.
+#[derive(Debug)]
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium with a fresh profile.
+    ///
+    /// # Errors
+    /// When ChromeDriver or Chromium cannot start.
+    pub async fn start(width: u32, height: u32) -> anyhow::Result<Self> {
+        let port = StdListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut command =
+            Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()));
+        command
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command
+            .spawn()
+            .context("cannot start chromedriver (install it with scripts/install-test-tools.sh)")?;
+        let profile = tempfile::tempdir()?;
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            &format!("--user-data-dir={}", profile.path().display()),
+            &format!("--window-size={width},{height}"),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args }),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(client) => break client,
+                Err(err) if started.elapsed() > TIMEOUT => {
+                    return Err(err).context("cannot open a Chromium session");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Ok(Self {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// Opens `url` and waits until the web app has rendered its navigation.
+    ///
+    /// # Errors
+    /// When the page does not render in time.
+    pub async fn open(&self, url: &str) -> anyhow::Result<()> {
+        self.client.goto(url).await?;
+        self.wait_for(".nav .brand").await?;
+        Ok(())
+    }
+
+    /// Waits for an element matching `css`.
+    ///
+    /// # Errors
+    /// When it does not appear within [`TIMEOUT`].
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("{css} did not appear"))
+    }
+
+    /// Waits until an element matching `css` contains `text`.
+    ///
+    /// # Errors
+    /// When it does not within [`TIMEOUT`].
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && element.text().await.is_ok_and(|t| t.contains(text))
+            {
+                return Ok(());
+            }
+            if started.elapsed() > TIMEOUT {
+                bail!("{css} never contained {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the path of the current URL is `path`.
+    ///
+    /// # Errors
+    /// When it is not within [`TIMEOUT`].
+    pub async fn wait_for_path(&self, path: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            if self
+                .client
+                .current_url()
+                .await
+                .is_ok_and(|u| u.path() == path)
+            {
+                return Ok(());
+            }
+            if started.elapsed() > TIMEOUT {
+                bail!("never reached {path}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Replaces the value of the input `#id` with `text`.
+    ///
+    /// # Errors
+    /// When the input is missing.
+    pub async fn fill(&self, id: &str, text: &str) -> anyhow::Result<()> {
+        let input = self.wait_for(&format!("#{id}")).await?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Clicks the element matching `css`.
+    ///
+    /// # Errors
+    /// When it is missing.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot and the page HTML as `target/e2e-artifacts/{name}.{png,html}`.
+    pub async fn save_artifacts(&self, name: &str) {
+        let dir = repo_root().join("target/e2e-artifacts");
+        if std::fs::create_dir_all(&dir).is_err() {
+            return;
+        }
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+        if let Ok(html) = self.client.source().await {
+            let _ = std::fs::write(dir.join(format!("{name}.html")), html);
+        }
+        eprintln!(
+            "e2e: artifacts saved in {}/{name}.{{png,html}}",
+            dir.display()
+        );
+    }
+
+    /// Ends the session and ChromeDriver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        self.kill_driver();
+    }
+
+    fn kill_driver(&mut self) {
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(format!("-{}", self.driver.id()))
+                .status();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.kill_driver();
+    }
+}
+
+/// Runs a scenario against a fresh server and browser; on failure saves artifacts and panics
+/// with the error chain.
+pub async fn run_scenario<F>(name: &str, width: u32, height: u32, scenario: F)
+where
+    F: AsyncFnOnce(&Server, &Browser) -> anyhow::Result<()>,
+{
+    let started = Instant::now();
+    let server = Server::start()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    let browser = Browser::start(width, height)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    let outcome = scenario(&server, &browser).await;
+    if let Err(err) = &outcome {
+        browser.save_artifacts(name).await;
+        browser.close().await;
+        panic!("{name}: {err:#}");
+    }
+    browser.close().await;
+    eprintln!(
+        "e2e: {name} passed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}

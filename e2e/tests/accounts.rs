@@ -1,0 +1,108 @@
+//! Accounts in a real browser: sign up, stay signed in across a reload, log out, log in, and
+//! field errors shown next to their fields.
+//!
+//! These tests need the built web app and ChromeDriver, so `cargo test` skips them; the README's
+//! test command runs them (`cargo test --workspace --test accounts -- --ignored`).
+
+use shifting_e2e::run_scenario;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_visitor_signs_up_stays_signed_in_logs_out_and_logs_back_in() {
+    run_scenario("sign-up-and-log-in", 1280, 900, async |server, browser| {
+        browser.open(&format!("{}/", server.url)).await?;
+        browser.click("a[href='/signup'].button").await?;
+        browser.wait_for_path("/signup").await?;
+        browser.fill("username", "Alice").await?;
+        browser.fill("email", "alice@example.com").await?;
+        browser.fill("password", PASSWORD).await?;
+        browser.click("form button[type=submit]").await?;
+
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "Alice")
+            .await?;
+        browser.wait_for_path("/").await?;
+        browser
+            .wait_for_text("[data-testid=welcome]", "Alice")
+            .await?;
+
+        // The access token lives in memory only: a reload restores it from the refresh cookie.
+        browser.client.refresh().await?;
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "Alice")
+            .await?;
+
+        browser.click(".nav-links button").await?;
+        browser.wait_for(".nav-links a[href='/login']").await?;
+        browser.client.refresh().await?;
+        browser.wait_for(".nav-links a[href='/login']").await?;
+
+        browser.click(".nav-links a[href='/login']").await?;
+        browser.fill("login", "ALICE@example.com").await?;
+        browser.fill("password", PASSWORD).await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "Alice")
+            .await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn bad_input_and_wrong_credentials_are_explained_next_to_the_fields() {
+    run_scenario("form-errors", 390, 844, async |server, browser| {
+        browser.open(&format!("{}/signup", server.url)).await?;
+        browser.fill("username", "al").await?;
+        browser.fill("email", "not-an-email").await?;
+        browser.fill("password", "password123").await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("#username-error", "between 3 and 32")
+            .await?;
+        browser
+            .wait_for_text("#email-error", "not a valid e-mail")
+            .await?;
+        browser
+            .wait_for_text("#password-error", "too common")
+            .await?;
+        let invalid = browser
+            .wait_for("#email")
+            .await?
+            .attr("aria-invalid")
+            .await?;
+        anyhow::ensure!(
+            invalid.as_deref() == Some("true"),
+            "the e-mail input is not marked invalid"
+        );
+
+        // A server-side conflict lands next to its field too.
+        browser.fill("username", "bob").await?;
+        browser.fill("email", "bob@example.com").await?;
+        browser.fill("password", PASSWORD).await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "bob")
+            .await?;
+        browser.click(".nav-links button").await?;
+        browser.open(&format!("{}/signup", server.url)).await?;
+        browser.fill("username", "BOB").await?;
+        browser.fill("email", "someone@example.com").await?;
+        browser.fill("password", PASSWORD).await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("#username-error", "already taken")
+            .await?;
+
+        browser.open(&format!("{}/login", server.url)).await?;
+        browser.fill("login", "bob").await?;
+        browser.fill("password", "not the password at all").await?;
+        browser.click("form button[type=submit]").await?;
+        browser.wait_for_text(".form-error", "incorrect").await?;
+        Ok(())
+    })
+    .await;
+}

@@ -1,0 +1,4 @@
+//! Talking to the Shifting API.
+
+pub mod auth;
+pub mod client;

@@ -1,0 +1,33 @@
+//! The application shell: session context, layout and routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::nav::Nav;
+use crate::pages::{home::HomePage, login::LoginPage, not_found::NotFoundPage, signup::SignupPage};
+use crate::session::Session;
+
+/// The root component.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(Session::start());
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Nav/>
+            <main id="main" class="container">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/signup") view=SignupPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                </Routes>
+            </main>
+            <footer class="footer container">
+                <p>"Shifting · payments go straight from the buyer's wallet to the seller's, through "
+                    <a href="https://openpayments.dev" rel="noopener noreferrer">"Open Payments"</a> "."</p>
+                <p><a href="/api/docs/" rel="external">"API documentation"</a></p>
+            </footer>
+        </Router>
+    }
+}

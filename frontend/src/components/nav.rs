@@ -1,0 +1,52 @@
+//! The top navigation bar: brand, and either log-in/sign-up links or the user and a log-out button.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::pages::Page;
+use crate::session::Session;
+
+/// The navigation bar.
+#[component]
+pub fn Nav() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let navigate = use_navigate();
+    let signing_out = RwSignal::new(false);
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        signing_out.set(true);
+        spawn_local(async move {
+            session.sign_out().await;
+            signing_out.set(false);
+            navigate(Page::Home.path(), Default::default());
+        });
+    };
+    view! {
+        <header class="topbar">
+            <nav class="container nav" aria-label="Main">
+                <A href=Page::Home.path() attr:class="brand">"Shifting"</A>
+                <div class="nav-links">
+                    <Show when=move || session.ready.get() fallback=|| view! { <span class="muted">"…"</span> }>
+                        {
+                            let sign_out = sign_out.clone();
+                            move || match session.user() {
+                                Some(user) => view! {
+                                    <span class="who" data-testid="signed-in-as">"Signed in as " <strong>{user.username}</strong></span>
+                                    <button class="button secondary" on:click=sign_out.clone() disabled=move || signing_out.get()>
+                                        "Log out"
+                                    </button>
+                                }.into_any(),
+                                None => view! {
+                                    <A href=Page::Login.path()>"Log in"</A>
+                                    <A href=Page::Signup.path() attr:class="button">"Sign up"</A>
+                                }.into_any(),
+                            }
+                        }
+                    </Show>
+                </div>
+            </nav>
+        </header>
+    }
+}
