@@ -30,7 +30,6 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg_version"; 
     log "locked install failed; retrying with webpki-roots 1.0.10"
     crate=$(ls ~/.cargo/registry/cache/*/wasm-bindgen-cli-"$wbg_version".crate 2>/dev/null | head -n 1)
     if [ -z "$crate" ]; then
-      cargo fetch --manifest-path /dev/null 2>/dev/null || true
       cat /tmp/wasm-bindgen-install.log >&2
       echo "wasm-bindgen-cli $wbg_version could not be downloaded" >&2
       exit 1

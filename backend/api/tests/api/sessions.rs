@@ -13,7 +13,7 @@ fn forge(claims: &Value, secret: &str) -> String {
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
-    .unwrap()
+    .expect("HS256 signing")
 }
 
 fn now() -> u64 {

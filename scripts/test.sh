@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy, the wasm build, unit and property tests, the
+# API suite on SQLite and on a throwaway PostgreSQL cluster, and the end-to-end suite in
+# headless Chromium. Installs what is missing first (web toolchain, PostgreSQL, Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$(date +%s)
+step() { printf '\n\033[1;32m==>\033[0m %s (%ss)\n' "$*" "$(( $(date +%s) - started ))" >&2; }
+
+step "checking tools"
+scripts/install-web-tools.sh
+scripts/install-test-tools.sh
+export PATH="$PWD/tools/node_modules/.bin:$PATH"
+cargo fetch --locked --quiet
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "shared builds for wasm32"
+cargo check --locked --target wasm32-unknown-unknown -p shifting-shared
+
+step "building the web app"
+trunk build --release
+
+step "unit, property and API tests (SQLite)"
+cargo test --workspace --locked
+
+step "API tests (PostgreSQL)"
+scripts/with-postgres.sh cargo test --workspace --locked --test api
+
+step "end-to-end tests (headless Chromium)"
+cargo test --workspace --locked -- --ignored
+
+step "all tests passed"
