@@ -117,7 +117,10 @@ fn block_on(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::App::build(settings).await?;
     tracing::info!(url = %app.public_url(), "Shifting is listening");
-    eprintln!("\n  Shifting is running at {}  (Ctrl-C to stop)\n", app.public_url());
+    eprintln!(
+        "\n  Shifting is running at {}  (Ctrl-C to stop)\n",
+        app.public_url()
+    );
     app.run_until(crate::app::shutdown_signal()).await
 }
 
