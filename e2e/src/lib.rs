@@ -64,7 +64,7 @@ impl Server {
 pub struct Browser {
     /// The WebDriver session.
     pub client: Client,
-    driver: Child,
+    driver: Option<Child>,
     _profile: tempfile::TempDir,
 }
 
@@ -122,7 +122,7 @@ impl Browser {
         };
         Ok(Self {
             client,
-            driver,
+            driver: Some(driver),
             _profile: profile,
         })
     }
@@ -235,16 +235,24 @@ impl Browser {
         self.kill_driver();
     }
 
+    /// Kills ChromeDriver's process group (Chromium included), once. The group id is the
+    /// driver's pid, since it was started as a group leader. `killpg` is called directly:
+    /// spawning `kill -KILL -<pgid>` signalled every process with procps-ng 4.0.2's `kill`.
     fn kill_driver(&mut self) {
+        let Some(mut driver) = self.driver.take() else {
+            return;
+        };
         #[cfg(unix)]
+        if let Ok(pgid) = i32::try_from(driver.id())
+            && pgid > 1
         {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(format!("-{}", self.driver.id()))
-                .status();
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        let _ = driver.kill();
+        let _ = driver.wait();
     }
 }
 
