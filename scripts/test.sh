@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started=$(date +%s)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+# Runs a test command, keeping its output for the closing tally.
+tally() { "$@" 2>&1 | tee -a "$results"; }
 step() { printf '\n\033[1;32m==>\033[0m %s (%ss)\n' "$*" "$(( $(date +%s) - started ))" >&2; }
 
 step "checking tools"
@@ -27,12 +31,14 @@ step "building the web app"
 trunk build --release
 
 step "unit, property and API tests (SQLite)"
-cargo test --workspace --locked
+tally cargo test --workspace --locked
 
 step "API tests (PostgreSQL)"
-scripts/with-postgres.sh cargo test --workspace --locked --test api
+tally scripts/with-postgres.sh cargo test --workspace --locked --test api
 
 step "end-to-end tests (headless Chromium)"
-cargo test --workspace --locked -- --ignored
+tally cargo test --workspace --locked -- --ignored
 
 step "all tests passed"
+awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i - 1); if ($i == "failed;") f += $(i - 1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$results"
