@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such resource.
     NotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
     /// 409: conflicts with existing data (a taken username …).
     Conflict,
     /// 413: the request body is too large.

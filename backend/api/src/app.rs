@@ -60,6 +60,7 @@ impl App {
             settings.auth_rate_limit_burst,
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
+        crate::services::passwords::warm_up().await;
         let web = WebApp::load(&settings.web_dir);
         let state = AppState {
             db: db.clone(),
@@ -158,9 +159,14 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        // Another process created it first: use theirs.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            return load_or_create_secret(path);
+        }
+        Err(err) => return Err(err).with_context(|| format!("cannot create {}", path.display())),
+    };
     std::io::Write::write_all(&mut file, secret.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a new JWT secret");

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// 404: not found.
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// 405: wrong method for this path.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 409: conflicts with existing data.
     #[error("conflict: {message}")]
     Conflict {
@@ -64,6 +67,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -84,6 +88,10 @@ impl ApiError {
             Self::Unauthorized(message) => ErrorBody::new(ErrorCode::Unauthorized, *message),
             Self::Forbidden(message) => ErrorBody::new(ErrorCode::Forbidden, *message),
             Self::NotFound(message) => ErrorBody::new(ErrorCode::NotFound, *message),
+            Self::MethodNotAllowed => ErrorBody::new(
+                ErrorCode::MethodNotAllowed,
+                "This method is not allowed here.",
+            ),
             Self::Conflict { message, fields } => {
                 ErrorBody::with_fields(ErrorCode::Conflict, *message, fields.clone())
             }

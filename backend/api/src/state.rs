@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
@@ -22,10 +21,4 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Whether the refresh cookie carries `Secure`.
     pub cookie_secure: bool,
-}
-
-impl FromRef<AppState> for DatabaseConnection {
-    fn from_ref(state: &AppState) -> Self {
-        state.db.clone()
-    }
 }

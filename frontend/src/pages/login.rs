@@ -2,21 +2,16 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use shifting_shared::FieldErrors;
 use shifting_shared::api::LoginRequest;
 
 use crate::api;
 use crate::components::field::Field;
-use crate::pages::{Page, next_path};
-use crate::session::Session;
+use crate::pages::{Page, on_auth_answer};
 
 /// The log-in form.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let navigate = use_navigate();
-    let query = use_query_map();
     let login = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
@@ -26,21 +21,7 @@ pub fn LoginPage() -> impl IntoView {
         let request = request.clone();
         async move { api::auth::login(&request).await }
     });
-    Effect::new(move |_| match submit.value().get() {
-        Some(Ok(auth)) => {
-            session.sign_in(auth);
-            navigate(
-                &next_path(query.read_untracked().get("next")),
-                Default::default(),
-            );
-        }
-        Some(Err(err)) => {
-            let fields = err.fields();
-            form_error.set(fields.is_empty().then(|| err.message()));
-            errors.set(fields);
-        }
-        None => {}
-    });
+    on_auth_answer(submit, errors, form_error);
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

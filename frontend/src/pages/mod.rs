@@ -1,5 +1,13 @@
 //! One component per route, and the paths they live at.
 
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use shifting_shared::FieldErrors;
+use shifting_shared::api::AuthResponse;
+
+use crate::api::client::ApiError;
+use crate::session::Session;
+
 pub mod home;
 pub mod login;
 pub mod not_found;
@@ -35,5 +43,53 @@ pub fn next_path(next: Option<String>) -> String {
             path
         }
         _ => Page::Home.path().to_owned(),
+    }
+}
+
+/// Reacts to the answer of a sign-up or log-in `action`: on success signs in and goes to the
+/// `next` page; on failure shows the field errors next to their fields, or else one message.
+pub fn on_auth_answer<I: Send + Sync + 'static>(
+    action: Action<I, Result<AuthResponse, ApiError>>,
+    errors: RwSignal<FieldErrors>,
+    form_error: RwSignal<Option<String>>,
+) {
+    let session = expect_context::<Session>();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(auth)) => {
+            session.sign_in(auth);
+            navigate(
+                &next_path(query.read_untracked().get("next")),
+                Default::default(),
+            );
+        }
+        Some(Err(err)) => {
+            let fields = err.fields();
+            form_error.set(fields.is_empty().then(|| err.message()));
+            errors.set(fields);
+        }
+        None => {}
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_path_only_follows_local_paths() {
+        assert_eq!(next_path(Some("/settings".into())), "/settings");
+        assert_eq!(next_path(Some("/r/ABCDEF?x=1".into())), "/r/ABCDEF?x=1");
+        for outside in [
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "settings",
+            "",
+        ] {
+            assert_eq!(next_path(Some(outside.into())), "/", "{outside:?}");
+        }
+        assert_eq!(next_path(None), "/");
     }
 }

@@ -104,10 +104,8 @@ pub async fn refresh(
         .ok_or(ApiError::Unauthorized(
             "There is no session to refresh. Please log in.",
         ))?;
-    match accounts::refresh(&state.db, &state.tokens, &token).await {
-        Ok(session) => Ok(respond(&state, jar, session)),
-        Err(err) => Err(err),
-    }
+    let session = accounts::refresh(&state.db, &state.tokens, &token).await?;
+    Ok(respond(&state, jar, session))
 }
 
 /// End the session: revokes the refresh cookie's token family (or, with only an access token,

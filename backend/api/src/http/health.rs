@@ -1,11 +1,12 @@
 //! Liveness and readiness probes.
 
 use axum::extract::State;
-use sea_orm::DatabaseConnection;
 use shifting_shared::ErrorBody;
 use shifting_shared::api::HealthResponse;
 
-use crate::error::{ApiError, Result};
+use crate::error::Result;
+use crate::services;
+use crate::state::AppState;
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "operations",
@@ -22,11 +23,8 @@ pub async fn health() -> axum::Json<HealthResponse> {
         (status = 200, description = "Ready to serve.", body = HealthResponse),
         (status = 503, description = "The database is unreachable.", body = ErrorBody),
     ))]
-pub async fn ready(State(db): State<DatabaseConnection>) -> Result<axum::Json<HealthResponse>> {
-    db.ping().await.map_err(|err| {
-        tracing::warn!(error = %err, "readiness check failed");
-        ApiError::Unavailable("The database is unreachable.")
-    })?;
+pub async fn ready(State(state): State<AppState>) -> Result<axum::Json<HealthResponse>> {
+    services::health::check_database(&state.db).await?;
     Ok(axum::Json(HealthResponse {
         status: "ok".into(),
     }))

@@ -86,9 +86,7 @@ async fn json_error_bodies(response: Response) -> Response {
         return response;
     }
     let error = match status {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::BadRequest("This method is not allowed here.".into())
-        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::REQUEST_TIMEOUT => ApiError::BadRequest("The request took too long.".into()),
         StatusCode::NOT_FOUND => ApiError::NotFound("Not found."),

@@ -18,6 +18,12 @@ static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
     hasher().hash_password(&random).ok().map(|h| h.to_string())
 });
 
+/// Computes the dummy hash now, so the first log-in with an unknown name is not slower than the
+/// others (which would tell that the account does not exist).
+pub async fn warm_up() {
+    let _ = tokio::task::spawn_blocking(|| LazyLock::force(&DUMMY_HASH).is_some()).await;
+}
+
 /// Hashes a new password into a PHC string.
 ///
 /// # Errors

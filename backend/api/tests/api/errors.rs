@@ -116,5 +116,6 @@ async fn a_wrong_method_is_a_json_405() {
         .await
         .unwrap();
     assert_eq!(response.headers()["allow"], "POST");
-    error_of(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    let error = error_of(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    assert_eq!(error["code"], "method_not_allowed");
 }

@@ -78,33 +78,31 @@ async fn fresh_postgres_database(server: &str) -> String {
     format!("{base}/{name}")
 }
 
-/// The refresh cookie's value from a response, if it set one.
-pub fn refresh_cookie(response: &Response) -> Option<String> {
+/// The raw Set-Cookie header for the refresh cookie, if the response set one.
+fn find_refresh_set_cookie(response: &Response) -> Option<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("shifting_refresh="))
-        .map(|v| {
-            v.trim_start_matches("shifting_refresh=")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
+        .map(str::to_owned)
+}
+
+/// The refresh cookie's value from a response, if it set one.
+pub fn refresh_cookie(response: &Response) -> Option<String> {
+    find_refresh_set_cookie(response).map(|v| {
+        v.trim_start_matches("shifting_refresh=")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
 }
 
 /// The raw Set-Cookie header for the refresh cookie.
 pub fn refresh_set_cookie(response: &Response) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("shifting_refresh="))
-        .expect("a refresh cookie")
-        .to_owned()
+    find_refresh_set_cookie(response).expect("a refresh cookie")
 }
 
 /// A signed-up user's tokens.
