@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the web toolchain, skipping whatever is already
-# there: the PostgreSQL server (throwaway clusters for the API tests) and Chromium with
-# ChromeDriver (the end-to-end tests). Uses Debian's packages; needs root or sudo when missing.
+# there: the PostgreSQL server (throwaway clusters for the API tests), Chromium with
+# ChromeDriver (the end-to-end tests) from Debian (needs root or sudo when missing), and the
+# npm packages of the Open Payments interop tests (the Interledger reference implementation).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 log() { printf '\033[1;34m[test-tools]\033[0m %s\n' "$*" >&2; }
 
@@ -18,4 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+interop=backend/open-payments/interop
+if [ ! -d "$interop/node_modules/@interledger/http-signature-utils" ]; then
+  log "installing the Open Payments reference implementation from npm"
+  npm ci --prefix "$interop" --no-audit --no-fund --loglevel=error
 fi

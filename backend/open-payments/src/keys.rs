@@ -5,7 +5,7 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ring::rand::SystemRandom;
+use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,12 @@ pub enum KeyError {
     #[error("the system random number generator failed")]
     Random,
 }
+
+/// DER of a PKCS#8 v1 Ed25519 private key up to the 32-byte seed (RFC 8410 §7):
+/// `SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING <seed> } }`.
+const PKCS8_V1_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 
 /// The platform's private signing key and its key id (`kid`).
 pub struct SigningKey {
@@ -66,14 +72,21 @@ impl SigningKey {
 
     /// Generates a new key pair; returns it with its PKCS#8 PEM encoding (to keep it).
     ///
+    /// The PEM is PKCS#8 v1 (the seed only), the form wallet providers issue and every
+    /// library reads: ring's own v2 output encodes the public key in a way OpenSSL (and so
+    /// Node and Rafiki) rejects.
+    ///
     /// # Errors
     /// [`KeyError`] when the key id is invalid or the random number generator fails.
     pub fn generate(key_id: &str) -> Result<(Self, String), KeyError> {
         check_key_id(key_id)?;
-        let der =
-            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Random)?;
-        let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
-        let pair = Ed25519KeyPair::from_pkcs8(der.as_ref()).map_err(|_| KeyError::NotEd25519)?;
+        let mut seed = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut seed)
+            .map_err(|_| KeyError::Random)?;
+        let der = [PKCS8_V1_ED25519_PREFIX.as_slice(), seed.as_slice()].concat();
+        let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der));
+        let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| KeyError::NotEd25519)?;
         Ok((
             Self {
                 key_id: key_id.to_owned(),
@@ -264,8 +277,12 @@ mod tests {
     }
 
     #[test]
-    fn generated_keys_are_pkcs8_v2_and_reload() {
+    fn generated_keys_are_pkcs8_v1_like_the_test_vector_and_reload() {
         let (key, pem) = SigningKey::generate("fresh").unwrap();
+        let der = pem::parse(&pem).unwrap().into_contents();
+        let vector = pem::parse(TEST_PEM).unwrap().into_contents();
+        assert_eq!(der.len(), 48);
+        assert_eq!(der[..16], vector[..16]);
         let reloaded = SigningKey::from_pem("fresh", &pem).unwrap();
         assert_eq!(key.public_jwk(), reloaded.public_jwk());
         let message = b"hello";
