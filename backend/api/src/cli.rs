@@ -33,6 +33,18 @@ pub enum Command {
     Migrate(DataArgs),
     /// Print the OpenAPI 3.1 document of the API to standard output.
     Openapi,
+    /// Generate an Ed25519 key pair for the platform's Open Payments identity: prints the
+    /// private key (PKCS#8 PEM, keep it secret) and the public JWK to register with the wallet
+    /// provider.
+    Keygen(KeygenArgs),
+}
+
+/// Options of `keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Key id (`kid`) for the new key [default: a random UUID].
+    #[arg(long, value_name = "ID")]
+    pub kid: Option<String>,
 }
 
 /// Options of `serve`.
@@ -59,6 +71,7 @@ pub struct DataArgs {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Openapi => print_openapi(),
+        Command::Keygen(args) => print_new_key(args.kid),
         Command::Serve(args) => {
             let settings = match load(cli.config, args.addr, args.data.data_dir) {
                 Ok(settings) => settings,
@@ -139,6 +152,32 @@ fn print_openapi() -> ExitCode {
             writeln!(out, "{json}").context("cannot write to standard output")
         });
     match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("shifting: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_new_key(kid: Option<String>) -> ExitCode {
+    let kid = kid.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let printed = shifting_open_payments::SigningKey::generate(&kid)
+        .context("cannot generate the key")
+        .and_then(|(key, pem)| {
+            let jwk = serde_json::to_string(&key.public_jwk()).context("cannot encode the JWK")?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "# Private key (PKCS#8 PEM). Keep it secret: give it to Shifting through a file\n\
+                 # readable only by the server, never commit it.\n{pem}\n\
+                 # Key id: {kid}\n\
+                 # Public key (JWK). Register it with your wallet provider for the platform's\n\
+                 # wallet address; it is what {{wallet address}}/jwks.json will publish.\n{jwk}"
+            )
+            .context("cannot write to standard output")
+        });
+    match printed {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("shifting: {err:#}");

@@ -2,6 +2,7 @@
 //! `SHIFTING_TEST_POSTGRES_URL` points at a server (the README's test command starts one).
 
 mod auth;
+mod cli;
 mod errors;
 mod helpers;
 mod openapi;
