@@ -5,6 +5,7 @@
 pub mod finish;
 pub mod keys;
 pub mod signatures;
+pub mod types;
 
 pub use keys::{Jwk, Jwks, KeyError, SigningKey, VerifyingKey};
 pub use signatures::{
