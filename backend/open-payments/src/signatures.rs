@@ -65,7 +65,11 @@ impl SignatureHeaders {
 /// `sha-512=:<base64>:` over `body` (RFC 9530).
 #[must_use]
 pub fn content_digest(body: &[u8]) -> String {
-    format!("sha-512=:{}:", STANDARD.encode(digest(&SHA512, body)))
+    let mut header = String::with_capacity(98);
+    header.push_str("sha-512=:");
+    STANDARD.encode_string(digest(&SHA512, body), &mut header);
+    header.push(':');
+    header
 }
 
 /// Signs a request: covers `@method`, `@target-uri`, `authorization` when present and the
@@ -124,11 +128,15 @@ fn signature_base<'a>(
     components: impl Iterator<Item = (&'a str, &'a str)>,
     params: &str,
 ) -> String {
-    let mut base = String::new();
+    let mut base = String::with_capacity(512);
     for (name, value) in components {
-        base.push_str(&format!("\"{name}\": {value}\n"));
+        for part in ["\"", name, "\": ", value, "\n"] {
+            base.push_str(part);
+        }
     }
-    base.push_str(&format!("\"@signature-params\": {params}"));
+    for part in ["\"@signature-params\": ", params] {
+        base.push_str(part);
+    }
     base
 }
 
