@@ -2,6 +2,7 @@
 //! digests, the GNAP finish hash and the async client. It knows nothing of rooms, users or
 //! databases. The protocol is specified in `shared/OPEN-PAYMENTS.md`.
 
+pub mod client;
 pub mod fetch_policy;
 pub mod finish;
 pub mod keys;
