@@ -2,6 +2,8 @@
 //! every call, `too_fast`, 401, 403 rotate-and-retry, retries, timeouts, oversized answers and
 //! the fetch policy on live connections.
 
+#![allow(clippy::unwrap_used, reason = "test fixtures should fail loudly")]
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 

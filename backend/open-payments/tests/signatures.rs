@@ -1,6 +1,8 @@
 //! The signature profile of OPEN-PAYMENTS.md §2: the published vectors reproduced byte for byte,
 //! verified by our verifier, and tampering of any kind detected.
 
+#![allow(clippy::unwrap_used, reason = "test fixtures should fail loudly")]
+
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};

@@ -1,6 +1,8 @@
 //! Decoding responses in the shapes of every spec era (OPEN-PAYMENTS.md §8), with extra fields,
 //! and encoding request bodies in exactly the current shapes.
 
+#![allow(clippy::unwrap_used, reason = "test fixtures should fail loudly")]
+
 use chrono::{TimeZone, Utc};
 use serde_json::json;
 use shifting_open_payments::types::*;
