@@ -279,15 +279,7 @@ impl OpenPaymentsClient {
         if let Some(cached) = self.cached_wallet_address(url) {
             return Ok(cached);
         }
-        let document: WalletAddress = self
-            .call(Call {
-                method: Method::GET,
-                url: parse(url)?,
-                token: None,
-                body: None,
-                retry: Retry::Idempotent,
-            })
-            .await?;
+        let document: WalletAddress = self.get(parse(url)?, None).await?;
         if let Ok(mut cache) = self.inner.wallet_addresses.lock() {
             cache.retain(|_, (at, _)| at.elapsed() < self.inner.wallet_address_ttl);
             cache.insert(url.to_owned(), (Instant::now(), document.clone()));
@@ -310,14 +302,7 @@ impl OpenPaymentsClient {
             "{}/jwks.json",
             wallet_address.trim_end_matches('/')
         ))?;
-        self.call(Call {
-            method: Method::GET,
-            url,
-            token: None,
-            body: None,
-            retry: Retry::Idempotent,
-        })
-        .await
+        self.get(url, None).await
     }
 
     /// `POST {authServer}`: requests a grant for `access`, interactive when `interact` is given.
@@ -335,13 +320,12 @@ impl OpenPaymentsClient {
             client: self.inner.identity.wallet_address.clone(),
             interact,
         };
-        self.call(Call {
-            method: Method::POST,
-            url: parse(auth_server)?,
-            token: None,
-            body: Some(to_json(&request)),
-            retry: Retry::Harmless,
-        })
+        self.post(
+            parse(auth_server)?,
+            None,
+            Some(to_json(&request)),
+            Retry::Harmless,
+        )
         .await
     }
 
@@ -407,13 +391,12 @@ impl OpenPaymentsClient {
     /// [`OpenPaymentsError`].
     pub async fn rotate_token(&self, token: &AccessToken) -> Result<AccessToken> {
         let response: GrantResponse = self
-            .call(Call {
-                method: Method::POST,
-                url: parse(&token.manage)?,
-                token: Some(&token.value),
-                body: None,
-                retry: Retry::OnlyUnsent,
-            })
+            .post(
+                parse(&token.manage)?,
+                Some(&token.value),
+                None,
+                Retry::OnlyUnsent,
+            )
             .await?;
         response
             .access_token
@@ -535,14 +518,8 @@ impl OpenPaymentsClient {
         body: &CreateIncomingPayment,
     ) -> Result<IncomingPayment> {
         let url = parse(&wallet.resource_url("incoming-payments"))?;
-        self.call(Call {
-            method: Method::POST,
-            url,
-            token: Some(token),
-            body: Some(to_json(body)),
-            retry: Retry::OnlyUnsent,
-        })
-        .await
+        self.post(url, Some(token), Some(to_json(body)), Retry::OnlyUnsent)
+            .await
     }
 
     /// `GET {id}` of an incoming payment (authenticated view).
@@ -550,14 +527,7 @@ impl OpenPaymentsClient {
     /// # Errors
     /// [`OpenPaymentsError`].
     pub async fn get_incoming_payment(&self, id: &str, token: &str) -> Result<IncomingPayment> {
-        self.call(Call {
-            method: Method::GET,
-            url: parse(id)?,
-            token: Some(token),
-            body: None,
-            retry: Retry::Idempotent,
-        })
-        .await
+        self.get(parse(id)?, Some(token)).await
     }
 
     /// `POST {id}/complete`: stops an incoming payment from accepting more money.
@@ -570,14 +540,7 @@ impl OpenPaymentsClient {
         token: &str,
     ) -> Result<IncomingPayment> {
         let url = parse(&format!("{}/complete", id.trim_end_matches('/')))?;
-        self.call(Call {
-            method: Method::POST,
-            url,
-            token: Some(token),
-            body: None,
-            retry: Retry::Harmless,
-        })
-        .await
+        self.post(url, Some(token), None, Retry::Harmless).await
     }
 
     /// `GET {resourceServer}/incoming-payments?wallet-address=…&first=…[&cursor=…]`.
@@ -592,14 +555,7 @@ impl OpenPaymentsClient {
         cursor: Option<&str>,
     ) -> Result<Page<IncomingPayment>> {
         let url = list_url(wallet, "incoming-payments", first, cursor)?;
-        self.call(Call {
-            method: Method::GET,
-            url,
-            token: Some(token),
-            body: None,
-            retry: Retry::Idempotent,
-        })
-        .await
+        self.get(url, Some(token)).await
     }
 
     /// `POST {resourceServer}/quotes` for `receiver` (an incoming payment URL), without amounts.
@@ -618,14 +574,8 @@ impl OpenPaymentsClient {
             method: "ilp".into(),
         };
         let url = parse(&wallet.resource_url("quotes"))?;
-        self.call(Call {
-            method: Method::POST,
-            url,
-            token: Some(token),
-            body: Some(to_json(&body)),
-            retry: Retry::Harmless,
-        })
-        .await
+        self.post(url, Some(token), Some(to_json(&body)), Retry::Harmless)
+            .await
     }
 
     /// `GET {id}` of a quote.
@@ -633,14 +583,7 @@ impl OpenPaymentsClient {
     /// # Errors
     /// [`OpenPaymentsError`].
     pub async fn get_quote(&self, id: &str, token: &str) -> Result<Quote> {
-        self.call(Call {
-            method: Method::GET,
-            url: parse(id)?,
-            token: Some(token),
-            body: None,
-            retry: Retry::Idempotent,
-        })
-        .await
+        self.get(parse(id)?, Some(token)).await
     }
 
     /// `POST {resourceServer}/outgoing-payments` from a quote. Not retried once sent: after an
@@ -655,14 +598,8 @@ impl OpenPaymentsClient {
         body: &CreateOutgoingPayment,
     ) -> Result<OutgoingPayment> {
         let url = parse(&wallet.resource_url("outgoing-payments"))?;
-        self.call(Call {
-            method: Method::POST,
-            url,
-            token: Some(token),
-            body: Some(to_json(body)),
-            retry: Retry::OnlyUnsent,
-        })
-        .await
+        self.post(url, Some(token), Some(to_json(body)), Retry::OnlyUnsent)
+            .await
     }
 
     /// `GET {id}` of an outgoing payment.
@@ -670,14 +607,7 @@ impl OpenPaymentsClient {
     /// # Errors
     /// [`OpenPaymentsError`].
     pub async fn get_outgoing_payment(&self, id: &str, token: &str) -> Result<OutgoingPayment> {
-        self.call(Call {
-            method: Method::GET,
-            url: parse(id)?,
-            token: Some(token),
-            body: None,
-            retry: Retry::Idempotent,
-        })
-        .await
+        self.get(parse(id)?, Some(token)).await
     }
 
     /// `GET {resourceServer}/outgoing-payments?wallet-address=…&first=…[&cursor=…]`.
@@ -692,12 +622,33 @@ impl OpenPaymentsClient {
         cursor: Option<&str>,
     ) -> Result<Page<OutgoingPayment>> {
         let url = list_url(wallet, "outgoing-payments", first, cursor)?;
+        self.get(url, Some(token)).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: Url, token: Option<&str>) -> Result<T> {
         self.call(Call {
             method: Method::GET,
             url,
-            token: Some(token),
+            token,
             body: None,
             retry: Retry::Idempotent,
+        })
+        .await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        token: Option<&str>,
+        body: Option<String>,
+        retry: Retry,
+    ) -> Result<T> {
+        self.call(Call {
+            method: Method::POST,
+            url,
+            token,
+            body,
+            retry,
         })
         .await
     }
