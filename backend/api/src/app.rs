@@ -8,7 +8,10 @@ use anyhow::Context;
 use axum::Router;
 use base64::Engine;
 use sea_orm::DatabaseConnection;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use shifting_open_payments::SigningKey;
+use shifting_open_payments::client::{ClientConfig, ClientIdentity, OpenPaymentsClient};
+use shifting_open_payments::fetch_policy::FetchPolicy;
 use tokio::net::TcpListener;
 use url::Url;
 
@@ -61,6 +64,7 @@ impl App {
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
         crate::services::passwords::warm_up().await;
+        let open_payments = open_payments_client(&settings)?;
         let web = WebApp::load(&settings.web_dir);
         let state = AppState {
             db: db.clone(),
@@ -69,6 +73,7 @@ impl App {
             cookie_secure: settings
                 .cookie_secure
                 .unwrap_or(public_url.scheme() == "https"),
+            open_payments,
             settings: Arc::new(settings),
         };
         let router = crate::http::router(state, &web);
@@ -124,6 +129,32 @@ impl App {
             .context("cannot close the database pool")?;
         Ok(())
     }
+}
+
+/// The Open Payments client for real wallets, when the platform's identity is configured.
+fn open_payments_client(settings: &Settings) -> anyhow::Result<Option<OpenPaymentsClient>> {
+    let Some(identity) = &settings.op_identity else {
+        tracing::info!(
+            "no Open Payments client identity configured (SHIFTING_OP_*): real wallets are not reachable"
+        );
+        return Ok(None);
+    };
+    let key = SigningKey::from_pem(&identity.key_id, identity.private_key.expose_secret())
+        .context("the Open Payments private key is unusable")?;
+    let policy = FetchPolicy::real()
+        .with_exemptions(&settings.outbound_private_hosts)
+        .context("outbound_private_hosts")?;
+    let mut config = ClientConfig::new(
+        ClientIdentity {
+            wallet_address: identity.wallet_address.clone(),
+            key,
+        },
+        policy,
+    );
+    config.extra_root_certificates = settings.outbound_root_certificates.clone();
+    let client = OpenPaymentsClient::new(config)?;
+    tracing::info!(wallet_address = %identity.wallet_address, key_id = %identity.key_id, "Open Payments client identity loaded");
+    Ok(Some(client))
 }
 
 fn default_public_url(local: SocketAddr) -> anyhow::Result<Url> {

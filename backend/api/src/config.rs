@@ -10,6 +10,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use shifting_open_payments::SigningKey;
+use shifting_open_payments::fetch_policy::FetchPolicy;
+use shifting_shared::WalletAddress;
 use url::Url;
 
 /// Log output format.
@@ -59,6 +62,19 @@ pub struct RawSettings {
     pub cookie_secure: Option<bool>,
     /// `SHIFTING_MAX_BODY_BYTES`: largest accepted request body.
     pub max_body_bytes: usize,
+    /// `SHIFTING_OP_WALLET_ADDRESS`: the platform's Open Payments client wallet address.
+    pub op_wallet_address: Option<String>,
+    /// `SHIFTING_OP_KEY_ID`: the id of the key registered at that wallet address.
+    pub op_key_id: Option<String>,
+    /// `SHIFTING_OP_PRIVATE_KEY`: the private key (PEM, or base64 of the PEM).
+    pub op_private_key: Option<SecretString>,
+    /// `SHIFTING_OP_PRIVATE_KEY_FILE`: a file holding the private key instead.
+    pub op_private_key_file: Option<PathBuf>,
+    /// `SHIFTING_OUTBOUND_ROOT_CERTIFICATES`: PEM file of extra trusted roots for outbound calls.
+    pub outbound_root_certificates: Option<PathBuf>,
+    /// `SHIFTING_OUTBOUND_PRIVATE_HOSTS`: comma-separated hosts or CIDRs exempt from the
+    /// internal-address rule of outbound calls.
+    pub outbound_private_hosts: String,
 }
 
 impl Default for RawSettings {
@@ -79,6 +95,12 @@ impl Default for RawSettings {
             auth_rate_limit_burst: 10,
             cookie_secure: None,
             max_body_bytes: 64 * 1024,
+            op_wallet_address: None,
+            op_key_id: None,
+            op_private_key: None,
+            op_private_key_file: None,
+            outbound_root_certificates: None,
+            outbound_private_hosts: String::new(),
         }
     }
 }
@@ -101,6 +123,12 @@ pub const KEYS: &[&str] = &[
     "auth_rate_limit_burst",
     "cookie_secure",
     "max_body_bytes",
+    "op_wallet_address",
+    "op_key_id",
+    "op_private_key",
+    "op_private_key_file",
+    "outbound_root_certificates",
+    "outbound_private_hosts",
 ];
 
 /// The validated settings the application runs with.
@@ -136,6 +164,23 @@ pub struct Settings {
     pub cookie_secure: Option<bool>,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// The platform's Open Payments identity, when configured.
+    pub op_identity: Option<OpIdentity>,
+    /// Extra trusted roots (PEM) for outbound calls.
+    pub outbound_root_certificates: Option<Vec<u8>>,
+    /// Hosts or CIDRs exempt from the internal-address rule of outbound calls.
+    pub outbound_private_hosts: Vec<String>,
+}
+
+/// The platform's Open Payments client identity, validated (the key loads).
+#[derive(Clone, Debug)]
+pub struct OpIdentity {
+    /// Client wallet address (canonical https URL).
+    pub wallet_address: String,
+    /// Key id.
+    pub key_id: String,
+    /// The private key text (PEM or base64 of it).
+    pub private_key: SecretString,
 }
 
 /// Everything wrong with the configuration, one sentence each.
@@ -192,7 +237,7 @@ impl Settings {
                 ))
             })
             .ok();
-        let database_url = match raw.database_url {
+        let database_url = match raw.database_url.clone() {
             Some(url) => {
                 let s = url.expose_secret();
                 if !(s.starts_with("sqlite:")
@@ -250,6 +295,41 @@ impl Settings {
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&raw.log_filter) {
             problems.push(format!("log_filter is not a valid filter: {err}"));
         }
+        let op_identity = op_identity(&raw, &mut problems);
+        let outbound_private_hosts: Vec<String> = raw
+            .outbound_private_hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Err(err) = FetchPolicy::real().with_exemptions(&outbound_private_hosts) {
+            problems.push(format!("outbound_private_hosts: {err}"));
+        }
+        let outbound_root_certificates = match &raw.outbound_root_certificates {
+            None => None,
+            Some(path) => match std::fs::read(path) {
+                Ok(pem)
+                    if String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") =>
+                {
+                    Some(pem)
+                }
+                Ok(_) => {
+                    problems.push(format!(
+                        "outbound_root_certificates: {} holds no PEM certificate",
+                        path.display()
+                    ));
+                    None
+                }
+                Err(err) => {
+                    problems.push(format!(
+                        "outbound_root_certificates: cannot read {}: {err}",
+                        path.display()
+                    ));
+                    None
+                }
+            },
+        };
         match addr {
             Some(addr) if problems.is_empty() => Ok(Self {
                 addr,
@@ -267,6 +347,9 @@ impl Settings {
                 auth_rate_limit_burst: raw.auth_rate_limit_burst,
                 cookie_secure: raw.cookie_secure,
                 max_body_bytes: raw.max_body_bytes,
+                op_identity,
+                outbound_root_certificates,
+                outbound_private_hosts,
             }),
             _ => Err(ConfigError(problems)),
         }
@@ -276,6 +359,56 @@ impl Settings {
     #[must_use]
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+/// Reads and checks the Open Payments identity: all of wallet address, key id and key, or none.
+fn op_identity(raw: &RawSettings, problems: &mut Vec<String>) -> Option<OpIdentity> {
+    let key = match (&raw.op_private_key, &raw.op_private_key_file) {
+        (Some(_), Some(_)) => {
+            problems.push("set only one of op_private_key and op_private_key_file".into());
+            return None;
+        }
+        (Some(key), None) => Some(key.clone()),
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(text) => Some(SecretString::from(text)),
+            Err(err) => {
+                problems.push(format!(
+                    "op_private_key_file: cannot read {}: {err}",
+                    path.display()
+                ));
+                return None;
+            }
+        },
+        (None, None) => None,
+    };
+    match (&raw.op_wallet_address, &raw.op_key_id, key) {
+        (None, None, None) => None,
+        (Some(wallet), Some(key_id), Some(key)) => {
+            let wallet = match WalletAddress::parse(wallet) {
+                Ok(wallet) => wallet,
+                Err(err) => {
+                    problems.push(format!("op_wallet_address {err}"));
+                    return None;
+                }
+            };
+            // Never echo the key: say only what is wrong with it.
+            if let Err(err) = SigningKey::from_pem(key_id, key.expose_secret()) {
+                problems.push(format!("the Open Payments private key is unusable: {err}"));
+                return None;
+            }
+            Some(OpIdentity {
+                wallet_address: wallet.as_str().to_owned(),
+                key_id: key_id.clone(),
+                private_key: key,
+            })
+        }
+        _ => {
+            problems.push(
+                "the Open Payments identity needs all of op_wallet_address, op_key_id and op_private_key (or op_private_key_file)".into(),
+            );
+            None
+        }
     }
 }
 
@@ -291,6 +424,83 @@ mod tests {
         assert_eq!(
             settings.database_url.expose_secret(),
             "sqlite://data/shifting.db?mode=rwc"
+        );
+    }
+
+    const TEST_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----";
+
+    #[test]
+    fn an_open_payments_identity_is_all_or_nothing_and_its_key_must_load() {
+        let partial = RawSettings {
+            op_wallet_address: Some("$ilp.interledger-test.dev/shifting".into()),
+            ..RawSettings::default()
+        };
+        let ConfigError(problems) = Settings::from_raw(partial).unwrap_err();
+        assert!(problems[0].contains("needs all of"), "{problems:?}");
+
+        let bad_key = RawSettings {
+            op_wallet_address: Some("$ilp.interledger-test.dev/shifting".into()),
+            op_key_id: Some("k".into()),
+            op_private_key: Some(
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----".into(),
+            ),
+            ..RawSettings::default()
+        };
+        let ConfigError(problems) = Settings::from_raw(bad_key).unwrap_err();
+        assert!(
+            problems[0].contains("private key is unusable") && !problems[0].contains("AAAA"),
+            "{problems:?}"
+        );
+
+        let http_wallet = RawSettings {
+            op_wallet_address: Some("http://ilp.example/shifting".into()),
+            op_key_id: Some("k".into()),
+            op_private_key: Some(TEST_PEM.into()),
+            ..RawSettings::default()
+        };
+        assert!(Settings::from_raw(http_wallet).is_err());
+
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("private.key");
+        std::fs::write(&key_file, TEST_PEM).unwrap();
+        let good = RawSettings {
+            op_wallet_address: Some("$ilp.interledger-test.dev/shifting".into()),
+            op_key_id: Some("test-key-ed25519".into()),
+            op_private_key_file: Some(key_file),
+            outbound_private_hosts: "wallet.internal, 10.1.0.0/16".into(),
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(good).unwrap();
+        let identity = settings.op_identity.unwrap();
+        assert_eq!(
+            identity.wallet_address,
+            "https://ilp.interledger-test.dev/shifting"
+        );
+        assert_eq!(
+            settings.outbound_private_hosts,
+            ["wallet.internal", "10.1.0.0/16"]
+        );
+        assert!(
+            !format!("{identity:?}").contains("MC4C"),
+            "Debug must not show the key"
+        );
+    }
+
+    #[test]
+    fn outbound_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("roots.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let raw = RawSettings {
+            outbound_private_hosts: "not a host!".into(),
+            outbound_root_certificates: Some(not_pem),
+            ..RawSettings::default()
+        };
+        let ConfigError(problems) = Settings::from_raw(raw).unwrap_err();
+        let all = problems.join("\n");
+        assert!(
+            all.contains("outbound_private_hosts") && all.contains("outbound_root_certificates"),
+            "{all}"
         );
     }
 

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use shifting_open_payments::client::OpenPaymentsClient;
+
 use crate::config::Settings;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::tokens::TokenKeys;
@@ -21,4 +23,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Whether the refresh cookie carries `Secure`.
     pub cookie_secure: bool,
+    /// The Open Payments client, when the platform's identity is configured.
+    pub open_payments: Option<OpenPaymentsClient>,
 }

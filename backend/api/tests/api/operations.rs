@@ -120,3 +120,20 @@ async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_
     assert_eq!(asset.status(), StatusCode::OK);
     assert!(asset.text().await.unwrap().contains("export default"));
 }
+
+#[tokio::test]
+async fn the_server_starts_with_an_open_payments_identity_from_a_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("private.key");
+    let (_, pem) = shifting_open_payments::SigningKey::generate("platform-key").unwrap();
+    std::fs::write(&key_file, pem).unwrap();
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.op_wallet_address = Some("$ilp.interledger-test.dev/shifting".into());
+        s.op_key_id = Some("platform-key".into());
+        s.op_private_key_file = Some(key_file);
+        s.outbound_private_hosts = "wallet.internal".into();
+    })
+    .await;
+    let response = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
