@@ -5,7 +5,8 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use shifting_shared::FieldErrors;
 use shifting_shared::api::{NewAccount, Role, UserResponse};
@@ -82,7 +83,7 @@ pub async fn sign_up(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
     let (session, _) = start_session(&txn, keys, user, Uuid::new_v4()).await?;
     txn.commit().await?;
@@ -132,7 +133,7 @@ pub async fn log_in(
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     }
     let user = user.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let (session, _) = start_session(&txn, keys, user, Uuid::new_v4()).await?;
     txn.commit().await?;
     Ok(session)
@@ -146,7 +147,7 @@ pub async fn log_in(
 /// [`ApiError::Unauthorized`] for unknown, expired, revoked or reused tokens.
 pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> Result<Session> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let current = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
         .one(&txn)
@@ -181,7 +182,7 @@ pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
         .await?;
     if retired.rows_affected != 1 {
         drop(txn);
-        let txn = db.begin().await?;
+        let txn = begin_write(db).await?;
         revoke_family(&txn, current.family_id).await?;
         txn.commit().await?;
         return Err(ApiError::Unauthorized(BAD_REFRESH));
@@ -200,7 +201,7 @@ pub async fn log_out(
     refresh_token: Option<&str>,
     user: Option<Uuid>,
 ) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if let Some(token) = refresh_token {
         let row = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
@@ -231,6 +232,17 @@ pub async fn get_profile(db: &DatabaseConnection, user_id: Uuid) -> Result<UserR
         .await?
         .map(to_response)
         .ok_or(ApiError::Unauthorized("The account no longer exists."))
+}
+
+/// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so a
+/// read followed by a write waits for a concurrent writer (busy timeout) instead of failing with
+/// `SQLITE_BUSY_SNAPSHOT`; PostgreSQL ignores the option and relies on the conditional updates.
+async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> Result<()> {

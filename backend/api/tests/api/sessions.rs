@@ -263,3 +263,28 @@ async fn logout_with_an_invalid_access_token_is_401_and_revokes_nothing() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_give_one_session_and_never_a_500() {
+    let app = spawn_app().await;
+    let account = app.create_account("alice").await;
+
+    let attempts = (0..8).map(|_| app.refresh(&account.refresh_token));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+}
