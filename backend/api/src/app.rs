@@ -9,9 +9,10 @@ use axum::Router;
 use base64::Engine;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
-use shifting_open_payments::SigningKey;
 use shifting_open_payments::client::{ClientConfig, ClientIdentity, OpenPaymentsClient};
 use shifting_open_payments::fetch_policy::FetchPolicy;
+use shifting_open_payments::{Jwks, SigningKey};
+use shifting_sandbox::{PLATFORM_ACCOUNT, Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 use url::Url;
 
@@ -64,7 +65,18 @@ impl App {
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
         crate::services::passwords::warm_up().await;
-        let open_payments = open_payments_client(&settings)?;
+        let (open_payments, sandbox) = if settings.op_identity.is_some() {
+            (open_payments_client(&settings)?, None)
+        } else {
+            let key = load_or_create_platform_key(&settings.data_dir)?;
+            let sandbox = open_sandbox(&settings, &public_url, &key).await?;
+            let client = sandbox_client(&settings, &sandbox, key, &public_url)?;
+            tracing::info!(
+                accounts = %format!("{}/accounts", sandbox.base_url()),
+                "no Open Payments identity configured: the embedded sandbox is the payment network"
+            );
+            (Some(client), Some(sandbox))
+        };
         let web = WebApp::load(&settings.web_dir);
         let state = AppState {
             db: db.clone(),
@@ -76,7 +88,7 @@ impl App {
             open_payments,
             settings: Arc::new(settings),
         };
-        let router = crate::http::router(state, &web);
+        let router = crate::http::router(state, &web, sandbox.as_ref());
         Ok(Self {
             listener,
             router,
@@ -131,12 +143,172 @@ impl App {
     }
 }
 
+/// The sandbox on its own port (`shifting sandbox`).
+#[derive(Debug)]
+pub struct SandboxServer {
+    listener: TcpListener,
+    router: Router,
+    sandbox: Sandbox,
+}
+
+impl SandboxServer {
+    /// Binds the listener and opens the sandbox, publishing the platform key kept in the data
+    /// directory for its `shifting` wallet.
+    ///
+    /// # Errors
+    /// When the address, the data directory or the sandbox database is unusable.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let local = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => default_public_url(local)?,
+        };
+        let key = load_or_create_platform_key(&settings.data_dir)?;
+        let sandbox = open_sandbox(&settings, &public_url, &key).await?;
+        let router = Router::new()
+            .nest(sandbox.mount_path(), sandbox.router())
+            .layer(
+                tower::ServiceBuilder::new()
+                    .layer(tower_http::trace::TraceLayer::new_for_http())
+                    .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                        axum::http::HeaderValue::from_static("nosniff"),
+                    ))
+                    .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                        axum::http::header::X_FRAME_OPTIONS,
+                        axum::http::HeaderValue::from_static("DENY"),
+                    )),
+            );
+        Ok(Self {
+            listener,
+            router,
+            sandbox,
+        })
+    }
+
+    /// The port the listener is bound to.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The sandbox's public root URL.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        self.sandbox.base_url()
+    }
+
+    /// Serves until `shutdown` resolves.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(url = %self.sandbox.base_url(), "the sandbox is listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the sandbox server failed")
+    }
+}
+
+/// The key id of the platform key the sandbox publishes for its `shifting` wallet.
+pub const SANDBOX_PLATFORM_KEY_ID: &str = "shifting-sandbox";
+
+/// The file in the data directory holding the platform's private key in sandbox mode.
+pub const SANDBOX_PLATFORM_KEY_FILE: &str = "sandbox-platform-key.pem";
+
+/// Opens the sandbox at `{public_url}/sandbox`, publishing `platform_key` for its platform
+/// wallet.
+///
+/// # Errors
+/// When the sandbox's database cannot be opened.
+pub async fn open_sandbox(
+    settings: &Settings,
+    public_url: &Url,
+    platform_key: &SigningKey,
+) -> anyhow::Result<Sandbox> {
+    let base = public_url
+        .join("sandbox")
+        .context("cannot build the sandbox URL")?;
+    let mut config = SandboxConfig::new(base, settings.sandbox.database_url.clone());
+    config.timings = settings.sandbox.timings;
+    config.switches = settings.sandbox.switches;
+    config.published_keys = vec![(
+        PLATFORM_ACCOUNT.to_owned(),
+        Jwks {
+            keys: vec![platform_key.public_jwk()],
+        },
+    )];
+    if settings.uses_sqlite() || settings.sandbox.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    Sandbox::open(config)
+        .await
+        .context("cannot open the sandbox")
+}
+
+/// The client for the embedded sandbox: the platform wallet is the sandbox's `shifting`
+/// account, and only the sandbox's origin may be fetched besides public addresses.
+fn sandbox_client(
+    settings: &Settings,
+    sandbox: &Sandbox,
+    key: SigningKey,
+    public_url: &Url,
+) -> anyhow::Result<OpenPaymentsClient> {
+    let policy = FetchPolicy::sandbox(public_url)
+        .with_exemptions(&settings.outbound_private_hosts)
+        .context("outbound_private_hosts")?;
+    let config = ClientConfig::new(
+        ClientIdentity {
+            wallet_address: sandbox.wallet_address(PLATFORM_ACCOUNT),
+            key,
+        },
+        policy,
+    );
+    Ok(OpenPaymentsClient::new(config)?)
+}
+
+/// Reads the platform key kept in the data directory for sandbox mode, or generates one
+/// (readable by the owner only).
+///
+/// # Errors
+/// When the file cannot be read, written or parsed.
+pub fn load_or_create_platform_key(data_dir: &Path) -> anyhow::Result<SigningKey> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let path = data_dir.join(SANDBOX_PLATFORM_KEY_FILE);
+    let pem = load_or_create_file(&path, || {
+        SigningKey::generate(SANDBOX_PLATFORM_KEY_ID)
+            .map(|(_, pem)| pem)
+            .context("cannot generate the sandbox platform key")
+    })?;
+    SigningKey::from_pem(SANDBOX_PLATFORM_KEY_ID, &pem).with_context(|| {
+        format!(
+            "{} is not a usable key; delete it to generate a new one",
+            path.display()
+        )
+    })
+}
+
 /// The Open Payments client for real wallets, when the platform's identity is configured.
 fn open_payments_client(settings: &Settings) -> anyhow::Result<Option<OpenPaymentsClient>> {
     let Some(identity) = &settings.op_identity else {
-        tracing::info!(
-            "no Open Payments client identity configured (SHIFTING_OP_*): real wallets are not reachable"
-        );
         return Ok(None);
     };
     let key = SigningKey::from_pem(&identity.key_id, identity.private_key.expose_secret())
@@ -173,35 +345,50 @@ fn default_public_url(local: SocketAddr) -> anyhow::Result<Url> {
 
 /// Reads the JWT secret kept in the data directory, or generates one (readable by the owner only).
 fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
-    match std::fs::read_to_string(path) {
-        Ok(secret) if secret.trim().len() >= 32 => {
-            return Ok(SecretString::from(secret.trim().to_owned()));
-        }
-        Ok(_) => anyhow::bail!(
+    let secret = load_or_create_file(path, || {
+        let bytes: [u8; 48] = rand::random();
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    })?;
+    if secret.trim().len() < 32 {
+        anyhow::bail!(
             "the JWT secret in {} is too short; delete it to generate a new one",
+            path.display()
+        );
+    }
+    Ok(SecretString::from(secret.trim().to_owned()))
+}
+
+/// Reads a secret file, or creates it (mode 0600) with what `generate` makes. When two
+/// processes race, the one that loses reads the winner's file.
+fn load_or_create_file(
+    path: &Path,
+    generate: impl Fn() -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text),
+        Ok(_) => anyhow::bail!(
+            "{} is empty; delete it to generate a new one",
             path.display()
         ),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
-    let bytes: [u8; 48] = rand::random();
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let text = generate()?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = match options.open(path) {
         Ok(file) => file,
-        // Another process created it first: use theirs.
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            return load_or_create_secret(path);
+            return load_or_create_file(path, generate);
         }
         Err(err) => return Err(err).with_context(|| format!("cannot create {}", path.display())),
     };
-    std::io::Write::write_all(&mut file, secret.as_bytes())
+    std::io::Write::write_all(&mut file, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a new JWT secret");
-    Ok(SecretString::from(secret))
+    tracing::info!(path = %path.display(), "generated a new secret file");
+    Ok(text)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -29,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Migrate the database, then serve the API and the web app until SIGTERM or Ctrl-C.
     Serve(ServeArgs),
+    /// Serve only the sandbox Open Payments network (wallet addresses, consent page, balances)
+    /// under /sandbox, until SIGTERM or Ctrl-C: for several API replicas or third-party clients
+    /// to share. Its state lives in the data directory, like the embedded one.
+    Sandbox(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DataArgs),
     /// Print the OpenAPI 3.1 document of the API to standard output.
@@ -79,6 +83,14 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init(&settings);
             block_on(serve(settings))
+        }
+        Command::Sandbox(args) => {
+            let settings = match load(cli.config, args.addr, args.data.data_dir) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            crate::telemetry::init(&settings);
+            block_on(sandbox(settings))
         }
         Command::Migrate(args) => {
             let settings = match load(cli.config, None, args.data_dir) {
@@ -135,6 +147,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.public_url()
     );
     app.run_until(crate::app::shutdown_signal()).await
+}
+
+async fn sandbox(settings: Settings) -> anyhow::Result<()> {
+    let server = crate::app::SandboxServer::build(settings).await?;
+    eprintln!(
+        "\n  The Shifting sandbox is running at {}  (accounts: {}/accounts; Ctrl-C to stop)\n",
+        server.base_url(),
+        server.base_url()
+    );
+    server.run_until(crate::app::shutdown_signal()).await
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

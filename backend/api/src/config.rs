@@ -75,6 +75,21 @@ pub struct RawSettings {
     /// `SHIFTING_OUTBOUND_PRIVATE_HOSTS`: comma-separated hosts or CIDRs exempt from the
     /// internal-address rule of outbound calls.
     pub outbound_private_hosts: String,
+    /// `SHIFTING_SANDBOX_DATABASE_URL`: the sandbox's own database; default: `sandbox.db` in
+    /// the data dir.
+    pub sandbox_database_url: Option<String>,
+    /// `SHIFTING_SANDBOX_WAIT_SECS`: `continue.wait` of pending grants.
+    pub sandbox_wait_secs: u64,
+    /// `SHIFTING_SANDBOX_QUOTE_LIFETIME_SECS`: how long a sandbox quote can be paid.
+    pub sandbox_quote_lifetime_secs: u64,
+    /// `SHIFTING_SANDBOX_INTERACTION_LIFETIME_SECS`: how long the consent page stays open.
+    pub sandbox_interaction_lifetime_secs: u64,
+    /// `SHIFTING_SANDBOX_TOKEN_LIFETIME_SECS`: `expires_in` of sandbox access tokens.
+    pub sandbox_token_lifetime_secs: u64,
+    /// `SHIFTING_SANDBOX_LATENCY_MS`: test switch, added to every sandbox request.
+    pub sandbox_latency_ms: u64,
+    /// `SHIFTING_SANDBOX_FAIL_OUTGOING_PAYMENTS`: test switch, every outgoing payment fails.
+    pub sandbox_fail_outgoing_payments: bool,
 }
 
 impl Default for RawSettings {
@@ -101,6 +116,13 @@ impl Default for RawSettings {
             op_private_key_file: None,
             outbound_root_certificates: None,
             outbound_private_hosts: String::new(),
+            sandbox_database_url: None,
+            sandbox_wait_secs: 5,
+            sandbox_quote_lifetime_secs: 300,
+            sandbox_interaction_lifetime_secs: 600,
+            sandbox_token_lifetime_secs: 600,
+            sandbox_latency_ms: 0,
+            sandbox_fail_outgoing_payments: false,
         }
     }
 }
@@ -129,6 +151,13 @@ pub const KEYS: &[&str] = &[
     "op_private_key_file",
     "outbound_root_certificates",
     "outbound_private_hosts",
+    "sandbox_database_url",
+    "sandbox_wait_secs",
+    "sandbox_quote_lifetime_secs",
+    "sandbox_interaction_lifetime_secs",
+    "sandbox_token_lifetime_secs",
+    "sandbox_latency_ms",
+    "sandbox_fail_outgoing_payments",
 ];
 
 /// The validated settings the application runs with.
@@ -170,6 +199,19 @@ pub struct Settings {
     pub outbound_root_certificates: Option<Vec<u8>>,
     /// Hosts or CIDRs exempt from the internal-address rule of outbound calls.
     pub outbound_private_hosts: Vec<String>,
+    /// The embedded sandbox (mounted when there is no Open Payments identity).
+    pub sandbox: SandboxSettings,
+}
+
+/// Settings of the embedded (or standalone) sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxSettings {
+    /// The sandbox's own database.
+    pub database_url: String,
+    /// Lifetimes and waits.
+    pub timings: shifting_sandbox::Timings,
+    /// Test switches.
+    pub switches: shifting_sandbox::Switches,
 }
 
 /// The platform's Open Payments client identity, validated (the key loads).
@@ -330,6 +372,7 @@ impl Settings {
                 }
             },
         };
+        let sandbox = sandbox_settings(&raw, &mut problems);
         match addr {
             Some(addr) if problems.is_empty() => Ok(Self {
                 addr,
@@ -350,6 +393,7 @@ impl Settings {
                 op_identity,
                 outbound_root_certificates,
                 outbound_private_hosts,
+                sandbox,
             }),
             _ => Err(ConfigError(problems)),
         }
@@ -359,6 +403,55 @@ impl Settings {
     #[must_use]
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSettings {
+    const DAY: u64 = 86_400;
+    for (name, value, max) in [
+        ("sandbox_wait_secs", raw.sandbox_wait_secs, 3600),
+        (
+            "sandbox_quote_lifetime_secs",
+            raw.sandbox_quote_lifetime_secs,
+            DAY,
+        ),
+        (
+            "sandbox_interaction_lifetime_secs",
+            raw.sandbox_interaction_lifetime_secs,
+            DAY,
+        ),
+        (
+            "sandbox_token_lifetime_secs",
+            raw.sandbox_token_lifetime_secs,
+            DAY,
+        ),
+        ("sandbox_latency_ms", raw.sandbox_latency_ms, 60_000),
+    ] {
+        if value > max {
+            problems.push(format!("{name} must be at most {max}"));
+        }
+    }
+    let database_url = raw.sandbox_database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            raw.data_dir.join("sandbox.db").display()
+        )
+    });
+    if !database_url.starts_with("sqlite:") {
+        problems.push("sandbox_database_url must be a sqlite: URL".into());
+    }
+    SandboxSettings {
+        database_url,
+        timings: shifting_sandbox::Timings {
+            wait: Duration::from_secs(raw.sandbox_wait_secs),
+            quote_lifetime: Duration::from_secs(raw.sandbox_quote_lifetime_secs),
+            interaction_lifetime: Duration::from_secs(raw.sandbox_interaction_lifetime_secs),
+            token_lifetime: Duration::from_secs(raw.sandbox_token_lifetime_secs),
+        },
+        switches: shifting_sandbox::Switches {
+            latency: Duration::from_millis(raw.sandbox_latency_ms),
+            fail_outgoing_payments: raw.sandbox_fail_outgoing_payments,
+        },
     }
 }
 

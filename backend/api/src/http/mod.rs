@@ -40,7 +40,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The whole application: API, docs, web app and middleware.
-pub fn router(state: AppState, web: &web::WebApp) -> Router {
+pub fn router(
+    state: AppState,
+    web: &web::WebApp,
+    sandbox: Option<&shifting_sandbox::Sandbox>,
+) -> Router {
     let (api, _) = api_router().split_for_parts();
     let max_body = state.settings.max_body_bytes;
     let request_id = HeaderName::from_static("x-request-id");
@@ -64,11 +68,14 @@ pub fn router(state: AppState, web: &web::WebApp) -> Router {
         ))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
 
-    let router = api
+    let mut router = api
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .with_state(state)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::spec()));
+    if let Some(sandbox) = sandbox {
+        router = router.nest(sandbox.mount_path(), sandbox.router());
+    }
     web.attach(router)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware)

@@ -1,0 +1,181 @@
+//! Receiving signed requests as Rafiki does: the raw body (the digest is over its bytes), the
+//! `@target-uri` rebuilt from the public base URL and the request path, and the client's keys
+//! fetched over HTTP from `{client}/jwks.json` on every request (Rafiki caches nothing).
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, OriginalUri, Request};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use shifting_open_payments::signatures::{self, SignedRequest, VerifyError, VerifyOptions};
+use shifting_open_payments::types::WalletAddress;
+use shifting_open_payments::{Jwk, Jwks, KeySource};
+
+use crate::State;
+
+/// The most a client's wallet address or JWKS document may weigh.
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+
+/// A request as received, for signature verification.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub(crate) method: Method,
+    /// Path and query as the client requested them (before any nesting stripped the prefix).
+    pub(crate) path_and_query: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Incoming {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let path_and_query = request
+            .extensions()
+            .get::<OriginalUri>()
+            .map_or_else(|| request.uri().clone(), |original| original.0.clone())
+            .path_and_query()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let method = request.method().clone();
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            method,
+            path_and_query,
+            headers,
+            body,
+        })
+    }
+}
+
+impl Incoming {
+    /// The GNAP token in `Authorization: GNAP <token>`, if the header has that form.
+    pub(crate) fn gnap_token(&self) -> Option<&str> {
+        let value = self
+            .headers
+            .get(http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
+        let token = value.strip_prefix("GNAP ")?.trim();
+        (!token.is_empty()).then_some(token)
+    }
+
+    /// Whether an `Authorization` header is present at all.
+    pub(crate) fn has_authorization(&self) -> bool {
+        self.headers.contains_key(http::header::AUTHORIZATION)
+    }
+
+    /// The body as JSON of type `T`; an empty body reads as `{}`.
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        let body: &[u8] = if self.body.is_empty() {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(body).map_err(|e| e.to_string())
+    }
+}
+
+/// Why a signature was refused; each caller words it as its server does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SignatureFailure {
+    /// Missing or malformed signature headers (no `keyid` …).
+    Headers(VerifyError),
+    /// The client's keys could not be fetched.
+    KeysUnavailable(String),
+    /// No key with the `keyid` in the client's JWKS.
+    UnknownKey(String),
+    /// The signature (or the digest it covers) does not verify.
+    Invalid(VerifyError),
+}
+
+/// Verifies `incoming`'s signature with the keys published at `{client}/jwks.json`.
+pub(crate) async fn verify(
+    state: &Arc<State>,
+    incoming: &Incoming,
+    client: &str,
+) -> Result<String, SignatureFailure> {
+    let target_uri = format!("{}{}", state.origin, incoming.path_and_query);
+    let request = SignedRequest {
+        method: incoming.method.as_str(),
+        target_uri: &target_uri,
+        headers: &incoming.headers,
+        body: &incoming.body,
+    };
+    let options = VerifyOptions {
+        now: SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        // As Rafiki: `created` is not checked.
+        max_skew: None,
+    };
+    let keys = ClientKeys { state, client };
+    match signatures::verify(&request, &keys, options).await {
+        Ok(verified) => Ok(verified.key_id),
+        Err(err @ (VerifyError::BadSignature | VerifyError::DigestMismatch)) => {
+            Err(SignatureFailure::Invalid(err))
+        }
+        Err(VerifyError::KeySource(cause)) => Err(SignatureFailure::KeysUnavailable(cause)),
+        Err(VerifyError::UnknownKey(kid)) => Err(SignatureFailure::UnknownKey(kid)),
+        Err(other) => Err(SignatureFailure::Headers(other)),
+    }
+}
+
+struct ClientKeys<'a> {
+    state: &'a Arc<State>,
+    client: &'a str,
+}
+
+impl KeySource for ClientKeys<'_> {
+    type Error = String;
+
+    async fn find_key(&self, key_id: &str) -> Result<Option<Jwk>, String> {
+        let url = format!("{}/jwks.json", self.client.trim_end_matches('/'));
+        let jwks: Jwks = fetch_json(self.state, &url).await?;
+        Ok(jwks.find(key_id).cloned())
+    }
+}
+
+/// Resolves a client's wallet address document.
+pub(crate) async fn fetch_wallet_address(
+    state: &Arc<State>,
+    url: &str,
+) -> Result<WalletAddress, String> {
+    fetch_json(state, url).await
+}
+
+/// GETs a small JSON document, no redirects, size-capped.
+async fn fetch_json<T: DeserializeOwned>(state: &Arc<State>, url: &str) -> Result<T, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("{url} is not an http(s) URL"));
+    }
+    let mut response = state
+        .http
+        .get(parsed)
+        .header(http::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("GET {url} answered {}", response.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?
+    {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(format!("GET {url}: the document is too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("GET {url}: not the expected JSON: {e}"))
+}
