@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond the web toolchain, skipping whatever is already
 # there: the PostgreSQL server (throwaway clusters for the API tests), Chromium with
 # ChromeDriver (the end-to-end tests) from Debian (needs root or sudo when missing), and the
-# npm packages of the Open Payments interop tests (the Interledger reference implementation).
+# npm packages of the Open Payments interop tests (the Interledger reference implementation)
+# and of the sandbox's proof with the official Node SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,10 @@ interop=backend/open-payments/interop
 if [ ! -d "$interop/node_modules/@interledger/http-signature-utils" ]; then
   log "installing the Open Payments reference implementation from npm"
   npm ci --prefix "$interop" --no-audit --no-fund --loglevel=error
+fi
+
+sdk=e2e/op-sdk
+if [ ! -d "$sdk/node_modules/@interledger/open-payments" ]; then
+  log "installing the official Open Payments Node SDK from npm"
+  npm ci --prefix "$sdk" --no-audit --no-fund --loglevel=error
 fi

@@ -555,6 +555,14 @@ pub(crate) async fn create_outgoing_payment(
     }
 
     let txn = state.db.begin().await?;
+    if outgoing_payment::Entity::find_by_id(quote.id)
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        // One payment per quote, as in Rafiki (the payment's id is the quote's).
+        return Err(invalid_quote());
+    }
     let spent = outgoing_payment::Entity::find()
         .filter(outgoing_payment::Column::GrantId.eq(caller.grant.id))
         .filter(outgoing_payment::Column::State.ne(payment_states::FAILED))
@@ -582,14 +590,6 @@ pub(crate) async fn create_outgoing_payment(
         spent_receive,
     ) {
         return Err(unauthorized());
-    }
-    if outgoing_payment::Entity::find_by_id(quote.id)
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        // One payment per quote, as in Rafiki (the payment's id is the quote's).
-        return Err(invalid_quote());
     }
     let payment = outgoing_payment::ActiveModel {
         id: Set(quote.id),
