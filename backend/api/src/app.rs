@@ -238,7 +238,12 @@ pub async fn open_sandbox(
     public_url: &Url,
     platform_key: &SigningKey,
 ) -> anyhow::Result<Sandbox> {
-    let base = public_url
+    // `join` replaces the last segment unless the path ends with a slash.
+    let mut root = public_url.clone();
+    if !root.path().ends_with('/') {
+        root.set_path(&format!("{}/", root.path()));
+    }
+    let base = root
         .join("sandbox")
         .context("cannot build the sandbox URL")?;
     let mut config = SandboxConfig::new(base, settings.sandbox.database_url.clone());
@@ -374,19 +379,30 @@ fn load_or_create_file(
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
     let text = generate()?;
+    // Written to a private temporary file first, then linked into place without replacing:
+    // a crash leaves no half-written file, and of two racing processes one wins cleanly.
+    let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = match options.open(path) {
-        Ok(file) => file,
+    let written = options.open(&temporary).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(err).with_context(|| format!("cannot write {}", temporary.display()));
+    }
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => {}
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
             return load_or_create_file(path, generate);
         }
         Err(err) => return Err(err).with_context(|| format!("cannot create {}", path.display())),
-    };
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     tracing::info!(path = %path.display(), "generated a new secret file");
     Ok(text)
 }

@@ -425,7 +425,8 @@ fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSet
             raw.sandbox_token_lifetime_secs,
             DAY,
         ),
-        ("sandbox_latency_ms", raw.sandbox_latency_ms, 60_000),
+        // Below the server's 30 s request timeout, with room for the request itself.
+        ("sandbox_latency_ms", raw.sandbox_latency_ms, 10_000),
     ] {
         if value > max {
             problems.push(format!("{name} must be at most {max}"));

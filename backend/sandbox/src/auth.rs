@@ -10,9 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use ring::digest::{SHA256, digest};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -92,11 +90,7 @@ pub(crate) async fn request_grant(
     StateExtractor(state): StateExtractor<Arc<State>>,
     incoming: Incoming,
 ) -> Result<Response, AsError> {
-    let body: GrantRequestBody = incoming.json().map_err(|e| {
-        AsError::invalid_request(format!(
-            "Received error validating OpenAPI request: body: {e}"
-        ))
-    })?;
+    let body: GrantRequestBody = incoming.json().map_err(AsError::validation)?;
     let client = match &body.client {
         ClientField::Url(url) => url.clone(),
         ClientField::Object(ClientObject {
@@ -158,7 +152,7 @@ pub(crate) async fn request_grant(
     };
 
     if !interactive {
-        let txn = state.db.begin().await?;
+        let txn = crate::store::begin_write(&state.db).await?;
         row.insert(&txn).await?;
         let token = issue_token(&state, &txn, id, now).await?;
         txn.commit().await?;
@@ -221,7 +215,7 @@ pub(crate) async fn request_grant(
     row.client_nonce = Set(Some(finish.nonce));
     row.interact_id = Set(Some(interact_id));
     row.interact_nonce = Set(Some(interact_nonce.clone()));
-    row.interaction_expires_at = Set(Some(now + lifetime(state.timings.interaction_lifetime)));
+    row.interaction_expires_at = Set(Some(after(now, state.timings.interaction_lifetime)));
     row.insert(&state.db).await?;
 
     let mut redirect = url::Url::parse(&state.interact_url(interact_id, &interact_nonce))
@@ -299,16 +293,13 @@ pub(crate) async fn continue_grant(
     incoming: Incoming,
 ) -> Result<Response, AsError> {
     let grant = authenticate_continuation(&state, &id, &incoming).await?;
-    let body: ContinueBody = incoming.json().map_err(|e| {
-        AsError::invalid_request(format!(
-            "Received error validating OpenAPI request: body: {e}"
-        ))
-    })?;
+    let body: ContinueBody = incoming.json().map_err(AsError::validation)?;
     let Some(interact_ref) = body.interact_ref else {
         return Err(AsError::request_denied("grant cannot be polled"));
     };
     let now = Utc::now();
-    if now < grant.created_at + chrono::Duration::seconds(grant.wait_secs) {
+    let wait = std::time::Duration::from_secs(u64::try_from(grant.wait_secs).unwrap_or(0));
+    if now < after(grant.created_at, wait) {
         return Err(AsError::too_fast());
     }
     if grant.interact_ref.as_deref() != Some(interact_ref.as_str())
@@ -319,7 +310,7 @@ pub(crate) async fn continue_grant(
     if grant.state != states::APPROVED {
         return Err(AsError::request_denied("grant interaction not approved"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin_write(&state.db).await?;
     let finalized = grant::Entity::update_many()
         .col_expr(grant::Column::State, Expr::value(states::FINALIZED))
         .filter(grant::Column::Id.eq(grant.id))
@@ -351,7 +342,7 @@ pub(crate) async fn cancel_grant(
 ) -> Result<StatusCode, AsError> {
     let grant = authenticate_continuation(&state, &id, &incoming).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin_write(&state.db).await?;
     grant::Entity::update_many()
         .col_expr(grant::Column::State, Expr::value(states::REVOKED))
         .filter(grant::Column::Id.eq(grant.id))
@@ -392,7 +383,7 @@ pub(crate) async fn rotate_token(
 ) -> Result<Response, AsError> {
     let (token, grant) = authenticate_management(&state, &id, &incoming).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin_write(&state.db).await?;
     let revoked = access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::Id.eq(token.id))
@@ -519,7 +510,7 @@ async fn issue_token(
         grant_id: Set(grant_id),
         value_hash: Set(hash(&value)),
         created_at: Set(now),
-        expires_at: Set(now + lifetime(state.timings.token_lifetime)),
+        expires_at: Set(after(now, state.timings.token_lifetime)),
         revoked_at: Set(None),
     }
     .insert(db)
@@ -531,8 +522,12 @@ async fn issue_token(
     })
 }
 
-pub(crate) fn lifetime(duration: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+/// `now + duration`, saturating instead of overflowing.
+pub(crate) fn after(now: DateTime<Utc>, duration: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// SHA-256 in hex: how tokens and session cookies are stored.

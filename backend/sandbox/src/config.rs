@@ -54,6 +54,22 @@ pub struct Timings {
     pub token_lifetime: Duration,
 }
 
+impl Timings {
+    /// The longest any of the timings may be (larger values are cut to this).
+    pub const MAX: Duration = Duration::from_secs(30 * 86_400);
+
+    /// These timings with every value cut to [`Timings::MAX`].
+    #[must_use]
+    pub fn clamped(self) -> Self {
+        Self {
+            wait: self.wait.min(Self::MAX),
+            quote_lifetime: self.quote_lifetime.min(Self::MAX),
+            interaction_lifetime: self.interaction_lifetime.min(Self::MAX),
+            token_lifetime: self.token_lifetime.min(Self::MAX),
+        }
+    }
+}
+
 impl Default for Timings {
     fn default() -> Self {
         Self {

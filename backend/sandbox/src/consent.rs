@@ -30,6 +30,9 @@ use crate::store::{account, grant, incoming_payment};
 
 const SESSION_COOKIE: &str = "sandbox_session";
 
+/// How many browsers may hold a session for one interaction.
+const MAX_SESSIONS: usize = 5;
+
 const STYLE: &str = "\
 *{box-sizing:border-box}\
 body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#f4f1ea;color:#1d1d1f}\
@@ -74,9 +77,20 @@ async fn start(state: &State, id: &str, nonce: &str, jar: CookieJar) -> Result<R
     if grant.interaction_expires_at.is_some_and(|at| at <= now) {
         return Ok(expired(&grant, StatusCode::FOUND));
     }
+    // Several browsers (a link preview, a second tab) may open the page: each gets its own
+    // session, and the last few stay valid.
     let session = random_token();
+    let mut sessions: Vec<&str> = grant
+        .session_hash
+        .as_deref()
+        .map(|s| s.split(' ').filter(|h| !h.is_empty()).collect())
+        .unwrap_or_default();
+    let new_hash = hash(&session);
+    sessions.push(&new_hash);
+    let keep = sessions.len().saturating_sub(MAX_SESSIONS);
+    let sessions = sessions[keep..].join(" ");
     let stored = grant::Entity::update_many()
-        .col_expr(grant::Column::SessionHash, Expr::value(hash(&session)))
+        .col_expr(grant::Column::SessionHash, Expr::value(sessions))
         .filter(grant::Column::Id.eq(grant.id))
         .filter(grant::Column::State.eq(states::PENDING))
         .exec(&state.db)
@@ -153,11 +167,8 @@ async fn decide_inner(
     let grant = find(state, id, nonce).await?;
     check_session(&grant, jar)?;
     if grant.state != states::PENDING {
-        return Err(page_error(
-            StatusCode::BAD_REQUEST,
-            "This request was already answered",
-            "Each payment request can be approved or declined once.",
-        ));
+        // A double click: the first answer stands, and the browser goes where it said.
+        return Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER));
     }
     if grant
         .interaction_expires_at
@@ -341,8 +352,12 @@ impl From<InvalidSession> for Response {
 }
 
 fn check_session(grant: &grant::Model, jar: &CookieJar) -> Result<(), InvalidSession> {
-    let presented = jar.get(SESSION_COOKIE).map(|c| hash(c.value()));
-    if presented.is_some() && presented == grant.session_hash {
+    let presented = jar
+        .get(SESSION_COOKIE)
+        .map(|c| hash(c.value()))
+        .ok_or(InvalidSession)?;
+    let known = grant.session_hash.as_deref().unwrap_or_default();
+    if known.split(' ').any(|h| !h.is_empty() && h == presented) {
         Ok(())
     } else {
         Err(InvalidSession)

@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 
 /// A GNAP (auth server) error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{status} {code}: {description}")]
+#[error("{status} {code:?}: {description}")]
 pub struct AsError {
     /// HTTP status.
     pub status: StatusCode,
-    /// GNAP error code.
-    pub code: &'static str,
+    /// GNAP error code (absent on request validation errors, as on Rafiki).
+    pub code: Option<&'static str>,
     /// What went wrong.
     pub description: String,
 }
@@ -23,8 +23,18 @@ impl AsError {
     fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
         Self {
             status,
-            code,
+            code: Some(code),
             description: description.into(),
+        }
+    }
+
+    /// 400 without a code: the body does not match the schema (Rafiki's OpenAPI validator
+    /// answers these without `code`).
+    pub fn validation(cause: String) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: None,
+            description: format!("Received error validating OpenAPI request: body: {cause}"),
         }
     }
 
@@ -83,7 +93,10 @@ impl AsError {
 
 impl IntoResponse for AsError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "description": self.description}});
+        let body = match self.code {
+            Some(code) => json!({"error": {"code": code, "description": self.description}}),
+            None => json!({"error": {"description": self.description}}),
+        };
         (self.status, Json(body)).into_response()
     }
 }

@@ -39,6 +39,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use shifting_open_payments::Jwks;
+use shifting_open_payments::fetch_policy::{FetchPolicy, GuardedResolver};
 use uuid::Uuid;
 
 pub use config::{PLATFORM_ACCOUNT, SandboxConfig, SeedAccount, Switches, Timings};
@@ -75,6 +76,8 @@ pub(crate) struct State {
     pub(crate) mount_path: String,
     pub(crate) secure_cookies: bool,
     pub(crate) http: reqwest::Client,
+    /// Which client addresses may be fetched.
+    pub(crate) fetch_policy: Arc<FetchPolicy>,
     pub(crate) keys: HashMap<String, Jwks>,
     pub(crate) timings: Timings,
     pub(crate) switches: Switches,
@@ -96,10 +99,13 @@ impl Sandbox {
             return Err(SandboxError::BaseUrl(url.to_string()));
         }
         let base = url.as_str().trim_end_matches('/').to_owned();
+        let timings = config.timings.clamped();
         let mount_path = url.path().trim_end_matches('/').to_owned();
         let db = store::open(&config.database_url, &config.accounts).await?;
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let fetch_policy = Arc::new(client_fetch_policy(url));
         let http = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver::new(Arc::clone(&fetch_policy)))
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(3))
@@ -114,8 +120,9 @@ impl Sandbox {
             mount_path,
             secure_cookies: url.scheme() == "https",
             http,
+            fetch_policy,
             keys: config.published_keys.into_iter().collect(),
-            timings: config.timings,
+            timings,
             switches: config.switches,
         });
         resources::settle_all_pending(&state).await?;
@@ -142,8 +149,9 @@ impl Sandbox {
 
     /// The routes, relative to the mount path: nest them at [`Sandbox::mount_path`].
     pub fn router(&self) -> Router {
-        Router::new()
-            .route("/accounts", get(wallet::list_accounts))
+        // The latency switch slows the auth and resource servers, not the wallet-address and
+        // key documents the sandbox itself fetches while verifying a request.
+        let protocol = Router::new()
             .route("/auth", post(auth::request_grant))
             .route(
                 "/auth/continue/{id}",
@@ -183,16 +191,37 @@ impl Sandbox {
                 "/rs/outgoing-payments/{id}",
                 get(resources::get_outgoing_payment),
             )
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                added_latency,
+            ));
+        Router::new()
+            .route("/accounts", get(wallet::list_accounts))
+            .merge(protocol)
             .route("/{name}", get(wallet::get_wallet_address))
             .route("/{name}/", get(wallet::get_wallet_address))
             .route("/{name}/jwks.json", get(wallet::get_jwks))
             .fallback(wallet::not_found)
-            .layer(axum::middleware::from_fn_with_state(
-                self.state.clone(),
-                added_latency,
-            ))
             .with_state(self.state.clone())
     }
+}
+
+/// Where the sandbox may fetch client wallet addresses and keys from: public addresses, its
+/// own origin, and loopback only when the sandbox itself is on loopback (a developer machine,
+/// where third-party clients run beside it). Never private or link-local networks otherwise:
+/// the client URL comes from an unauthenticated request.
+fn client_fetch_policy(base: &url::Url) -> FetchPolicy {
+    let on_loopback = match base.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    let loopback = ["127.0.0.0/8".to_owned(), "::1/128".to_owned()];
+    let exemptions: &[String] = if on_loopback { &loopback } else { &[] };
+    FetchPolicy::sandbox(base)
+        .with_exemptions(exemptions)
+        .unwrap_or_else(|_| FetchPolicy::sandbox(base))
 }
 
 /// The latency switch: waits before handling every request.
@@ -253,5 +282,40 @@ impl State {
             .strip_prefix(kind)?
             .strip_prefix('/')?;
         Uuid::parse_str(rest).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::client_fetch_policy;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn a_public_sandbox_fetches_no_internal_client_addresses() {
+        let public = url::Url::parse("https://sandbox.example/sandbox").ok();
+        let policy = client_fetch_policy(&public.unwrap_or_else(|| unreachable!()));
+        assert!(policy.allows_address("shop.example", ip("93.184.216.34")));
+        for internal in ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1"] {
+            assert!(
+                !policy.allows_address("evil.example", ip(internal)),
+                "{internal}"
+            );
+        }
+        // Its own host may resolve internally (behind a load balancer).
+        assert!(policy.allows_address("sandbox.example", ip("10.0.0.7")));
+    }
+
+    #[test]
+    fn a_sandbox_on_loopback_serves_clients_on_loopback() {
+        let local = url::Url::parse("http://127.0.0.1:8080/sandbox").ok();
+        let policy = client_fetch_policy(&local.unwrap_or_else(|| unreachable!()));
+        assert!(policy.allows_address("localhost", ip("127.0.0.1")));
+        assert!(policy.allows_address("localhost", ip("::1")));
+        assert!(!policy.allows_address("router.lan", ip("192.168.1.1")));
     }
 }

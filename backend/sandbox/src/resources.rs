@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Set, SqlErr,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -23,11 +23,13 @@ use uuid::Uuid;
 
 use crate::State;
 use crate::access::{Access, Kind, Permission, permits};
-use crate::auth::{hash, lifetime, states};
+use crate::auth::{after, hash, states};
 use crate::error::RsError;
 use crate::money::{Asset, Rounding, convert};
 use crate::signed::{self, Incoming, SignatureFailure};
-use crate::store::{access_token, account, grant, incoming_payment, outgoing_payment, quote};
+use crate::store::{
+    access_token, account, begin_write, grant, incoming_payment, outgoing_payment, quote,
+};
 
 /// The longest an incoming payment may stay open (Rafiki: 30 days).
 const MAX_INCOMING_PAYMENT_LIFETIME: chrono::Duration = chrono::Duration::days(30);
@@ -293,6 +295,7 @@ pub(crate) async fn complete_incoming_payment(
         .col_expr(incoming_payment::Column::Completed, Expr::value(true))
         .filter(incoming_payment::Column::Id.eq(payment.id))
         .filter(incoming_payment::Column::Completed.eq(false))
+        .filter(incoming_payment::Column::ExpiresAt.gt(Utc::now()))
         .exec(&state.db)
         .await?;
     if updated.rows_affected != 1 {
@@ -401,6 +404,7 @@ pub(crate) async fn create_quote(
     let remaining = receiver
         .incoming_value
         .map(|v| u64::try_from(v - receiver.received_value).unwrap_or(0));
+    // Rafiki answers 500 here; a 400 says the same without looking like a crash.
     let no_rate = || RsError::bad_request("could not convert between assets");
     let (debit, receive) = match (&request.debit_amount, &request.receive_amount) {
         (Some(debit), None) => {
@@ -449,7 +453,7 @@ pub(crate) async fn create_quote(
         receive_asset_code: Set(receiver.asset_code.clone()),
         receive_asset_scale: Set(receiver.asset_scale),
         expires_at: Set(std::cmp::min(
-            now + lifetime(state.timings.quote_lifetime),
+            after(now, state.timings.quote_lifetime),
             receiver.expires_at,
         )),
         created_at: Set(now),
@@ -554,7 +558,7 @@ pub(crate) async fn create_outgoing_payment(
         return Err(unauthorized());
     }
 
-    let txn = state.db.begin().await?;
+    let txn = begin_write(&state.db).await?;
     if outgoing_payment::Entity::find_by_id(quote.id)
         .one(&txn)
         .await?
@@ -568,26 +572,26 @@ pub(crate) async fn create_outgoing_payment(
         .filter(outgoing_payment::Column::State.ne(payment_states::FAILED))
         .all(&txn)
         .await?;
-    let spent_debit: i64 = spent.iter().map(|p| p.debit_value).sum::<i64>() + quote.debit_value;
-    let spent_receive: i64 =
-        spent.iter().map(|p| p.receive_value).sum::<i64>() + quote.receive_value;
-    let within = |limit: &Option<Amount>, code: &str, scale: i32, total: i64| {
+    // Totals in i128: no sum of i64 amounts can overflow it.
+    let spent_debit: i128 = spent.iter().map(|p| i128::from(p.debit_value)).sum();
+    let spent_receive: i128 = spent.iter().map(|p| i128::from(p.receive_value)).sum();
+    let within = |limit: &Option<Amount>, code: &str, scale: i32, total: i128| {
         limit.as_ref().is_none_or(|l| {
             l.asset_code == code
                 && i32::from(l.asset_scale) == scale
-                && u64::try_from(total).is_ok_and(|t| t <= l.value)
+                && total <= i128::from(l.value)
         })
     };
     if !within(
         &limits.debit_amount,
         &quote.debit_asset_code,
         quote.debit_asset_scale,
-        spent_debit,
+        spent_debit + i128::from(quote.debit_value),
     ) || !within(
         &limits.receive_amount,
         &quote.receive_asset_code,
         quote.receive_asset_scale,
-        spent_receive,
+        spent_receive + i128::from(quote.receive_value),
     ) {
         return Err(unauthorized());
     }
@@ -610,7 +614,12 @@ pub(crate) async fn create_outgoing_payment(
         created_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        // Another process paid this quote first.
+        Some(SqlErr::UniqueConstraintViolation(_)) => invalid_quote(),
+        _ => RsError::from(err),
+    })?;
     txn.commit().await?;
 
     let settling = Arc::clone(&state);
@@ -625,7 +634,7 @@ pub(crate) async fn create_outgoing_payment(
         object.insert(
             "grantSpentDebitAmount".into(),
             json!(amount(
-                spent_debit,
+                i64::try_from(spent_debit).unwrap_or(i64::MAX),
                 &quote.debit_asset_code,
                 quote.debit_asset_scale
             )),
@@ -633,7 +642,7 @@ pub(crate) async fn create_outgoing_payment(
         object.insert(
             "grantSpentReceiveAmount".into(),
             json!(amount(
-                spent_receive,
+                i64::try_from(spent_receive).unwrap_or(i64::MAX),
                 &quote.receive_asset_code,
                 quote.receive_asset_scale
             )),
@@ -710,7 +719,7 @@ pub(crate) async fn list_outgoing_payments(
 /// # Errors
 /// When the database fails (the payment stays `funding` and is retried).
 pub(crate) async fn settle(state: &State, id: Uuid) -> Result<(), DbErr> {
-    let txn = state.db.begin().await?;
+    let txn = begin_write(&state.db).await?;
     let Some(payment) = outgoing_payment::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -718,66 +727,119 @@ pub(crate) async fn settle(state: &State, id: Uuid) -> Result<(), DbErr> {
     else {
         return Ok(());
     };
-    let now = Utc::now();
+    let failure = match move_money(state, &txn, &payment).await? {
+        None => {
+            mark(
+                &txn,
+                &payment,
+                payment_states::COMPLETED,
+                payment.debit_value,
+                None,
+            )
+            .await?;
+            txn.commit().await?;
+            None
+        }
+        Some(reason) => {
+            // Undo whatever moved, then record the failure on its own.
+            txn.rollback().await?;
+            let txn = begin_write(&state.db).await?;
+            mark(&txn, &payment, payment_states::FAILED, 0, Some(reason)).await?;
+            txn.commit().await?;
+            Some(reason)
+        }
+    };
+    match failure {
+        None => tracing::info!(payment = %id, "sandbox outgoing payment completed"),
+        Some(reason) => tracing::info!(payment = %id, reason, "sandbox outgoing payment failed"),
+    }
+    Ok(())
+}
+
+/// Debits the payer and credits the receiver with conditional, relative updates; says why
+/// not when one of them does not apply.
+async fn move_money(
+    state: &State,
+    txn: &DatabaseTransaction,
+    payment: &outgoing_payment::Model,
+) -> Result<Option<&'static str>, DbErr> {
+    if state.switches.fail_outgoing_payments {
+        return Ok(Some("the sandbox is set to fail every outgoing payment"));
+    }
     let receiver = match state.resource_id("incoming-payments", &payment.receiver) {
-        Some(rid) => incoming_payment::Entity::find_by_id(rid).one(&txn).await?,
+        Some(rid) => incoming_payment::Entity::find_by_id(rid).one(txn).await?,
         None => None,
     };
-    let failure = if state.switches.fail_outgoing_payments {
-        Some("the sandbox is set to fail every outgoing payment")
-    } else {
-        match &receiver {
-            None => Some("the receiver does not exist"),
-            Some(r) if r.completed || r.expires_at <= now => {
-                Some("the receiver no longer accepts payments")
-            }
-            Some(_) => None,
-        }
+    let Some(receiver) = receiver else {
+        return Ok(Some("the receiver does not exist"));
     };
-    let failure = match (failure, &receiver) {
-        (None, Some(receiver)) => {
-            let debited = account::Entity::update_many()
-                .col_expr(
-                    account::Column::Balance,
-                    Expr::col(account::Column::Balance).sub(payment.debit_value),
-                )
-                .filter(account::Column::Name.eq(&payment.account))
-                .filter(account::Column::Balance.gte(payment.debit_value))
-                .exec(&txn)
-                .await?;
-            if debited.rows_affected == 1 {
-                account::Entity::update_many()
-                    .col_expr(
-                        account::Column::Balance,
-                        Expr::col(account::Column::Balance).add(payment.receive_value),
-                    )
-                    .filter(account::Column::Name.eq(&receiver.account))
-                    .exec(&txn)
-                    .await?;
-                let received = receiver.received_value + payment.receive_value;
-                let completed = receiver.incoming_value.is_some_and(|v| received >= v);
-                incoming_payment::Entity::update_many()
-                    .col_expr(
-                        incoming_payment::Column::ReceivedValue,
-                        Expr::value(received),
-                    )
-                    .col_expr(incoming_payment::Column::Completed, Expr::value(completed))
-                    .filter(incoming_payment::Column::Id.eq(receiver.id))
-                    .exec(&txn)
-                    .await?;
-                None
-            } else {
-                Some("insufficient funds")
-            }
-        }
-        (failure, _) => Some(failure.unwrap_or("the receiver does not exist")),
-    };
-    let (new_state, sent) = match failure {
-        None => (payment_states::COMPLETED, payment.debit_value),
-        Some(_) => (payment_states::FAILED, 0),
-    };
+    let debited = account::Entity::update_many()
+        .col_expr(
+            account::Column::Balance,
+            Expr::col(account::Column::Balance).sub(payment.debit_value),
+        )
+        .filter(account::Column::Name.eq(&payment.account))
+        .filter(account::Column::Balance.gte(payment.debit_value))
+        .exec(txn)
+        .await?;
+    if debited.rows_affected != 1 {
+        return Ok(Some("insufficient funds"));
+    }
+    // Accepted only while open and not beyond the expected amount.
+    let room = Expr::col(incoming_payment::Column::IncomingValue)
+        .sub(Expr::col(incoming_payment::Column::ReceivedValue));
+    let credited = incoming_payment::Entity::update_many()
+        .col_expr(
+            incoming_payment::Column::ReceivedValue,
+            Expr::col(incoming_payment::Column::ReceivedValue).add(payment.receive_value),
+        )
+        .filter(incoming_payment::Column::Id.eq(receiver.id))
+        .filter(incoming_payment::Column::Completed.eq(false))
+        .filter(incoming_payment::Column::ExpiresAt.gt(Utc::now()))
+        .filter(
+            Condition::any()
+                .add(incoming_payment::Column::IncomingValue.is_null())
+                .add(room.gte(payment.receive_value)),
+        )
+        .exec(txn)
+        .await?;
+    if credited.rows_affected != 1 {
+        return Ok(Some("the receiver no longer accepts this payment"));
+    }
+    incoming_payment::Entity::update_many()
+        .col_expr(incoming_payment::Column::Completed, Expr::value(true))
+        .filter(incoming_payment::Column::Id.eq(receiver.id))
+        .filter(incoming_payment::Column::IncomingValue.is_not_null())
+        .filter(
+            Expr::col(incoming_payment::Column::ReceivedValue)
+                .gte(Expr::col(incoming_payment::Column::IncomingValue)),
+        )
+        .exec(txn)
+        .await?;
+    let credited_account = account::Entity::update_many()
+        .col_expr(
+            account::Column::Balance,
+            Expr::col(account::Column::Balance).add(payment.receive_value),
+        )
+        .filter(account::Column::Name.eq(&receiver.account))
+        .filter(account::Column::Balance.lte(i64::MAX - payment.receive_value))
+        .exec(txn)
+        .await?;
+    if credited_account.rows_affected != 1 {
+        return Ok(Some("the receiving account cannot hold this amount"));
+    }
+    Ok(None)
+}
+
+async fn mark(
+    txn: &DatabaseTransaction,
+    payment: &outgoing_payment::Model,
+    state: &str,
+    sent: i64,
+    failure: Option<&str>,
+) -> Result<(), DbErr> {
     outgoing_payment::Entity::update_many()
-        .col_expr(outgoing_payment::Column::State, Expr::value(new_state))
+        .col_expr(outgoing_payment::Column::State, Expr::value(state))
         .col_expr(outgoing_payment::Column::SentValue, Expr::value(sent))
         .col_expr(
             outgoing_payment::Column::Failure,
@@ -785,13 +847,8 @@ pub(crate) async fn settle(state: &State, id: Uuid) -> Result<(), DbErr> {
         )
         .filter(outgoing_payment::Column::Id.eq(payment.id))
         .filter(outgoing_payment::Column::State.eq(payment_states::FUNDING))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    txn.commit().await?;
-    match failure {
-        None => tracing::info!(payment = %id, "sandbox outgoing payment completed"),
-        Some(reason) => tracing::info!(payment = %id, reason, "sandbox outgoing payment failed"),
-    }
     Ok(())
 }
 

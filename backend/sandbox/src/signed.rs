@@ -116,7 +116,13 @@ pub(crate) async fn verify(
         max_skew: None,
     };
     let keys = ClientKeys { state, client };
-    match signatures::verify(&request, &keys, options).await {
+    let verified = signatures::verify(&request, &keys, options).await;
+    if verified.is_ok() && !survives_reserialisation(&incoming.body) {
+        // Rafiki checks the digest against `JSON.stringify` of the parsed body, so a body
+        // that JavaScript would write differently fails there; it must fail here too.
+        return Err(SignatureFailure::Invalid(VerifyError::DigestMismatch));
+    }
+    match verified {
         Ok(verified) => Ok(verified.key_id),
         Err(err @ (VerifyError::BadSignature | VerifyError::DigestMismatch)) => {
             Err(SignatureFailure::Invalid(err))
@@ -125,6 +131,83 @@ pub(crate) async fn verify(
         Err(VerifyError::UnknownKey(kid)) => Err(SignatureFailure::UnknownKey(kid)),
         Err(other) => Err(SignatureFailure::Headers(other)),
     }
+}
+
+/// Whether JavaScript's `JSON.stringify(JSON.parse(body))` would give back `body` as far as a
+/// client can get it wrong (OPEN-PAYMENTS.md §0.2): no whitespace between tokens, no
+/// integer-like object keys (JavaScript moves them first), and numbers JavaScript writes the
+/// same way (no exponents, no trailing zeros, integers within 2^53). A body that is not JSON
+/// is left to the handler.
+pub(crate) fn survives_reserialisation(body: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return true;
+    };
+    if has_integer_like_key(&value) {
+        return false;
+    }
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < body.len() {
+        let byte = body[i];
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b' ' | b'\n' | b'\r' | b'\t' => return false,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < body.len()
+                    && matches!(body[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let token = std::str::from_utf8(&body[start..i]).unwrap_or_default();
+                if !number_is_stable(token) {
+                    return false;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
+fn has_integer_like_key(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(map) => map.iter().any(|(key, inner)| {
+            (!key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()))
+                || has_integer_like_key(inner)
+        }),
+        serde_json::Value::Array(items) => items.iter().any(has_integer_like_key),
+        _ => false,
+    }
+}
+
+/// Whether JavaScript prints the number `token` back as `token`.
+fn number_is_stable(token: &str) -> bool {
+    const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
+    let Ok(number) = token.parse::<f64>() else {
+        return false;
+    };
+    let magnitude = number.abs();
+    if magnitude >= 1e21 || (magnitude != 0.0 && magnitude < 1e-6) || token.contains(['e', 'E']) {
+        return false;
+    }
+    if !token.contains('.') && magnitude > MAX_SAFE {
+        return false;
+    }
+    number.to_string() == token
 }
 
 struct ClientKeys<'a> {
@@ -156,6 +239,21 @@ async fn fetch_json<T: DeserializeOwned>(state: &Arc<State>, url: &str) -> Resul
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!("{url} is not an http(s) URL"));
     }
+    // Literal addresses never reach the guarded resolver: check them here.
+    let literal = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    if let Some(ip) = literal
+        && !state
+            .fetch_policy
+            .allows_address(parsed.host_str().unwrap_or_default(), ip)
+    {
+        return Err(format!(
+            "{url} is on a network the sandbox does not fetch from"
+        ));
+    }
     let mut response = state
         .http
         .get(parsed)
@@ -178,4 +276,34 @@ async fn fetch_json<T: DeserializeOwned>(state: &Arc<State>, url: &str) -> Resul
         body.extend_from_slice(&chunk);
     }
     serde_json::from_slice(&body).map_err(|e| format!("GET {url}: not the expected JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::survives_reserialisation;
+
+    #[test]
+    fn compact_json_survives_and_what_javascript_rewrites_does_not() {
+        for ok in [
+            r#"{"a":"x y","b":[1,2.5,-3],"c":{"d":null}}"#,
+            r#"{"value":"12345678901234567","n":9007199254740991}"#,
+            r#"{"s":"tab\tquote\" done"}"#,
+            "not json at all",
+        ] {
+            assert!(survives_reserialisation(ok.as_bytes()), "{ok}");
+        }
+        for rewritten in [
+            "{\"a\": 1}",
+            "{\n\"a\":1}",
+            r#"{"metadata":{"42":"x"}}"#,
+            r#"{"n":12345678901234567}"#,
+            r#"{"n":1.0}"#,
+            r#"{"n":1e2}"#,
+        ] {
+            assert!(
+                !survives_reserialisation(rewritten.as_bytes()),
+                "{rewritten}"
+            );
+        }
+    }
 }

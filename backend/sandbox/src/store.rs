@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, EntityTrait, Schema, Set,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, Schema, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::SeedAccount;
@@ -290,6 +291,19 @@ pub async fn open(url: &str, seed: &[SeedAccount]) -> Result<DatabaseConnection,
             .await?;
     }
     Ok(db)
+}
+
+/// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so
+/// another process on the same file waits (busy timeout) instead of failing mid-transaction.
+///
+/// # Errors
+/// When the database fails.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 async fn create_tables(db: &DatabaseConnection) -> Result<(), DbErr> {

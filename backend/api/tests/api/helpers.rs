@@ -17,7 +17,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 /// Starts the app with the test defaults.
@@ -57,7 +57,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawSettings)) -> TestApp
         address,
         client,
         db,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -113,6 +113,11 @@ pub struct Account {
 }
 
 impl TestApp {
+    /// The data directory (generated secrets, the sandbox's database).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

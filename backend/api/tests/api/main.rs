@@ -7,4 +7,5 @@ mod errors;
 mod helpers;
 mod openapi;
 mod operations;
+mod sandbox;
 mod sessions;

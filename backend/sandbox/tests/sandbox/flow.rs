@@ -472,3 +472,105 @@ async fn balances_and_payments_survive_a_restart() {
     assert_eq!(public["receivedAmount"]["value"], "2500");
     assert_eq!(public["authServer"], format!("{}/auth", restarted.base));
 }
+
+#[tokio::test]
+async fn an_incoming_payment_is_never_overpaid() {
+    let sandbox = spawn(|_| {}).await;
+    let seller = sandbox.wallet("bruno").await;
+    let buyer = sandbox.wallet("alice").await;
+    let seller_token = sandbox.incoming_token(&seller).await;
+    let incoming = sandbox.incoming_payment(&seller, &seller_token, 100).await;
+    let quote_token = sandbox.quote_token(&buyer).await;
+    let body = serde_json::json!({
+        "walletAddress": buyer.id,
+        "receiver": incoming.id,
+        "method": "ilp",
+        "receiveAmount": {"value": "60", "assetCode": "EUR", "assetScale": 2},
+    })
+    .to_string();
+    let quotes_url = format!("{}/rs/quotes", sandbox.base);
+    let mut quotes = Vec::new();
+    for _ in 0..2 {
+        let (status, quote) = sandbox
+            .send(
+                Some(&sandbox.key),
+                "POST",
+                &quotes_url,
+                Some(&quote_token.value),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, 201, "{quote}");
+        // 0.60 EUR = 0.648 USD, debited rounded up.
+        assert_eq!(quote["debitAmount"]["value"], "65");
+        quotes.push(quote["id"].as_str().unwrap().to_owned());
+    }
+    let before = sandbox.balance("alice").await;
+    let (interact, continuation) = sandbox
+        .outgoing_grant(
+            &buyer,
+            Limits {
+                receiver: Some(incoming.id.clone()),
+                debit_amount: Some(shifting_open_payments::types::Amount {
+                    value: 130,
+                    asset_code: "USD".into(),
+                    asset_scale: 2,
+                }),
+                ..Limits::default()
+            },
+            "overpay",
+        )
+        .await;
+    let (_, finish) = sandbox.consent(&interact.redirect, "approve").await;
+    let token = sandbox
+        .client
+        .continue_grant(
+            &continuation,
+            &query(&finish, "interact_ref").unwrap(),
+            std::time::SystemTime::now(),
+        )
+        .await
+        .unwrap()
+        .access_token
+        .unwrap();
+    let mut payments = Vec::new();
+    for quote in &quotes {
+        let payment = sandbox
+            .client
+            .create_outgoing_payment(
+                &buyer,
+                &token.value,
+                &CreateOutgoingPayment {
+                    wallet_address: buyer.id.clone(),
+                    quote_id: quote.clone(),
+                    metadata: None,
+                },
+            )
+            .await
+            .unwrap();
+        payments.push(payment);
+    }
+    assert_eq!(
+        payments[1].grant_spent_debit_amount.as_ref().unwrap().value,
+        65,
+        "the grant had spent the first payment before the second"
+    );
+    let mut outcomes = Vec::new();
+    for payment in &payments {
+        let read = sandbox
+            .client
+            .get_outgoing_payment(&payment.id, &token.value)
+            .await
+            .unwrap();
+        outcomes.push(read.failed);
+    }
+    assert_eq!(outcomes, [false, true], "exactly one of the two pays");
+    let received = sandbox
+        .client
+        .get_incoming_payment(&incoming.id, &seller_token.value)
+        .await
+        .unwrap();
+    assert_eq!(received.received_amount.value, 60);
+    assert!(!received.completed);
+    assert_eq!(sandbox.balance("alice").await, before - 65);
+}

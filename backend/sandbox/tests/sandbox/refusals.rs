@@ -209,6 +209,33 @@ async fn a_body_changed_after_signing_is_refused() {
 }
 
 #[tokio::test]
+async fn bodies_javascript_would_rewrite_fail_like_on_rafiki() {
+    let sandbox = spawn(|_| {}).await;
+    let seller = sandbox.wallet("bruno").await;
+    let token = sandbox.incoming_token(&seller).await;
+    let url = format!("{}/rs/incoming-payments", sandbox.base);
+    for body in [
+        serde_json::to_string_pretty(&json!({"walletAddress": seller.id})).unwrap(),
+        json!({"walletAddress": seller.id, "metadata": {"42": "answer"}}).to_string(),
+    ] {
+        let (status, error) = sandbox
+            .send(
+                Some(&sandbox.key),
+                "POST",
+                &url,
+                Some(&token.value),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, 401, "{body}: {error}");
+        assert_eq!(
+            error["error"]["description"],
+            "Signature validation error: provided signature is invalid"
+        );
+    }
+}
+
+#[tokio::test]
 async fn tokens_are_bound_to_their_client() {
     let sandbox = spawn(|_| {}).await;
     let seller = sandbox.wallet("bruno").await;
