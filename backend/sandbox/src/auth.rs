@@ -479,11 +479,19 @@ async fn check_signature(
 }
 
 /// A freshly issued access token (the value exists only in this answer).
-#[derive(Debug)]
 pub(crate) struct IssuedToken {
     value: String,
     id: Uuid,
     expires_in: u64,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("id", &self.id)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 impl IssuedToken {

@@ -326,13 +326,7 @@ pub(crate) async fn list_incoming_payments(
         .into_iter()
         .filter(|p| caller.sees(&permission, &p.client))
         .collect::<Vec<_>>();
-    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-    let (range, info) = page.select(&ids)?;
-    let result: Vec<Value> = rows[range]
-        .iter()
-        .map(|p| incoming_view(&state, p, false))
-        .collect();
-    Ok(Json(json!({ "pagination": info, "result": result })).into_response())
+    page.respond(&rows, |p| p.id, |p| incoming_view(&state, p, false))
 }
 
 // ---------------------------------------------------------------- quotes
@@ -700,13 +694,7 @@ pub(crate) async fn list_outgoing_payments(
         .into_iter()
         .filter(|p| caller.sees(&permission, &p.client))
         .collect::<Vec<_>>();
-    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-    let (range, info) = page.select(&ids)?;
-    let result: Vec<Value> = rows[range]
-        .iter()
-        .map(|p| outgoing_view(&state, p))
-        .collect();
-    Ok(Json(json!({ "pagination": info, "result": result })).into_response())
+    page.respond(&rows, |p| p.id, |p| outgoing_view(&state, p))
 }
 
 // ---------------------------------------------------------------- settlement
@@ -920,6 +908,19 @@ impl PageRequest {
             last,
             cursor,
         })
+    }
+
+    /// The list response for `rows` (oldest first): this page's items and its pagination.
+    fn respond<T>(
+        &self,
+        rows: &[T],
+        id: impl Fn(&T) -> Uuid,
+        view: impl Fn(&T) -> Value,
+    ) -> Result<Response, RsError> {
+        let ids: Vec<Uuid> = rows.iter().map(id).collect();
+        let (range, info) = self.select(&ids)?;
+        let result: Vec<Value> = rows[range].iter().map(view).collect();
+        Ok(Json(json!({ "pagination": info, "result": result })).into_response())
     }
 
     /// Which slice of `ids` (oldest first) this page is, and its pagination object.

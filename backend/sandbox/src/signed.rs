@@ -20,13 +20,22 @@ use crate::State;
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 
 /// A request as received, for signature verification.
-#[derive(Debug)]
 pub(crate) struct Incoming {
     pub(crate) method: Method,
     /// Path and query as the client requested them (before any nesting stripped the prefix).
     pub(crate) path_and_query: String,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+}
+
+impl std::fmt::Debug for Incoming {
+    /// Method and path only: the headers carry tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("method", &self.method)
+            .field("path_and_query", &self.path_and_query)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for Incoming {

@@ -166,16 +166,7 @@ async fn insufficient_funds_fail_the_outgoing_payment() {
     let checkout = sandbox.checkout("alice", "penny", 2500).await;
     let token = sandbox.approve(&checkout).await;
     let payment = sandbox
-        .client
-        .create_outgoing_payment(
-            &checkout.buyer,
-            &token.value,
-            &CreateOutgoingPayment {
-                wallet_address: checkout.buyer.id.clone(),
-                quote_id: checkout.quote.id.clone(),
-                metadata: None,
-            },
-        )
+        .pay(&checkout.buyer, &token, &checkout.quote.id)
         .await
         .unwrap();
     // Created like on Rafiki, then failed (the sandbox settles it at the latest on read).
@@ -208,16 +199,7 @@ async fn the_failure_switch_fails_every_payment() {
     let checkout = sandbox.checkout("bruno", "alice", 100).await;
     let token = sandbox.approve(&checkout).await;
     let payment = sandbox
-        .client
-        .create_outgoing_payment(
-            &checkout.buyer,
-            &token.value,
-            &CreateOutgoingPayment {
-                wallet_address: checkout.buyer.id.clone(),
-                quote_id: checkout.quote.id.clone(),
-                metadata: None,
-            },
-        )
+        .pay(&checkout.buyer, &token, &checkout.quote.id)
         .await
         .unwrap();
     let read = sandbox
@@ -234,16 +216,7 @@ async fn an_expired_quote_is_refused() {
     let checkout = sandbox.checkout("bruno", "alice", 2500).await;
     let token = sandbox.approve(&checkout).await;
     let err = sandbox
-        .client
-        .create_outgoing_payment(
-            &checkout.buyer,
-            &token.value,
-            &CreateOutgoingPayment {
-                wallet_address: checkout.buyer.id.clone(),
-                quote_id: checkout.quote.id.clone(),
-                metadata: None,
-            },
-        )
+        .pay(&checkout.buyer, &token, &checkout.quote.id)
         .await
         .unwrap_err();
     let (code, message) = status(&err);
@@ -268,16 +241,7 @@ async fn the_grant_limits_bind_receiver_and_amount() {
         .await
         .unwrap();
     let err = sandbox
-        .client
-        .create_outgoing_payment(
-            &checkout.buyer,
-            &token.value,
-            &CreateOutgoingPayment {
-                wallet_address: checkout.buyer.id.clone(),
-                quote_id: other_quote.id.clone(),
-                metadata: None,
-            },
-        )
+        .pay(&checkout.buyer, &token, &other_quote.id)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
@@ -308,16 +272,7 @@ async fn the_grant_limits_bind_receiver_and_amount() {
         .unwrap();
     let short_token = grant.access_token.unwrap();
     let err = sandbox
-        .client
-        .create_outgoing_payment(
-            &checkout.buyer,
-            &short_token.value,
-            &CreateOutgoingPayment {
-                wallet_address: checkout.buyer.id.clone(),
-                quote_id: checkout.quote.id.clone(),
-                metadata: None,
-            },
-        )
+        .pay(&checkout.buyer, &short_token, &checkout.quote.id)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
@@ -434,16 +389,7 @@ async fn balances_and_payments_survive_a_restart() {
     let checkout = sandbox.checkout("bruno", "alice", 2500).await;
     let token = sandbox.approve(&checkout).await;
     sandbox
-        .client
-        .create_outgoing_payment(
-            &checkout.buyer,
-            &token.value,
-            &CreateOutgoingPayment {
-                wallet_address: checkout.buyer.id.clone(),
-                quote_id: checkout.quote.id.clone(),
-                metadata: None,
-            },
-        )
+        .pay(&checkout.buyer, &token, &checkout.quote.id)
         .await
         .unwrap();
     sandbox
@@ -535,19 +481,7 @@ async fn an_incoming_payment_is_never_overpaid() {
         .unwrap();
     let mut payments = Vec::new();
     for quote in &quotes {
-        let payment = sandbox
-            .client
-            .create_outgoing_payment(
-                &buyer,
-                &token.value,
-                &CreateOutgoingPayment {
-                    wallet_address: buyer.id.clone(),
-                    quote_id: quote.clone(),
-                    metadata: None,
-                },
-            )
-            .await
-            .unwrap();
+        let payment = sandbox.pay(&buyer, &token, quote).await.unwrap();
         payments.push(payment);
     }
     assert_eq!(

@@ -8,12 +8,15 @@ use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use serde_json::{Value, json};
-use shifting_open_payments::client::{ClientConfig, ClientIdentity, OpenPaymentsClient};
+use shifting_open_payments::client::{
+    ClientConfig, ClientIdentity, OpenPaymentsClient, OpenPaymentsError,
+};
 use shifting_open_payments::fetch_policy::FetchPolicy;
 use shifting_open_payments::signatures::{RequestToSign, sign};
 use shifting_open_payments::types::{
     AccessAction, AccessItem, AccessToken, Amount, Continuation, CreateIncomingPayment,
-    GrantOutcome, IncomingPayment, InteractRequest, InteractResponse, Limits, Quote, WalletAddress,
+    CreateOutgoingPayment, GrantOutcome, IncomingPayment, InteractRequest, InteractResponse,
+    Limits, OutgoingPayment, Quote, WalletAddress,
 };
 use shifting_open_payments::{Jwks, SigningKey};
 use shifting_sandbox::{Sandbox, SandboxConfig};
@@ -373,6 +376,26 @@ impl TestSandbox {
             GrantOutcome::Granted(token) => token.clone(),
             other => panic!("continuation did not grant: {other:?}"),
         }
+    }
+
+    /// Creates the outgoing payment paying `quote_id` from `buyer` with `token`.
+    pub async fn pay(
+        &self,
+        buyer: &WalletAddress,
+        token: &AccessToken,
+        quote_id: &str,
+    ) -> Result<OutgoingPayment, OpenPaymentsError> {
+        self.client
+            .create_outgoing_payment(
+                buyer,
+                &token.value,
+                &CreateOutgoingPayment {
+                    wallet_address: buyer.id.clone(),
+                    quote_id: quote_id.to_owned(),
+                    metadata: None,
+                },
+            )
+            .await
     }
 
     /// Polls the incoming payment until `done` holds (bounded by attempts, not by time).
