@@ -56,28 +56,14 @@ async fn the_page_says_who_asks_how_much_and_to_whom() {
 async fn an_answer_from_another_browser_is_refused() {
     let sandbox = spawn(|_| {}).await;
     let checkout = sandbox.checkout("bruno", "alice", 2500).await;
-    let html = browser()
-        .get(&checkout.interact.redirect)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::helpers::open(&browser(), &checkout.interact.redirect).await;
     // A different cookie jar: the session cookie is missing.
     let response = submit(&browser(), &html, "approve").await;
     assert_eq!(response.status(), 401);
     assert!(response.text().await.unwrap().contains("invalid session"));
     // A second browser opening the link does not lock out the first.
     let original = browser();
-    let html = original
-        .get(&checkout.interact.redirect)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::helpers::open(&original, &checkout.interact.redirect).await;
     let preview = browser();
     preview
         .get(&checkout.interact.redirect)
@@ -93,14 +79,7 @@ async fn an_interaction_is_answered_once() {
     let sandbox = spawn(|_| {}).await;
     let checkout = sandbox.checkout("bruno", "alice", 2500).await;
     let browser = browser();
-    let html = browser
-        .get(&checkout.interact.redirect)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::helpers::open(&browser, &checkout.interact.redirect).await;
     let first = press(&browser, &html, "approve").await;
     // A double click (or a second answer) lands where the first answer did.
     let again = press(&browser, &html, "decline").await;
@@ -185,14 +164,7 @@ async fn client_names_are_escaped() {
         )
         .await
         .unwrap();
-    let html = browser()
-        .get(&grant.interact.unwrap().redirect)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::helpers::open(&browser(), &grant.interact.unwrap().redirect).await;
     assert!(!html.contains("<script>"), "{html}");
     assert!(
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"),

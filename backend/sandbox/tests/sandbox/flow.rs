@@ -260,17 +260,9 @@ async fn the_grant_limits_bind_receiver_and_amount() {
             "short-nonce",
         )
         .await;
-    let (_, finish) = sandbox.consent(&interact.redirect, "approve").await;
-    let grant = sandbox
-        .client
-        .continue_grant(
-            &continuation,
-            &query(&finish, "interact_ref").unwrap(),
-            std::time::SystemTime::now(),
-        )
-        .await
-        .unwrap();
-    let short_token = grant.access_token.unwrap();
+    let short_token = sandbox
+        .approve_grant(&interact, &continuation, std::time::SystemTime::now())
+        .await;
     let err = sandbox
         .pay(&checkout.buyer, &short_token, &checkout.quote.id)
         .await
@@ -284,14 +276,7 @@ async fn a_replayed_interact_ref_cannot_continue_twice() {
     let sandbox = spawn(|_| {}).await;
     let checkout = sandbox.checkout("bruno", "alice", 2500).await;
     let browser = crate::helpers::browser();
-    let html = browser
-        .get(&checkout.interact.redirect)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::helpers::open(&browser, &checkout.interact.redirect).await;
     let finish = crate::helpers::press(&browser, &html, "approve").await;
     let interact_ref = query(&finish, "interact_ref").unwrap();
 
@@ -330,8 +315,7 @@ async fn continuing_inside_the_wait_is_too_fast() {
         serde_json::json!({ "interact_ref": query(&finish, "interact_ref").unwrap() }).to_string();
     for _ in 0..2 {
         let (status, error) = sandbox
-            .send(
-                Some(&sandbox.key),
+            .send_signed(
                 "POST",
                 &checkout.continuation.uri,
                 Some(&checkout.continuation.access_token.value),
@@ -348,8 +332,7 @@ async fn polling_a_grant_with_a_finish_uri_is_refused() {
     let sandbox = spawn(|_| {}).await;
     let checkout = sandbox.checkout("bruno", "alice", 2500).await;
     let (status, error) = sandbox
-        .send(
-            Some(&sandbox.key),
+        .send_signed(
             "POST",
             &checkout.continuation.uri,
             Some(&checkout.continuation.access_token.value),
@@ -438,13 +421,7 @@ async fn an_incoming_payment_is_never_overpaid() {
     let mut quotes = Vec::new();
     for _ in 0..2 {
         let (status, quote) = sandbox
-            .send(
-                Some(&sandbox.key),
-                "POST",
-                &quotes_url,
-                Some(&quote_token.value),
-                Some(&body),
-            )
+            .send_signed("POST", &quotes_url, Some(&quote_token.value), Some(&body))
             .await;
         assert_eq!(status, 201, "{quote}");
         // 0.60 EUR = 0.648 USD, debited rounded up.
@@ -467,18 +444,9 @@ async fn an_incoming_payment_is_never_overpaid() {
             "overpay",
         )
         .await;
-    let (_, finish) = sandbox.consent(&interact.redirect, "approve").await;
     let token = sandbox
-        .client
-        .continue_grant(
-            &continuation,
-            &query(&finish, "interact_ref").unwrap(),
-            std::time::SystemTime::now(),
-        )
-        .await
-        .unwrap()
-        .access_token
-        .unwrap();
+        .approve_grant(&interact, &continuation, std::time::SystemTime::now())
+        .await;
     let mut payments = Vec::new();
     for quote in &quotes {
         let payment = sandbox.pay(&buyer, &token, quote).await.unwrap();

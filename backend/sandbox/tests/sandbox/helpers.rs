@@ -365,11 +365,22 @@ impl TestSandbox {
 
     /// Approves the checkout's grant and continues it: the outgoing-payment token.
     pub async fn approve(&self, checkout: &Checkout) -> AccessToken {
-        let (_, finish) = self.consent(&checkout.interact.redirect, "approve").await;
+        self.approve_grant(&checkout.interact, &checkout.continuation, checkout.created)
+            .await
+    }
+
+    /// Approves a pending grant on its consent page and continues it: the access token.
+    pub async fn approve_grant(
+        &self,
+        interact: &InteractResponse,
+        continuation: &Continuation,
+        created: SystemTime,
+    ) -> AccessToken {
+        let (_, finish) = self.consent(&interact.redirect, "approve").await;
         let interact_ref = query(&finish, "interact_ref").unwrap();
         let grant = self
             .client
-            .continue_grant(&checkout.continuation, &interact_ref, checkout.created)
+            .continue_grant(continuation, &interact_ref, created)
             .await
             .unwrap();
         match grant.outcome() {
@@ -417,6 +428,17 @@ impl TestSandbox {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("the incoming payment never reached the expected state");
+    }
+
+    /// Sends a request signed with the platform key.
+    pub async fn send_signed(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        self.send(Some(&self.key), method, url, token, body).await
     }
 
     /// Sends a request signed with `key` (or unsigned when `key` is `None`) and returns the
@@ -472,6 +494,18 @@ pub fn browser() -> reqwest::Client {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
+        .unwrap()
+}
+
+/// Opens the consent page at `redirect` in `browser`: its HTML.
+pub async fn open(browser: &reqwest::Client, redirect: &str) -> String {
+    browser
+        .get(redirect)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
         .unwrap()
 }
 

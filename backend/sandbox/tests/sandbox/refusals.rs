@@ -41,9 +41,7 @@ async fn grant_requests_must_be_signed_by_a_key_of_the_client() {
     assert_eq!(error["error"]["code"], "invalid_client");
     assert_eq!(error["error"]["description"], "invalid signature");
 
-    let (status, grant) = sandbox
-        .send(Some(&sandbox.key), "POST", &auth, None, Some(&body))
-        .await;
+    let (status, grant) = sandbox.send_signed("POST", &auth, None, Some(&body)).await;
     assert_eq!(status, 200, "{grant}");
     assert!(grant["access_token"]["value"].is_string());
     assert!(grant["continue"]["uri"].is_string());
@@ -80,13 +78,7 @@ async fn grant_requests_are_validated_as_rafiki_does() {
     ];
     for (body, description) in cases {
         let (status, error) = sandbox
-            .send(
-                Some(&sandbox.key),
-                "POST",
-                &auth,
-                None,
-                Some(&body.to_string()),
-            )
+            .send_signed("POST", &auth, None, Some(&body.to_string()))
             .await;
         assert_eq!(status, 400, "{body}: {error}");
         assert_eq!(error["error"]["code"], "invalid_request", "{error}");
@@ -95,13 +87,7 @@ async fn grant_requests_are_validated_as_rafiki_does() {
 
     // A malformed body never reaches a 500.
     let (status, error) = sandbox
-        .send(
-            Some(&sandbox.key),
-            "POST",
-            &auth,
-            None,
-            Some(r#"{"access_token": 7}"#),
-        )
+        .send_signed("POST", &auth, None, Some(r#"{"access_token": 7}"#))
         .await;
     assert_eq!(status, 400, "{error}");
 }
@@ -119,13 +105,7 @@ async fn the_resource_server_checks_token_then_signature() {
     .to_string();
 
     let (status, error) = sandbox
-        .send(
-            Some(&sandbox.key),
-            "POST",
-            &url,
-            Some("BOGUS0000TOKEN"),
-            Some(&body),
-        )
+        .send_signed("POST", &url, Some("BOGUS0000TOKEN"), Some(&body))
         .await;
     assert_eq!(status, 403, "bogus token: {error}");
     assert_eq!(
@@ -159,13 +139,7 @@ async fn the_resource_server_checks_token_then_signature() {
     );
 
     let (status, created) = sandbox
-        .send(
-            Some(&sandbox.key),
-            "POST",
-            &url,
-            Some(&token.value),
-            Some(&body),
-        )
+        .send_signed("POST", &url, Some(&token.value), Some(&body))
         .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["receivedAmount"]["value"], "0");
@@ -219,13 +193,7 @@ async fn bodies_javascript_would_rewrite_fail_like_on_rafiki() {
         json!({"walletAddress": seller.id, "metadata": {"42": "answer"}}).to_string(),
     ] {
         let (status, error) = sandbox
-            .send(
-                Some(&sandbox.key),
-                "POST",
-                &url,
-                Some(&token.value),
-                Some(&body),
-            )
+            .send_signed("POST", &url, Some(&token.value), Some(&body))
             .await;
         assert_eq!(status, 401, "{body}: {error}");
         assert_eq!(
@@ -358,13 +326,7 @@ async fn an_expired_token_is_inactive_but_can_be_rotated() {
     let url = format!("{}/rs/incoming-payments", sandbox.base);
     let body = json!({"walletAddress": seller.id}).to_string();
     let (status, error) = sandbox
-        .send(
-            Some(&sandbox.key),
-            "POST",
-            &url,
-            Some(&token.value),
-            Some(&body),
-        )
+        .send_signed("POST", &url, Some(&token.value), Some(&body))
         .await;
     assert_eq!(status, 403, "{error}");
     assert_eq!(error["error"]["description"], "Inactive Token");
@@ -437,20 +399,13 @@ async fn bad_resource_input_gets_clear_400s() {
     ];
     for (body, description) in cases {
         let (status, error) = sandbox
-            .send(
-                Some(&sandbox.key),
-                "POST",
-                &url,
-                Some(&token.value),
-                Some(&body.to_string()),
-            )
+            .send_signed("POST", &url, Some(&token.value), Some(&body.to_string()))
             .await;
         assert_eq!(status, 400, "{body}: {error}");
         assert_eq!(error["error"]["description"], description);
     }
     let (status, error) = sandbox
-        .send(
-            Some(&sandbox.key),
+        .send_signed(
             "POST",
             &url,
             Some(&token.value),
@@ -463,7 +418,7 @@ async fn bad_resource_input_gets_clear_400s() {
         sandbox.base, seller.id
     );
     let (status, error) = sandbox
-        .send(Some(&sandbox.key), "GET", &list, Some(&token.value), None)
+        .send_signed("GET", &list, Some(&token.value), None)
         .await;
     assert_eq!(status, 400, "{error}");
 }
