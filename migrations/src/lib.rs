@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_users;
 mod m20261126_000002_create_refresh_tokens;
+mod m20261201_000003_add_user_wallet_details;
+mod m20261201_000004_create_rooms;
+mod m20261201_000005_create_transactions;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -16,6 +19,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_users::Migration),
             Box::new(m20261126_000002_create_refresh_tokens::Migration),
+            Box::new(m20261201_000003_add_user_wallet_details::Migration),
+            Box::new(m20261201_000004_create_rooms::Migration),
+            Box::new(m20261201_000005_create_transactions::Migration),
         ]
     }
 }

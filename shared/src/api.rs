@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::FieldErrors;
-use crate::money::{Amount, format_decimal};
+use crate::money::{Amount, Asset, format_decimal};
+use crate::room::{RoomDescription, RoomName, RoomStatus};
+use crate::transaction::TransactionStatus;
 use crate::user::{Email, Password, Username};
 
 /// `POST /api/auth/signup`.
@@ -120,6 +122,8 @@ pub struct UserResponse {
     pub email: String,
     /// Canonical wallet address URL, once set.
     pub wallet_address: Option<String>,
+    /// The wallet as its provider describes it, once set.
+    pub wallet: Option<WalletResponse>,
     /// Role.
     pub role: Role,
     /// When the account was created.
@@ -182,6 +186,293 @@ impl AmountDto {
     }
 }
 
+/// A wallet address as its Open Payments provider describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WalletResponse {
+    /// The canonical wallet address URL (the provider's `id`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
+    pub address: String,
+    /// The name the provider shows for it.
+    pub public_name: Option<String>,
+    /// The account's currency.
+    #[cfg_attr(feature = "openapi", schema(example = "USD"))]
+    pub asset_code: String,
+    /// Decimal places of the currency's minor unit.
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
+    pub asset_scale: u8,
+}
+
+/// `PATCH /api/me`: set the wallet address payments go to and come from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    /// A payment pointer (`$wallet.example/alice`) or an `https://` URL.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "$ilp.interledger-test.dev/alice")
+    )]
+    pub wallet_address: String,
+}
+
+/// `POST /api/rooms`. The price is in the currency of the seller's wallet.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomRequest {
+    /// 1–80 characters.
+    #[cfg_attr(feature = "openapi", schema(example = "Guitar lesson, 1 hour"))]
+    pub name: String,
+    /// At most 2000 characters; may be empty.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Beginners welcome. Bring your own guitar.")
+    )]
+    pub description: String,
+    /// A plain decimal in major units with at most the currency's decimal places.
+    #[cfg_attr(feature = "openapi", schema(example = "25.00"))]
+    pub price: String,
+}
+
+/// A room request whose fields passed validation; the price is parsed at the wallet's asset.
+#[derive(Clone, Debug)]
+pub struct NewRoom {
+    /// The name.
+    pub name: RoomName,
+    /// The description.
+    pub description: RoomDescription,
+    /// The price.
+    pub price: Amount,
+}
+
+impl CreateRoomRequest {
+    /// Validates every field, parsing the price exactly at `asset`, reporting all problems.
+    ///
+    /// # Errors
+    /// The problems, keyed by field name.
+    pub fn parse(&self, asset: Asset) -> Result<NewRoom, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = RoomName::parse(&self.name)
+            .map_err(|e| errors.insert("name".into(), e.to_string()))
+            .ok();
+        let description = RoomDescription::parse(&self.description)
+            .map_err(|e| errors.insert("description".into(), e.to_string()))
+            .ok();
+        let price = Amount::parse_decimal(self.price.trim(), asset)
+            .map_err(|e| errors.insert("price".into(), e.to_string()))
+            .ok();
+        match (name, description, price) {
+            (Some(name), Some(description), Some(price)) => Ok(NewRoom {
+                name,
+                description,
+                price,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `PATCH /api/rooms/{code}`: what the owner may change. The price never changes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoomRequest {
+    /// `open`, `paused` or `closed` (closing is final).
+    #[serde(default)]
+    pub status: Option<RoomStatus>,
+    /// A new description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Someone on a room or a transaction, as others see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartyResponse {
+    /// Their username.
+    pub username: String,
+}
+
+/// A room as anyone sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomResponse {
+    /// The short code.
+    #[cfg_attr(feature = "openapi", schema(example = "K7M2QX"))]
+    pub code: String,
+    /// The name.
+    pub name: String,
+    /// The description.
+    pub description: String,
+    /// The fixed price in the seller's currency.
+    pub price: AmountDto,
+    /// The price for people, such as `25.00 USD`.
+    #[cfg_attr(feature = "openapi", schema(example = "25.00 USD"))]
+    pub price_display: String,
+    /// The seller.
+    pub seller: PartyResponse,
+    /// The wallet address the money goes to.
+    pub wallet_address: String,
+    /// Whether it can be paid.
+    pub status: RoomStatus,
+    /// The link to share.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://shifting.example/r/K7M2QX")
+    )]
+    pub share_url: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One of the caller's own rooms, with its sales.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OwnRoomResponse {
+    /// The room.
+    #[serde(flatten)]
+    pub room: RoomResponse,
+    /// Completed payments.
+    pub sales: u64,
+}
+
+/// `GET /api/rooms`: the caller's rooms, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomListResponse {
+    /// The rooms.
+    pub rooms: Vec<OwnRoomResponse>,
+}
+
+/// `POST /api/rooms/{code}/payments`. There is no amount: the price comes from the room.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StartPaymentRequest {
+    /// The wallet to pay from; default: the one in the buyer's profile.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "$ilp.interledger-test.dev/bob"))]
+    pub wallet_address: Option<String>,
+}
+
+/// What the buyer's wallet quoted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuoteResponse {
+    /// What the buyer pays, in the buyer's currency, fees included.
+    pub debit_amount: AmountDto,
+    /// What the seller receives (the price).
+    pub receive_amount: AmountDto,
+    /// Until when the quote can be paid.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Why a payment did not complete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailureResponse {
+    /// Machine-readable reason.
+    #[cfg_attr(feature = "openapi", schema(example = "payment_failed"))]
+    pub code: String,
+    /// A sentence for people.
+    pub detail: String,
+}
+
+/// The Open Payments resources behind a transaction: evidence anyone can check with the
+/// wallet providers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvidenceResponse {
+    /// The buyer's wallet address.
+    pub buyer_wallet_address: String,
+    /// The seller's wallet address.
+    pub seller_wallet_address: String,
+    /// The incoming payment on the seller's wallet.
+    pub incoming_payment: Option<String>,
+    /// The quote on the buyer's wallet.
+    pub quote: Option<String>,
+    /// The outgoing payment on the buyer's wallet.
+    pub outgoing_payment: Option<String>,
+}
+
+/// One step of a transaction's status history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    /// The status entered.
+    pub status: TransactionStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub detail: Option<String>,
+}
+
+/// A payment for a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransactionResponse {
+    /// The id.
+    pub id: Uuid,
+    /// The room's code.
+    pub room_code: String,
+    /// The room's name.
+    pub room_name: String,
+    /// Where the payment is.
+    pub status: TransactionStatus,
+    /// The price, copied from the room.
+    pub amount: AmountDto,
+    /// The quote, once there is one.
+    pub quote: Option<QuoteResponse>,
+    /// What the seller's wallet reported as received.
+    pub received_amount: Option<AmountDto>,
+    /// Why it failed, was declined or expired.
+    pub failure: Option<FailureResponse>,
+    /// The buyer.
+    pub buyer: PartyResponse,
+    /// The seller.
+    pub seller: PartyResponse,
+    /// The Open Payments resources.
+    pub evidence: EvidenceResponse,
+    /// When it started.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The status history, oldest first (in the detail view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+}
+
+/// `POST /api/rooms/{code}/payments`: the transaction and where to send the buyer's browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartPaymentResponse {
+    /// The transaction, awaiting approval.
+    pub transaction: TransactionResponse,
+    /// The buyer's wallet's consent page; open it as a top-level navigation.
+    pub redirect_url: String,
+    /// The quote to show before sending the buyer there.
+    pub quote: QuoteResponse,
+}
+
+/// `GET /api/transactions`: a page of the caller's transactions, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransactionPageResponse {
+    /// The transactions on this page.
+    pub transactions: Vec<TransactionResponse>,
+    /// How many there are in all.
+    pub total: u64,
+    /// The page size asked for.
+    pub limit: u64,
+    /// How many were skipped.
+    pub offset: u64,
+}
+
 /// `GET /health` and `GET /ready`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -215,6 +506,35 @@ mod tests {
             serde_json::from_str::<LoginRequest>(r#"{"login":"a","password":"b","admin":true}"#)
                 .unwrap_err();
         assert!(err.to_string().contains("unknown field `admin`"));
+    }
+
+    #[test]
+    fn room_requests_parse_the_price_at_the_wallet_scale() {
+        use crate::money::{AssetCode, AssetScale};
+        let yen = Asset {
+            code: AssetCode::parse("JPY").unwrap(),
+            scale: AssetScale::new(0).unwrap(),
+        };
+        let request = CreateRoomRequest {
+            name: "Tea".into(),
+            description: String::new(),
+            price: "1500".into(),
+        };
+        assert_eq!(request.parse(yen.clone()).unwrap().price.value(), 1500);
+        let too_precise = CreateRoomRequest {
+            price: "15.5".into(),
+            name: " ".into(),
+            ..request
+        };
+        let errors = too_precise.parse(yen).unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["name", "price"]);
+    }
+
+    #[test]
+    fn a_payment_request_cannot_carry_an_amount() {
+        let err =
+            serde_json::from_str::<StartPaymentRequest>(r#"{"amount":{"value":"1"}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `amount`"));
     }
 
     #[test]

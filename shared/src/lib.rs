@@ -14,7 +14,7 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use money::{
     Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,
 };
-pub use room::{RoomCode, RoomCodeError};
+pub use room::{RoomCode, RoomCodeError, RoomDescription, RoomName, RoomStatus, RoomTextError};
 pub use transaction::TransactionStatus;
 pub use user::{Email, EmailError, Password, PasswordError, Username, UsernameError};
 pub use wallet::{AddressPolicy, WalletAddress, WalletAddressError};

@@ -1,6 +1,9 @@
-//! Room codes: short, shareable, and typed without ambiguity.
+//! Rooms: short shareable codes typed without ambiguity, names, descriptions and statuses.
 
 use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 /// A room's short code: [`RoomCode::LEN`] characters from an alphabet without look-alikes
 /// (no `0`/`O`, `1`/`I`/`L`). Parsing is case-insensitive; the canonical form is upper-case.
@@ -58,10 +61,193 @@ impl fmt::Display for RoomCode {
     }
 }
 
+/// A room's name: 1–[`RoomName::MAX_CHARS`] characters after trimming, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomName(String);
+
+/// Why a string is not a [`RoomName`] or [`RoomDescription`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RoomTextError {
+    /// Nothing but white space.
+    #[error("is required")]
+    Empty,
+    /// More characters than allowed.
+    #[error("must be at most {0} characters long")]
+    TooLong(usize),
+    /// A control character (other than line breaks and tabs in descriptions).
+    #[error("must not contain control characters")]
+    Control,
+}
+
+impl RoomName {
+    /// The most characters a name may have.
+    pub const MAX_CHARS: usize = 80;
+
+    /// Parses a name, trimming surrounding white space.
+    ///
+    /// # Errors
+    /// [`RoomTextError`] for an empty or too long name or a control character.
+    pub fn parse(input: &str) -> Result<Self, RoomTextError> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err(RoomTextError::Empty);
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(RoomTextError::TooLong(Self::MAX_CHARS));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(RoomTextError::Control);
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A room's description: at most [`RoomDescription::MAX_CHARS`] characters after trimming; may
+/// be empty; line breaks and tabs allowed, other control characters not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomDescription(String);
+
+impl RoomDescription {
+    /// The most characters a description may have.
+    pub const MAX_CHARS: usize = 2000;
+
+    /// Parses a description, trimming surrounding white space.
+    ///
+    /// # Errors
+    /// [`RoomTextError::TooLong`] or [`RoomTextError::Control`].
+    pub fn parse(input: &str) -> Result<Self, RoomTextError> {
+        let text = input.trim();
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(RoomTextError::TooLong(Self::MAX_CHARS));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(RoomTextError::Control);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The description.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether a room can be paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RoomStatus {
+    /// Buyers can pay.
+    Open,
+    /// Temporarily not accepting payments; the seller can reopen it.
+    Paused,
+    /// Permanently closed.
+    Closed,
+}
+
+impl RoomStatus {
+    /// The wire and database name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Paused => "paused",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Whether a seller may move the room from `self` to `next` (closing is final).
+    #[must_use]
+    pub fn can_change_to(self, next: Self) -> bool {
+        self != Self::Closed || next == Self::Closed
+    }
+}
+
+impl fmt::Display for RoomStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown room status name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown room status {0:?}")]
+pub struct UnknownRoomStatus(pub String);
+
+impl FromStr for RoomStatus {
+    type Err = UnknownRoomStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(Self::Open),
+            "paused" => Ok(Self::Paused),
+            "closed" => Ok(Self::Closed),
+            _ => Err(UnknownRoomStatus(s.to_owned())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            RoomName::parse("  Guitar lessons ").unwrap().as_str(),
+            "Guitar lessons"
+        );
+        assert_eq!(RoomName::parse("   "), Err(RoomTextError::Empty));
+        assert_eq!(
+            RoomName::parse(&"é".repeat(80))
+                .unwrap()
+                .as_str()
+                .chars()
+                .count(),
+            80
+        );
+        assert_eq!(
+            RoomName::parse(&"é".repeat(81)),
+            Err(RoomTextError::TooLong(80))
+        );
+        assert_eq!(RoomName::parse("a\nb"), Err(RoomTextError::Control));
+    }
+
+    #[test]
+    fn descriptions_may_be_empty_and_span_lines() {
+        assert_eq!(RoomDescription::parse("  ").unwrap().as_str(), "");
+        assert!(RoomDescription::parse("line one\nline two\ttab").is_ok());
+        assert_eq!(
+            RoomDescription::parse("bell\u{7}"),
+            Err(RoomTextError::Control)
+        );
+        assert_eq!(
+            RoomDescription::parse(&"x".repeat(2001)),
+            Err(RoomTextError::TooLong(2000))
+        );
+    }
+
+    #[test]
+    fn closing_a_room_is_final() {
+        assert!(RoomStatus::Open.can_change_to(RoomStatus::Paused));
+        assert!(RoomStatus::Paused.can_change_to(RoomStatus::Open));
+        assert!(RoomStatus::Paused.can_change_to(RoomStatus::Closed));
+        assert!(!RoomStatus::Closed.can_change_to(RoomStatus::Open));
+        assert!(!RoomStatus::Closed.can_change_to(RoomStatus::Paused));
+        for status in [RoomStatus::Open, RoomStatus::Paused, RoomStatus::Closed] {
+            assert_eq!(status.as_str().parse::<RoomStatus>().unwrap(), status);
+        }
+    }
 
     #[test]
     fn codes_parse_case_insensitively_and_reject_look_alikes() {
@@ -85,6 +271,15 @@ mod tests {
         #[test]
         fn parser_never_panics(s in "\\PC{0,12}") {
             let _ = RoomCode::parse(&s);
+        }
+
+        #[test]
+        fn parsed_names_are_trimmed_and_within_bounds(s in "\\PC{0,100}") {
+            if let Ok(name) = RoomName::parse(&s) {
+                prop_assert_eq!(name.as_str(), name.as_str().trim());
+                prop_assert!(!name.as_str().is_empty());
+                prop_assert!(name.as_str().chars().count() <= RoomName::MAX_CHARS);
+            }
         }
     }
 }
