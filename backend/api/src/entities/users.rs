@@ -19,6 +19,12 @@ pub struct Model {
     pub password_hash: String,
     /// Canonical wallet address URL.
     pub wallet_address: Option<String>,
+    /// The wallet's `publicName`, when it has one.
+    pub wallet_public_name: Option<String>,
+    /// The wallet's asset code.
+    pub wallet_asset_code: Option<String>,
+    /// The wallet's asset scale.
+    pub wallet_asset_scale: Option<i16>,
     /// `user` or `admin`.
     pub role: String,
     /// Created.

@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 use shifting_shared::ErrorBody;
-use shifting_shared::api::UserResponse;
+use shifting_shared::api::{UpdateProfileRequest, UserResponse};
 
 use crate::error::Result;
-use crate::http::extract::AuthUser;
-use crate::services::accounts;
+use crate::http::extract::{AuthUser, Json};
+use crate::services::{accounts, wallets};
 use crate::state::AppState;
 
 /// The signed-in user's profile.
@@ -26,4 +26,38 @@ pub async fn get_me(
     user: AuthUser,
 ) -> Result<axum::Json<UserResponse>> {
     Ok(axum::Json(accounts::get_profile(&state.db, user.id).await?))
+}
+
+/// Set the wallet address: normalised, resolved over Open Payments, and stored as the wallet's
+/// canonical `id` with its currency.
+#[utoipa::path(
+    patch,
+    path = "/api/me",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "The updated profile.", body = UserResponse),
+        (status = 400, description = "Malformed JSON.", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
+        (status = 422, description = "The wallet address is malformed, not allowed, unknown to its provider or unreachable; `fields.wallet_address` says why.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn update_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(request): Json<UpdateProfileRequest>,
+) -> Result<axum::Json<UserResponse>> {
+    let wallet = wallets::resolve(
+        &state.open_payments,
+        state.address_policy,
+        &request.wallet_address,
+        "wallet_address",
+    )
+    .await?;
+    Ok(axum::Json(
+        accounts::set_wallet(&state.db, user.id, &wallet).await?,
+    ))
 }

@@ -9,13 +9,14 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use shifting_shared::FieldErrors;
-use shifting_shared::api::{NewAccount, Role, UserResponse};
+use shifting_shared::api::{NewAccount, Role, UserResponse, WalletResponse};
 use uuid::Uuid;
 
 use crate::entities::{refresh_tokens, users};
 use crate::error::{ApiError, Result};
 use crate::services::passwords;
 use crate::services::tokens::{TokenKeys, hash_refresh_token, new_refresh_token};
+use crate::services::wallets::ResolvedWallet;
 
 /// A signed-in session: the user, a fresh access token and a fresh refresh token.
 #[derive(Debug)]
@@ -79,6 +80,9 @@ pub async fn sign_up(
         email: Set(email.as_str().to_owned()),
         password_hash: Set(password_hash),
         wallet_address: Set(None),
+        wallet_public_name: Set(None),
+        wallet_asset_code: Set(None),
+        wallet_asset_scale: Set(None),
         role: Set("user".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -234,10 +238,46 @@ pub async fn get_profile(db: &DatabaseConnection, user_id: Uuid) -> Result<UserR
         .ok_or(ApiError::Unauthorized("The account no longer exists."))
 }
 
+/// Stores a resolved wallet as the user's: its canonical `id`, name and asset.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] when the account no longer exists.
+pub async fn set_wallet(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    wallet: &ResolvedWallet,
+) -> Result<UserResponse> {
+    let updated = users::Entity::update_many()
+        .col_expr(
+            users::Column::WalletAddress,
+            Expr::value(wallet.document.id.clone()),
+        )
+        .col_expr(
+            users::Column::WalletPublicName,
+            Expr::value(wallet.document.public_name.clone()),
+        )
+        .col_expr(
+            users::Column::WalletAssetCode,
+            Expr::value(wallet.asset.code.as_str().to_owned()),
+        )
+        .col_expr(
+            users::Column::WalletAssetScale,
+            Expr::value(i16::from(wallet.asset.scale.get())),
+        )
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(ApiError::Unauthorized("The account no longer exists."));
+    }
+    get_profile(db, user_id).await
+}
+
 /// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so a
 /// read followed by a write waits for a concurrent writer (busy timeout) instead of failing with
 /// `SQLITE_BUSY_SNAPSHOT`; PostgreSQL ignores the option and relies on the conditional updates.
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
@@ -290,11 +330,25 @@ async fn start_session(
 }
 
 fn to_response(user: users::Model) -> UserResponse {
+    let wallet = match (
+        &user.wallet_address,
+        &user.wallet_asset_code,
+        user.wallet_asset_scale.and_then(|s| u8::try_from(s).ok()),
+    ) {
+        (Some(address), Some(code), Some(scale)) => Some(WalletResponse {
+            address: address.clone(),
+            public_name: user.wallet_public_name.clone(),
+            asset_code: code.clone(),
+            asset_scale: scale,
+        }),
+        _ => None,
+    };
     UserResponse {
         id: user.id,
         username: user.username,
         email: user.email,
         wallet_address: user.wallet_address,
+        wallet,
         role: if user.role == "admin" {
             Role::Admin
         } else {

@@ -4,4 +4,7 @@ pub mod accounts;
 pub mod health;
 pub mod passwords;
 pub mod rate_limit;
+pub mod rooms;
 pub mod tokens;
+pub mod transactions;
+pub mod wallets;

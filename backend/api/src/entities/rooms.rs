@@ -1,0 +1,54 @@
+//! `rooms`.
+
+use sea_orm::entity::prelude::*;
+
+/// A seller's fixed-price room.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rooms")]
+pub struct Model {
+    /// Id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The short code, unique.
+    pub code: String,
+    /// The seller.
+    pub seller_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Price in minor units.
+    pub price_value: i64,
+    /// Asset code of the price (the seller wallet's).
+    pub price_asset_code: String,
+    /// Asset scale of the price.
+    pub price_asset_scale: i16,
+    /// Where the money goes: the seller's wallet when the room was created.
+    pub wallet_address: String,
+    /// `open`, `paused` or `closed`.
+    pub status: String,
+    /// Created.
+    pub created_at: DateTimeUtc,
+    /// Last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The seller.
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::SellerId",
+        to = "super::users::Column::Id"
+    )]
+    Seller,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Seller.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,118 @@
+//! `/api/rooms`: creating rooms, the seller's list, the public view and the owner's changes.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use shifting_shared::api::{CreateRoomRequest, RoomListResponse, RoomResponse, UpdateRoomRequest};
+use shifting_shared::{ErrorBody, RoomCode};
+
+use crate::error::{ApiError, Result};
+use crate::http::extract::{AuthUser, Json};
+use crate::services::rooms;
+use crate::state::AppState;
+
+/// A room code from the path; a malformed one cannot name a room.
+pub(crate) fn room_code(code: &str) -> Result<RoomCode> {
+    RoomCode::parse(code).map_err(|_| ApiError::NotFound("No room has this code."))
+}
+
+/// Create a room at a fixed price in the currency of the seller's wallet.
+#[utoipa::path(
+    post,
+    path = "/api/rooms",
+    tag = "rooms",
+    security(("bearer" = [])),
+    request_body = CreateRoomRequest,
+    responses(
+        (status = 201, description = "The room, open for payments.", body = RoomResponse),
+        (status = 400, description = "Malformed JSON.", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 409, description = "The seller has no wallet address yet.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
+        (status = 422, description = "Invalid or unknown fields (a price with too many decimals for the currency …).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn create_room(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(request): Json<CreateRoomRequest>,
+) -> Result<(StatusCode, axum::Json<RoomResponse>)> {
+    let room = rooms::create_room(&state.db, user.id, &request, &state.public_url).await?;
+    Ok((StatusCode::CREATED, axum::Json(room)))
+}
+
+/// The caller's rooms, newest first, with their sales.
+#[utoipa::path(
+    get,
+    path = "/api/rooms",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The rooms.", body = RoomListResponse),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn list_rooms(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<axum::Json<RoomListResponse>> {
+    Ok(axum::Json(
+        rooms::list_own_rooms(&state.db, user.id, &state.public_url).await?,
+    ))
+}
+
+/// A room by its code; no log-in needed.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{code}",
+    tag = "rooms",
+    params(("code" = String, Path, description = "The room's code (any case).", example = "K7M2QX")),
+    responses(
+        (status = 200, description = "The room.", body = RoomResponse),
+        (status = 404, description = "No room has this code.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn get_room(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<axum::Json<RoomResponse>> {
+    let code = room_code(&code)?;
+    Ok(axum::Json(
+        rooms::get_room(&state.db, &code, &state.public_url).await?,
+    ))
+}
+
+/// Pause, reopen or close a room, or change its description (the seller only). The price
+/// never changes.
+#[utoipa::path(
+    patch,
+    path = "/api/rooms/{code}",
+    tag = "rooms",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "The room's code.", example = "K7M2QX")),
+    request_body = UpdateRoomRequest,
+    responses(
+        (status = 200, description = "The room.", body = RoomResponse),
+        (status = 400, description = "Malformed JSON.", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 403, description = "Not the room's seller.", body = ErrorBody),
+        (status = 404, description = "No room has this code.", body = ErrorBody),
+        (status = 409, description = "A closed room cannot be reopened, or the room changed meanwhile.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
+        (status = 422, description = "Invalid or unknown fields (a price is not a field that can change).", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn update_room(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(code): Path<String>,
+    Json(request): Json<UpdateRoomRequest>,
+) -> Result<axum::Json<RoomResponse>> {
+    let code = room_code(&code)?;
+    Ok(axum::Json(
+        rooms::update_room(&state.db, user.id, &code, &request, &state.public_url).await?,
+    ))
+}

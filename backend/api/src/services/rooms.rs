@@ -1,0 +1,259 @@
+//! Rooms: creating them at the seller wallet's currency, listing a seller's rooms with their
+//! sales, the public view, and the owner's status and description changes.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
+use shifting_shared::api::{
+    AmountDto, CreateRoomRequest, OwnRoomResponse, PartyResponse, RoomListResponse, RoomResponse,
+    UpdateRoomRequest,
+};
+use shifting_shared::{
+    Asset, AssetCode, AssetScale, FieldErrors, RoomCode, RoomDescription, RoomStatus,
+    TransactionStatus,
+};
+use url::Url;
+use uuid::Uuid;
+
+use crate::entities::{rooms, transactions, users};
+use crate::error::{ApiError, Result};
+
+const NO_ROOM: &str = "No room has this code.";
+
+/// Creates a room priced in the currency of the seller's wallet, with a fresh unique code.
+///
+/// # Errors
+/// [`ApiError::Conflict`] when the seller has no wallet yet, [`ApiError::Validation`] for bad
+/// fields, internal errors.
+pub async fn create_room(
+    db: &impl ConnectionTrait,
+    seller_id: Uuid,
+    request: &CreateRoomRequest,
+    public_url: &Url,
+) -> Result<RoomResponse> {
+    let seller = users::Entity::find_by_id(seller_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
+    let (Some(wallet), Some(asset)) = (seller.wallet_address.clone(), wallet_asset(&seller)) else {
+        return Err(ApiError::Conflict {
+            message: "Set your wallet address in your profile before you create a room: prices are in its currency.",
+            fields: FieldErrors::from([("wallet_address".to_owned(), "is required".to_owned())]),
+        });
+    };
+    let room = request.parse(asset).map_err(ApiError::Validation)?;
+    let now = Utc::now();
+    let price = i64::try_from(room.price.value()).map_err(anyhow::Error::from)?;
+    // Codes are random over 31^6 ≈ 887 million; a collision is rare, and retried.
+    for _ in 0..8 {
+        let code = RoomCode::from_random(rand::random());
+        let row = rooms::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            code: Set(code.as_str().to_owned()),
+            seller_id: Set(seller_id),
+            name: Set(room.name.as_str().to_owned()),
+            description: Set(room.description.as_str().to_owned()),
+            price_value: Set(price),
+            price_asset_code: Set(room.price.asset().code.as_str().to_owned()),
+            price_asset_scale: Set(i16::from(room.price.asset().scale.get())),
+            wallet_address: Set(wallet.clone()),
+            status: Set(RoomStatus::Open.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(db).await {
+            Ok(row) => return Ok(to_response(row, &seller.username, public_url)),
+            Err(err) if is_unique_violation(&err) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!(
+        "no free room code after 8 attempts"
+    )))
+}
+
+fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The asset of a user's wallet, when one is set.
+pub(crate) fn wallet_asset(user: &users::Model) -> Option<Asset> {
+    let code = AssetCode::parse(user.wallet_asset_code.as_deref()?).ok()?;
+    let scale = AssetScale::try_from(i64::from(user.wallet_asset_scale?)).ok()?;
+    Some(Asset { code, scale })
+}
+
+/// The seller's rooms, newest first, each with its number of completed sales.
+///
+/// # Errors
+/// Internal errors.
+pub async fn list_own_rooms(
+    db: &impl ConnectionTrait,
+    seller_id: Uuid,
+    public_url: &Url,
+) -> Result<RoomListResponse> {
+    let seller = users::Entity::find_by_id(seller_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
+    let rows = rooms::Entity::find()
+        .filter(rooms::Column::SellerId.eq(seller_id))
+        .order_by_desc(rooms::Column::CreatedAt)
+        .order_by_desc(rooms::Column::Id)
+        .all(db)
+        .await?;
+    let sales: HashMap<Uuid, i64> = transactions::Entity::find()
+        .select_only()
+        .column(transactions::Column::RoomId)
+        .column_as(transactions::Column::Id.count(), "sales")
+        .filter(transactions::Column::SellerId.eq(seller_id))
+        .filter(transactions::Column::Status.eq(TransactionStatus::Completed.as_str()))
+        .group_by(transactions::Column::RoomId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let rooms = rows
+        .into_iter()
+        .map(|row| {
+            let sales = sales.get(&row.id).copied().unwrap_or(0);
+            OwnRoomResponse {
+                room: to_response(row, &seller.username, public_url),
+                sales: u64::try_from(sales).unwrap_or(0),
+            }
+        })
+        .collect();
+    Ok(RoomListResponse { rooms })
+}
+
+/// A room by its code, as anyone sees it.
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub async fn get_room(
+    db: &impl ConnectionTrait,
+    code: &RoomCode,
+    public_url: &Url,
+) -> Result<RoomResponse> {
+    let (room, seller) = find_with_seller(db, code).await?;
+    Ok(to_response(room, &seller.username, public_url))
+}
+
+/// A room and its seller.
+pub(crate) async fn find_with_seller(
+    db: &impl ConnectionTrait,
+    code: &RoomCode,
+) -> Result<(rooms::Model, users::Model)> {
+    match rooms::Entity::find()
+        .filter(rooms::Column::Code.eq(code.as_str()))
+        .find_also_related(users::Entity)
+        .one(db)
+        .await?
+    {
+        Some((room, Some(seller))) => Ok((room, seller)),
+        _ => Err(ApiError::NotFound(NO_ROOM)),
+    }
+}
+
+/// Changes a room's status or description; only its seller may.
+///
+/// # Errors
+/// [`ApiError::NotFound`], [`ApiError::Forbidden`] for anyone but the seller,
+/// [`ApiError::Conflict`] for reopening a closed room or a concurrent change,
+/// [`ApiError::Validation`] for a bad description.
+pub async fn update_room(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    code: &RoomCode,
+    request: &UpdateRoomRequest,
+    public_url: &Url,
+) -> Result<RoomResponse> {
+    let (room, seller) = find_with_seller(db, code).await?;
+    if room.seller_id != user_id {
+        return Err(ApiError::Forbidden("Only the room's seller can change it."));
+    }
+    let description = request
+        .description
+        .as_deref()
+        .map(RoomDescription::parse)
+        .transpose()
+        .map_err(|e| ApiError::field("description", e.to_string()))?;
+    let current = parse_status(&room.status)?;
+    if let Some(next) = request.status
+        && !current.can_change_to(next)
+    {
+        return Err(ApiError::conflict("A closed room stays closed."));
+    }
+    if request.status.is_none() && description.is_none() {
+        return Ok(to_response(room, &seller.username, public_url));
+    }
+    let mut update = rooms::Entity::update_many()
+        .col_expr(rooms::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(rooms::Column::Id.eq(room.id))
+        // Conditional on the status read above, so a concurrent close is never undone.
+        .filter(rooms::Column::Status.eq(room.status.clone()));
+    if let Some(next) = request.status {
+        update = update.col_expr(rooms::Column::Status, Expr::value(next.as_str()));
+    }
+    if let Some(description) = &description {
+        update = update.col_expr(
+            rooms::Column::Description,
+            Expr::value(description.as_str().to_owned()),
+        );
+    }
+    if update.exec(db).await?.rows_affected != 1 {
+        return Err(ApiError::conflict(
+            "The room changed meanwhile; reload it and try again.",
+        ));
+    }
+    get_room(db, code, public_url).await
+}
+
+/// A stored status name.
+pub(crate) fn parse_status(name: &str) -> Result<RoomStatus> {
+    name.parse()
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("a stored room status")))
+}
+
+/// The price of a stored room.
+pub(crate) fn price_dto(room: &rooms::Model) -> AmountDto {
+    AmountDto {
+        value: room.price_value.to_string(),
+        asset_code: room.price_asset_code.clone(),
+        asset_scale: u8::try_from(room.price_asset_scale).unwrap_or_default(),
+    }
+}
+
+/// `{public_url}/{path}` for links people follow.
+pub(crate) fn link(public_url: &Url, path: &str) -> String {
+    format!(
+        "{}/{}",
+        public_url.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> RoomResponse {
+    let price = price_dto(&room);
+    let status = parse_status(&room.status).unwrap_or(RoomStatus::Closed);
+    RoomResponse {
+        share_url: link(public_url, &format!("r/{}", room.code)),
+        price_display: price.display(),
+        price,
+        code: room.code,
+        name: room.name,
+        description: room.description,
+        seller: PartyResponse {
+            username: seller.to_owned(),
+        },
+        wallet_address: room.wallet_address,
+        status,
+        created_at: room.created_at,
+    }
+}

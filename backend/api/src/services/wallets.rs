@@ -1,0 +1,85 @@
+//! Resolving wallet addresses that people type into the Open Payments documents behind them.
+
+use shifting_open_payments::client::{OpenPaymentsClient, OpenPaymentsError};
+use shifting_open_payments::types::WalletAddress as WalletDocument;
+use shifting_shared::{AddressPolicy, Asset, AssetCode, AssetScale, WalletAddress};
+
+use crate::error::{ApiError, Result};
+
+/// A resolved wallet: its document and its asset, validated.
+#[derive(Clone, Debug)]
+pub struct ResolvedWallet {
+    /// The wallet address document; use its `id` verbatim from now on.
+    pub document: WalletDocument,
+    /// Its asset.
+    pub asset: Asset,
+}
+
+/// Normalises `input` under `policy` and resolves it over Open Payments (with the client's
+/// fetch policy and cache).
+///
+/// # Errors
+/// A 422 on `field` saying why the address is unusable: malformed, not allowed, unknown to
+/// its provider, unreachable, or not an Open Payments wallet address.
+pub async fn resolve(
+    client: &OpenPaymentsClient,
+    policy: AddressPolicy,
+    input: &str,
+    field: &str,
+) -> Result<ResolvedWallet> {
+    let address = WalletAddress::parse_with(input, policy)
+        .map_err(|e| ApiError::field(field, e.to_string()))?;
+    resolve_canonical(client, address.as_str())
+        .await
+        .map_err(|problem| ApiError::field(field, problem))
+}
+
+/// Resolves a wallet address already stored in canonical form.
+///
+/// # Errors
+/// A sentence saying why it could not be resolved.
+pub async fn resolve_canonical(
+    client: &OpenPaymentsClient,
+    address: &str,
+) -> std::result::Result<ResolvedWallet, String> {
+    let document = client
+        .get_wallet_address(address)
+        .await
+        .map_err(|err| explain(&err))?;
+    let code = AssetCode::parse(&document.asset_code);
+    let scale = AssetScale::new(document.asset_scale);
+    match (code, scale) {
+        (Ok(code), Ok(scale)) => Ok(ResolvedWallet {
+            asset: Asset { code, scale },
+            document,
+        }),
+        _ => Err(format!(
+            "uses an asset this platform cannot price in ({} at scale {})",
+            document.asset_code, document.asset_scale
+        )),
+    }
+}
+
+/// Why a wallet address could not be resolved, for the person who typed it.
+fn explain(err: &OpenPaymentsError) -> String {
+    match err {
+        OpenPaymentsError::Policy { source, .. } => format!("is not allowed: {source}"),
+        OpenPaymentsError::InvalidUrl(_) => "is not a valid URL".to_owned(),
+        OpenPaymentsError::Status { status: 404, .. } => {
+            "does not exist at its wallet provider (404)".to_owned()
+        }
+        OpenPaymentsError::Status { status, .. } => {
+            format!("could not be resolved: its wallet provider answered {status}")
+        }
+        OpenPaymentsError::Network { .. } => {
+            "could not be reached; check the address and try again".to_owned()
+        }
+        OpenPaymentsError::Timeout { .. } => {
+            "did not answer in time; try again in a moment".to_owned()
+        }
+        OpenPaymentsError::TooLarge { .. } | OpenPaymentsError::Decode { .. } => {
+            "is not an Open Payments wallet address".to_owned()
+        }
+        OpenPaymentsError::UnexpectedGrant(_) => "could not be resolved".to_owned(),
+    }
+}

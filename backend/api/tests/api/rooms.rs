@@ -1,0 +1,267 @@
+//! The profile wallet and rooms: resolving wallets, pricing in the wallet's currency, codes,
+//! the public view, and the owner's changes.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{error_of, spawn_app};
+
+#[tokio::test]
+async fn setting_a_wallet_resolves_it_and_stores_its_canonical_id_and_asset() {
+    let app = spawn_app().await;
+    let user = app.create_account("alice").await;
+
+    // A trailing slash and upper-case host are normalised before resolving.
+    let typed = app
+        .sandbox_wallet("alice")
+        .replacen("http://", "HTTP://", 1)
+        + "/";
+    let response = app.set_wallet(&user.access_token, &typed).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let profile: Value = response.json().await.unwrap();
+    assert_eq!(profile["wallet_address"], app.sandbox_wallet("alice"));
+    assert_eq!(profile["wallet"]["asset_code"], "USD");
+    assert_eq!(profile["wallet"]["asset_scale"], 2);
+    assert_eq!(profile["wallet"]["public_name"], "Alice Anderson");
+
+    let me: Value = app.me(&user.access_token).await.json().await.unwrap();
+    assert_eq!(me["wallet"], profile["wallet"]);
+}
+
+#[tokio::test]
+async fn a_wallet_that_cannot_be_resolved_is_a_422_saying_why() {
+    let app = spawn_app().await;
+    let user = app.create_account("alice").await;
+    for (input, why) in [
+        ("", "is required"),
+        ("ftp://wallet.example/alice", "payment pointer"),
+        (&*app.sandbox_wallet("nobody"), "does not exist"),
+        ("http://127.0.0.2/alice", "not allowed"),
+        ("https://wallet.invalid/alice", "could not be reached"),
+    ] {
+        let response = app.set_wallet(&user.access_token, input).await;
+        let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let message = error["fields"]["wallet_address"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains(why), "{input:?}: {message}");
+    }
+    let me: Value = app.me(&user.access_token).await.json().await.unwrap();
+    assert!(me["wallet_address"].is_null());
+}
+
+#[tokio::test]
+async fn a_room_is_priced_exactly_in_the_sellers_currency() {
+    let app = spawn_app().await;
+    let seller = app.trader("kenji", "kenji").await;
+    let token = &seller.account.access_token;
+
+    // JPY has no decimals.
+    let too_precise = app
+        .create_room(token, &json!({"name": "Tea ceremony", "price": "1500.5"}))
+        .await;
+    let error = error_of(too_precise, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error["fields"]["price"], "has more than 0 decimal places");
+
+    let response = app
+        .create_room(
+            token,
+            &json!({"name": "  Tea ceremony ", "description": "Kyoto style", "price": "1500"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let room: Value = response.json().await.unwrap();
+    assert_eq!(room["name"], "Tea ceremony");
+    assert_eq!(
+        room["price"],
+        json!({"value": "1500", "asset_code": "JPY", "asset_scale": 0})
+    );
+    assert_eq!(room["price_display"], "1500 JPY");
+    assert_eq!(room["status"], "open");
+    assert_eq!(room["seller"]["username"], "kenji");
+    assert_eq!(room["wallet_address"], app.sandbox_wallet("kenji"));
+    let code = room["code"].as_str().unwrap();
+    assert_eq!(room["share_url"], app.url(&format!("/r/{code}")));
+
+    // The public view needs no log-in and accepts the code in any case.
+    let public: Value = app
+        .client
+        .get(app.url(&format!("/api/rooms/{}", code.to_lowercase())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public, room);
+}
+
+#[tokio::test]
+async fn room_requests_are_validated_field_by_field() {
+    let app = spawn_app().await;
+    let seller = app.trader("alice", "alice").await;
+    let token = &seller.account.access_token;
+    let response = app
+        .create_room(
+            token,
+            &json!({"name": "x".repeat(81), "description": "d".repeat(2001), "price": "-3"}),
+        )
+        .await;
+    let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: Vec<&str> = error["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, ["description", "name", "price"]);
+
+    for body in [
+        json!({"name": "Lesson", "price": "10", "asset_code": "EUR"}),
+        json!({"name": "Lesson", "price": 10}),
+        json!({"name": "Lesson"}),
+    ] {
+        let response = app.create_room(token, &body).await;
+        error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let rooms: Value = app
+        .get_authed("/api/rooms", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rooms["rooms"], json!([]), "nothing was created");
+}
+
+#[tokio::test]
+async fn a_seller_without_a_wallet_cannot_create_a_room() {
+    let app = spawn_app().await;
+    let user = app.create_account("nowallet").await;
+    let response = app
+        .create_room(
+            &user.access_token,
+            &json!({"name": "Lesson", "price": "10"}),
+        )
+        .await;
+    let error = error_of(response, StatusCode::CONFLICT).await;
+    assert_eq!(error["fields"]["wallet_address"], "is required");
+    let anonymous = app
+        .client
+        .post(app.url("/api/rooms"))
+        .json(&json!({"name": "Lesson", "price": "10"}))
+        .send()
+        .await
+        .unwrap();
+    error_of(anonymous, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_codes_are_not_found() {
+    let app = spawn_app().await;
+    for code in ["ZZZZZZ", "abc", "0OOOOO", "%20"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/rooms/{code}")))
+            .send()
+            .await
+            .unwrap();
+        error_of(response, StatusCode::NOT_FOUND).await;
+    }
+}
+
+#[tokio::test]
+async fn only_the_seller_changes_a_room_and_never_its_price() {
+    let app = spawn_app().await;
+    let seller = app.trader("alice", "alice").await;
+    let other = app.trader("bruno", "bruno").await;
+    let code = app.room(&seller, "25.00").await;
+    let path = format!("/api/rooms/{code}");
+
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &other.account.access_token,
+            &json!({"status": "closed"}),
+        )
+        .await;
+    error_of(response, StatusCode::FORBIDDEN).await;
+
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &seller.account.access_token,
+            &json!({"price": "1.00"}),
+        )
+        .await;
+    let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error["fields"]["price"], "is not a known field");
+
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &seller.account.access_token,
+            &json!({"status": "paused", "description": "Back next week"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let room: Value = response.json().await.unwrap();
+    assert_eq!(room["status"], "paused");
+    assert_eq!(room["description"], "Back next week");
+    assert_eq!(room["price"]["value"], "2500");
+
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &seller.account.access_token,
+            &json!({"status": "closed"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &seller.account.access_token,
+            &json!({"status": "open"}),
+        )
+        .await;
+    error_of(response, StatusCode::CONFLICT).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &seller.account.access_token,
+            &json!({"status": "sold"}),
+        )
+        .await;
+    error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+#[tokio::test]
+async fn my_rooms_are_listed_newest_first() {
+    let app = spawn_app().await;
+    let seller = app.trader("alice", "alice").await;
+    let first = app.room(&seller, "1.00").await;
+    let second = app.room(&seller, "2.00").await;
+    let other = app.trader("bruno", "bruno").await;
+    app.room(&other, "3.00").await;
+
+    let rooms: Value = app
+        .get_authed("/api/rooms", &seller.account.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, [second.as_str(), first.as_str()]);
+    assert_eq!(rooms["rooms"][0]["sales"], 0);
+}
