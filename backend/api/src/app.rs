@@ -13,11 +13,14 @@ use shifting_open_payments::client::{ClientConfig, ClientIdentity, OpenPaymentsC
 use shifting_open_payments::fetch_policy::FetchPolicy;
 use shifting_open_payments::{Jwks, SigningKey};
 use shifting_sandbox::{PLATFORM_ACCOUNT, Sandbox, SandboxConfig};
+use shifting_shared::AddressPolicy;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use url::Url;
 
-use crate::config::Settings;
+use crate::config::{OpIdentity, Settings};
 use crate::http::web::WebApp;
+use crate::payments::worker::Worker;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::tokens::TokenKeys;
 use crate::state::AppState;
@@ -29,6 +32,7 @@ pub struct App {
     router: Router,
     public_url: Url,
     db: DatabaseConnection,
+    worker: Option<Worker>,
 }
 
 impl App {
@@ -65,19 +69,42 @@ impl App {
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
         crate::services::passwords::warm_up().await;
-        let (open_payments, sandbox) = if settings.op_identity.is_some() {
-            (open_payments_client(&settings)?, None)
+        let (open_payments, sandbox, address_policy) = if let Some(identity) = &settings.op_identity
+        {
+            let client = open_payments_client(&settings, identity)?;
+            check_published_key(&client, identity).await?;
+            (client, None, AddressPolicy::Strict)
+        } else if let Some(external) = &settings.sandbox.external_url {
+            let key = load_or_create_platform_key(&settings.data_dir)?;
+            let wallet = format!("{external}/{PLATFORM_ACCOUNT}");
+            let client = sandbox_client(&settings, wallet, key, external)?;
+            tracing::info!(sandbox = %external, "no Open Payments identity configured: using the sandbox at SHIFTING_SANDBOX_URL");
+            (client, None, AddressPolicy::AllowInsecure)
         } else {
             let key = load_or_create_platform_key(&settings.data_dir)?;
             let sandbox = open_sandbox(&settings, &public_url, &key).await?;
-            let client = sandbox_client(&settings, &sandbox, key, &public_url)?;
+            let client = sandbox_client(
+                &settings,
+                sandbox.wallet_address(PLATFORM_ACCOUNT),
+                key,
+                &public_url,
+            )?;
             tracing::info!(
                 accounts = %format!("{}/accounts", sandbox.base_url()),
                 "no Open Payments identity configured: the embedded sandbox is the payment network"
             );
-            (Some(client), Some(sandbox))
+            (client, Some(sandbox), AddressPolicy::AllowInsecure)
         };
         let web = WebApp::load(&settings.web_dir);
+        let worker_wake = Arc::new(Notify::new());
+        let worker = settings.payments.worker.then(|| {
+            Worker::new(
+                db.clone(),
+                open_payments.clone(),
+                settings.payments,
+                Arc::clone(&worker_wake),
+            )
+        });
         let state = AppState {
             db: db.clone(),
             tokens: Arc::new(tokens),
@@ -86,6 +113,9 @@ impl App {
                 .cookie_secure
                 .unwrap_or(public_url.scheme() == "https"),
             open_payments,
+            address_policy,
+            public_url: public_url.clone(),
+            worker_wake,
             settings: Arc::new(settings),
         };
         let router = crate::http::router(state, &web, sandbox.as_ref());
@@ -94,6 +124,7 @@ impl App {
             router,
             public_url,
             db,
+            worker,
         })
     }
 
@@ -126,14 +157,21 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
+        let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("the HTTP server failed")?;
+        .context("the HTTP server failed");
+        // Every step of a payment is in the database: a check cut short is redone later.
+        if let Some(worker) = worker {
+            worker.abort();
+            let _ = worker.await;
+        }
+        served?;
         tracing::info!("shut down gracefully");
         self.db
             .close()
@@ -268,20 +306,20 @@ pub async fn open_sandbox(
         .context("cannot open the sandbox")
 }
 
-/// The client for the embedded sandbox: the platform wallet is the sandbox's `shifting`
-/// account, and only the sandbox's origin may be fetched besides public addresses.
+/// The client for a sandbox: the platform wallet is the sandbox's `shifting` account, and only
+/// the sandbox's origin may be fetched besides public addresses.
 fn sandbox_client(
     settings: &Settings,
-    sandbox: &Sandbox,
+    wallet_address: String,
     key: SigningKey,
-    public_url: &Url,
+    sandbox_origin: &Url,
 ) -> anyhow::Result<OpenPaymentsClient> {
-    let policy = FetchPolicy::sandbox(public_url)
+    let policy = FetchPolicy::sandbox(sandbox_origin)
         .with_exemptions(&settings.outbound_private_hosts)
         .context("outbound_private_hosts")?;
     let config = ClientConfig::new(
         ClientIdentity {
-            wallet_address: sandbox.wallet_address(PLATFORM_ACCOUNT),
+            wallet_address,
             key,
         },
         policy,
@@ -311,11 +349,11 @@ pub fn load_or_create_platform_key(data_dir: &Path) -> anyhow::Result<SigningKey
     })
 }
 
-/// The Open Payments client for real wallets, when the platform's identity is configured.
-fn open_payments_client(settings: &Settings) -> anyhow::Result<Option<OpenPaymentsClient>> {
-    let Some(identity) = &settings.op_identity else {
-        return Ok(None);
-    };
+/// The Open Payments client for real wallets, with the platform's configured identity.
+fn open_payments_client(
+    settings: &Settings,
+    identity: &OpIdentity,
+) -> anyhow::Result<OpenPaymentsClient> {
     let key = SigningKey::from_pem(&identity.key_id, identity.private_key.expose_secret())
         .context("the Open Payments private key is unusable")?;
     let policy = FetchPolicy::real()
@@ -331,7 +369,49 @@ fn open_payments_client(settings: &Settings) -> anyhow::Result<Option<OpenPaymen
     config.extra_root_certificates = settings.outbound_root_certificates.clone();
     let client = OpenPaymentsClient::new(config)?;
     tracing::info!(wallet_address = %identity.wallet_address, key_id = %identity.key_id, "Open Payments client identity loaded");
-    Ok(Some(client))
+    Ok(client)
+}
+
+/// Checks that the platform's wallet address publishes the configured key: without it, every
+/// signed request would be refused, so the server does not start. When the wallet provider
+/// cannot be reached the check is only logged: an outage there must not keep rooms and
+/// histories offline.
+///
+/// # Errors
+/// When the JWKS lacks the key id or holds another key under it.
+async fn check_published_key(
+    client: &OpenPaymentsClient,
+    identity: &OpIdentity,
+) -> anyhow::Result<()> {
+    let key = SigningKey::from_pem(&identity.key_id, identity.private_key.expose_secret())
+        .context("the Open Payments private key is unusable")?;
+    match client.get_jwks(&identity.wallet_address).await {
+        Ok(jwks) => {
+            published_key_matches(&jwks, &key, &identity.wallet_address)?;
+            tracing::info!(key_id = %identity.key_id, "the platform wallet publishes our key");
+        }
+        Err(err) => tracing::error!(
+            error = %err,
+            "cannot read the platform wallet's keys to check op_key_id; payments fail until it publishes them"
+        ),
+    }
+    Ok(())
+}
+
+/// Whether `jwks` publishes `key` under its key id.
+fn published_key_matches(jwks: &Jwks, key: &SigningKey, wallet: &str) -> anyhow::Result<()> {
+    let ours = key.public_jwk();
+    match jwks.keys.iter().find(|k| k.kid == ours.kid) {
+        Some(published) if published.x == ours.x => Ok(()),
+        Some(_) => anyhow::bail!(
+            "the platform wallet {wallet} publishes another public key under key id {:?}: op_private_key does not belong to op_key_id",
+            ours.kid
+        ),
+        None => anyhow::bail!(
+            "the platform wallet {wallet} publishes no key with id {:?}; check op_key_id",
+            ours.kid
+        ),
+    }
 }
 
 fn default_public_url(local: SocketAddr) -> anyhow::Result<Url> {
@@ -435,6 +515,21 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_published_key_must_match_the_private_key_under_its_id() {
+        let (ours, _) = SigningKey::generate("platform-key").unwrap();
+        let (other, _) = SigningKey::generate("platform-key").unwrap();
+        let (renamed, _) = SigningKey::generate("another-id").unwrap();
+        let jwks = |key: &SigningKey| Jwks {
+            keys: vec![key.public_jwk()],
+        };
+        assert!(published_key_matches(&jwks(&ours), &ours, "w").is_ok());
+        let wrong = published_key_matches(&jwks(&other), &ours, "w").unwrap_err();
+        assert!(wrong.to_string().contains("another public key"), "{wrong}");
+        let missing = published_key_matches(&jwks(&renamed), &ours, "w").unwrap_err();
+        assert!(missing.to_string().contains("no key with id"), "{missing}");
+    }
 
     #[test]
     fn the_jwt_secret_is_generated_once_and_private() {

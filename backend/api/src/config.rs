@@ -75,6 +75,20 @@ pub struct RawSettings {
     /// `SHIFTING_OUTBOUND_PRIVATE_HOSTS`: comma-separated hosts or CIDRs exempt from the
     /// internal-address rule of outbound calls.
     pub outbound_private_hosts: String,
+    /// `SHIFTING_INCOMING_PAYMENT_LIFETIME_SECS`: `expiresAt` of the incoming payment created on
+    /// the seller's wallet for each checkout.
+    pub incoming_payment_lifetime_secs: u64,
+    /// `SHIFTING_APPROVAL_TIMEOUT_SECS`: how long a buyer has to approve (the quote's expiry
+    /// also ends it).
+    pub approval_timeout_secs: u64,
+    /// `SHIFTING_VERIFICATION_TIMEOUT_SECS`: how long after consent the seller must have
+    /// received the money before the payment counts as failed.
+    pub verification_timeout_secs: u64,
+    /// `SHIFTING_PAYMENT_WORKER`: run the verification worker in this process.
+    pub payment_worker: bool,
+    /// `SHIFTING_SANDBOX_URL`: use a sandbox running elsewhere (`shifting sandbox`, sharing this
+    /// data dir's platform key) instead of mounting one.
+    pub sandbox_url: Option<String>,
     /// `SHIFTING_SANDBOX_DATABASE_URL`: the sandbox's own database; default: `sandbox.db` in
     /// the data dir.
     pub sandbox_database_url: Option<String>,
@@ -116,6 +130,11 @@ impl Default for RawSettings {
             op_private_key_file: None,
             outbound_root_certificates: None,
             outbound_private_hosts: String::new(),
+            incoming_payment_lifetime_secs: 3600,
+            approval_timeout_secs: 900,
+            verification_timeout_secs: 600,
+            payment_worker: true,
+            sandbox_url: None,
             sandbox_database_url: None,
             sandbox_wait_secs: 5,
             sandbox_quote_lifetime_secs: 300,
@@ -151,6 +170,11 @@ pub const KEYS: &[&str] = &[
     "op_private_key_file",
     "outbound_root_certificates",
     "outbound_private_hosts",
+    "incoming_payment_lifetime_secs",
+    "approval_timeout_secs",
+    "verification_timeout_secs",
+    "payment_worker",
+    "sandbox_url",
     "sandbox_database_url",
     "sandbox_wait_secs",
     "sandbox_quote_lifetime_secs",
@@ -201,11 +225,15 @@ pub struct Settings {
     pub outbound_private_hosts: Vec<String>,
     /// The embedded sandbox (mounted when there is no Open Payments identity).
     pub sandbox: SandboxSettings,
+    /// Checkout lifetimes and the verification worker.
+    pub payments: crate::payments::PaymentSettings,
 }
 
 /// Settings of the embedded (or standalone) sandbox.
 #[derive(Clone, Debug)]
 pub struct SandboxSettings {
+    /// A sandbox elsewhere to use instead of the embedded one (its root, ending in `/sandbox`).
+    pub external_url: Option<Url>,
     /// The sandbox's own database.
     pub database_url: String,
     /// Lifetimes and waits.
@@ -373,6 +401,7 @@ impl Settings {
             },
         };
         let sandbox = sandbox_settings(&raw, &mut problems);
+        let payments = payment_settings(&raw, &mut problems);
         match addr {
             Some(addr) if problems.is_empty() => Ok(Self {
                 addr,
@@ -394,6 +423,7 @@ impl Settings {
                 outbound_root_certificates,
                 outbound_private_hosts,
                 sandbox,
+                payments,
             }),
             _ => Err(ConfigError(problems)),
         }
@@ -441,7 +471,20 @@ fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSet
     if !database_url.starts_with("sqlite:") {
         problems.push("sandbox_database_url must be a sqlite: URL".into());
     }
+    let external_url = match raw.sandbox_url.as_deref().map(Url::parse) {
+        None => None,
+        Some(Ok(url)) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            let mut url = url;
+            url.set_path(url.path().trim_end_matches('/').to_owned().as_str());
+            Some(url)
+        }
+        Some(_) => {
+            problems.push("sandbox_url must be an absolute http:// or https:// URL".into());
+            None
+        }
+    };
     SandboxSettings {
+        external_url,
         database_url,
         timings: shifting_sandbox::Timings {
             wait: Duration::from_secs(raw.sandbox_wait_secs),
@@ -453,6 +496,39 @@ fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSet
             latency: Duration::from_millis(raw.sandbox_latency_ms),
             fail_outgoing_payments: raw.sandbox_fail_outgoing_payments,
         },
+    }
+}
+
+fn payment_settings(
+    raw: &RawSettings,
+    problems: &mut Vec<String>,
+) -> crate::payments::PaymentSettings {
+    const DAY: u64 = 86_400;
+    for (name, value, min, max) in [
+        // Open Payments allows at most 30 days.
+        (
+            "incoming_payment_lifetime_secs",
+            raw.incoming_payment_lifetime_secs,
+            60,
+            30 * DAY,
+        ),
+        ("approval_timeout_secs", raw.approval_timeout_secs, 10, DAY),
+        (
+            "verification_timeout_secs",
+            raw.verification_timeout_secs,
+            10,
+            DAY,
+        ),
+    ] {
+        if !(min..=max).contains(&value) {
+            problems.push(format!("{name} must be between {min} and {max}"));
+        }
+    }
+    crate::payments::PaymentSettings {
+        incoming_payment_lifetime: Duration::from_secs(raw.incoming_payment_lifetime_secs),
+        approval_timeout: Duration::from_secs(raw.approval_timeout_secs),
+        verification_timeout: Duration::from_secs(raw.verification_timeout_secs),
+        worker: raw.payment_worker,
     }
 }
 

@@ -49,6 +49,10 @@ pub enum ApiError {
         /// Seconds until the next attempt is allowed.
         retry_after_secs: u64,
     },
+    /// 502: a wallet provider failed or answered something unusable; the message says which
+    /// and is safe to show.
+    #[error("upstream: {0}")]
+    Upstream(String),
     /// 503: a dependency (the database) is unavailable.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
@@ -72,6 +76,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,11 +111,21 @@ impl ApiError {
                 ErrorCode::TooManyRequests,
                 format!("Too many attempts. Try again in {retry_after_secs} seconds."),
             ),
+            Self::Upstream(message) => ErrorBody::new(ErrorCode::UpstreamError, message.clone()),
             Self::Unavailable(message) => ErrorBody::new(ErrorCode::Unavailable, *message),
             Self::Internal(_) => ErrorBody::new(
                 ErrorCode::InternalError,
                 "Something went wrong on our side. Please try again.",
             ),
+        }
+    }
+
+    /// A 409 without field details.
+    #[must_use]
+    pub fn conflict(message: &'static str) -> Self {
+        Self::Conflict {
+            message,
+            fields: FieldErrors::new(),
         }
     }
 
@@ -130,9 +145,11 @@ impl From<sea_orm::DbErr> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        if let Self::Internal(err) = &self {
+        match &self {
             // The only place 5xx causes are logged: once, with the whole chain.
-            tracing::error!(error = format!("{err:#}"), "request failed");
+            Self::Internal(err) => tracing::error!(error = format!("{err:#}"), "request failed"),
+            Self::Upstream(message) => tracing::warn!(%message, "a wallet provider failed"),
+            _ => {}
         }
         let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();

@@ -7,6 +7,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod http;
+pub mod payments;
 pub mod services;
 pub mod state;
 pub mod telemetry;

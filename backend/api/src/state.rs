@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-
 use shifting_open_payments::client::OpenPaymentsClient;
+use shifting_shared::AddressPolicy;
+use tokio::sync::Notify;
+use url::Url;
 
 use crate::config::Settings;
 use crate::services::rate_limit::RateLimiter;
@@ -23,6 +25,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Whether the refresh cookie carries `Secure`.
     pub cookie_secure: bool,
-    /// The Open Payments client, when the platform's identity is configured.
-    pub open_payments: Option<OpenPaymentsClient>,
+    /// The Open Payments client with the platform's identity (the sandbox's platform wallet
+    /// on the embedded defaults).
+    pub open_payments: OpenPaymentsClient,
+    /// Which wallet addresses users may enter: `https` only, except for the sandbox.
+    pub address_policy: AddressPolicy,
+    /// The URL people and wallets reach this server at (finish redirects, share links).
+    pub public_url: Url,
+    /// Wakes the verification worker (after a finish moved a payment to `sending`).
+    pub worker_wake: Arc<Notify>,
 }

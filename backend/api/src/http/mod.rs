@@ -6,6 +6,9 @@ pub mod extract;
 pub mod health;
 pub mod me;
 pub mod openapi;
+pub mod payments;
+pub mod rooms;
+pub mod transactions;
 pub mod web;
 
 use std::time::Duration;
@@ -34,7 +37,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
-        .routes(routes!(me::get_me))
+        .routes(routes!(me::get_me, me::update_me))
+        .routes(routes!(rooms::create_room, rooms::list_rooms))
+        .routes(routes!(rooms::get_room, rooms::update_room))
+        .routes(routes!(payments::start_payment))
+        .routes(routes!(payments::finish_payment))
+        .routes(routes!(transactions::list_transactions))
+        .routes(routes!(transactions::get_transaction))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
 }

@@ -16,6 +16,9 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "me", description = "The signed-in user"),
+        (name = "rooms", description = "Fixed-price rooms, shared by code"),
+        (name = "payments", description = "Paying for a room through Open Payments"),
+        (name = "transactions", description = "Purchases and sales with their status history"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     modifiers(&BearerAuth)

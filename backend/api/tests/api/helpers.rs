@@ -18,6 +18,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
     dir: TempDir,
+    database_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// Starts the app with the test defaults.
@@ -27,20 +30,31 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after `customize` adjusts the settings.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut RawSettings)) -> TestApp {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match std::env::var("SHIFTING_TEST_POSTGRES_URL") {
         Ok(server) => fresh_postgres_database(&server).await,
         Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
     };
+    start(dir, database_url, "127.0.0.1:0".into(), customize).await
+}
+
+async fn start(
+    dir: TempDir,
+    database_url: String,
+    addr: String,
+    customize: impl FnOnce(&mut RawSettings),
+) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut raw = RawSettings {
-        addr: "127.0.0.1:0".into(),
+        addr,
         data_dir: dir.path().to_owned(),
-        database_url: Some(database_url.into()),
+        database_url: Some(database_url.clone().into()),
         jwt_secret: Some(TEST_JWT_SECRET.into()),
         web_dir: dir.path().join("no-web-app"),
         auth_rate_limit_burst: 1000,
         auth_rate_limit_per_minute: 1000,
+        // Grants can be continued at once: tests do not sit out Rafiki's 5 s.
+        sandbox_wait_secs: 0,
         ..RawSettings::default()
     };
     customize(&mut raw);
@@ -48,7 +62,10 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawSettings)) -> TestApp
     let app = App::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -58,6 +75,9 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawSettings)) -> TestApp
         client,
         db,
         dir,
+        database_url,
+        stop: Some(stop),
+        server: Some(server),
     }
 }
 
@@ -113,6 +133,23 @@ pub struct Account {
 }
 
 impl TestApp {
+    /// Stops the server (graceful shutdown, worker included) and starts it again on the same
+    /// port, database and data directory, after `customize` adjusts the settings.
+    pub async fn restart(mut self, customize: impl FnOnce(&mut RawSettings)) -> TestApp {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+        self.db.close().await.ok();
+        let addr = self.address.trim_start_matches("http://").to_owned();
+        start(self.dir, self.database_url, addr, customize).await
+    }
+
     /// The data directory (generated secrets, the sandbox's database).
     pub fn data_dir(&self) -> &std::path::Path {
         self.dir.path()
@@ -193,4 +230,204 @@ pub async fn error_of(response: Response, status: StatusCode) -> Value {
     );
     let body: Value = response.json().await.expect("json error body");
     body["error"].clone()
+}
+
+/// A user with a wallet, ready to sell or buy.
+pub struct Trader {
+    pub account: Account,
+}
+
+impl TestApp {
+    /// A sandbox wallet address of this app, such as `http://127.0.0.1:PORT/sandbox/alice`.
+    pub fn sandbox_wallet(&self, name: &str) -> String {
+        self.url(&format!("/sandbox/{name}"))
+    }
+
+    pub async fn get_authed(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn set_wallet(&self, token: &str, wallet: &str) -> Response {
+        self.send_json(
+            reqwest::Method::PATCH,
+            "/api/me",
+            token,
+            &json!({ "wallet_address": wallet }),
+        )
+        .await
+    }
+
+    /// Signs up `username` with the sandbox wallet `wallet`.
+    pub async fn trader(&self, username: &str, wallet: &str) -> Trader {
+        let account = self.create_account(username).await;
+        let wallet = self.sandbox_wallet(wallet);
+        let response = self.set_wallet(&account.access_token, &wallet).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        Trader { account }
+    }
+
+    pub async fn create_room(&self, token: &str, body: &Value) -> Response {
+        self.send_json(reqwest::Method::POST, "/api/rooms", token, body)
+            .await
+    }
+
+    /// Creates a room priced at `price`; returns its code.
+    pub async fn room(&self, seller: &Trader, price: &str) -> String {
+        let response = self
+            .create_room(
+                &seller.account.access_token,
+                &json!({"name": "Guitar lesson", "description": "One hour, beginners welcome.", "price": price}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let room: Value = response.json().await.expect("json");
+        room["code"].as_str().expect("code").to_owned()
+    }
+
+    pub async fn start_payment(&self, token: &str, code: &str, body: &Value) -> Response {
+        self.send_json(
+            reqwest::Method::POST,
+            &format!("/api/rooms/{code}/payments"),
+            token,
+            body,
+        )
+        .await
+    }
+
+    /// Starts a payment that must succeed; returns the 201 body.
+    pub async fn checkout(&self, buyer: &Trader, code: &str) -> Value {
+        let response = self
+            .start_payment(&buyer.account.access_token, code, &json!({}))
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Opens the consent page at `redirect` in a fresh browser and presses `decision`
+    /// (`approve` or `decline`); returns the finish URL the wallet redirects to.
+    pub async fn consent(&self, redirect: &str, decision: &str) -> String {
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("browser");
+        let page = browser.get(redirect).send().await.expect("consent page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.expect("html");
+        let start = html.find("action=\"").expect("a form") + "action=\"".len();
+        let end = start + html[start..].find('"').expect("end of action");
+        let action = html[start..end].replace("&amp;", "&");
+        let answer = browser
+            .post(action)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("decision={decision}"))
+            .send()
+            .await
+            .expect("consent answer");
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        answer.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    }
+
+    /// Follows the wallet's finish redirect as the buyer's browser would; checks it lands on
+    /// the outcome page.
+    pub async fn finish(&self, finish_url: &str) {
+        let response = self.client.get(finish_url).send().await.expect("finish");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers()["location"].to_str().expect("location");
+        assert!(location.starts_with("/payments/"), "{location}");
+    }
+
+    pub async fn transaction(&self, token: &str, id: &str) -> Value {
+        let response = self
+            .get_authed(&format!("/api/transactions/{id}"), token)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    /// Polls the transaction until its status is `status` (bounded by attempts, not time).
+    pub async fn wait_for_status(&self, token: &str, id: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            last = self.transaction(token, id).await;
+            if last["status"] == status {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the transaction never became {status}: {last:#}");
+    }
+
+    /// A sandbox account's balance in minor units.
+    pub async fn balance(&self, name: &str) -> i64 {
+        let accounts: Value = self
+            .client
+            .get(self.url("/sandbox/accounts"))
+            .send()
+            .await
+            .expect("accounts")
+            .json()
+            .await
+            .expect("json");
+        accounts["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["name"] == name)
+            .and_then(|a| a["balance"].as_str())
+            .expect("the account exists")
+            .parse()
+            .expect("a number")
+    }
+
+    /// How many outgoing payments the sandbox holds (read from its database file).
+    pub async fn sandbox_outgoing_payments(&self) -> i64 {
+        let url = format!(
+            "sqlite://{}?mode=ro",
+            self.data_dir().join("sandbox.db").display()
+        );
+        let db = Database::connect(&url).await.expect("sandbox database");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM sandbox_outgoing_payments",
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        let n: i64 = row.try_get("", "n").expect("n");
+        db.close().await.ok();
+        n
+    }
 }

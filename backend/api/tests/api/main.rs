@@ -7,5 +7,7 @@ mod errors;
 mod helpers;
 mod openapi;
 mod operations;
+mod payments;
+mod rooms;
 mod sandbox;
 mod sessions;

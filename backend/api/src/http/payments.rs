@@ -1,0 +1,83 @@
+//! `/api/rooms/{code}/payments` and `/api/payments/{id}/finish`: starting a payment and the
+//! buyer's return from their wallet.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use shifting_shared::ErrorBody;
+use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Result};
+use crate::http::extract::{AuthUser, Json};
+use crate::http::rooms::room_code;
+use crate::payments::checkout::{self, FinishQuery};
+use crate::state::AppState;
+
+/// Start paying for a room: creates the incoming payment on the seller's wallet, quotes it on
+/// the buyer's wallet and requests the buyer's approval. Send the buyer's browser to
+/// `redirect_url`. The amount is the room's price; a request cannot carry one.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{code}/payments",
+    tag = "payments",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "The room's code.", example = "K7M2QX")),
+    request_body = StartPaymentRequest,
+    responses(
+        (status = 201, description = "Awaiting the buyer's approval at their wallet.", body = StartPaymentResponse),
+        (status = 400, description = "Malformed JSON.", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 403, description = "The seller cannot buy from their own room.", body = ErrorBody),
+        (status = 404, description = "No room has this code.", body = ErrorBody),
+        (status = 409, description = "The room is paused or closed.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
+        (status = 422, description = "Unknown fields (an amount), or an unusable buyer wallet address.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 502, description = "A wallet provider failed; the transaction is recorded as failed.", body = ErrorBody),
+    )
+)]
+pub async fn start_payment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(code): Path<String>,
+    Json(request): Json<StartPaymentRequest>,
+) -> Result<(StatusCode, axum::Json<StartPaymentResponse>)> {
+    let code = room_code(&code)?;
+    let started = checkout::start_payment(&state, user.id, &code, &request).await?;
+    Ok((StatusCode::CREATED, axum::Json(started)))
+}
+
+/// Where the buyer's wallet sends the browser back (the grant's `interact.finish` URI). Only a
+/// redirect whose hash proves it belongs to the grant continues the payment, and only once.
+/// Always answers 303 to the web app's `/payments/{id}`, which shows the outcome.
+#[utoipa::path(
+    get,
+    path = "/api/payments/{id}/finish",
+    tag = "payments",
+    params(
+        ("id" = Uuid, Path, description = "The transaction id."),
+        ("hash" = Option<String>, Query, description = "The interaction hash (after approval)."),
+        ("interact_ref" = Option<String>, Query, description = "The interaction reference (after approval)."),
+        ("result" = Option<String>, Query, description = "Why there is no approval, such as `grant_rejected`."),
+        ("message" = Option<String>, Query, description = "The wallet's explanation of `result`."),
+    ),
+    responses(
+        (status = 303, description = "To the outcome page `/payments/{id}`.", headers(("Location" = String, description = "/payments/{id}"))),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn finish_payment(
+    State(state): State<AppState>,
+    id: Result<Path<Uuid>, PathRejection>,
+    query: Result<Query<FinishQuery>, QueryRejection>,
+) -> Result<Redirect> {
+    let Path(id) =
+        id.map_err(|_| ApiError::BadRequest("The transaction id is not a UUID.".into()))?;
+    // A query that does not parse carries no proof: treated like an empty one.
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    checkout::finish_payment(&state, id, &query).await?;
+    Ok(Redirect::to(&format!("/payments/{id}")))
+}

@@ -1,0 +1,671 @@
+//! Starting a payment (incoming payment, quote, interactive grant) and the finish callback
+//! (hash check, claim, continuation, outgoing payment).
+
+use std::time::SystemTime;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use shifting_open_payments::client::OpenPaymentsError;
+use shifting_open_payments::finish::verify_finish_hash;
+use shifting_open_payments::types::{
+    AccessAction, AccessItem, Continuation, ContinuationToken, CreateIncomingPayment,
+    CreateOutgoingPayment, GrantOutcome, InteractRequest, Limits,
+};
+use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
+use shifting_shared::{RoomCode, RoomStatus, TransactionStatus};
+use uuid::Uuid;
+
+use super::{Failure, close_incoming_payment, fail, incoming_access, load, price_of, transition};
+use crate::entities::{transactions, users};
+use crate::error::{ApiError, Result};
+use crate::services::accounts::begin_write;
+use crate::services::rooms::{self, link};
+use crate::services::transactions::transaction_response;
+use crate::services::wallets::{self, ResolvedWallet};
+use crate::state::AppState;
+
+use TransactionStatus::{Approved, AwaitingApproval, Expired, Failed, Rejected, Sending};
+
+/// Starts paying for a room: resolves both wallets (in parallel, cached), creates the incoming
+/// payment on the seller's wallet for the room's price, quotes it on the buyer's wallet, and
+/// requests the interactive outgoing-payment grant. Each result is stored before the next step.
+///
+/// # Errors
+/// 404 for an unknown room, 403 for the seller's own room, 409 for a room that is not open,
+/// 422 for an unusable buyer wallet, 502 when a wallet provider fails (the transaction is then
+/// recorded as failed with the reason).
+pub async fn start_payment(
+    state: &AppState,
+    buyer_id: Uuid,
+    code: &RoomCode,
+    request: &StartPaymentRequest,
+) -> Result<StartPaymentResponse> {
+    let db = &state.db;
+    let client = &state.open_payments;
+    let (room, seller) = rooms::find_with_seller(db, code).await?;
+    if room.seller_id == buyer_id {
+        return Err(ApiError::Forbidden("You cannot buy from your own room."));
+    }
+    match rooms::parse_status(&room.status)? {
+        RoomStatus::Open => {}
+        RoomStatus::Paused => {
+            return Err(ApiError::conflict(
+                "This room is paused by its seller and cannot be paid right now.",
+            ));
+        }
+        RoomStatus::Closed => {
+            return Err(ApiError::conflict(
+                "This room is closed and cannot be paid.",
+            ));
+        }
+    }
+    let buyer = users::Entity::find_by_id(buyer_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
+    let buyer_input = request
+        .wallet_address
+        .clone()
+        .or(buyer.wallet_address.clone())
+        .ok_or_else(|| {
+            ApiError::field(
+                "wallet_address",
+                "is required: send one, or set it in your profile",
+            )
+        })?;
+
+    let (buyer_wallet, seller_wallet) = tokio::join!(
+        wallets::resolve(client, state.address_policy, &buyer_input, "wallet_address"),
+        wallets::resolve_canonical(client, &room.wallet_address),
+    );
+    let buyer_wallet = buyer_wallet?;
+    let seller_wallet = seller_wallet
+        .map_err(|problem| ApiError::Upstream(format!("The seller's wallet address {problem}.")))?;
+    if buyer_wallet.document.id == seller_wallet.document.id {
+        return Err(ApiError::field(
+            "wallet_address",
+            "is the seller's own wallet: pay from another one",
+        ));
+    }
+    let price = price_of_room(&room);
+    if seller_wallet.document.asset_code != price.asset_code
+        || seller_wallet.document.asset_scale != price.asset_scale
+    {
+        return Err(ApiError::conflict(
+            "The seller's wallet no longer takes the room's currency; the room cannot be paid.",
+        ));
+    }
+
+    let now = Utc::now();
+    let id = Uuid::new_v4();
+    let client_nonce = hex_nonce();
+    let settings = &state.settings.payments;
+    let approval_expires = now + chrono_duration(settings.approval_timeout);
+    let row = transactions::ActiveModel {
+        id: Set(id),
+        room_id: Set(room.id),
+        buyer_id: Set(buyer_id),
+        seller_id: Set(seller.id),
+        status: Set(AwaitingApproval.as_str().to_owned()),
+        amount_value: Set(room.price_value),
+        asset_code: Set(room.price_asset_code.clone()),
+        asset_scale: Set(room.price_asset_scale),
+        buyer_wallet_address: Set(buyer_wallet.document.id.clone()),
+        seller_wallet_address: Set(seller_wallet.document.id.clone()),
+        buyer_auth_server: Set(Some(buyer_wallet.document.auth_server.clone())),
+        incoming_payment_url: Set(None),
+        quote_url: Set(None),
+        quote_expires_at: Set(None),
+        debit_value: Set(None),
+        debit_asset_code: Set(None),
+        debit_asset_scale: Set(None),
+        receive_value: Set(None),
+        continue_uri: Set(None),
+        continue_token: Set(None),
+        continue_wait_secs: Set(None),
+        grant_created_at: Set(None),
+        client_nonce: Set(client_nonce.clone()),
+        server_nonce: Set(None),
+        redirect_url: Set(None),
+        interact_ref: Set(None),
+        outgoing_token: Set(None),
+        outgoing_token_manage: Set(None),
+        outgoing_payment_url: Set(None),
+        received_value: Set(None),
+        failure_code: Set(None),
+        failure_detail: Set(None),
+        approval_expires_at: Set(Some(approval_expires)),
+        approved_at: Set(None),
+        next_check_at: Set(None),
+        attempts: Set(0),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = begin_write(db).await?;
+    let row = row.insert(&txn).await?;
+    super::record_event(
+        &txn,
+        id,
+        None,
+        AwaitingApproval,
+        Some(format!("{} started paying", buyer.username)),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+
+    let checkout = Checkout {
+        state,
+        row: &row,
+        room_code: &room.code,
+        room_name: &room.name,
+        buyer: &buyer_wallet,
+        seller: &seller_wallet,
+        client_nonce: &client_nonce,
+    };
+    match checkout.run().await {
+        Ok(redirect) => {
+            let row = load(db, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
+            let transaction = transaction_response(db, row, false).await?;
+            let quote = transaction
+                .quote
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("transaction {id} has no quote"))?;
+            Ok(StartPaymentResponse {
+                transaction,
+                redirect_url: redirect,
+                quote,
+            })
+        }
+        Err(step) => {
+            let detail = step.to_string();
+            fail(
+                db,
+                id,
+                AwaitingApproval,
+                Failed,
+                Failure::ProviderError,
+                &detail,
+            )
+            .await?;
+            if let Some(row) = load(db, id).await? {
+                close_incoming_payment(client, &row).await;
+            }
+            Err(ApiError::Upstream(detail))
+        }
+    }
+}
+
+fn price_of_room(room: &crate::entities::rooms::Model) -> shifting_open_payments::types::Amount {
+    shifting_open_payments::types::Amount {
+        value: u64::try_from(room.price_value).unwrap_or_default(),
+        asset_code: room.price_asset_code.clone(),
+        asset_scale: u8::try_from(room.price_asset_scale).unwrap_or_default(),
+    }
+}
+
+/// A step of the start that a wallet provider failed, for the buyer and the record.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error("The seller's wallet did not create the incoming payment: {0}")]
+    IncomingPayment(OpenPaymentsError),
+    #[error("The buyer's wallet did not quote the payment: {0}")]
+    Quote(OpenPaymentsError),
+    #[error("The buyer's wallet quoted {got} for the seller instead of the price {want}")]
+    WrongQuote { got: String, want: String },
+    #[error("The buyer's wallet did not start the approval: {0}")]
+    Grant(OpenPaymentsError),
+    #[error("The buyer's wallet answered the approval request with an unusable grant")]
+    NotInteractive,
+    #[error("The transaction could not be stored: {0}")]
+    Store(#[from] ApiError),
+}
+
+/// The steps after the transaction row exists.
+struct Checkout<'a> {
+    state: &'a AppState,
+    row: &'a transactions::Model,
+    room_code: &'a str,
+    room_name: &'a str,
+    buyer: &'a ResolvedWallet,
+    seller: &'a ResolvedWallet,
+    client_nonce: &'a str,
+}
+
+impl Checkout<'_> {
+    /// Runs the provider steps; returns the consent URL.
+    async fn run(&self) -> Result<String, StepError> {
+        let client = &self.state.open_payments;
+        let id = self.row.id;
+        let seller = &self.seller.document;
+        let buyer = &self.buyer.document;
+        let quote_access = AccessItem::Quote {
+            actions: vec![AccessAction::Create, AccessAction::Read],
+        };
+        // The quote token does not depend on the incoming payment: fetch it meanwhile.
+        let (incoming, _) = tokio::join!(self.create_incoming_payment(), async {
+            client
+                .token_for(&buyer.auth_server, &quote_access)
+                .await
+                .ok()
+        });
+        let incoming = incoming?;
+        self.store(|u| {
+            u.col_expr(
+                transactions::Column::IncomingPaymentUrl,
+                Expr::value(incoming.id.clone()),
+            )
+        })
+        .await?;
+
+        let quote = client
+            .with_token(&buyer.auth_server, &quote_access, |token| {
+                let incoming = incoming.id.clone();
+                async move { client.create_quote(buyer, &token.value, &incoming).await }
+            })
+            .await
+            .map_err(StepError::Quote)?;
+        let price = price_of(self.row);
+        if quote.receive_amount != price {
+            return Err(StepError::WrongQuote {
+                got: format!(
+                    "{} {}/{}",
+                    quote.receive_amount.value,
+                    quote.receive_amount.asset_code,
+                    quote.receive_amount.asset_scale
+                ),
+                want: format!("{} {}/{}", price.value, price.asset_code, price.asset_scale),
+            });
+        }
+        let approval_expires = match (quote.expires_at, self.row.approval_expires_at) {
+            (Some(quote), Some(timeout)) => Some(quote.min(timeout)),
+            (quote, timeout) => quote.or(timeout),
+        };
+        let debit = quote.debit_amount.clone();
+        self.store(|u| {
+            u.col_expr(
+                transactions::Column::QuoteUrl,
+                Expr::value(quote.id.clone()),
+            )
+            .col_expr(
+                transactions::Column::QuoteExpiresAt,
+                Expr::value(quote.expires_at),
+            )
+            .col_expr(
+                transactions::Column::DebitValue,
+                Expr::value(i64::try_from(debit.value).unwrap_or(i64::MAX)),
+            )
+            .col_expr(
+                transactions::Column::DebitAssetCode,
+                Expr::value(debit.asset_code.clone()),
+            )
+            .col_expr(
+                transactions::Column::DebitAssetScale,
+                Expr::value(i16::from(debit.asset_scale)),
+            )
+            .col_expr(
+                transactions::Column::ReceiveValue,
+                Expr::value(i64::try_from(quote.receive_amount.value).unwrap_or(i64::MAX)),
+            )
+            .col_expr(
+                transactions::Column::ApprovalExpiresAt,
+                Expr::value(approval_expires),
+            )
+        })
+        .await?;
+
+        let finish_uri = link(&self.state.public_url, &format!("api/payments/{id}/finish"));
+        let access = AccessItem::OutgoingPayment {
+            actions: vec![AccessAction::Create, AccessAction::Read, AccessAction::List],
+            identifier: buyer.id.clone(),
+            limits: Some(Limits {
+                receiver: Some(incoming.id.clone()),
+                debit_amount: Some(debit),
+                receive_amount: None,
+                interval: None,
+            }),
+        };
+        let grant_created = Utc::now();
+        let grant = client
+            .request_grant(
+                &buyer.auth_server,
+                vec![access],
+                Some(InteractRequest::redirect(finish_uri, self.client_nonce)),
+            )
+            .await
+            .map_err(StepError::Grant)?;
+        let GrantOutcome::Pending(interact, continuation) = grant.outcome() else {
+            return Err(StepError::NotInteractive);
+        };
+        let redirect = interact.redirect.clone();
+        self.store(|u| {
+            u.col_expr(
+                transactions::Column::ContinueUri,
+                Expr::value(continuation.uri.clone()),
+            )
+            .col_expr(
+                transactions::Column::ContinueToken,
+                Expr::value(continuation.access_token.value.clone()),
+            )
+            .col_expr(
+                transactions::Column::ContinueWaitSecs,
+                Expr::value(
+                    continuation
+                        .wait
+                        .map(|w| i64::try_from(w).unwrap_or(i64::MAX)),
+                ),
+            )
+            .col_expr(
+                transactions::Column::GrantCreatedAt,
+                Expr::value(grant_created),
+            )
+            .col_expr(
+                transactions::Column::ServerNonce,
+                Expr::value(interact.finish.clone()),
+            )
+            .col_expr(
+                transactions::Column::RedirectUrl,
+                Expr::value(redirect.clone()),
+            )
+        })
+        .await?;
+        tracing::info!(transaction = %id, seller = %seller.id, buyer = %buyer.id, "payment awaiting the buyer's approval");
+        Ok(redirect)
+    }
+
+    async fn create_incoming_payment(
+        &self,
+    ) -> Result<shifting_open_payments::types::IncomingPayment, StepError> {
+        let client = &self.state.open_payments;
+        let seller = &self.seller.document;
+        let lifetime = chrono_duration(self.state.settings.payments.incoming_payment_lifetime);
+        let body = CreateIncomingPayment {
+            wallet_address: seller.id.clone(),
+            incoming_amount: Some(price_of(self.row)),
+            expires_at: Some(self.row.created_at + lifetime),
+            // Strings only: providers re-serialise metadata before checking the digest.
+            metadata: Some(json!({
+                "transactionId": self.row.id.to_string(),
+                "roomCode": self.room_code,
+                "description": format!("Shifting room {}: {}", self.room_code, self.room_name),
+            })),
+        };
+        client
+            .with_token(&seller.auth_server, &incoming_access(&seller.id), |token| {
+                let body = body.clone();
+                async move {
+                    client
+                        .create_incoming_payment(seller, &token.value, &body)
+                        .await
+                }
+            })
+            .await
+            .map_err(StepError::IncomingPayment)
+    }
+
+    /// Stores a step's results while the transaction still awaits approval.
+    async fn store(
+        &self,
+        changes: impl FnOnce(
+            sea_orm::UpdateMany<transactions::Entity>,
+        ) -> sea_orm::UpdateMany<transactions::Entity>,
+    ) -> Result<(), StepError> {
+        let update = transactions::Entity::update_many()
+            .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(transactions::Column::Id.eq(self.row.id))
+            .filter(transactions::Column::Status.eq(AwaitingApproval.as_str()));
+        changes(update)
+            .exec(&self.state.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(())
+    }
+}
+
+/// The query of the finish redirect.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct FinishQuery {
+    /// The finish hash (approved).
+    pub hash: Option<String>,
+    /// The interaction reference (approved).
+    pub interact_ref: Option<String>,
+    /// Why there is no approval (`grant_rejected` …).
+    pub result: Option<String>,
+    /// The wallet's explanation of `result`.
+    pub message: Option<String>,
+}
+
+/// Handles the buyer's return from their wallet. Only a redirect whose hash proves it belongs
+/// to our grant request continues the payment, and only the first one: the claim is a
+/// conditional update, so replays and concurrent hits do nothing.
+///
+/// # Errors
+/// Database errors only; the outcome is recorded on the transaction.
+pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> Result<()> {
+    let db = &state.db;
+    let Some(row) = load(db, id).await? else {
+        return Ok(());
+    };
+    if row.status != AwaitingApproval.as_str() {
+        // A replay, or a late answer after expiry: nothing to do.
+        return Ok(());
+    }
+    if let Some(result) = &query.result {
+        let (to, failure, detail) = if result == "grant_rejected" {
+            (
+                Rejected,
+                Failure::Declined,
+                "The buyer declined the payment at their wallet.".to_owned(),
+            )
+        } else {
+            let message = query.message.as_deref().unwrap_or("no approval");
+            (
+                Failed,
+                Failure::ConsentFailed,
+                format!("The wallet ended the approval: {result} ({message})."),
+            )
+        };
+        if fail(db, id, AwaitingApproval, to, failure, &detail).await? {
+            release(state, &row).await;
+        }
+        return Ok(());
+    }
+    let (Some(hash), Some(interact_ref)) = (&query.hash, &query.interact_ref) else {
+        return Ok(());
+    };
+    let (Some(server_nonce), Some(auth_server)) = (&row.server_nonce, &row.buyer_auth_server)
+    else {
+        return Ok(());
+    };
+    let Some(form) = verify_finish_hash(
+        hash,
+        &row.client_nonce,
+        server_nonce,
+        interact_ref,
+        auth_server,
+    ) else {
+        tracing::warn!(transaction = %id, "finish redirect with a hash that does not match: ignored");
+        return Ok(());
+    };
+    tracing::debug!(transaction = %id, ?form, "finish hash verified");
+    if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) {
+        if fail(
+            db,
+            id,
+            AwaitingApproval,
+            Expired,
+            Failure::Expired,
+            "The quote expired before the approval arrived.",
+        )
+        .await?
+        {
+            release(state, &row).await;
+        }
+        return Ok(());
+    }
+    let now = Utc::now();
+    let interact = interact_ref.clone();
+    let claimed = transition(
+        db,
+        id,
+        AwaitingApproval,
+        Approved,
+        Some("The buyer approved at their wallet.".into()),
+        move |u| {
+            u.col_expr(transactions::Column::InteractRef, Expr::value(interact))
+                .col_expr(transactions::Column::ApprovedAt, Expr::value(now))
+        },
+    )
+    .await?;
+    if !claimed {
+        return Ok(());
+    }
+    if let Err((failure, detail)) = send(state, &row, interact_ref).await
+        && fail(db, id, Approved, Failed, failure, &detail).await?
+    {
+        release(state, &row).await;
+    }
+    Ok(())
+}
+
+/// Continues the approved grant and creates the outgoing payment from the quote; moves the
+/// transaction to `sending` and wakes the worker.
+async fn send(
+    state: &AppState,
+    row: &transactions::Model,
+    interact_ref: &str,
+) -> Result<(), (Failure, String)> {
+    let client = &state.open_payments;
+    let db = &state.db;
+    let provider =
+        |what: &str, err: OpenPaymentsError| (Failure::ProviderError, format!("{what}: {err}"));
+    let (Some(uri), Some(token), Some(quote)) =
+        (&row.continue_uri, &row.continue_token, &row.quote_url)
+    else {
+        return Err((
+            Failure::ProviderError,
+            "The approval is missing its continuation.".into(),
+        ));
+    };
+    let continuation = Continuation {
+        access_token: ContinuationToken {
+            value: token.clone(),
+        },
+        uri: uri.clone(),
+        wait: row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
+    };
+    let created = row
+        .grant_created_at
+        .map_or_else(SystemTime::now, SystemTime::from);
+    let grant = client
+        .continue_grant(&continuation, interact_ref, created)
+        .await
+        .map_err(|e| provider("The buyer's wallet did not confirm the approval", e))?;
+    let GrantOutcome::Granted(access) = grant.outcome() else {
+        return Err((
+            Failure::ProviderError,
+            "The buyer's wallet confirmed the approval without an access token.".into(),
+        ));
+    };
+    let stored = transactions::Entity::update_many()
+        .col_expr(
+            transactions::Column::OutgoingToken,
+            Expr::value(access.value.clone()),
+        )
+        .col_expr(
+            transactions::Column::OutgoingTokenManage,
+            Expr::value(access.manage.clone()),
+        )
+        .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(transactions::Column::Id.eq(row.id))
+        .filter(transactions::Column::Status.eq(Approved.as_str()))
+        .exec(db)
+        .await;
+    if let Err(err) = stored {
+        tracing::error!(transaction = %row.id, error = %err, "cannot store the outgoing-payment token");
+    }
+    let buyer = client
+        .get_wallet_address(&row.buyer_wallet_address)
+        .await
+        .map_err(|e| provider("The buyer's wallet address could not be resolved", e))?;
+    let body = CreateOutgoingPayment {
+        wallet_address: buyer.id.clone(),
+        quote_id: quote.clone(),
+        metadata: Some(json!({
+            "transactionId": row.id.to_string(),
+        })),
+    };
+    let payment = client
+        .create_outgoing_payment(&buyer, &access.value, &body)
+        .await
+        .map_err(|err| match err.status() {
+            Some(400) if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) => (
+                Failure::Expired,
+                "The quote expired before the payment could be sent.".to_owned(),
+            ),
+            _ => provider("The buyer's wallet did not create the payment", err),
+        })?;
+    let url = payment.id.clone();
+    let now = Utc::now();
+    let moved = transition(
+        db,
+        row.id,
+        Approved,
+        Sending,
+        Some("The buyer's wallet is sending the payment.".into()),
+        move |u| {
+            u.col_expr(transactions::Column::OutgoingPaymentUrl, Expr::value(url))
+                .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
+                .col_expr(transactions::Column::Attempts, Expr::value(0))
+        },
+    )
+    .await
+    .map_err(|e| {
+        (
+            Failure::ProviderError,
+            format!("The payment could not be recorded: {e}"),
+        )
+    })?;
+    if moved {
+        state.worker_wake.notify_one();
+    }
+    Ok(())
+}
+
+/// After a payment ended without money: close the incoming payment and cancel the grant.
+async fn release(state: &AppState, row: &transactions::Model) {
+    let client = state.open_payments.clone();
+    let row = row.clone();
+    // Not on the buyer's redirect: the page should not wait for the providers.
+    tokio::spawn(async move {
+        close_incoming_payment(&client, &row).await;
+        if let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token) {
+            let continuation = Continuation {
+                access_token: ContinuationToken {
+                    value: token.clone(),
+                },
+                uri: uri.clone(),
+                wait: None,
+            };
+            if let Err(err) = client.cancel_grant(&continuation).await {
+                tracing::debug!(transaction = %row.id, error = %err, "cannot cancel the grant");
+            }
+        }
+    });
+}
+
+/// 128 random bits as hex, for the client nonce.
+fn hex_nonce() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn chrono_duration(duration: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}

@@ -1,0 +1,218 @@
+//! The checkout state machine (ARCHITECTURE §4): starting a payment, the finish callback, and
+//! the verification worker. Every step is stored before the next one; every status change is a
+//! conditional update plus an event row in one database transaction.
+
+pub mod checkout;
+pub mod worker;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    UpdateMany,
+};
+use shifting_open_payments::client::OpenPaymentsClient;
+use shifting_open_payments::types::{AccessAction, AccessItem, Amount as OpAmount};
+use shifting_shared::TransactionStatus;
+use uuid::Uuid;
+
+use crate::entities::{transaction_events, transactions};
+use crate::error::Result;
+use crate::services::accounts::begin_write;
+
+/// Lifetimes of a checkout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaymentSettings {
+    /// `expiresAt` of the incoming payment on the seller's wallet, from the start.
+    pub incoming_payment_lifetime: Duration,
+    /// How long an approval may stay unanswered (also bounded by the quote's expiry).
+    pub approval_timeout: Duration,
+    /// How long after consent the seller must have received the money.
+    pub verification_timeout: Duration,
+    /// Whether this process runs the verification worker.
+    pub worker: bool,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            incoming_payment_lifetime: Duration::from_secs(3600),
+            approval_timeout: Duration::from_secs(900),
+            verification_timeout: Duration::from_secs(600),
+            worker: true,
+        }
+    }
+}
+
+/// Why a payment did not complete, as stored in `failure_code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The buyer declined at their wallet.
+    Declined,
+    /// The wallet ended the consent without an answer (expired, invalid, revoked).
+    ConsentFailed,
+    /// The quote or the approval expired first.
+    Expired,
+    /// A wallet provider refused or failed a step.
+    ProviderError,
+    /// The buyer's wallet could not send the payment (insufficient funds …).
+    PaymentFailed,
+    /// The money did not arrive in time.
+    NotReceived,
+}
+
+impl Failure {
+    /// The stored and wire name.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Declined => "declined",
+            Self::ConsentFailed => "consent_failed",
+            Self::Expired => "expired",
+            Self::ProviderError => "provider_error",
+            Self::PaymentFailed => "payment_failed",
+            Self::NotReceived => "not_received",
+        }
+    }
+}
+
+/// Moves a transaction from `from` to `to` if (and only if) it is still in `from` and the
+/// extra conditions of `changes` hold, applying `changes` and recording the event, in one
+/// database transaction. Returns whether this call made the change.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn transition(
+    db: &DatabaseConnection,
+    id: Uuid,
+    from: TransactionStatus,
+    to: TransactionStatus,
+    detail: Option<String>,
+    changes: impl FnOnce(UpdateMany<transactions::Entity>) -> UpdateMany<transactions::Entity>,
+) -> Result<bool> {
+    debug_assert!(from.can_transition_to(to), "{from} -> {to}");
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let update = transactions::Entity::update_many()
+        .col_expr(transactions::Column::Status, Expr::value(to.as_str()))
+        .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
+        .filter(transactions::Column::Id.eq(id))
+        .filter(transactions::Column::Status.eq(from.as_str()));
+    let moved = changes(update).exec(&txn).await?.rows_affected == 1;
+    if moved {
+        record_event(&txn, id, Some(from), to, detail, now).await?;
+    }
+    txn.commit().await?;
+    if moved {
+        tracing::info!(transaction = %id, %from, %to, "payment status changed");
+    }
+    Ok(moved)
+}
+
+/// Marks a transaction as not completed: `to` with the failure code and detail.
+pub(crate) async fn fail(
+    db: &DatabaseConnection,
+    id: Uuid,
+    from: TransactionStatus,
+    to: TransactionStatus,
+    failure: Failure,
+    detail: &str,
+) -> Result<bool> {
+    let detail = detail.to_owned();
+    transition(db, id, from, to, Some(detail.clone()), move |update| {
+        update
+            .col_expr(
+                transactions::Column::FailureCode,
+                Expr::value(failure.code()),
+            )
+            .col_expr(transactions::Column::FailureDetail, Expr::value(detail))
+            .col_expr(
+                transactions::Column::NextCheckAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                transactions::Column::LeaseOwner,
+                Expr::value(Option::<Uuid>::None),
+            )
+    })
+    .await
+}
+
+pub(crate) async fn record_event(
+    db: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+    from: Option<TransactionStatus>,
+    to: TransactionStatus,
+    detail: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    transaction_events::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        transaction_id: Set(id),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        detail: Set(detail),
+        at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The access to incoming payments on the seller's wallet.
+pub(crate) fn incoming_access(seller_wallet: &str) -> AccessItem {
+    AccessItem::IncomingPayment {
+        actions: vec![
+            AccessAction::Create,
+            AccessAction::Read,
+            AccessAction::Complete,
+        ],
+        identifier: Some(seller_wallet.to_owned()),
+    }
+}
+
+/// The price of a transaction as an Open Payments amount.
+pub(crate) fn price_of(row: &transactions::Model) -> OpAmount {
+    OpAmount {
+        value: u64::try_from(row.amount_value).unwrap_or_default(),
+        asset_code: row.asset_code.clone(),
+        asset_scale: u8::try_from(row.asset_scale).unwrap_or_default(),
+    }
+}
+
+/// Closes the seller's incoming payment so that no money arrives unnoticed after the platform
+/// gave up on it. Best effort: a failure is logged (an unpaid incoming payment also expires).
+pub(crate) async fn close_incoming_payment(client: &OpenPaymentsClient, row: &transactions::Model) {
+    let Some(incoming) = &row.incoming_payment_url else {
+        return;
+    };
+    let seller = match client.get_wallet_address(&row.seller_wallet_address).await {
+        Ok(seller) => seller,
+        Err(err) => {
+            tracing::warn!(transaction = %row.id, error = %err, "cannot resolve the seller's wallet to close the incoming payment");
+            return;
+        }
+    };
+    let access = incoming_access(&seller.id);
+    let closed = client
+        .with_token(&seller.auth_server, &access, |token| async move {
+            client
+                .complete_incoming_payment(incoming, &token.value)
+                .await
+        })
+        .await;
+    match closed {
+        Ok(_) => {}
+        Err(err) if err.status() == Some(409) => {}
+        Err(err) => {
+            tracing::warn!(transaction = %row.id, error = %err, "cannot close the incoming payment");
+        }
+    }
+}
+
+/// Loads a transaction.
+pub(crate) async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<transactions::Model>> {
+    Ok(transactions::Entity::find_by_id(id).one(db).await?)
+}

@@ -1,0 +1,393 @@
+//! The verification worker: runs in every API process. It expires approvals nobody answered,
+//! and for every `sending` payment polls the buyer's outgoing payment and the seller's incoming
+//! payment with backoff until the seller has received the full price (`completed`), the
+//! buyer's wallet gave up (`failed`), or the verification timeout since consent passed.
+//!
+//! Rows are taken with a lease (on PostgreSQL under `FOR UPDATE SKIP LOCKED`), so several
+//! replicas never work on one row at once, and a crashed worker's rows are picked up again when
+//! its lease runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use shifting_open_payments::client::OpenPaymentsClient;
+use shifting_open_payments::types::{AccessToken, IncomingPayment, OutgoingPayment};
+use shifting_shared::TransactionStatus;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::checkout::chrono_duration;
+use super::{
+    Failure, PaymentSettings, close_incoming_payment, fail, incoming_access, price_of, transition,
+};
+use crate::entities::transactions;
+use crate::error::Result;
+
+use TransactionStatus::{AwaitingApproval, Completed, Expired, Failed, Sending};
+
+/// How many rows one pass takes.
+const BATCH: u64 = 16;
+/// How long a lease lasts; a pass over one row takes a few provider round trips.
+const LEASE: Duration = Duration::from_secs(60);
+/// The longest the worker sleeps without being woken (new rows from other replicas, expiries).
+const IDLE: Duration = Duration::from_secs(1);
+/// The first retry after a check that found nothing final; doubled each time.
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+/// The longest pause between two checks of one payment.
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// What the worker works with.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    db: DatabaseConnection,
+    client: OpenPaymentsClient,
+    settings: PaymentSettings,
+    wake: Arc<Notify>,
+    id: Uuid,
+}
+
+impl Worker {
+    /// A worker over `db` using `client`, woken by `wake`.
+    #[must_use]
+    pub fn new(
+        db: DatabaseConnection,
+        client: OpenPaymentsClient,
+        settings: PaymentSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            db,
+            client,
+            settings,
+            wake,
+            id: Uuid::new_v4(),
+        }
+    }
+
+    /// Runs until the task is dropped: a pass, then sleep until woken or the next check is due.
+    pub async fn run(self) {
+        tracing::info!(worker = %self.id, "payment verification worker started");
+        loop {
+            let pause = match self.pass().await {
+                Ok(pause) => pause,
+                Err(err) => {
+                    tracing::error!(
+                        error = format!("{err:#}"),
+                        "payment verification pass failed"
+                    );
+                    IDLE
+                }
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// One pass: expiries, then due verifications. Returns how long to sleep.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn pass(&self) -> Result<Duration> {
+        self.expire_approvals().await?;
+        let leased = self.lease_due().await?;
+        join_all(leased.into_iter().map(|row| self.verify(row))).await;
+        Ok(self.until_next_due().await?.min(IDLE))
+    }
+
+    /// How long until the next `sending` row is due.
+    async fn until_next_due(&self) -> Result<Duration> {
+        let next = transactions::Entity::find()
+            .filter(transactions::Column::Status.eq(Sending.as_str()))
+            .filter(transactions::Column::NextCheckAt.is_not_null())
+            .order_by_asc(transactions::Column::NextCheckAt)
+            .one(&self.db)
+            .await?
+            .and_then(|row| row.next_check_at);
+        Ok(match next {
+            Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+            None => IDLE,
+        })
+    }
+
+    /// Approvals nobody answered before the quote or the approval timeout ran out.
+    async fn expire_approvals(&self) -> Result<()> {
+        let now = Utc::now();
+        let due = transactions::Entity::find()
+            .filter(transactions::Column::Status.eq(AwaitingApproval.as_str()))
+            .filter(transactions::Column::ApprovalExpiresAt.lte(now))
+            .limit(BATCH)
+            .all(&self.db)
+            .await?;
+        for row in due {
+            let expired = fail(
+                &self.db,
+                row.id,
+                AwaitingApproval,
+                Expired,
+                Failure::Expired,
+                "The buyer did not approve the payment before the quote expired.",
+            )
+            .await?;
+            if expired {
+                close_incoming_payment(&self.client, &row).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a lease on up to [`BATCH`] due `sending` rows.
+    async fn lease_due(&self) -> Result<Vec<transactions::Model>> {
+        let now = Utc::now();
+        let lease_until = now + chrono_duration(LEASE);
+        let free = Condition::any()
+            .add(transactions::Column::LeaseUntil.is_null())
+            .add(transactions::Column::LeaseUntil.lt(now));
+        let txn = self.db.begin().await?;
+        let mut query = transactions::Entity::find()
+            .select_only()
+            .column(transactions::Column::Id)
+            .filter(transactions::Column::Status.eq(Sending.as_str()))
+            .filter(transactions::Column::NextCheckAt.lte(now))
+            .filter(free.clone())
+            .order_by_asc(transactions::Column::NextCheckAt)
+            .limit(BATCH);
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let ids: Vec<Uuid> = query.into_tuple().all(&txn).await?;
+        if ids.is_empty() {
+            txn.commit().await?;
+            return Ok(Vec::new());
+        }
+        transactions::Entity::update_many()
+            .col_expr(transactions::Column::LeaseOwner, Expr::value(self.id))
+            .col_expr(transactions::Column::LeaseUntil, Expr::value(lease_until))
+            .filter(transactions::Column::Id.is_in(ids.clone()))
+            .filter(transactions::Column::Status.eq(Sending.as_str()))
+            .filter(free)
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(transactions::Entity::find()
+            .filter(transactions::Column::Id.is_in(ids))
+            .filter(transactions::Column::LeaseOwner.eq(self.id))
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Checks one leased payment and records what it found.
+    async fn verify(&self, row: transactions::Model) {
+        let id = row.id;
+        if let Err(err) = self.try_verify(row).await {
+            tracing::error!(transaction = %id, error = format!("{err:#}"), "payment verification failed");
+        }
+    }
+
+    async fn try_verify(&self, row: transactions::Model) -> Result<()> {
+        let (incoming, outgoing) = tokio::join!(self.incoming(&row), self.outgoing(&row));
+        let price = price_of(&row);
+        let received = incoming
+            .as_ref()
+            .ok()
+            .map(|p| p.received_amount.clone())
+            .filter(|r| r.same_asset(&price));
+        let received_value = received.as_ref().map(|r| r.value);
+        if received_value.is_some_and(|v| v >= price.value) {
+            let value = received_value.and_then(|v| i64::try_from(v).ok());
+            let completed = transition(
+                &self.db,
+                row.id,
+                Sending,
+                Completed,
+                Some(format!(
+                    "The seller's wallet received {} {} (scale {}).",
+                    received_value.unwrap_or_default(),
+                    price.asset_code,
+                    price.asset_scale
+                )),
+                |u| {
+                    self.release_lease(u)
+                        .col_expr(transactions::Column::ReceivedValue, Expr::value(value))
+                },
+            )
+            .await?;
+            if completed
+                && let Ok(incoming) = &incoming
+                && !incoming.completed
+            {
+                close_incoming_payment(&self.client, &row).await;
+            }
+            return Ok(());
+        }
+        if let Ok(outgoing) = &outgoing
+            && outgoing.failed
+        {
+            let failed = fail(
+                &self.db,
+                row.id,
+                Sending,
+                Failed,
+                Failure::PaymentFailed,
+                "The buyer's wallet could not send the payment (for example, the balance was too low).",
+            )
+            .await?;
+            if failed {
+                close_incoming_payment(&self.client, &row).await;
+            }
+            return Ok(());
+        }
+        let since_consent = row.approved_at.unwrap_or(row.created_at);
+        if Utc::now() >= since_consent + chrono_duration(self.settings.verification_timeout) {
+            let failed = fail(
+                &self.db,
+                row.id,
+                Sending,
+                Failed,
+                Failure::NotReceived,
+                "The seller's wallet did not receive the full price in time.",
+            )
+            .await?;
+            if failed {
+                close_incoming_payment(&self.client, &row).await;
+            }
+            return Ok(());
+        }
+        for err in [incoming.as_ref().err(), outgoing.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            tracing::warn!(transaction = %row.id, error = %err, "cannot check a payment yet; retrying");
+        }
+        let attempts = row.attempts.saturating_add(1);
+        let next = Utc::now() + chrono_duration(backoff(attempts));
+        let partial = received_value.and_then(|v| i64::try_from(v).ok());
+        transactions::Entity::update_many()
+            .col_expr(transactions::Column::Attempts, Expr::value(attempts))
+            .col_expr(transactions::Column::NextCheckAt, Expr::value(next))
+            .col_expr(transactions::Column::ReceivedValue, Expr::value(partial))
+            .col_expr(
+                transactions::Column::LeaseOwner,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .col_expr(
+                transactions::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(transactions::Column::Id.eq(row.id))
+            .filter(transactions::Column::Status.eq(Sending.as_str()))
+            .filter(transactions::Column::LeaseOwner.eq(self.id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Conditions and changes that end this worker's lease with a status change.
+    fn release_lease(
+        &self,
+        update: sea_orm::UpdateMany<transactions::Entity>,
+    ) -> sea_orm::UpdateMany<transactions::Entity> {
+        update
+            .filter(transactions::Column::LeaseOwner.eq(self.id))
+            .col_expr(
+                transactions::Column::LeaseOwner,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .col_expr(
+                transactions::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                transactions::Column::NextCheckAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+    }
+
+    /// The seller's incoming payment, read with the seller-side token.
+    async fn incoming(&self, row: &transactions::Model) -> anyhow::Result<IncomingPayment> {
+        let url = row
+            .incoming_payment_url
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("no incoming payment"))?;
+        let seller = self
+            .client
+            .get_wallet_address(&row.seller_wallet_address)
+            .await?;
+        let client = &self.client;
+        Ok(client
+            .with_token(
+                &seller.auth_server,
+                &incoming_access(&seller.id),
+                |token| async move { client.get_incoming_payment(url, &token.value).await },
+            )
+            .await?)
+    }
+
+    /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive).
+    async fn outgoing(&self, row: &transactions::Model) -> anyhow::Result<OutgoingPayment> {
+        let (Some(url), Some(value), Some(manage)) = (
+            &row.outgoing_payment_url,
+            &row.outgoing_token,
+            &row.outgoing_token_manage,
+        ) else {
+            anyhow::bail!("no outgoing payment");
+        };
+        match self.client.get_outgoing_payment(url, value).await {
+            Err(err) if err.status() == Some(403) => {
+                let token = AccessToken {
+                    value: value.clone(),
+                    manage: manage.clone(),
+                    expires_in: None,
+                    access: Vec::new(),
+                };
+                let rotated = self.client.rotate_token(&token).await?;
+                transactions::Entity::update_many()
+                    .col_expr(
+                        transactions::Column::OutgoingToken,
+                        Expr::value(rotated.value.clone()),
+                    )
+                    .col_expr(
+                        transactions::Column::OutgoingTokenManage,
+                        Expr::value(rotated.manage.clone()),
+                    )
+                    .filter(transactions::Column::Id.eq(row.id))
+                    .exec(&self.db)
+                    .await?;
+                Ok(self
+                    .client
+                    .get_outgoing_payment(url, &rotated.value)
+                    .await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+/// The pause after the `attempts`-th inconclusive check: 100 ms, doubling, at most 30 s.
+fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    FIRST_RETRY.saturating_mul(1 << exponent).min(MAX_RETRY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap() {
+        assert_eq!(backoff(1), Duration::from_millis(100));
+        assert_eq!(backoff(2), Duration::from_millis(200));
+        assert_eq!(backoff(5), Duration::from_millis(1600));
+        assert_eq!(backoff(40), MAX_RETRY);
+    }
+}

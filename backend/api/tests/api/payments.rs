@@ -1,0 +1,501 @@
+//! The complete payment flow over real HTTP against the embedded sandbox: approve, decline,
+//! insufficient funds, expiry, forged and replayed finish redirects, who may see what, and a
+//! restart in the middle of verification.
+
+use futures::future::join_all;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Trader, error_of, spawn_app, spawn_app_with};
+
+/// A seller paid in USD (alice), a buyer paying in EUR (bruno), and a room at 25.00 USD.
+async fn market(app: &TestApp) -> (Trader, Trader, String) {
+    let seller = app.trader("seller", "alice").await;
+    let buyer = app.trader("buyer", "bruno").await;
+    let code = app.room(&seller, "25.00").await;
+    (seller, buyer, code)
+}
+
+fn id_of(started: &Value) -> String {
+    started["transaction"]["id"].as_str().expect("an id").to_owned()
+}
+
+fn statuses(transaction: &Value) -> Vec<String> {
+    transaction["history"]
+        .as_array()
+        .expect("a history")
+        .iter()
+        .map(|e| e["status"].as_str().expect("a status").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_approved_payment_completes_and_moves_exactly_the_price_and_the_quote() {
+    let app = spawn_app().await;
+    let (seller, buyer, code) = market(&app).await;
+    let (alice, bruno) = (app.balance("alice").await, app.balance("bruno").await);
+
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    assert_eq!(started["transaction"]["status"], "awaiting_approval");
+    assert_eq!(
+        started["quote"]["receive_amount"],
+        json!({"value": "2500", "asset_code": "USD", "asset_scale": 2})
+    );
+    assert_eq!(started["quote"]["debit_amount"]["asset_code"], "EUR");
+    assert!(started["quote"]["expires_at"].is_string());
+    let debit: i64 = started["quote"]["debit_amount"]["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let redirect = started["redirect_url"].as_str().unwrap();
+    assert!(redirect.starts_with(&app.url("/sandbox/")), "{redirect}");
+
+    let finish = app.consent(redirect, "approve").await;
+    assert!(
+        finish.starts_with(&app.url(&format!("/api/payments/{id}/finish?"))),
+        "{finish}"
+    );
+    app.finish(&finish).await;
+
+    let done = app
+        .wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    assert_eq!(done["received_amount"]["value"], "2500");
+    assert_eq!(
+        statuses(&done),
+        ["awaiting_approval", "approved", "sending", "completed"]
+    );
+    assert!(
+        done["evidence"]["incoming_payment"]
+            .as_str()
+            .unwrap()
+            .contains("/incoming-payments/")
+    );
+    assert!(
+        done["evidence"]["outgoing_payment"]
+            .as_str()
+            .unwrap()
+            .contains("/outgoing-payments/")
+    );
+    assert!(done["failure"].is_null());
+    assert_eq!(app.balance("alice").await, alice + 2500);
+    assert_eq!(app.balance("bruno").await, bruno - debit);
+
+    // The seller sees the sale, and the room counts it.
+    let sales: Value = app
+        .get_authed(
+            "/api/transactions?role=seller",
+            &seller.account.access_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sales["total"], 1);
+    assert_eq!(sales["transactions"][0]["id"], id.as_str());
+    assert_eq!(sales["transactions"][0]["buyer"]["username"], "buyer");
+    let rooms: Value = app
+        .get_authed("/api/rooms", &seller.account.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rooms["rooms"][0]["sales"], 1);
+    let purchases: Value = app
+        .get_authed("/api/transactions?role=seller", &buyer.account.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(purchases["total"], 0, "the buyer sold nothing");
+}
+
+#[tokio::test]
+async fn a_declined_payment_is_rejected_and_moves_nothing() {
+    let app = spawn_app().await;
+    let (_, buyer, code) = market(&app).await;
+    let (alice, bruno) = (app.balance("alice").await, app.balance("bruno").await);
+
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "decline")
+        .await;
+    assert!(finish.contains("result=grant_rejected"), "{finish}");
+    app.finish(&finish).await;
+
+    let done = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(done["status"], "rejected");
+    assert_eq!(done["failure"]["code"], "declined");
+    assert_eq!(statuses(&done), ["awaiting_approval", "rejected"]);
+    assert_eq!(app.balance("alice").await, alice);
+    assert_eq!(app.balance("bruno").await, bruno);
+    assert_eq!(app.sandbox_outgoing_payments().await, 0);
+
+    // The buyer can try again.
+    let again = app.checkout(&buyer, &code).await;
+    assert_ne!(id_of(&again), id);
+}
+
+#[tokio::test]
+async fn insufficient_funds_end_in_failed_with_the_reason() {
+    let app = spawn_app().await;
+    let seller = app.trader("seller", "alice").await;
+    let buyer = app.trader("poor", "penny").await;
+    let code = app.room(&seller, "25.00").await;
+    let alice = app.balance("alice").await;
+
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+
+    let done = app
+        .wait_for_status(&buyer.account.access_token, &id, "failed")
+        .await;
+    assert_eq!(done["failure"]["code"], "payment_failed");
+    assert!(
+        done["failure"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("balance"),
+        "{done:#}"
+    );
+    assert_eq!(
+        statuses(&done),
+        ["awaiting_approval", "approved", "sending", "failed"]
+    );
+    assert_eq!(app.balance("alice").await, alice);
+    assert_eq!(app.balance("penny").await, 50);
+}
+
+#[tokio::test]
+async fn a_quote_that_expires_before_consent_ends_in_expired_and_nothing_is_sent() {
+    let app = spawn_app_with(|s| s.sandbox_quote_lifetime_secs = 1).await;
+    let (_, buyer, code) = market(&app).await;
+    let bruno = app.balance("bruno").await;
+
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let expired = app
+        .wait_for_status(&buyer.account.access_token, &id, "expired")
+        .await;
+    assert_eq!(expired["failure"]["code"], "expired");
+
+    // Approving afterwards changes nothing.
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    let after = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(after["status"], "expired");
+    assert_eq!(statuses(&after), ["awaiting_approval", "expired"]);
+    assert_eq!(app.sandbox_outgoing_payments().await, 0);
+    assert_eq!(app.balance("bruno").await, bruno);
+}
+
+#[tokio::test]
+async fn an_amount_in_the_request_is_refused_and_the_price_stays() {
+    let app = spawn_app().await;
+    let (_, buyer, code) = market(&app).await;
+    for body in [
+        json!({"amount": {"value": "1", "asset_code": "USD", "asset_scale": 2}}),
+        json!({"price": "0.01"}),
+        json!({"wallet_address": app.sandbox_wallet("bruno"), "debit_amount": "1"}),
+    ] {
+        let response = app
+            .start_payment(&buyer.account.access_token, &code, &body)
+            .await;
+        let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(error["code"], "validation_failed");
+    }
+    let none: Value = app
+        .get_authed("/api/transactions", &buyer.account.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["total"], 0);
+    let started = app.checkout(&buyer, &code).await;
+    assert_eq!(started["transaction"]["amount"]["value"], "2500");
+    assert_eq!(started["quote"]["receive_amount"]["value"], "2500");
+}
+
+#[tokio::test]
+async fn a_forged_hash_sends_nothing() {
+    let app = spawn_app().await;
+    let (_, buyer, code) = market(&app).await;
+    let bruno = app.balance("bruno").await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    let real = url::Url::parse(&finish).unwrap();
+    let interact_ref: String = real
+        .query_pairs()
+        .find(|(k, _)| k == "interact_ref")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+
+    for query in [
+        format!("hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D&interact_ref={interact_ref}"),
+        format!("hash=not-base64&interact_ref={interact_ref}"),
+        "interact_ref=only".to_owned(),
+        String::new(),
+    ] {
+        app.finish(&app.url(&format!("/api/payments/{id}/finish?{query}")))
+            .await;
+    }
+    let after = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(after["status"], "awaiting_approval");
+    assert_eq!(app.sandbox_outgoing_payments().await, 0);
+    assert_eq!(app.balance("bruno").await, bruno);
+
+    // The genuine redirect still works afterwards.
+    app.finish(&finish).await;
+    app.wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+}
+
+#[tokio::test]
+async fn the_finish_url_replayed_concurrently_creates_one_outgoing_payment() {
+    let app = spawn_app().await;
+    let (_, buyer, code) = market(&app).await;
+    let bruno = app.balance("bruno").await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let debit: i64 = started["quote"]["debit_amount"]["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+
+    join_all((0..20).map(|_| app.finish(&finish))).await;
+    let done = app
+        .wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    assert_eq!(
+        statuses(&done),
+        ["awaiting_approval", "approved", "sending", "completed"]
+    );
+    assert_eq!(app.sandbox_outgoing_payments().await, 1);
+    assert_eq!(app.balance("bruno").await, bruno - debit);
+
+    // And again once it is done.
+    app.finish(&finish).await;
+    assert_eq!(app.sandbox_outgoing_payments().await, 1);
+}
+
+#[tokio::test]
+async fn only_the_buyer_and_the_seller_can_read_a_transaction() {
+    let app = spawn_app().await;
+    let (seller, buyer, code) = market(&app).await;
+    let stranger = app.create_account("stranger").await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+
+    for token in [&buyer.account.access_token, &seller.account.access_token] {
+        let transaction = app.transaction(token, &id).await;
+        assert_eq!(transaction["room_code"], code.as_str());
+        assert_eq!(transaction["seller"]["username"], "seller");
+        assert_eq!(transaction["buyer"]["username"], "buyer");
+    }
+    let response = app
+        .get_authed(&format!("/api/transactions/{id}"), &stranger.access_token)
+        .await;
+    error_of(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .get_authed("/api/transactions/not-a-uuid", &stranger.access_token)
+        .await;
+    error_of(response, StatusCode::NOT_FOUND).await;
+    let theirs: Value = app
+        .get_authed("/api/transactions", &stranger.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["total"], 0);
+    let response = app
+        .client
+        .get(app.url(&format!("/api/transactions/{id}")))
+        .send()
+        .await
+        .unwrap();
+    error_of(response, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn a_seller_cannot_buy_from_their_own_room() {
+    let app = spawn_app().await;
+    let (seller, _, code) = market(&app).await;
+    let response = app
+        .start_payment(&seller.account.access_token, &code, &json!({}))
+        .await;
+    error_of(response, StatusCode::FORBIDDEN).await;
+    // Nor pay into their own wallet from another account.
+    let twin = app.create_account("twin").await;
+    let response = app
+        .start_payment(
+            &twin.access_token,
+            &code,
+            &json!({"wallet_address": app.sandbox_wallet("alice")}),
+        )
+        .await;
+    let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        error["fields"]["wallet_address"]
+            .as_str()
+            .unwrap()
+            .contains("seller")
+    );
+}
+
+#[tokio::test]
+async fn paused_and_closed_rooms_cannot_be_paid() {
+    let app = spawn_app().await;
+    let (seller, buyer, code) = market(&app).await;
+    for status in ["paused", "closed"] {
+        let response = app
+            .send_json(
+                Method::PATCH,
+                &format!("/api/rooms/{code}"),
+                &seller.account.access_token,
+                &json!({"status": status}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = app
+            .start_payment(&buyer.account.access_token, &code, &json!({}))
+            .await;
+        let error = error_of(response, StatusCode::CONFLICT).await;
+        assert!(
+            error["message"].as_str().unwrap().contains(status),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_needs_a_usable_wallet() {
+    let app = spawn_app().await;
+    let (_, _, code) = market(&app).await;
+    let nowallet = app.create_account("nowallet").await;
+    let response = app
+        .start_payment(&nowallet.access_token, &code, &json!({}))
+        .await;
+    let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        error["fields"]["wallet_address"]
+            .as_str()
+            .unwrap()
+            .contains("required")
+    );
+    let response = app
+        .start_payment(
+            &nowallet.access_token,
+            &code,
+            &json!({"wallet_address": app.sandbox_wallet("ghost")}),
+        )
+        .await;
+    error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // A wallet sent in the request works without a profile wallet.
+    let response = app
+        .start_payment(
+            &nowallet.access_token,
+            &code,
+            &json!({"wallet_address": app.sandbox_wallet("carmen")}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let started: Value = response.json().await.unwrap();
+    assert_eq!(started["quote"]["debit_amount"]["asset_code"], "MXN");
+    let response = app
+        .client
+        .post(app.url(&format!("/api/rooms/{code}/payments")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    error_of(response, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn transactions_page_newest_first() {
+    let app = spawn_app().await;
+    let (_, buyer, code) = market(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(id_of(&app.checkout(&buyer, &code).await));
+    }
+    let token = &buyer.account.access_token;
+    let page: Value = app
+        .get_authed("/api/transactions?role=buyer&limit=2", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 3);
+    let got: Vec<&str> = page["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
+    assert!(page["transactions"][0].get("history").is_none());
+    let rest: Value = app
+        .get_authed("/api/transactions?limit=2&offset=2", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["transactions"][0]["id"], ids[0].as_str());
+
+    for query in ["limit=0", "limit=101"] {
+        let response = app
+            .get_authed(&format!("/api/transactions?{query}"), token)
+            .await;
+        error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    for query in ["role=admin", "limit=many", "offset=-1"] {
+        let response = app
+            .get_authed(&format!("/api/transactions?{query}"), token)
+            .await;
+        error_of(response, StatusCode::BAD_REQUEST).await;
+    }
+}
+
+#[tokio::test]
+async fn a_restart_after_the_outgoing_payment_was_created_still_completes_it() {
+    // The first process stops right after the finish created the outgoing payment: it runs
+    // no verification worker, so the payment is left `sending`.
+    let app = spawn_app_with(|s| s.payment_worker = false).await;
+    let (_, buyer, code) = market(&app).await;
+    let alice = app.balance("alice").await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    let sending = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(sending["status"], "sending");
+
+    let app = app.restart(|_| {}).await;
+    let done = app
+        .wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    assert_eq!(
+        statuses(&done),
+        ["awaiting_approval", "approved", "sending", "completed"]
+    );
+    assert_eq!(app.balance("alice").await, alice + 2500);
+}
