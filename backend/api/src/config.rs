@@ -131,7 +131,7 @@ impl Default for RawSettings {
             outbound_root_certificates: None,
             outbound_private_hosts: String::new(),
             incoming_payment_lifetime_secs: 3600,
-            approval_timeout_secs: 900,
+            approval_timeout_secs: 600,
             verification_timeout_secs: 600,
             payment_worker: true,
             sandbox_url: None,
@@ -532,6 +532,14 @@ fn payment_settings(
     }
 }
 
+/// `op_private_key` names a file when it holds no PEM armour and an existing file has that
+/// path.
+fn key_file_path(value: &str) -> Option<PathBuf> {
+    let value = value.trim();
+    let path = Path::new(value);
+    (!value.contains("-----BEGIN") && path.is_file()).then(|| path.to_owned())
+}
+
 /// Reads and checks the Open Payments identity: all of wallet address, key id and key, or none.
 fn op_identity(raw: &RawSettings, problems: &mut Vec<String>) -> Option<OpIdentity> {
     let key = match (&raw.op_private_key, &raw.op_private_key_file) {
@@ -539,7 +547,20 @@ fn op_identity(raw: &RawSettings, problems: &mut Vec<String>) -> Option<OpIdenti
             problems.push("set only one of op_private_key and op_private_key_file".into());
             return None;
         }
-        (Some(key), None) => Some(key.clone()),
+        (Some(key), None) => match key_file_path(key.expose_secret()) {
+            // A path in place of the key: read it, as `op_private_key_file` would.
+            Some(path) => match std::fs::read_to_string(&path) {
+                Ok(text) => Some(SecretString::from(text)),
+                Err(err) => {
+                    problems.push(format!(
+                        "op_private_key: cannot read the key file {}: {err}",
+                        path.display()
+                    ));
+                    return None;
+                }
+            },
+            None => Some(key.clone()),
+        },
         (None, Some(path)) => match std::fs::read_to_string(path) {
             Ok(text) => Some(SecretString::from(text)),
             Err(err) => {
@@ -564,7 +585,15 @@ fn op_identity(raw: &RawSettings, problems: &mut Vec<String>) -> Option<OpIdenti
             };
             // Never echo the key: say only what is wrong with it.
             if let Err(err) = SigningKey::from_pem(key_id, key.expose_secret()) {
-                problems.push(format!("the Open Payments private key is unusable: {err}"));
+                let text = key.expose_secret().trim_start();
+                let hint = if text.starts_with('/') || text.starts_with('.') {
+                    " (if it is meant as a file path: no such file)"
+                } else {
+                    ""
+                };
+                problems.push(format!(
+                    "the Open Payments private key is unusable: {err}{hint}"
+                ));
                 return None;
             }
             Some(OpIdentity {
@@ -636,12 +665,29 @@ mod tests {
         let good = RawSettings {
             op_wallet_address: Some("$ilp.interledger-test.dev/shifting".into()),
             op_key_id: Some("test-key-ed25519".into()),
-            op_private_key_file: Some(key_file),
+            op_private_key_file: Some(key_file.clone()),
             outbound_private_hosts: "wallet.internal, 10.1.0.0/16".into(),
             ..RawSettings::default()
         };
         let settings = Settings::from_raw(good).unwrap();
         let identity = settings.op_identity.unwrap();
+
+        // SHIFTING_OP_PRIVATE_KEY may also name the file.
+        let by_path = RawSettings {
+            op_wallet_address: Some("$ilp.interledger-test.dev/shifting".into()),
+            op_key_id: Some("test-key-ed25519".into()),
+            op_private_key: Some(key_file.display().to_string().into()),
+            ..RawSettings::default()
+        };
+        let from_path = Settings::from_raw(by_path).unwrap().op_identity.unwrap();
+        assert_eq!(from_path.private_key.expose_secret(), TEST_PEM);
+        let missing = RawSettings {
+            op_wallet_address: Some("$ilp.interledger-test.dev/shifting".into()),
+            op_key_id: Some("test-key-ed25519".into()),
+            op_private_key: Some("/nonexistent/private.key".into()),
+            ..RawSettings::default()
+        };
+        assert!(Settings::from_raw(missing).is_err());
         assert_eq!(
             identity.wallet_address,
             "https://ilp.interledger-test.dev/shifting"

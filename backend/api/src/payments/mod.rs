@@ -39,7 +39,7 @@ impl Default for PaymentSettings {
     fn default() -> Self {
         Self {
             incoming_payment_lifetime: Duration::from_secs(3600),
-            approval_timeout: Duration::from_secs(900),
+            approval_timeout: Duration::from_secs(600),
             verification_timeout: Duration::from_secs(600),
             worker: true,
         }

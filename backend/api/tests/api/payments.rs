@@ -17,7 +17,10 @@ async fn market(app: &TestApp) -> (Trader, Trader, String) {
 }
 
 fn id_of(started: &Value) -> String {
-    started["transaction"]["id"].as_str().expect("an id").to_owned()
+    started["transaction"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
 }
 
 fn statuses(transaction: &Value) -> Vec<String> {
@@ -498,4 +501,84 @@ async fn a_restart_after_the_outgoing_payment_was_created_still_completes_it() {
         ["awaiting_approval", "approved", "sending", "completed"]
     );
     assert_eq!(app.balance("alice").await, alice + 2500);
+}
+
+#[tokio::test]
+async fn payments_go_through_a_sandbox_running_on_its_own_port() {
+    let shared = tempfile::tempdir().unwrap();
+    let sandbox = shifting_api::app::SandboxServer::build(
+        shifting_api::Settings::from_raw(shifting_api::RawSettings {
+            addr: "127.0.0.1:0".into(),
+            data_dir: shared.path().to_owned(),
+            sandbox_wait_secs: 0,
+            ..shifting_api::RawSettings::default()
+        })
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let base = sandbox.base_url().to_owned();
+    tokio::spawn(sandbox.run_until(std::future::pending()));
+    let data_dir = shared.path().to_owned();
+    let app = spawn_app_with(|s| {
+        s.sandbox_url = Some(base.clone());
+        s.data_dir = data_dir;
+    })
+    .await;
+    let mounted = app
+        .client
+        .get(app.url("/sandbox/accounts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        mounted.status(),
+        StatusCode::NOT_FOUND,
+        "no sandbox of its own"
+    );
+
+    let seller = app.create_account("seller").await;
+    let buyer = app.create_account("buyer").await;
+    for (account, wallet) in [(&seller, "alice"), (&buyer, "kenji")] {
+        let response = app
+            .set_wallet(&account.access_token, &format!("{base}/{wallet}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let room: Value = app
+        .create_room(
+            &seller.access_token,
+            &json!({"name": "Lesson", "price": "10.00"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let code = room["code"].as_str().unwrap();
+    let started: Value = app
+        .start_payment(&buyer.access_token, code, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(started["quote"]["debit_amount"]["asset_code"], "JPY");
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    app.wait_for_status(&buyer.access_token, &id_of(&started), "completed")
+        .await;
+    let accounts: Value = reqwest::get(format!("{base}/accounts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alice = accounts["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "alice")
+        .unwrap();
+    assert_eq!(alice["balance"], "10001000");
 }
