@@ -526,12 +526,20 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
     if !claimed {
         return Ok(());
     }
-    if let Err((failure, detail)) = send(state, &row, interact_ref).await
-        && fail(db, id, Approved, Failed, failure, &detail).await?
-    {
-        release(state, &row).await;
-    }
-    Ok(())
+    // Claimed: from here on the work must not stop halfway because the browser went away or
+    // the request timed out, so it runs in its own task; the redirect waits for it.
+    let task_state = state.clone();
+    let interact_ref = interact_ref.clone();
+    let sent = tokio::spawn(async move {
+        let state = &task_state;
+        if let Err((failure, detail)) = send(state, &row, &interact_ref).await
+            && fail(&state.db, row.id, Approved, Failed, failure, &detail).await?
+        {
+            release(state, &row).await;
+        }
+        Ok::<_, ApiError>(())
+    });
+    sent.await.map_err(anyhow::Error::from)?
 }
 
 /// Continues the approved grant and creates the outgoing payment from the quote; moves the
@@ -638,26 +646,12 @@ async fn send(
     Ok(())
 }
 
-/// After a payment ended without money: close the incoming payment and cancel the grant.
+/// After a payment ended without money: releases its resources off the buyer's redirect, so
+/// the page does not wait for the providers.
 async fn release(state: &AppState, row: &transactions::Model) {
     let client = state.open_payments.clone();
     let row = row.clone();
-    // Not on the buyer's redirect: the page should not wait for the providers.
-    tokio::spawn(async move {
-        close_incoming_payment(&client, &row).await;
-        if let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token) {
-            let continuation = Continuation {
-                access_token: ContinuationToken {
-                    value: token.clone(),
-                },
-                uri: uri.clone(),
-                wait: None,
-            };
-            if let Err(err) = client.cancel_grant(&continuation).await {
-                tracing::debug!(transaction = %row.id, error = %err, "cannot cancel the grant");
-            }
-        }
-    });
+    tokio::spawn(async move { super::release(&client, &row).await });
 }
 
 /// 128 random bits as hex, for the client nonce.

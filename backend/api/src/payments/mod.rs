@@ -14,7 +14,9 @@ use sea_orm::{
     UpdateMany,
 };
 use shifting_open_payments::client::OpenPaymentsClient;
-use shifting_open_payments::types::{AccessAction, AccessItem, Amount as OpAmount};
+use shifting_open_payments::types::{
+    AccessAction, AccessItem, Amount as OpAmount, Continuation, ContinuationToken,
+};
 use shifting_shared::TransactionStatus;
 use uuid::Uuid;
 
@@ -208,6 +210,24 @@ pub(crate) async fn close_incoming_payment(client: &OpenPaymentsClient, row: &tr
         Err(err) if err.status() == Some(409) => {}
         Err(err) => {
             tracing::warn!(transaction = %row.id, error = %err, "cannot close the incoming payment");
+        }
+    }
+}
+
+/// After a payment ended without money: closes the incoming payment and cancels the grant, so
+/// neither can be used any more. Best effort, like [`close_incoming_payment`].
+pub(crate) async fn release(client: &OpenPaymentsClient, row: &transactions::Model) {
+    close_incoming_payment(client, row).await;
+    if let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token) {
+        let continuation = Continuation {
+            access_token: ContinuationToken {
+                value: token.clone(),
+            },
+            uri: uri.clone(),
+            wait: None,
+        };
+        if let Err(err) = client.cancel_grant(&continuation).await {
+            tracing::debug!(transaction = %row.id, error = %err, "cannot cancel the grant");
         }
     }
 }

@@ -15,7 +15,7 @@ use futures::future::join_all;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use shifting_open_payments::client::OpenPaymentsClient;
 use shifting_open_payments::types::{AccessToken, IncomingPayment, OutgoingPayment};
@@ -25,10 +25,12 @@ use uuid::Uuid;
 
 use super::checkout::chrono_duration;
 use super::{
-    Failure, PaymentSettings, close_incoming_payment, fail, incoming_access, price_of, transition,
+    Failure, PaymentSettings, close_incoming_payment, fail, incoming_access, price_of, release,
+    transition,
 };
 use crate::entities::transactions;
 use crate::error::Result;
+use crate::services::accounts::begin_write;
 
 use TransactionStatus::{AwaitingApproval, Completed, Expired, Failed, Sending};
 
@@ -128,18 +130,29 @@ impl Worker {
             .all(&self.db)
             .await?;
         for row in due {
-            let expired = fail(
-                &self.db,
-                row.id,
+            self.end(
+                &row,
                 AwaitingApproval,
                 Expired,
                 Failure::Expired,
                 "The buyer did not approve the payment before the quote expired.",
             )
             .await?;
-            if expired {
-                close_incoming_payment(&self.client, &row).await;
-            }
+        }
+        Ok(())
+    }
+
+    /// Ends a payment without money (if it is still in `from`) and releases its resources.
+    async fn end(
+        &self,
+        row: &transactions::Model,
+        from: TransactionStatus,
+        to: TransactionStatus,
+        failure: Failure,
+        detail: &str,
+    ) -> Result<()> {
+        if fail(&self.db, row.id, from, to, failure, detail).await? {
+            release(&self.client, row).await;
         }
         Ok(())
     }
@@ -151,7 +164,8 @@ impl Worker {
         let free = Condition::any()
             .add(transactions::Column::LeaseUntil.is_null())
             .add(transactions::Column::LeaseUntil.lt(now));
-        let txn = self.db.begin().await?;
+        // IMMEDIATE on SQLite: the read below is followed by a write.
+        let txn = begin_write(&self.db).await?;
         let mut query = transactions::Entity::find()
             .select_only()
             .column(transactions::Column::Id)
@@ -231,35 +245,27 @@ impl Worker {
         if let Ok(outgoing) = &outgoing
             && outgoing.failed
         {
-            let failed = fail(
-                &self.db,
-                row.id,
-                Sending,
-                Failed,
-                Failure::PaymentFailed,
-                "The buyer's wallet could not send the payment (for example, the balance was too low).",
-            )
-            .await?;
-            if failed {
-                close_incoming_payment(&self.client, &row).await;
-            }
-            return Ok(());
+            return self
+                .end(
+                    &row,
+                    Sending,
+                    Failed,
+                    Failure::PaymentFailed,
+                    "The buyer's wallet could not send the payment (for example, the balance was too low).",
+                )
+                .await;
         }
         let since_consent = row.approved_at.unwrap_or(row.created_at);
         if Utc::now() >= since_consent + chrono_duration(self.settings.verification_timeout) {
-            let failed = fail(
-                &self.db,
-                row.id,
-                Sending,
-                Failed,
-                Failure::NotReceived,
-                "The seller's wallet did not receive the full price in time.",
-            )
-            .await?;
-            if failed {
-                close_incoming_payment(&self.client, &row).await;
-            }
-            return Ok(());
+            return self
+                .end(
+                    &row,
+                    Sending,
+                    Failed,
+                    Failure::NotReceived,
+                    "The seller's wallet did not receive the full price in time.",
+                )
+                .await;
         }
         for err in [incoming.as_ref().err(), outgoing.as_ref().err()]
             .into_iter()

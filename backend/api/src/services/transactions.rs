@@ -158,13 +158,8 @@ async fn responses(
             let party = |id: Uuid| PartyResponse {
                 username: names.get(&id).cloned().unwrap_or_default(),
             };
-            Ok(view(
-                row.clone(),
-                code,
-                name,
-                party(row.buyer_id),
-                party(row.seller_id),
-            ))
+            let (buyer, seller) = (party(row.buyer_id), party(row.seller_id));
+            Ok(view(row, code, name, buyer, seller))
         })
         .collect()
 }

@@ -189,10 +189,27 @@ async fn a_quote_that_expires_before_consent_ends_in_expired_and_nothing_is_sent
         .await;
     assert_eq!(expired["failure"]["code"], "expired");
 
-    // Approving afterwards changes nothing.
-    let finish = app
-        .consent(started["redirect_url"].as_str().unwrap(), "approve")
-        .await;
+    // The grant is cancelled: the consent page now sends the browser back without approval
+    // (once the worker's clean-up after the expiry has reached the wallet).
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut answer = None;
+    for _ in 0..200 {
+        let page = browser
+            .get(started["redirect_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        if page.status() == StatusCode::FOUND {
+            answer = Some(page.headers()["location"].to_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let finish = answer.expect("the consent page stops offering the approval");
+    assert!(finish.contains("result="), "{finish}");
     app.finish(&finish).await;
     let after = app.transaction(&buyer.account.access_token, &id).await;
     assert_eq!(after["status"], "expired");
@@ -581,4 +598,36 @@ async fn payments_go_through_a_sandbox_running_on_its_own_port() {
         .find(|a| a["name"] == "alice")
         .unwrap();
     assert_eq!(alice["balance"], "10001000");
+}
+
+#[tokio::test]
+async fn an_approval_arriving_after_the_quote_expired_sends_nothing() {
+    // No worker: the approval reaches the finish before anything expired the transaction.
+    let app = spawn_app_with(|s| {
+        s.sandbox_quote_lifetime_secs = 1;
+        s.payment_worker = false;
+    })
+    .await;
+    let (_, buyer, code) = market(&app).await;
+    let bruno = app.balance("bruno").await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let expires: chrono::DateTime<chrono::Utc> = started["quote"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    while chrono::Utc::now() <= expires {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.finish(&finish).await;
+
+    let after = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(after["status"], "expired");
+    assert_eq!(after["failure"]["code"], "expired");
+    assert_eq!(app.sandbox_outgoing_payments().await, 0);
+    assert_eq!(app.balance("bruno").await, bruno);
 }
