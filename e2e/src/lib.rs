@@ -48,6 +48,8 @@ impl Server {
             addr: "127.0.0.1:0".into(),
             data_dir: data.path().to_owned(),
             web_dir,
+            // As the Interledger test network's local setup: continuing a grant waits 1 s.
+            sandbox_wait_secs: 1,
             ..RawSettings::default()
         };
         let settings = Settings::from_raw(raw).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -100,11 +102,18 @@ impl Browser {
             &format!("--user-data-dir={}", profile.path().display()),
             &format!("--window-size={width},{height}"),
         ];
+        let mut options = serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": args,
+        });
+        // Headless windows are at least 500 px wide: phones get a real viewport by emulation.
+        if width < 500 {
+            options["mobileEmulation"] = serde_json::json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": true }
+            });
+        }
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args }),
-        );
+        capabilities.insert("goog:chromeOptions".into(), options);
         let webdriver = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let client = loop {
@@ -132,8 +141,13 @@ impl Browser {
     /// # Errors
     /// When the page does not render in time.
     pub async fn open(&self, url: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
         self.client.goto(url).await?;
         self.wait_for(".nav .brand").await?;
+        eprintln!(
+            "e2e: {url} rendered in {} ms",
+            started.elapsed().as_millis()
+        );
         Ok(())
     }
 
@@ -209,6 +223,50 @@ impl Browser {
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         self.wait_for(css).await?.click().await?;
         Ok(())
+    }
+
+    /// With `SHIFTING_E2E_SCREENSHOTS` set, saves a screenshot of the page as
+    /// `target/e2e-artifacts/pages/{name}.png` (for looking at every page; failures save theirs
+    /// anyway).
+    pub async fn screenshot(&self, name: &str) {
+        if std::env::var_os("SHIFTING_E2E_SCREENSHOTS").is_none() {
+            return;
+        }
+        let dir = repo_root().join("target/e2e-artifacts/pages");
+        if std::fs::create_dir_all(&dir).is_ok()
+            && let Ok(png) = self.client.screenshot().await
+        {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    /// Checks that the page does not scroll sideways (its content fits the viewport).
+    ///
+    /// # Errors
+    /// When it does, naming the widths.
+    pub async fn expect_no_horizontal_scroll(&self) -> anyhow::Result<()> {
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                Vec::new(),
+            )
+            .await?;
+        let (content, viewport) = (widths[0].as_f64(), widths[1].as_f64());
+        match (content, viewport) {
+            (Some(content), Some(viewport)) if content <= viewport => Ok(()),
+            _ => {
+                bail!("the page scrolls sideways: content {content:?} px, viewport {viewport:?} px")
+            }
+        }
+    }
+
+    /// The path of the current URL.
+    ///
+    /// # Errors
+    /// When the browser does not answer.
+    pub async fn path(&self) -> anyhow::Result<String> {
+        Ok(self.client.current_url().await?.path().to_owned())
     }
 
     /// Saves a screenshot and the page HTML as `target/e2e-artifacts/{name}.{png,html}`.

@@ -5,7 +5,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::nav::Nav;
-use crate::pages::{home::HomePage, login::LoginPage, not_found::NotFoundPage, signup::SignupPage};
+use crate::pages::{
+    dashboard::DashboardPage, home::HomePage, login::LoginPage, new_room::NewRoomPage,
+    not_found::NotFoundPage, payment::PaymentPage, room::RoomPage, settings::SettingsPage,
+    signup::SignupPage, transaction::TransactionPage,
+};
 use crate::session::Session;
 
 /// The root component.
@@ -21,6 +25,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/signup") view=SignupPage/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/dashboard") view=DashboardPage/>
+                    <Route path=path!("/rooms/new") view=NewRoomPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
+                    <Route path=path!("/r/:code") view=RoomPage/>
+                    <Route path=path!("/payments/:id") view=PaymentPage/>
+                    <Route path=path!("/transactions/:id") view=TransactionPage/>
                 </Routes>
             </main>
             <footer class="footer container">

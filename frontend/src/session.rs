@@ -82,6 +82,15 @@ impl Session {
         self.forget();
     }
 
+    /// Replaces the signed-in user's profile (after a change to it).
+    pub fn set_user(self, user: UserResponse) {
+        self.state.update(|s| {
+            if let Some(signed_in) = s {
+                signed_in.user = user;
+            }
+        });
+    }
+
     /// The signed-in user (reactive).
     pub fn user(self) -> Option<UserResponse> {
         self.state.with(|s| s.as_ref().map(|s| s.user.clone()))

@@ -95,6 +95,29 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
     decode(request.send().await.map_err(|_| ApiError::Network)?).await
 }
 
+/// `GET path`, expecting JSON back.
+pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<T, ApiError> {
+    decode(
+        builder(Request::get(path), token)
+            .send()
+            .await
+            .map_err(|_| ApiError::Network)?,
+    )
+    .await
+}
+
+/// `PATCH path` with a JSON body.
+pub async fn patch<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    token: Option<&str>,
+) -> Result<T, ApiError> {
+    let request = builder(Request::patch(path), token)
+        .json(body)
+        .map_err(|_| ApiError::Unexpected(0))?;
+    decode(request.send().await.map_err(|_| ApiError::Network)?).await
+}
+
 /// `POST path` without a body, expecting JSON back.
 pub async fn post_empty<T: DeserializeOwned>(
     path: &str,

@@ -33,7 +33,10 @@ pub fn Nav() -> impl IntoView {
                             let sign_out = sign_out.clone();
                             move || match session.user() {
                                 Some(user) => view! {
-                                    <span class="who" data-testid="signed-in-as">"Signed in as " <strong>{user.username}</strong></span>
+                                    <A href=Page::Dashboard.path()>"Dashboard"</A>
+                                    <A href=Page::NewRoom.path()>"New room"</A>
+                                    <A href=Page::Settings.path()>"Settings"</A>
+                                    <span class="who" data-testid="signed-in-as"><span class="who-label">"Signed in as "</span><strong>{user.username}</strong></span>
                                     <button class="button secondary" on:click=sign_out.clone() disabled=move || signing_out.get()>
                                         "Log out"
                                     </button>

@@ -8,12 +8,18 @@ use shifting_shared::api::AuthResponse;
 use crate::api::client::ApiError;
 use crate::session::Session;
 
+pub mod dashboard;
 pub mod home;
 pub mod login;
+pub mod new_room;
 pub mod not_found;
+pub mod payment;
+pub mod room;
+pub mod settings;
 pub mod signup;
+pub mod transaction;
 
-/// The app's pages, so paths are written once.
+/// The app's fixed pages, so paths are written once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     /// `/`
@@ -22,6 +28,12 @@ pub enum Page {
     Signup,
     /// `/login`
     Login,
+    /// `/dashboard`
+    Dashboard,
+    /// `/rooms/new`
+    NewRoom,
+    /// `/settings`
+    Settings,
 }
 
 impl Page {
@@ -31,8 +43,35 @@ impl Page {
             Self::Home => "/",
             Self::Signup => "/signup",
             Self::Login => "/login",
+            Self::Dashboard => "/dashboard",
+            Self::NewRoom => "/rooms/new",
+            Self::Settings => "/settings",
         }
     }
+}
+
+/// `/r/{code}`: a room's shareable page.
+pub fn room_path(code: &str) -> String {
+    format!("/r/{code}")
+}
+
+/// `/transactions/{id}`: a transaction with its timeline.
+pub fn transaction_path(id: &str) -> String {
+    format!("/transactions/{id}")
+}
+
+/// A timestamp for people: `2026-12-01 21:57 UTC`. (By hand: chrono's `format` machinery
+/// would add to the download.)
+pub fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 /// Where to go after signing in: the `next` query parameter if it is a local path, else home.
@@ -76,6 +115,12 @@ pub fn on_auth_answer<I: Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_read_as_utc_minutes() {
+        let at: chrono::DateTime<chrono::Utc> = "2026-12-01T21:57:36.9Z".parse().unwrap();
+        assert_eq!(when(&at), "2026-12-01 21:57 UTC");
+    }
 
     #[test]
     fn next_path_only_follows_local_paths() {

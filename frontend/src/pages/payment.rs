@@ -1,0 +1,120 @@
+//! `/payments/{id}`: where the buyer's wallet sends them back. Shows the payment's status live
+//! (polled every second until it is final), then the receipt or what went wrong.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use shifting_shared::TransactionStatus;
+use shifting_shared::api::TransactionResponse;
+
+use crate::api;
+use crate::components::guard::RequireLogin;
+use crate::components::problem::Problem;
+use crate::components::status::StatusBadge;
+use crate::pages::{Page, room_path, transaction_path, when};
+use crate::session::Session;
+
+/// The payment outcome page, for signed-in users.
+#[component]
+pub fn PaymentPage() -> impl IntoView {
+    view! { <RequireLogin><Payment/></RequireLogin> }
+}
+
+#[component]
+fn Payment() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let payment = LocalResource::new(move || {
+        let id = id();
+        let token = session.access_token().unwrap_or_default();
+        async move { api::rooms::transaction(&token, &id).await }
+    });
+    // Until the status is final, look again a second after each answer.
+    Effect::new(move |_| {
+        let pending = payment
+            .get()
+            .is_some_and(|answer| answer.is_ok_and(|t| !t.status.is_terminal()));
+        if pending {
+            set_timeout(move || payment.refetch(), Duration::from_secs(1));
+        }
+    });
+    view! {
+        <section class="narrow page">
+            <h1>"Your payment"</h1>
+            <div aria-live="polite" aria-atomic="true" data-testid="outcome">
+                <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading your payment…"</p> }>
+                    {move || payment.get().map(|answer| match answer {
+                        Ok(t) => outcome(t).into_any(),
+                        Err(err) => view! { <Problem error=err retry=Callback::new(move |()| payment.refetch())/> }.into_any(),
+                    })}
+                </Transition>
+            </div>
+        </section>
+    }
+}
+
+fn outcome(t: TransactionResponse) -> impl IntoView {
+    let again = room_path(&t.room_code);
+    let details = transaction_path(&t.id.to_string());
+    let reason = t
+        .failure
+        .as_ref()
+        .map(|f| f.detail.clone())
+        .unwrap_or_default();
+    let status = t.status;
+    let body = match status {
+        TransactionStatus::AwaitingApproval => view! {
+            <p class="status-line"><span class="spinner" aria-hidden="true"></span>
+                "Waiting for your approval at your wallet."</p>
+            <p class="muted">"If you closed your wallet's page, start again from the room."</p>
+        }.into_any(),
+        TransactionStatus::Approved | TransactionStatus::Sending => view! {
+            <p class="status-line"><span class="spinner" aria-hidden="true"></span>
+                "Approved. Your wallet is sending the payment; we are confirming that the seller received it…"</p>
+        }.into_any(),
+        TransactionStatus::Completed => receipt(&t).into_any(),
+        TransactionStatus::Rejected => view! {
+            <p class="result bad" data-testid="result">"You declined the payment at your wallet. Nothing was paid."</p>
+        }.into_any(),
+        TransactionStatus::Expired => view! {
+            <p class="result bad" data-testid="result">"The quote expired before the payment was approved. Nothing was paid."</p>
+        }.into_any(),
+        TransactionStatus::Failed => view! {
+            <p class="result bad" data-testid="result">"The payment failed: " {reason}</p>
+        }.into_any(),
+    };
+    let retry = matches!(
+        status,
+        TransactionStatus::Rejected | TransactionStatus::Expired | TransactionStatus::Failed
+    );
+    view! {
+        <div class="card">
+            <p class="muted">{t.room_name.clone()} " · " <StatusBadge status=status/></p>
+            {body}
+            <div class="actions">
+                {retry.then(|| view! { <A href=again.clone() attr:class="button" attr:data-testid="try-again">"Try again"</A> })}
+                <A href=details attr:class="button secondary">"Details"</A>
+                <A href=Page::Dashboard.path() attr:class="button secondary">"Dashboard"</A>
+            </div>
+        </div>
+    }
+}
+
+fn receipt(t: &TransactionResponse) -> impl IntoView {
+    let paid = t.quote.as_ref().map(|q| q.debit_amount.display());
+    let received = t.received_amount.as_ref().unwrap_or(&t.amount).display();
+    view! {
+        <p class="result ok" data-testid="result">"Payment completed. The seller received the full price."</p>
+        <dl class="receipt">
+            <dt>"Room"</dt><dd>{t.room_name.clone()} " (" <span class="code">{t.room_code.clone()}</span> ")"</dd>
+            <dt>"Seller"</dt><dd>{t.seller.username.clone()}</dd>
+            {paid.map(|paid| view! { <dt>"You paid"</dt><dd class="amount">{paid}</dd> })}
+            <dt>"Seller received"</dt><dd class="amount">{received}</dd>
+            <dt>"Completed"</dt><dd>{when(&t.updated_at)}</dd>
+            <dt>"Receipt number"</dt><dd class="code">{t.id.to_string()}</dd>
+        </dl>
+    }
+}
