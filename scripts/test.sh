@@ -37,7 +37,7 @@ step "API tests (PostgreSQL)"
 tally scripts/with-postgres.sh cargo test --workspace --locked --test api
 
 step "end-to-end tests (headless Chromium)"
-tally cargo test --workspace --locked -- --ignored
+tally cargo test --workspace --locked -- --ignored --show-output
 
 step "all tests passed"
 awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i - 1); if ($i == "failed;") f += $(i - 1) } }

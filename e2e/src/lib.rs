@@ -35,6 +35,14 @@ impl Server {
     /// # Errors
     /// When the web app is not built or the server cannot start.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Server::start`], after `customize` adjusts the settings (a short quote lifetime …).
+    ///
+    /// # Errors
+    /// When the web app is not built or the server cannot start.
+    pub async fn start_with(customize: impl FnOnce(&mut RawSettings)) -> anyhow::Result<Self> {
         let web_dir = std::env::var_os("SHIFTING_E2E_WEB_DIR")
             .map_or_else(|| repo_root().join("dist"), PathBuf::from);
         if !web_dir.join("index.html").is_file() {
@@ -44,7 +52,7 @@ impl Server {
             );
         }
         let data = tempfile::tempdir()?;
-        let raw = RawSettings {
+        let mut raw = RawSettings {
             addr: "127.0.0.1:0".into(),
             data_dir: data.path().to_owned(),
             web_dir,
@@ -52,6 +60,7 @@ impl Server {
             sandbox_wait_secs: 1,
             ..RawSettings::default()
         };
+        customize(&mut raw);
         let settings = Settings::from_raw(raw).map_err(|e| anyhow::anyhow!("{e}"))?;
         let app = App::build(settings).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
@@ -326,8 +335,21 @@ pub async fn run_scenario<F>(name: &str, width: u32, height: u32, scenario: F)
 where
     F: AsyncFnOnce(&Server, &Browser) -> anyhow::Result<()>,
 {
+    run_scenario_with(name, width, height, |_| {}, scenario).await;
+}
+
+/// Like [`run_scenario`], with the server's settings adjusted by `customize`.
+pub async fn run_scenario_with<F>(
+    name: &str,
+    width: u32,
+    height: u32,
+    customize: impl FnOnce(&mut RawSettings),
+    scenario: F,
+) where
+    F: AsyncFnOnce(&Server, &Browser) -> anyhow::Result<()>,
+{
     let started = Instant::now();
-    let server = Server::start()
+    let server = Server::start_with(customize)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let browser = Browser::start(width, height)

@@ -215,8 +215,9 @@ fn QuotePreview(started: StartPaymentResponse) -> impl IntoView {
         .expires_at
         .map(|at| format!("This quote is valid until {}.", when(&at)))
         .unwrap_or_default();
+    let expires_at = started.quote.expires_at.map(|at| at.to_rfc3339());
     view! {
-        <div class="quote" data-testid="quote">
+        <div class="quote" data-testid="quote" data-expires-at=expires_at>
             <h2>"Your quote"</h2>
             <dl>
                 <dt>"You pay"</dt><dd class="amount" data-testid="debit">{started.quote.debit_amount.display()}</dd>

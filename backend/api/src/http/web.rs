@@ -51,8 +51,11 @@ impl WebApp {
     /// `index.html` for every other path so client-side routes load the app.
     pub fn attach(&self, router: Router) -> Router {
         if self.built {
-            let spa =
-                ServeDir::new(&self.dir).fallback(ServeFile::new(self.dir.join("index.html")));
+            let spa = tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(cache_control))
+                .service(
+                    ServeDir::new(&self.dir).fallback(ServeFile::new(self.dir.join("index.html"))),
+                );
             router.fallback_service(spa)
         } else {
             router.fallback(|| async {
@@ -60,6 +63,40 @@ impl WebApp {
             })
         }
     }
+}
+
+/// Caching for the web app's files: Trunk names the script, wasm and style files after a hash
+/// of their content, so they never change and may be kept for a year; everything else (the
+/// `index.html` that names them) is revalidated on every load, so a deploy shows at once.
+async fn cache_control(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let hashed = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() {
+        let value = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+/// Whether a path names a content-hashed file such as `/shifting-web-5522f9252423397b_bg.wasm`.
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let Some((stem, _extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `'sha256-…'` sources for each inline `<script>` (Trunk's wasm loader is one).
@@ -107,6 +144,27 @@ fn content_security_policy(script_hashes: &[String]) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_trunks_content_hashed_files_are_cached_for_long() {
+        for hashed in [
+            "/shifting-web-5522f9252423397b_bg.wasm",
+            "/shifting-web-5522f9252423397b.js",
+            "/style-1c07a2cb6b49e734.css",
+        ] {
+            assert!(is_hashed_asset(hashed), "{hashed}");
+        }
+        for plain in [
+            "/",
+            "/index.html",
+            "/r/K7M2QX",
+            "/app.js",
+            "/style-1c07a2cb.css",
+            "/x-1c07a2cb6b49e7zz.css",
+        ] {
+            assert!(!is_hashed_asset(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn inline_scripts_are_hashed_and_external_ones_are_not() {

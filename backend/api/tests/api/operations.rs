@@ -100,6 +100,11 @@ async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_
         "export default async function init() {}",
     )
     .unwrap();
+    std::fs::write(
+        web.path().join("shifting-web-5522f9252423397b.js"),
+        "// built",
+    )
+    .unwrap();
     let dir = web.path().to_owned();
     let app = crate::helpers::spawn_app_with(|s| s.web_dir = dir).await;
 
@@ -109,6 +114,7 @@ async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_
         .to_str()
         .unwrap()
         .to_owned();
+    assert_eq!(page.headers()["cache-control"], "no-cache");
     assert!(page.text().await.unwrap().contains(script));
     use base64::Engine;
     use sha2::Digest;
@@ -119,6 +125,19 @@ async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_
     let asset = app.client.get(app.url("/app.js")).send().await.unwrap();
     assert_eq!(asset.status(), StatusCode::OK);
     assert!(asset.text().await.unwrap().contains("export default"));
+
+    // Content-hashed files (Trunk's names) are cached for a year.
+    let hashed = app
+        .client
+        .get(app.url("/shifting-web-5522f9252423397b.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hashed.status(), StatusCode::OK);
+    assert_eq!(
+        hashed.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,293 @@
+//! What else can happen on the way to a purchase, in a real browser: a declined consent, too
+//! little money, a quote that expires, rooms that cannot be paid, a protected page, and bad
+//! input. Each scenario has its own server, users and browsers.
+//!
+//! Needs the built web app and ChromeDriver: `cargo test --workspace --test checkout -- --ignored`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use shifting_e2e::{Browser, Server, TIMEOUT, run_scenario, run_scenario_with};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn sign_up(browser: &Browser, server: &Server, username: &str) -> anyhow::Result<()> {
+    browser.open(&format!("{}/signup", server.url)).await?;
+    browser.fill("username", username).await?;
+    browser
+        .fill("email", &format!("{username}@example.com"))
+        .await?;
+    browser.fill("password", PASSWORD).await?;
+    browser.click("form button[type=submit]").await?;
+    browser
+        .wait_for_text("[data-testid=signed-in-as]", username)
+        .await
+}
+
+async fn set_wallet(browser: &Browser, server: &Server, wallet: &str) -> anyhow::Result<()> {
+    browser.open(&format!("{}/settings", server.url)).await?;
+    browser
+        .fill(
+            "wallet_address",
+            &format!("{}/sandbox/{wallet}", server.url),
+        )
+        .await?;
+    browser.click("form button[type=submit]").await?;
+    browser.wait_for_text("[data-testid=wallet]", "Saved").await
+}
+
+/// A seller with alice's wallet and a room at 25.00 USD; returns the room's path.
+async fn seller_with_room(browser: &Browser, server: &Server) -> anyhow::Result<String> {
+    sign_up(browser, server, "seller").await?;
+    set_wallet(browser, server, "alice").await?;
+    browser.open(&format!("{}/rooms/new", server.url)).await?;
+    browser.fill("name", "Guitar lesson").await?;
+    browser.fill("price", "25.00").await?;
+    browser.click("form button[type=submit]").await?;
+    browser.wait_for("[data-testid=pause]").await?;
+    browser.path().await
+}
+
+/// A signed-up buyer paying from `wallet` on `room`, up to the quote preview.
+async fn quote(browser: &Browser, server: &Server, room: &str, wallet: &str) -> anyhow::Result<()> {
+    sign_up(browser, server, "buyer").await?;
+    browser.open(&format!("{}{room}", server.url)).await?;
+    browser
+        .fill(
+            "wallet_address",
+            &format!("{}/sandbox/{wallet}", server.url),
+        )
+        .await?;
+    browser.click("[data-testid=pay]").await?;
+    browser.wait_for("[data-testid=continue]").await?;
+    Ok(())
+}
+
+/// From the quote preview to the consent page, pressing `button` (`approve` or `decline`).
+async fn answer(browser: &Browser, button: &str) -> anyhow::Result<()> {
+    browser.click("[data-testid=continue]").await?;
+    browser.click(&format!("button.{button}")).await?;
+    browser.wait_for("[data-testid=result]").await?;
+    Ok(())
+}
+
+async fn balance(browser: &Browser, server: &Server, name: &str) -> anyhow::Result<String> {
+    browser
+        .client
+        .goto(&format!("{}/sandbox/accounts", server.url))
+        .await?;
+    let text = browser
+        .client
+        .find(fantoccini::Locator::Css("body"))
+        .await?
+        .text()
+        .await?;
+    let accounts: serde_json::Value = serde_json::from_str(&text).context("accounts JSON")?;
+    accounts["accounts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["name"] == name))
+        .and_then(|a| a["balance"].as_str())
+        .map(str::to_owned)
+        .context("no such account")
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_declined_payment_moves_nothing_and_can_be_tried_again() {
+    run_scenario("declined", 1280, 900, async |server, seller| {
+        let room = seller_with_room(seller, server).await?;
+        let buyer = Browser::start(1280, 900).await?;
+        quote(&buyer, server, &room, "bruno").await?;
+        answer(&buyer, "decline").await?;
+        buyer
+            .wait_for_text("[data-testid=result]", "declined")
+            .await?;
+        buyer
+            .wait_for_text("[data-testid=outcome]", "Declined")
+            .await?;
+        buyer.click("[data-testid=try-again]").await?;
+        buyer.wait_for_path(&room).await?;
+        buyer.wait_for("[data-testid=pay]").await?;
+        let bruno = balance(&buyer, server, "bruno").await?;
+        let alice = balance(&buyer, server, "alice").await?;
+        buyer.close().await;
+        anyhow::ensure!(
+            bruno == "10000000" && alice == "10000000",
+            "money moved: {bruno} {alice}"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn too_little_money_ends_in_failed_with_the_reason() {
+    run_scenario("insufficient-funds", 1280, 900, async |server, seller| {
+        let room = seller_with_room(seller, server).await?;
+        let buyer = Browser::start(1280, 900).await?;
+        quote(&buyer, server, &room, "penny").await?;
+        answer(&buyer, "approve").await?;
+        buyer
+            .wait_for_text("[data-testid=result]", "The payment failed")
+            .await?;
+        buyer
+            .wait_for_text("[data-testid=result]", "balance")
+            .await?;
+        buyer.wait_for("[data-testid=try-again]").await?;
+        let penny = balance(&buyer, server, "penny").await?;
+        buyer.close().await;
+        anyhow::ensure!(penny == "50", "penny has {penny}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn an_expired_quote_says_so_and_a_new_attempt_succeeds() {
+    let short_quotes = |s: &mut shifting_api::RawSettings| s.sandbox_quote_lifetime_secs = 6;
+    run_scenario_with(
+        "expired-quote",
+        1280,
+        900,
+        short_quotes,
+        async |server, seller| {
+            let room = seller_with_room(seller, server).await?;
+            let buyer = Browser::start(1280, 900).await?;
+            quote(&buyer, server, &room, "bruno").await?;
+            // Wait, on the preview, until the quote it shows has expired.
+            let started = Instant::now();
+            loop {
+                let expired = buyer
+                    .client
+                    .execute(
+                        "const q = document.querySelector('[data-testid=quote]'); \
+                     return q !== null && Date.now() > Date.parse(q.dataset.expiresAt);",
+                        Vec::new(),
+                    )
+                    .await?;
+                if expired.as_bool() == Some(true) {
+                    break;
+                }
+                if started.elapsed() > TIMEOUT {
+                    bail!("the quote never expired");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            buyer.click("[data-testid=continue]").await?;
+            // The wallet either still asks (then the approval comes too late) or already knows.
+            buyer
+                .wait_for("button.approve, [data-testid=result]")
+                .await?;
+            if buyer.path().await?.starts_with("/sandbox/") {
+                buyer.click("button.approve").await?;
+            }
+            buyer
+                .wait_for_text("[data-testid=result]", "expired")
+                .await?;
+            buyer.click("[data-testid=try-again]").await?;
+            buyer.wait_for_path(&room).await?;
+            buyer
+                .fill("wallet_address", &format!("{}/sandbox/bruno", server.url))
+                .await?;
+            buyer.click("[data-testid=pay]").await?;
+            answer(&buyer, "approve").await?;
+            buyer
+                .wait_for_text("[data-testid=result]", "Payment completed")
+                .await?;
+            buyer.close().await;
+            Ok(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn paused_closed_and_unknown_rooms_cannot_be_paid() {
+    run_scenario("room-states", 1280, 900, async |server, seller| {
+        let room = seller_with_room(seller, server).await?;
+        let visitor = Browser::start(1280, 900).await?;
+        seller.click("[data-testid=pause]").await?;
+        seller.wait_for("[data-testid=reopen]").await?;
+        visitor.open(&format!("{}{room}", server.url)).await?;
+        visitor
+            .wait_for_text("[data-testid=not-payable]", "paused")
+            .await?;
+        seller.click("[data-testid=close]").await?;
+        seller.click("[data-testid=confirm-close]").await?;
+        seller.wait_for_text(".panel", "Closed for good").await?;
+        visitor.client.refresh().await?;
+        visitor
+            .wait_for_text("[data-testid=not-payable]", "closed")
+            .await?;
+        visitor.open(&format!("{}/r/ZZZZZZ", server.url)).await?;
+        visitor.wait_for_text("h1", "Room not found").await?;
+        // The home page's code box refuses a malformed code and opens a good one.
+        visitor.open(&format!("{}/", server.url)).await?;
+        visitor.fill("room-code", "0000").await?;
+        visitor.click(".open-code button").await?;
+        visitor
+            .wait_for_text("#room-code-error", "6 characters")
+            .await?;
+        visitor
+            .fill("room-code", &room["/r/".len()..].to_lowercase())
+            .await?;
+        visitor.click(".open-code button").await?;
+        visitor.wait_for_path(&room).await?;
+        visitor.close().await;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_protected_page_sends_to_log_in_and_back() {
+    run_scenario("protected-page", 1280, 900, async |server, browser| {
+        sign_up(browser, server, "alice").await?;
+        browser.click(".nav-links button").await?;
+        browser.wait_for(".nav-links a[href='/login']").await?;
+        browser.open(&format!("{}/dashboard", server.url)).await?;
+        browser.wait_for_path("/login").await?;
+        browser.fill("login", "alice").await?;
+        browser.fill("password", PASSWORD).await?;
+        browser.click("form button[type=submit]").await?;
+        browser.wait_for_path("/dashboard").await?;
+        browser.wait_for_text("h1", "Dashboard").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn bad_wallets_and_prices_are_explained_and_nothing_is_created() {
+    run_scenario("bad-room-input", 390, 844, async |server, browser| {
+        sign_up(browser, server, "seller").await?;
+        browser.open(&format!("{}/settings", server.url)).await?;
+        browser
+            .fill("wallet_address", &format!("{}/sandbox/nobody", server.url))
+            .await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("#wallet_address-error", "does not exist")
+            .await?;
+        set_wallet(browser, server, "kenji").await?;
+        browser.open(&format!("{}/rooms/new", server.url)).await?;
+        browser.fill("price", "12.5").await?;
+        browser
+            .wait_for_text("#price-error", "more than 0 decimal places")
+            .await?;
+        browser.click("form button[type=submit]").await?;
+        browser.wait_for_text("#name-error", "required").await?;
+        browser.expect_no_horizontal_scroll().await?;
+        browser.open(&format!("{}/dashboard", server.url)).await?;
+        browser
+            .wait_for_text("[data-testid=main-empty], .empty", "no rooms yet")
+            .await?;
+        Ok(())
+    })
+    .await;
+}
