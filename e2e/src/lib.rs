@@ -12,6 +12,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use shifting_api::{App, RawSettings, Settings};
 
+/// The password every scenario's users sign up with.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// How long any wait may take before the scenario fails.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -247,6 +250,40 @@ impl Browser {
         {
             let _ = std::fs::write(dir.join(format!("{name}.png")), png);
         }
+    }
+
+    /// Fills in and submits the sign-up form on the current page as `username` (password
+    /// [`PASSWORD`]), and waits until the navigation shows the new user.
+    ///
+    /// # Errors
+    /// When the form is missing or the sign-up does not go through.
+    pub async fn submit_sign_up(&self, username: &str) -> anyhow::Result<()> {
+        self.fill("username", username).await?;
+        self.fill("email", &format!("{username}@example.com"))
+            .await?;
+        self.fill("password", PASSWORD).await?;
+        self.click("form button[type=submit]").await?;
+        self.wait_for_text("[data-testid=signed-in-as]", username)
+            .await
+    }
+
+    /// A sandbox account's balance (minor units), read from `/sandbox/accounts`.
+    ///
+    /// # Errors
+    /// When the page is not the JSON list or the account does not exist.
+    pub async fn sandbox_balance(&self, server: &Server, name: &str) -> anyhow::Result<String> {
+        self.client
+            .goto(&format!("{}/sandbox/accounts", server.url))
+            .await?;
+        let text = self.client.find(Locator::Css("body")).await?.text().await?;
+        let accounts: serde_json::Value =
+            serde_json::from_str(&text).context("the accounts are not JSON")?;
+        accounts["accounts"]
+            .as_array()
+            .and_then(|all| all.iter().find(|a| a["name"] == name))
+            .and_then(|a| a["balance"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("no sandbox account {name}"))
     }
 
     /// Checks that the page does not scroll sideways (its content fits the viewport).

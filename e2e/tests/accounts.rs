@@ -4,9 +4,7 @@
 //! These tests need the built web app and ChromeDriver, so `cargo test` skips them; the README's
 //! test command runs them (`cargo test --workspace --test accounts -- --ignored`).
 
-use shifting_e2e::run_scenario;
-
-const PASSWORD: &str = "correct horse battery staple";
+use shifting_e2e::{PASSWORD, run_scenario};
 
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]

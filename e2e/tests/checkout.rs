@@ -6,22 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use shifting_e2e::{Browser, Server, TIMEOUT, run_scenario, run_scenario_with};
-
-const PASSWORD: &str = "correct horse battery staple";
+use anyhow::bail;
+use shifting_e2e::{Browser, PASSWORD, Server, TIMEOUT, run_scenario, run_scenario_with};
 
 async fn sign_up(browser: &Browser, server: &Server, username: &str) -> anyhow::Result<()> {
     browser.open(&format!("{}/signup", server.url)).await?;
-    browser.fill("username", username).await?;
-    browser
-        .fill("email", &format!("{username}@example.com"))
-        .await?;
-    browser.fill("password", PASSWORD).await?;
-    browser.click("form button[type=submit]").await?;
-    browser
-        .wait_for_text("[data-testid=signed-in-as]", username)
-        .await
+    browser.submit_sign_up(username).await
 }
 
 async fn set_wallet(browser: &Browser, server: &Server, wallet: &str) -> anyhow::Result<()> {
@@ -71,26 +61,6 @@ async fn answer(browser: &Browser, button: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn balance(browser: &Browser, server: &Server, name: &str) -> anyhow::Result<String> {
-    browser
-        .client
-        .goto(&format!("{}/sandbox/accounts", server.url))
-        .await?;
-    let text = browser
-        .client
-        .find(fantoccini::Locator::Css("body"))
-        .await?
-        .text()
-        .await?;
-    let accounts: serde_json::Value = serde_json::from_str(&text).context("accounts JSON")?;
-    accounts["accounts"]
-        .as_array()
-        .and_then(|all| all.iter().find(|a| a["name"] == name))
-        .and_then(|a| a["balance"].as_str())
-        .map(str::to_owned)
-        .context("no such account")
-}
-
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
 async fn a_declined_payment_moves_nothing_and_can_be_tried_again() {
@@ -108,8 +78,8 @@ async fn a_declined_payment_moves_nothing_and_can_be_tried_again() {
         buyer.click("[data-testid=try-again]").await?;
         buyer.wait_for_path(&room).await?;
         buyer.wait_for("[data-testid=pay]").await?;
-        let bruno = balance(&buyer, server, "bruno").await?;
-        let alice = balance(&buyer, server, "alice").await?;
+        let bruno = buyer.sandbox_balance(server, "bruno").await?;
+        let alice = buyer.sandbox_balance(server, "alice").await?;
         buyer.close().await;
         anyhow::ensure!(
             bruno == "10000000" && alice == "10000000",
@@ -135,7 +105,7 @@ async fn too_little_money_ends_in_failed_with_the_reason() {
             .wait_for_text("[data-testid=result]", "balance")
             .await?;
         buyer.wait_for("[data-testid=try-again]").await?;
-        let penny = balance(&buyer, server, "penny").await?;
+        let penny = buyer.sandbox_balance(server, "penny").await?;
         buyer.close().await;
         anyhow::ensure!(penny == "50", "penny has {penny}");
         Ok(())

@@ -6,28 +6,12 @@
 //! Needs the built web app and ChromeDriver: `cargo test --workspace --test purchase -- --ignored`.
 //! With `SHIFTING_E2E_SCREENSHOTS=1` every page is saved under `target/e2e-artifacts/pages/`.
 
-use anyhow::Context;
-use fantoccini::Locator;
 use shifting_e2e::{Browser, Server, run_scenario};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-async fn sign_up(browser: &Browser, username: &str) -> anyhow::Result<()> {
-    browser.fill("username", username).await?;
-    browser
-        .fill("email", &format!("{username}@example.com"))
-        .await?;
-    browser.fill("password", PASSWORD).await?;
-    browser.click("form button[type=submit]").await?;
-    browser
-        .wait_for_text("[data-testid=signed-in-as]", username)
-        .await
-}
 
 /// The seller's part up to the shared link: returns the room's path.
 async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Result<String> {
     seller.open(&format!("{}/signup", server.url)).await?;
-    sign_up(seller, "seller").await?;
+    seller.submit_sign_up("seller").await?;
     // A seller without a wallet is sent to the settings first.
     seller.click(".nav-links a[href='/rooms/new']").await?;
     seller.wait_for_path("/settings").await?;
@@ -73,7 +57,7 @@ async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyh
     buyer.screenshot(&format!("{prefix}-room-visitor")).await;
     buyer.expect_no_horizontal_scroll().await?;
     buyer.click("a[href^='/signup?next=']").await?;
-    sign_up(buyer, "buyer").await?;
+    buyer.submit_sign_up("buyer").await?;
     buyer.wait_for_path(room).await?;
     buyer
         .fill("wallet_address", &format!("{}/sandbox/bruno", server.url))
@@ -108,26 +92,6 @@ async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyh
     Ok(())
 }
 
-async fn sandbox_balance(browser: &Browser, server: &Server, name: &str) -> anyhow::Result<String> {
-    browser
-        .client
-        .goto(&format!("{}/sandbox/accounts", server.url))
-        .await?;
-    let text = browser
-        .client
-        .find(Locator::Css("body"))
-        .await?
-        .text()
-        .await?;
-    let accounts: serde_json::Value = serde_json::from_str(&text).context("accounts JSON")?;
-    accounts["accounts"]
-        .as_array()
-        .and_then(|all| all.iter().find(|a| a["name"] == name))
-        .and_then(|a| a["balance"].as_str())
-        .map(str::to_owned)
-        .context("no such account")
-}
-
 async fn purchase(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Result<()> {
     let room = open_room(server, seller, prefix).await?;
     let (width, height) = if prefix == "mobile" {
@@ -152,7 +116,7 @@ async fn purchase(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Re
         .await?;
     seller.screenshot(&format!("{prefix}-dashboard")).await;
     seller.expect_no_horizontal_scroll().await?;
-    let alice = sandbox_balance(seller, server, "alice").await?;
+    let alice = seller.sandbox_balance(server, "alice").await?;
     anyhow::ensure!(alice == "10002500", "alice has {alice}, not 100,025.00");
     Ok(())
 }
