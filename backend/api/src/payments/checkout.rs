@@ -1,8 +1,6 @@
 //! Starting a payment (incoming payment, quote, interactive grant) and the finish callback
 //! (hash check, claim, continuation, outgoing payment).
 
-use std::time::SystemTime;
-
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -10,8 +8,7 @@ use serde_json::json;
 use shifting_open_payments::client::OpenPaymentsError;
 use shifting_open_payments::finish::verify_finish_hash;
 use shifting_open_payments::types::{
-    AccessAction, AccessItem, Continuation, ContinuationToken, CreateIncomingPayment,
-    CreateOutgoingPayment, GrantOutcome, InteractRequest, Limits,
+    AccessAction, AccessItem, CreateIncomingPayment, GrantOutcome, InteractRequest, Limits,
 };
 use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
 use shifting_shared::{RoomCode, RoomStatus, TransactionStatus};
@@ -26,7 +23,7 @@ use crate::services::transactions::transaction_response;
 use crate::services::wallets::{self, ResolvedWallet};
 use crate::state::AppState;
 
-use TransactionStatus::{Approved, AwaitingApproval, Expired, Failed, Rejected, Sending};
+use TransactionStatus::{Approved, AwaitingApproval, Expired, Failed, Rejected};
 
 /// Starts paying for a room: resolves both wallets (in parallel, cached), creates the incoming
 /// payment on the seller's wallet for the room's price, quotes it on the buyer's wallet, and
@@ -510,6 +507,11 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
         return Ok(());
     }
     let now = Utc::now();
+    let wait = row
+        .continue_wait_secs
+        .and_then(|w| u64::try_from(w).ok())
+        .unwrap_or(0);
+    let lease_until = now + super::sending::approval_lease(wait);
     let interact = interact_ref.clone();
     let claimed = transition(
         db,
@@ -520,6 +522,15 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
         move |u| {
             u.col_expr(transactions::Column::InteractRef, Expr::value(interact))
                 .col_expr(transactions::Column::ApprovedAt, Expr::value(now))
+                // Ours until then; after it the worker takes over (a crash here).
+                .col_expr(
+                    transactions::Column::LeaseOwner,
+                    Expr::value(Option::<Uuid>::None),
+                )
+                .col_expr(
+                    transactions::Column::LeaseUntil,
+                    Expr::value(Some(lease_until)),
+                )
         },
     )
     .await?;
@@ -542,105 +553,16 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
     sent.await.map_err(anyhow::Error::from)?
 }
 
-/// Continues the approved grant and creates the outgoing payment from the quote; moves the
-/// transaction to `sending` and wakes the worker.
+/// Continues the approved grant and creates the outgoing payment; wakes the worker once the
+/// transaction is `sending`.
 async fn send(
     state: &AppState,
     row: &transactions::Model,
     interact_ref: &str,
 ) -> Result<(), (Failure, String)> {
-    let client = &state.open_payments;
-    let db = &state.db;
-    let provider =
-        |what: &str, err: OpenPaymentsError| (Failure::ProviderError, format!("{what}: {err}"));
-    let (Some(uri), Some(token), Some(quote)) =
-        (&row.continue_uri, &row.continue_token, &row.quote_url)
-    else {
-        return Err((
-            Failure::ProviderError,
-            "The approval is missing its continuation.".into(),
-        ));
-    };
-    let continuation = Continuation {
-        access_token: ContinuationToken {
-            value: token.clone(),
-        },
-        uri: uri.clone(),
-        wait: row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
-    };
-    let created = row
-        .grant_created_at
-        .map_or_else(SystemTime::now, SystemTime::from);
-    let grant = client
-        .continue_grant(&continuation, interact_ref, created)
-        .await
-        .map_err(|e| provider("The buyer's wallet did not confirm the approval", e))?;
-    let GrantOutcome::Granted(access) = grant.outcome() else {
-        return Err((
-            Failure::ProviderError,
-            "The buyer's wallet confirmed the approval without an access token.".into(),
-        ));
-    };
-    let stored = transactions::Entity::update_many()
-        .col_expr(
-            transactions::Column::OutgoingToken,
-            Expr::value(access.value.clone()),
-        )
-        .col_expr(
-            transactions::Column::OutgoingTokenManage,
-            Expr::value(access.manage.clone()),
-        )
-        .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(transactions::Column::Id.eq(row.id))
-        .filter(transactions::Column::Status.eq(Approved.as_str()))
-        .exec(db)
-        .await;
-    if let Err(err) = stored {
-        tracing::error!(transaction = %row.id, error = %err, "cannot store the outgoing-payment token");
-    }
-    let buyer = client
-        .get_wallet_address(&row.buyer_wallet_address)
-        .await
-        .map_err(|e| provider("The buyer's wallet address could not be resolved", e))?;
-    let body = CreateOutgoingPayment {
-        wallet_address: buyer.id.clone(),
-        quote_id: quote.clone(),
-        metadata: Some(json!({
-            "transactionId": row.id.to_string(),
-        })),
-    };
-    let payment = client
-        .create_outgoing_payment(&buyer, &access.value, &body)
-        .await
-        .map_err(|err| match err.status() {
-            Some(400) if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) => (
-                Failure::Expired,
-                "The quote expired before the payment could be sent.".to_owned(),
-            ),
-            _ => provider("The buyer's wallet did not create the payment", err),
-        })?;
-    let url = payment.id.clone();
-    let now = Utc::now();
-    let moved = transition(
-        db,
-        row.id,
-        Approved,
-        Sending,
-        Some("The buyer's wallet is sending the payment.".into()),
-        move |u| {
-            u.col_expr(transactions::Column::OutgoingPaymentUrl, Expr::value(url))
-                .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
-                .col_expr(transactions::Column::Attempts, Expr::value(0))
-        },
-    )
-    .await
-    .map_err(|e| {
-        (
-            Failure::ProviderError,
-            format!("The payment could not be recorded: {e}"),
-        )
-    })?;
-    if moved {
+    let mut row = row.clone();
+    row.interact_ref = Some(interact_ref.to_owned());
+    if super::sending::send(&state.db, &state.open_payments, &row, false).await? {
         state.worker_wake.notify_one();
     }
     Ok(())

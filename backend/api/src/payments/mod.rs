@@ -3,6 +3,7 @@
 //! conditional update plus an event row in one database transaction.
 
 pub mod checkout;
+mod sending;
 pub mod worker;
 
 use std::time::Duration;

@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::checkout::chrono_duration;
+use super::sending;
 use super::{
     Failure, PaymentSettings, close_incoming_payment, fail, incoming_access, price_of, release,
     transition,
@@ -32,12 +33,15 @@ use crate::entities::transactions;
 use crate::error::Result;
 use crate::services::accounts::begin_write;
 
-use TransactionStatus::{AwaitingApproval, Completed, Expired, Failed, Sending};
+use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
 
 /// How many rows one pass takes.
 const BATCH: u64 = 16;
 /// How long a lease lasts; a pass over one row takes a few provider round trips.
 const LEASE: Duration = Duration::from_secs(60);
+/// How long resuming an interrupted approval may take (a continuation, a few pages of the
+/// buyer's payments, a creation).
+const RESUME_LEASE: Duration = Duration::from_secs(300);
 /// The longest the worker sleeps without being woken (new rows from other replicas, expiries).
 const IDLE: Duration = Duration::from_secs(1);
 /// The first retry after a check that found nothing final; doubled each time.
@@ -100,9 +104,52 @@ impl Worker {
     /// Database errors.
     pub async fn pass(&self) -> Result<Duration> {
         self.expire_approvals().await?;
-        let leased = self.lease_due().await?;
+        let stalled = self.lease(Approved, false, RESUME_LEASE).await?;
+        join_all(stalled.into_iter().map(|row| self.resume(row))).await;
+        let leased = self.lease(Sending, true, LEASE).await?;
         join_all(leased.into_iter().map(|row| self.verify(row))).await;
         Ok(self.until_next_due().await?.min(IDLE))
+    }
+
+    /// Finishes an approval whose finish callback stopped halfway (the process died after the
+    /// claim): continue, find or create the outgoing payment, `sending`. When the attempt fails
+    /// and the grant's token is stored, a payment may exist that could not be listed, so the
+    /// seller's wallet decides: the transaction is verified like any other (completed only if
+    /// the money arrived, failed at the timeout otherwise). Without a token nothing was sent.
+    async fn resume(&self, row: transactions::Model) {
+        let id = row.id;
+        tracing::warn!(transaction = %id, "resuming an approval that was interrupted");
+        let Err((failure, detail)) = sending::send(&self.db, &self.client, &row, true).await else {
+            return;
+        };
+        let outcome = async {
+            let token_stored = super::load(&self.db, id)
+                .await?
+                .is_some_and(|now| now.outgoing_token.is_some());
+            if token_stored {
+                let now = Utc::now();
+                transition(
+                    &self.db,
+                    id,
+                    Approved,
+                    Sending,
+                    Some(format!(
+                        "Checking with the seller's wallet after an interruption ({detail})."
+                    )),
+                    |u| {
+                        self.release_lease(u)
+                            .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
+                    },
+                )
+                .await?;
+            } else {
+                self.end(&row, Approved, Failed, failure, &detail).await?;
+            }
+            Ok::<_, crate::error::ApiError>(())
+        };
+        if let Err(err) = outcome.await {
+            tracing::error!(transaction = %id, error = format!("{err:#}"), "cannot record an interrupted approval");
+        }
     }
 
     /// How long until the next `sending` row is due.
@@ -157,10 +204,16 @@ impl Worker {
         Ok(())
     }
 
-    /// Takes a lease on up to [`BATCH`] due `sending` rows.
-    async fn lease_due(&self) -> Result<Vec<transactions::Model>> {
+    /// Takes a lease of `length` on up to [`BATCH`] rows in `status` that nobody holds (and,
+    /// with `when_due`, whose next check is due).
+    async fn lease(
+        &self,
+        status: TransactionStatus,
+        when_due: bool,
+        length: Duration,
+    ) -> Result<Vec<transactions::Model>> {
         let now = Utc::now();
-        let lease_until = now + chrono_duration(LEASE);
+        let lease_until = now + chrono_duration(length);
         let free = Condition::any()
             .add(transactions::Column::LeaseUntil.is_null())
             .add(transactions::Column::LeaseUntil.lt(now));
@@ -169,11 +222,14 @@ impl Worker {
         let mut query = transactions::Entity::find()
             .select_only()
             .column(transactions::Column::Id)
-            .filter(transactions::Column::Status.eq(Sending.as_str()))
-            .filter(transactions::Column::NextCheckAt.lte(now))
+            .filter(transactions::Column::Status.eq(status.as_str()))
             .filter(free.clone())
             .order_by_asc(transactions::Column::NextCheckAt)
+            .order_by_asc(transactions::Column::UpdatedAt)
             .limit(BATCH);
+        if when_due {
+            query = query.filter(transactions::Column::NextCheckAt.lte(now));
+        }
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
@@ -186,7 +242,7 @@ impl Worker {
             .col_expr(transactions::Column::LeaseOwner, Expr::value(self.id))
             .col_expr(transactions::Column::LeaseUntil, Expr::value(lease_until))
             .filter(transactions::Column::Id.is_in(ids.clone()))
-            .filter(transactions::Column::Status.eq(Sending.as_str()))
+            .filter(transactions::Column::Status.eq(status.as_str()))
             .filter(free)
             .exec(&txn)
             .await?;

@@ -8,6 +8,7 @@ mod helpers;
 mod openapi;
 mod operations;
 mod payments;
+mod recovery;
 mod rooms;
 mod sandbox;
 mod sessions;
