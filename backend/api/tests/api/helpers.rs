@@ -82,7 +82,7 @@ async fn start(
 }
 
 /// Creates an empty database on the PostgreSQL server and returns its URL.
-async fn fresh_postgres_database(server: &str) -> String {
+pub async fn fresh_postgres_database(server: &str) -> String {
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(server)
         .await
@@ -334,29 +334,7 @@ impl TestApp {
     /// Opens the consent page at `redirect` in a fresh browser and presses `decision`
     /// (`approve` or `decline`); returns the finish URL the wallet redirects to.
     pub async fn consent(&self, redirect: &str, decision: &str) -> String {
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("browser");
-        let page = browser.get(redirect).send().await.expect("consent page");
-        assert_eq!(page.status(), StatusCode::OK);
-        let html = page.text().await.expect("html");
-        let start = html.find("action=\"").expect("a form") + "action=\"".len();
-        let end = start + html[start..].find('"').expect("end of action");
-        let action = html[start..end].replace("&amp;", "&");
-        let answer = browser
-            .post(action)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("decision={decision}"))
-            .send()
-            .await
-            .expect("consent answer");
-        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
-        answer.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_owned()
+        consent(redirect, decision).await
     }
 
     /// Follows the wallet's finish redirect as the buyer's browser would; checks it lands on
@@ -413,21 +391,52 @@ impl TestApp {
 
     /// How many outgoing payments the sandbox holds (read from its database file).
     pub async fn sandbox_outgoing_payments(&self) -> i64 {
-        let url = format!(
-            "sqlite://{}?mode=ro",
-            self.data_dir().join("sandbox.db").display()
-        );
-        let db = Database::connect(&url).await.expect("sandbox database");
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DatabaseBackend::Sqlite,
-                "SELECT COUNT(*) AS n FROM sandbox_outgoing_payments",
-            ))
-            .await
-            .expect("count")
-            .expect("a row");
-        let n: i64 = row.try_get("", "n").expect("n");
-        db.close().await.ok();
-        n
+        count_outgoing_payments(self.data_dir()).await
     }
+}
+
+/// Opens the consent page at `redirect` in a fresh browser and presses `decision`
+/// (`approve` or `decline`); returns the finish URL the wallet redirects to.
+pub async fn consent(redirect: &str, decision: &str) -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let page = browser.get(redirect).send().await.expect("consent page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    let start = html.find("action=\"").expect("a form") + "action=\"".len();
+    let end = start + html[start..].find('"').expect("end of action");
+    let action = html[start..end].replace("&amp;", "&");
+    let answer = browser
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("decision={decision}"))
+        .send()
+        .await
+        .expect("consent answer");
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    answer.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned()
+}
+
+/// How many outgoing payments the sandbox keeping its state in `data_dir` holds.
+pub async fn count_outgoing_payments(data_dir: &std::path::Path) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", data_dir.join("sandbox.db").display());
+    let db = Database::connect(&url).await.expect("sandbox database");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM sandbox_outgoing_payments",
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    let n: i64 = row.try_get("", "n").expect("n");
+    db.close().await.ok();
+    n
 }

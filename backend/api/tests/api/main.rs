@@ -9,6 +9,7 @@ mod openapi;
 mod operations;
 mod payments;
 mod recovery;
+mod replicas;
 mod rooms;
 mod sandbox;
 mod sessions;

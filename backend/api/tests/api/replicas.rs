@@ -1,0 +1,298 @@
+//! Several `shifting serve` processes on one database, sharing a standalone sandbox: payments
+//! start on replica A, the wallet's finish redirect lands on replica B (the public URL, as
+//! behind a load balancer), and both run verification workers. Every transaction must complete
+//! exactly once, with exactly one outgoing payment each. On PostgreSQL when the test command
+//! provides one (`SHIFTING_TEST_POSTGRES_URL`), else on one SQLite file.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    PASSWORD, TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database,
+};
+
+/// A child process killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn shifting(args: &[&str], envs: &[(&str, String)]) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shifting"));
+    command
+        .args(args)
+        .env("SHIFTING_LOG_FILTER", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    Process(command.spawn().expect("start shifting"))
+}
+
+/// Waits until `url` answers 200 (bounded by attempts).
+async fn ready(http: &reqwest::Client, url: &str) {
+    for _ in 0..600 {
+        if let Ok(response) = http.get(url).send().await
+            && response.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never became ready");
+}
+
+struct Cluster {
+    a: String,
+    b: String,
+    sandbox: String,
+    http: reqwest::Client,
+    _processes: Vec<Process>,
+    dir: tempfile::TempDir,
+}
+
+async fn cluster() -> Cluster {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match std::env::var("SHIFTING_TEST_POSTGRES_URL") {
+        Ok(server) => fresh_postgres_database(&server).await,
+        Err(_) => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("shared.db").display()
+        ),
+    };
+    let (port_a, port_b, port_s) = (free_port(), free_port(), free_port());
+    let data = dir.path().display().to_string();
+    let sandbox = format!("http://127.0.0.1:{port_s}/sandbox");
+    let mut processes = vec![shifting(
+        &[
+            "sandbox",
+            "--addr",
+            &format!("127.0.0.1:{port_s}"),
+            "--data-dir",
+            &data,
+        ],
+        &[("SHIFTING_SANDBOX_WAIT_SECS", "0".into())],
+    )];
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    ready(&http, &format!("{sandbox}/accounts")).await;
+    let public = format!("http://127.0.0.1:{port_b}");
+    for port in [port_b, port_a] {
+        processes.push(shifting(
+            &[
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+                &data,
+            ],
+            &[
+                ("SHIFTING_DATABASE_URL", database_url.clone()),
+                ("SHIFTING_JWT_SECRET", TEST_JWT_SECRET.into()),
+                ("SHIFTING_PUBLIC_URL", public.clone()),
+                ("SHIFTING_SANDBOX_URL", sandbox.clone()),
+                (
+                    "SHIFTING_WEB_DIR",
+                    Path::new(&data).join("no-web").display().to_string(),
+                ),
+                ("SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE", "100000".into()),
+                ("SHIFTING_AUTH_RATE_LIMIT_BURST", "100000".into()),
+                ("SHIFTING_DATABASE_MAX_CONNECTIONS", "20".into()),
+            ],
+        ));
+        // B first: it runs the migrations before A starts.
+        ready(&http, &format!("http://127.0.0.1:{port}/ready")).await;
+    }
+    Cluster {
+        a: format!("http://127.0.0.1:{port_a}"),
+        b: public,
+        sandbox,
+        http,
+        _processes: processes,
+        dir,
+    }
+}
+
+impl Cluster {
+    async fn json(&self, request: reqwest::RequestBuilder) -> Value {
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert!(status.is_success(), "{status}: {body}");
+        body
+    }
+
+    /// Signs up on `replica` and sets a sandbox wallet; returns the access token.
+    async fn trader(&self, replica: &str, name: &str, wallet: &str) -> String {
+        let account = self
+            .json(self.http.post(format!("{replica}/api/auth/signup")).json(&json!({
+                "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
+            })))
+            .await;
+        let token = account["access_token"].as_str().expect("token").to_owned();
+        self.json(
+            self.http
+                .patch(format!("{replica}/api/me"))
+                .bearer_auth(&token)
+                .json(&json!({"wallet_address": format!("{}/{wallet}", self.sandbox)})),
+        )
+        .await;
+        token
+    }
+
+    /// A whole purchase: started on `start_on`, approved, finished wherever the wallet sends
+    /// the browser. Returns the transaction id.
+    async fn purchase(&self, start_on: &str, token: &str, code: &str) -> String {
+        let started = self
+            .json(
+                self.http
+                    .post(format!("{start_on}/api/rooms/{code}/payments"))
+                    .bearer_auth(token)
+                    .json(&json!({})),
+            )
+            .await;
+        let finish = consent(
+            started["redirect_url"].as_str().expect("redirect"),
+            "approve",
+        )
+        .await;
+        assert!(
+            finish.starts_with(&self.b),
+            "the finish lands on B: {finish}"
+        );
+        let response = self.http.get(&finish).send().await.expect("finish");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        started["transaction"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// Polls (on either replica) until the transaction is completed; returns it.
+    async fn completed(&self, replica: &str, token: &str, id: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..1500 {
+            last = self
+                .json(
+                    self.http
+                        .get(format!("{replica}/api/transactions/{id}"))
+                        .bearer_auth(token),
+                )
+                .await;
+            if last["status"] == "completed" {
+                return last;
+            }
+            assert_ne!(last["status"], "failed", "{last:#}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("never completed: {last:#}");
+    }
+
+    async fn balance(&self, name: &str) -> i64 {
+        let accounts = self
+            .json(self.http.get(format!("{}/accounts", self.sandbox)))
+            .await;
+        accounts["accounts"]
+            .as_array()
+            .and_then(|all| all.iter().find(|a| a["name"] == name))
+            .and_then(|a| a["balance"].as_str())
+            .expect("account")
+            .parse()
+            .expect("number")
+    }
+}
+
+/// Each status appears once in the history: no step was done twice.
+fn assert_each_step_once(transaction: &Value) {
+    let statuses: Vec<&str> = transaction["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|e| e["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["awaiting_approval", "approved", "sending", "completed"]
+    );
+}
+
+#[tokio::test]
+async fn payments_started_on_one_replica_and_finished_on_another_complete_exactly_once() {
+    let cluster = cluster().await;
+    let seller = cluster.trader(&cluster.a, "seller", "alice").await;
+    let room = cluster
+        .json(
+            cluster
+                .http
+                .post(format!("{}/api/rooms", cluster.a))
+                .bearer_auth(&seller)
+                .json(&json!({"name": "Lesson", "price": "25.00"})),
+        )
+        .await;
+    let code = room["code"].as_str().expect("code").to_owned();
+    let alice = cluster.balance("alice").await;
+
+    // One purchase, A to B.
+    let buyer = cluster.trader(&cluster.a, "first", "bruno").await;
+    let id = cluster.purchase(&cluster.a, &buyer, &code).await;
+    let done = cluster.completed(&cluster.a, &buyer, &id).await;
+    assert_each_step_once(&done);
+
+    // Fifty buyers at once, starting on both replicas.
+    let buyers = join_all((0..50).map(|n| {
+        let cluster = &cluster;
+        async move {
+            let replica = if n % 2 == 0 { &cluster.a } else { &cluster.b };
+            (
+                replica.clone(),
+                cluster.trader(replica, &format!("buyer{n}"), "bruno").await,
+            )
+        }
+    }))
+    .await;
+    let ids = join_all(
+        buyers
+            .iter()
+            .map(|(replica, token)| cluster.purchase(replica, token, &code)),
+    )
+    .await;
+    for ((replica, token), id) in buyers.iter().zip(&ids) {
+        let done = cluster.completed(replica, token, id).await;
+        assert_each_step_once(&done);
+    }
+    assert_eq!(cluster.balance("alice").await, alice + 51 * 2500);
+    assert_eq!(count_outgoing_payments(cluster.dir.path()).await, 51);
+    let sales = cluster
+        .json(
+            cluster
+                .http
+                .get(format!(
+                    "{}/api/transactions?role=seller&limit=100",
+                    cluster.b
+                ))
+                .bearer_auth(&seller),
+        )
+        .await;
+    assert_eq!(sales["total"], 51);
+}
