@@ -84,6 +84,9 @@ pub struct RawSettings {
     /// `SHIFTING_VERIFICATION_TIMEOUT_SECS`: how long after consent the seller must have
     /// received the money before the payment counts as failed.
     pub verification_timeout_secs: u64,
+    /// `SHIFTING_CLAIM_GRACE_SECS`: how long (beyond the grant's `wait`) an approval claimed by
+    /// a finish callback is left to it before a worker treats it as interrupted.
+    pub claim_grace_secs: u64,
     /// `SHIFTING_PAYMENT_WORKER`: run the verification worker in this process.
     pub payment_worker: bool,
     /// `SHIFTING_SANDBOX_URL`: use a sandbox running elsewhere (`shifting sandbox`, sharing this
@@ -133,6 +136,7 @@ impl Default for RawSettings {
             incoming_payment_lifetime_secs: 3600,
             approval_timeout_secs: 600,
             verification_timeout_secs: 600,
+            claim_grace_secs: 120,
             payment_worker: true,
             sandbox_url: None,
             sandbox_database_url: None,
@@ -173,6 +177,7 @@ pub const KEYS: &[&str] = &[
     "incoming_payment_lifetime_secs",
     "approval_timeout_secs",
     "verification_timeout_secs",
+    "claim_grace_secs",
     "payment_worker",
     "sandbox_url",
     "sandbox_database_url",
@@ -528,6 +533,7 @@ fn payment_settings(
         incoming_payment_lifetime: Duration::from_secs(raw.incoming_payment_lifetime_secs),
         approval_timeout: Duration::from_secs(raw.approval_timeout_secs),
         verification_timeout: Duration::from_secs(raw.verification_timeout_secs),
+        claim_grace: Duration::from_secs(raw.claim_grace_secs),
         worker: raw.payment_worker,
     }
 }

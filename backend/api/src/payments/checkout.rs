@@ -511,7 +511,8 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
         .continue_wait_secs
         .and_then(|w| u64::try_from(w).ok())
         .unwrap_or(0);
-    let lease_until = now + super::sending::approval_lease(wait);
+    let lease_until =
+        now + super::sending::approval_lease(wait, state.settings.payments.claim_grace);
     let interact = interact_ref.clone();
     let claimed = transition(
         db,

@@ -34,6 +34,9 @@ pub struct PaymentSettings {
     pub approval_timeout: Duration,
     /// How long after consent the seller must have received the money.
     pub verification_timeout: Duration,
+    /// How long (beyond the continuation's `wait`) an approval claimed by a finish callback
+    /// is left to it before a worker resumes it as interrupted.
+    pub claim_grace: Duration,
     /// Whether this process runs the verification worker.
     pub worker: bool,
 }
@@ -44,6 +47,7 @@ impl Default for PaymentSettings {
             incoming_payment_lifetime: Duration::from_secs(3600),
             approval_timeout: Duration::from_secs(600),
             verification_timeout: Duration::from_secs(600),
+            claim_grace: Duration::from_secs(120),
             worker: true,
         }
     }

@@ -33,10 +33,10 @@ use crate::entities::transactions;
 const MAX_PAGES: usize = 20;
 
 /// How long the finish callback holds a claimed approval before the worker may resume it: the
-/// continuation's `wait` plus time for the requests.
+/// continuation's `wait` plus `grace` for the requests.
 #[must_use]
-pub(crate) fn approval_lease(wait_secs: u64) -> chrono::Duration {
-    chrono_duration(Duration::from_secs(wait_secs.saturating_add(120)))
+pub(crate) fn approval_lease(wait_secs: u64, grace: Duration) -> chrono::Duration {
+    chrono_duration(Duration::from_secs(wait_secs).saturating_add(grace))
 }
 
 type StepResult<T> = Result<T, (Failure, String)>;

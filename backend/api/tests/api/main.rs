@@ -3,11 +3,13 @@
 
 mod auth;
 mod cli;
+mod crashes;
 mod errors;
 mod helpers;
 mod openapi;
 mod operations;
 mod payments;
+mod processes;
 mod recovery;
 mod replicas;
 mod rooms;

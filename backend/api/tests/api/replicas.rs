@@ -4,9 +4,7 @@
 //! exactly once, with exactly one outgoing payment each. On PostgreSQL when the test command
 //! provides one (`SHIFTING_TEST_POSTGRES_URL`), else on one SQLite file.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -16,49 +14,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     PASSWORD, TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database,
 };
-
-/// A child process killed when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn shifting(args: &[&str], envs: &[(&str, String)]) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shifting"));
-    command
-        .args(args)
-        .env("SHIFTING_LOG_FILTER", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    Process(command.spawn().expect("start shifting"))
-}
-
-/// Waits until `url` answers 200 (bounded by attempts).
-async fn ready(http: &reqwest::Client, url: &str) {
-    for _ in 0..600 {
-        if let Ok(response) = http.get(url).send().await
-            && response.status() == StatusCode::OK
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} never became ready");
-}
+use crate::processes::{Process, free_port, ready, shifting};
 
 struct Cluster {
     a: String,
