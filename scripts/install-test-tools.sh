@@ -3,7 +3,7 @@
 # there: the PostgreSQL server (throwaway clusters for the API tests), Chromium with
 # ChromeDriver (the end-to-end tests) from Debian (needs root or sudo when missing), and the
 # npm packages of the Open Payments interop tests (the Interledger reference implementation)
-# and of the sandbox's proof with the official Node SDK.
+# and of the sandbox's proof with the official Node SDK, and schemathesis (PyPI) for contract fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,4 +33,12 @@ sdk=e2e/op-sdk
 if [ ! -d "$sdk/node_modules/@interledger/open-payments" ]; then
   log "installing the official Open Payments Node SDK from npm"
   npm ci --prefix "$sdk" --no-audit --no-fund --loglevel=error
+fi
+
+# schemathesis fuzzes the API against its OpenAPI document (scripts/fuzz-contract.sh).
+st_version=4.32.5
+if ! tools/st-venv/bin/st --version 2>/dev/null | grep -q "version $st_version\$"; then
+  log "installing schemathesis $st_version from PyPI into tools/st-venv"
+  python3 -m venv tools/st-venv
+  tools/st-venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$st_version"
 fi

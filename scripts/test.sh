@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy, the wasm build, unit and property tests, the
-# API suite on SQLite and on a throwaway PostgreSQL cluster, and the end-to-end suite in
-# headless Chromium. Installs what is missing first (web toolchain, PostgreSQL, Chromium).
+# API suite on SQLite and on a throwaway PostgreSQL cluster, a bounded schemathesis run against
+# the OpenAPI document, and the end-to-end suite in headless Chromium. Installs what is missing
+# first (web toolchain, PostgreSQL, Chromium, schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,9 @@ tally cargo test --workspace --locked
 
 step "API tests (PostgreSQL)"
 tally scripts/with-postgres.sh cargo test --workspace --locked --test api
+
+step "contract fuzzing (schemathesis against openapi/openapi.json)"
+scripts/fuzz-contract.sh 30
 
 step "end-to-end tests (headless Chromium)"
 tally cargo test --workspace --locked -- --ignored --show-output

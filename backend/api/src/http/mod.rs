@@ -19,6 +19,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -87,7 +88,19 @@ pub fn router(
     }
     web.attach(router)
         .layer(DefaultBodyLimit::max(max_body))
+        // A bug that panics answers 500 in our error format instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware)
+}
+
+/// The answer when a handler panicked: logged as an internal error, sent as our 500 body.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    ApiError::Internal(anyhow::anyhow!("handler panicked: {what}")).into_response()
 }
 
 async fn api_not_found() -> ApiError {

@@ -31,7 +31,7 @@ pub struct ListQuery {
     pub role: Option<Role>,
     /// Page size, 1–100 (default 20).
     pub limit: Option<u64>,
-    /// How many to skip (default 0).
+    /// How many to skip (default 0, at most 2^63 − 1).
     pub offset: Option<u64>,
 }
 
@@ -46,7 +46,7 @@ pub struct ListQuery {
         (status = 200, description = "A page of transactions.", body = TransactionPageResponse),
         (status = 400, description = "An unknown role or a malformed number.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
-        (status = 422, description = "`limit` outside 1–100.", body = ErrorBody),
+        (status = 422, description = "`limit` outside 1–100, or `offset` beyond 2^63 − 1.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -60,14 +60,18 @@ pub async fn list_transactions(
     if !(1..=100).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 100"));
     }
+    let offset = query.offset.unwrap_or(0);
+    // Databases count rows in signed 64 bits.
+    if i64::try_from(offset).is_err() {
+        return Err(ApiError::field("offset", "is too large"));
+    }
     let side = match query.role {
         Some(Role::Buyer) => Side::Buyer,
         Some(Role::Seller) => Side::Seller,
         None => Side::Either,
     };
     Ok(axum::Json(
-        transactions::list_transactions(&state.db, user.id, side, limit, query.offset.unwrap_or(0))
-            .await?,
+        transactions::list_transactions(&state.db, user.id, side, limit, offset).await?,
     ))
 }
 

@@ -119,3 +119,33 @@ async fn a_wrong_method_is_a_json_405() {
     let error = error_of(response, StatusCode::METHOD_NOT_ALLOWED).await;
     assert_eq!(error["code"], "method_not_allowed");
 }
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_400_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    for body in [
+        format!(
+            r#"{{"login":{}1{}}}"#,
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        ),
+        format!("{}{}", "{\"a\":".repeat(8_000), "}".repeat(8_000)),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{status}"
+        );
+        error_of(response, status).await;
+    }
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}

@@ -479,7 +479,14 @@ async fn transactions_page_newest_first() {
         .unwrap();
     assert_eq!(rest["transactions"][0]["id"], ids[0].as_str());
 
-    for query in ["limit=0", "limit=101"] {
+    let far: Value = app
+        .get_authed(&format!("/api/transactions?offset={}", i64::MAX), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(far["transactions"], json!([]));
+    for query in ["limit=0", "limit=101", "offset=9223372036854775808"] {
         let response = app
             .get_authed(&format!("/api/transactions?{query}"), token)
             .await;
