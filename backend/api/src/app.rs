@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -33,6 +34,7 @@ pub struct App {
     public_url: Url,
     db: DatabaseConnection,
     worker: Option<Worker>,
+    header_read_timeout: Duration,
 }
 
 impl App {
@@ -96,6 +98,7 @@ impl App {
             (client, Some(sandbox), AddressPolicy::AllowInsecure)
         };
         let web = WebApp::load(&settings.web_dir);
+        let header_read_timeout = settings.header_read_timeout;
         let worker_wake = Arc::new(Notify::new());
         let worker = settings.payments.worker.then(|| {
             Worker::new(
@@ -125,6 +128,7 @@ impl App {
             public_url,
             db,
             worker,
+            header_read_timeout,
         })
     }
 
@@ -158,14 +162,13 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
-        let served = axum::serve(
+        let served = serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.header_read_timeout,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server failed");
+        .await;
         // Every step of a payment is in the database: a check cut short is redone later.
         if let Some(worker) = worker {
             worker.abort();
@@ -179,6 +182,69 @@ impl App {
             .context("cannot close the database pool")?;
         Ok(())
     }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
+/// (at most 30 s). Unlike `axum::serve`, a client gets `header_read_timeout` to send its
+/// request headers, so slow clients (slowloris) cannot hold connections open forever.
+///
+/// # Errors
+/// Never: accept errors (too many open files …) are logged and retried.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::{Service, ServiceExt};
+
+    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(service) = make_service.call(remote).await;
+        let service = service.map_request(|request: axum::http::Request<hyper::body::Incoming>| {
+            request.map(axum::body::Body::new)
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open 30 s after shutdown began; closing them");
+    }
+    Ok(())
 }
 
 /// The sandbox on its own port (`shifting sandbox`).

@@ -62,6 +62,9 @@ pub struct RawSettings {
     pub cookie_secure: Option<bool>,
     /// `SHIFTING_MAX_BODY_BYTES`: largest accepted request body.
     pub max_body_bytes: usize,
+    /// `SHIFTING_HEADER_READ_TIMEOUT_SECS`: how long a client may take to send its request
+    /// headers before the connection is closed.
+    pub header_read_timeout_secs: u64,
     /// `SHIFTING_OP_WALLET_ADDRESS`: the platform's Open Payments client wallet address.
     pub op_wallet_address: Option<String>,
     /// `SHIFTING_OP_KEY_ID`: the id of the key registered at that wallet address.
@@ -127,6 +130,7 @@ impl Default for RawSettings {
             auth_rate_limit_burst: 10,
             cookie_secure: None,
             max_body_bytes: 64 * 1024,
+            header_read_timeout_secs: 10,
             op_wallet_address: None,
             op_key_id: None,
             op_private_key: None,
@@ -168,6 +172,7 @@ pub const KEYS: &[&str] = &[
     "auth_rate_limit_burst",
     "cookie_secure",
     "max_body_bytes",
+    "header_read_timeout_secs",
     "op_wallet_address",
     "op_key_id",
     "op_private_key",
@@ -222,6 +227,8 @@ pub struct Settings {
     pub cookie_secure: Option<bool>,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
     /// The platform's Open Payments identity, when configured.
     pub op_identity: Option<OpIdentity>,
     /// Extra trusted roots (PEM) for outbound calls.
@@ -364,6 +371,9 @@ impl Settings {
                 "auth_rate_limit_per_minute and auth_rate_limit_burst must be at least 1".into(),
             );
         }
+        if !(1..=300).contains(&raw.header_read_timeout_secs) {
+            problems.push("header_read_timeout_secs must be between 1 and 300".into());
+        }
         if !(1024..=16 * 1024 * 1024).contains(&raw.max_body_bytes) {
             problems.push("max_body_bytes must be between 1024 and 16777216".into());
         }
@@ -424,6 +434,7 @@ impl Settings {
                 auth_rate_limit_burst: raw.auth_rate_limit_burst,
                 cookie_secure: raw.cookie_secure,
                 max_body_bytes: raw.max_body_bytes,
+                header_read_timeout: Duration::from_secs(raw.header_read_timeout_secs),
                 op_identity,
                 outbound_root_certificates,
                 outbound_private_hosts,

@@ -37,8 +37,10 @@ use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, 
 
 /// How many rows one pass takes.
 const BATCH: u64 = 16;
-/// How long a lease lasts; a pass over one row takes a few provider round trips.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a lease lasts. A check of one row takes two provider round trips in parallel; a
+/// worker that died holding leases delays those rows by at most this much. A check that runs
+/// longer only lets another worker look too, which is harmless: every change is conditional.
+const LEASE: Duration = Duration::from_secs(15);
 /// How long resuming an interrupted approval may take (a continuation, a few pages of the
 /// buyer's payments, a creation).
 const RESUME_LEASE: Duration = Duration::from_secs(300);

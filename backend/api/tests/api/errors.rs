@@ -149,3 +149,36 @@ async fn deeply_nested_json_is_a_400_and_the_server_keeps_serving() {
     let health = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // Headers begun, never ended (slowloris).
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: shifting\r\nX-Slow: ")
+        .await
+        .unwrap();
+
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "others are served meanwhile"
+    );
+
+    // The server closes the connection once the header timeout passes (bounded wait).
+    let mut buffer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        slow.read_to_end(&mut buffer),
+    )
+    .await;
+    assert!(closed.is_ok(), "the slow connection is still open");
+    let answer = String::from_utf8_lossy(&buffer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
