@@ -86,7 +86,11 @@ pub async fn start_payment(
             "is the seller's own wallet: pay from another one",
         ));
     }
-    let price = price_of_room(&room);
+    let price = super::stored_amount(
+        room.price_value,
+        &room.price_asset_code,
+        room.price_asset_scale,
+    );
     if seller_wallet.document.asset_code != price.asset_code
         || seller_wallet.document.asset_scale != price.asset_scale
     {
@@ -196,14 +200,6 @@ pub async fn start_payment(
             }
             Err(ApiError::Upstream(detail))
         }
-    }
-}
-
-fn price_of_room(room: &crate::entities::rooms::Model) -> shifting_open_payments::types::Amount {
-    shifting_open_payments::types::Amount {
-        value: u64::try_from(room.price_value).unwrap_or_default(),
-        asset_code: room.price_asset_code.clone(),
-        asset_scale: u8::try_from(room.price_asset_scale).unwrap_or_default(),
     }
 }
 

@@ -182,10 +182,16 @@ pub(crate) fn incoming_access(seller_wallet: &str) -> AccessItem {
 
 /// The price of a transaction as an Open Payments amount.
 pub(crate) fn price_of(row: &transactions::Model) -> OpAmount {
+    stored_amount(row.amount_value, &row.asset_code, row.asset_scale)
+}
+
+/// An amount as the database stores it (BIGINT value, asset code, SMALLINT scale), for Open
+/// Payments. The columns only ever hold values that came from valid amounts.
+pub(crate) fn stored_amount(value: i64, asset_code: &str, asset_scale: i16) -> OpAmount {
     OpAmount {
-        value: u64::try_from(row.amount_value).unwrap_or_default(),
-        asset_code: row.asset_code.clone(),
-        asset_scale: u8::try_from(row.asset_scale).unwrap_or_default(),
+        value: u64::try_from(value).unwrap_or_default(),
+        asset_code: asset_code.to_owned(),
+        asset_scale: u8::try_from(asset_scale).unwrap_or_default(),
     }
 }
 

@@ -14,10 +14,8 @@ use sea_orm::{Database, DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use shifting_api::entities::transactions;
 
-use crate::helpers::{
-    PASSWORD, TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database,
-};
-use crate::processes::{Process, free_port, ready, shifting};
+use crate::helpers::{TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database};
+use crate::processes::{self, Process, free_port, ready, shifting};
 
 /// A standalone sandbox, a database, and the API process that gets killed.
 struct Setup {
@@ -119,32 +117,11 @@ impl Setup {
     }
 
     async fn json(&self, request: reqwest::RequestBuilder) -> Value {
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let body: Value = response.json().await.expect("json");
-        assert!(status.is_success(), "{status}: {body}");
-        body
+        processes::json(request).await
     }
 
     async fn trader(&self, name: &str, wallet: &str) -> String {
-        let account = self
-            .json(
-                self.http
-                    .post(format!("{}/api/auth/signup", self.url))
-                    .json(&json!({
-                        "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
-                    })),
-            )
-            .await;
-        let token = account["access_token"].as_str().expect("token").to_owned();
-        self.json(
-            self.http
-                .patch(format!("{}/api/me", self.url))
-                .bearer_auth(&token)
-                .json(&json!({"wallet_address": format!("{}/{wallet}", self.sandbox)})),
-        )
-        .await;
-        token
+        processes::trader(&self.http, &self.url, &self.sandbox, name, wallet).await
     }
 
     /// A seller (alice) with a room at 25.00 USD and a buyer (bruno): the buyer's token and the
@@ -211,16 +188,7 @@ impl Setup {
     }
 
     async fn balance(&self, name: &str) -> i64 {
-        let accounts = self
-            .json(self.http.get(format!("{}/accounts", self.sandbox)))
-            .await;
-        accounts["accounts"]
-            .as_array()
-            .and_then(|all| all.iter().find(|a| a["name"] == name))
-            .and_then(|a| a["balance"].as_str())
-            .expect("account")
-            .parse()
-            .expect("number")
+        processes::balance(&self.http, &self.sandbox, name).await
     }
 
     async fn outgoing_payments(&self) -> i64 {

@@ -5,6 +5,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::PASSWORD;
 
 /// A child process killed when dropped.
 pub struct Process(Child);
@@ -55,4 +58,48 @@ impl Process {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Sends `request`, checks that it succeeded, and returns the JSON body.
+pub async fn json(request: reqwest::RequestBuilder) -> Value {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let body: Value = response.json().await.expect("json");
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+/// Signs `name` up on the API at `api` and gives them the wallet `wallet` of the sandbox at
+/// `sandbox`; returns the access token.
+pub async fn trader(
+    http: &reqwest::Client,
+    api: &str,
+    sandbox: &str,
+    name: &str,
+    wallet: &str,
+) -> String {
+    let account = json(http.post(format!("{api}/api/auth/signup")).json(&json!({
+        "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
+    })))
+    .await;
+    let token = account["access_token"].as_str().expect("token").to_owned();
+    json(
+        http.patch(format!("{api}/api/me"))
+            .bearer_auth(&token)
+            .json(&json!({"wallet_address": format!("{sandbox}/{wallet}")})),
+    )
+    .await;
+    token
+}
+
+/// A sandbox account's balance in minor units.
+pub async fn balance(http: &reqwest::Client, sandbox: &str, name: &str) -> i64 {
+    let accounts = json(http.get(format!("{sandbox}/accounts"))).await;
+    accounts["accounts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["name"] == name))
+        .and_then(|a| a["balance"].as_str())
+        .expect("account")
+        .parse()
+        .expect("number")
 }

@@ -11,10 +11,8 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    PASSWORD, TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database,
-};
-use crate::processes::{Process, free_port, ready, shifting};
+use crate::helpers::{TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database};
+use crate::processes::{self, Process, free_port, ready, shifting};
 
 struct Cluster {
     a: String,
@@ -92,29 +90,12 @@ async fn cluster() -> Cluster {
 
 impl Cluster {
     async fn json(&self, request: reqwest::RequestBuilder) -> Value {
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let body: Value = response.json().await.expect("json");
-        assert!(status.is_success(), "{status}: {body}");
-        body
+        processes::json(request).await
     }
 
     /// Signs up on `replica` and sets a sandbox wallet; returns the access token.
     async fn trader(&self, replica: &str, name: &str, wallet: &str) -> String {
-        let account = self
-            .json(self.http.post(format!("{replica}/api/auth/signup")).json(&json!({
-                "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
-            })))
-            .await;
-        let token = account["access_token"].as_str().expect("token").to_owned();
-        self.json(
-            self.http
-                .patch(format!("{replica}/api/me"))
-                .bearer_auth(&token)
-                .json(&json!({"wallet_address": format!("{}/{wallet}", self.sandbox)})),
-        )
-        .await;
-        token
+        processes::trader(&self.http, replica, &self.sandbox, name, wallet).await
     }
 
     /// A whole purchase: started on `start_on`, approved, finished wherever the wallet sends
@@ -166,16 +147,7 @@ impl Cluster {
     }
 
     async fn balance(&self, name: &str) -> i64 {
-        let accounts = self
-            .json(self.http.get(format!("{}/accounts", self.sandbox)))
-            .await;
-        accounts["accounts"]
-            .as_array()
-            .and_then(|all| all.iter().find(|a| a["name"] == name))
-            .and_then(|a| a["balance"].as_str())
-            .expect("account")
-            .parse()
-            .expect("number")
+        processes::balance(&self.http, &self.sandbox, name).await
     }
 }
 
