@@ -243,6 +243,31 @@ pub(crate) async fn release(client: &OpenPaymentsClient, row: &transactions::Mod
     }
 }
 
+/// Stores the outgoing-payment grant's access token while the transaction is in `status`;
+/// returns whether it was stored.
+pub(crate) async fn store_outgoing_token(
+    db: &DatabaseConnection,
+    id: Uuid,
+    status: TransactionStatus,
+    token: &shifting_open_payments::types::AccessToken,
+) -> Result<bool> {
+    let stored = transactions::Entity::update_many()
+        .col_expr(
+            transactions::Column::OutgoingToken,
+            Expr::value(token.value.clone()),
+        )
+        .col_expr(
+            transactions::Column::OutgoingTokenManage,
+            Expr::value(token.manage.clone()),
+        )
+        .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(transactions::Column::Id.eq(id))
+        .filter(transactions::Column::Status.eq(status.as_str()))
+        .exec(db)
+        .await?;
+    Ok(stored.rows_affected == 1)
+}
+
 /// Loads a transaction.
 pub(crate) async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<transactions::Model>> {
     Ok(transactions::Entity::find_by_id(id).one(db).await?)

@@ -14,8 +14,8 @@
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
+use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use shifting_open_payments::client::{OpenPaymentsClient, OpenPaymentsError};
 use shifting_open_payments::types::{
@@ -156,22 +156,10 @@ async fn continue_grant(
     };
     // Stored before the payment is created: a payment must never exist without the token
     // that can find it again.
-    let stored = transactions::Entity::update_many()
-        .col_expr(
-            transactions::Column::OutgoingToken,
-            Expr::value(access.value.clone()),
-        )
-        .col_expr(
-            transactions::Column::OutgoingTokenManage,
-            Expr::value(access.manage.clone()),
-        )
-        .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(transactions::Column::Id.eq(row.id))
-        .filter(transactions::Column::Status.eq(Approved.as_str()))
-        .exec(db)
+    let stored = super::store_outgoing_token(db, row.id, Approved, access)
         .await
         .map_err(|e| unrecorded(&e))?;
-    if stored.rows_affected != 1 {
+    if !stored {
         return Err((
             Failure::ProviderError,
             "The payment changed meanwhile; nothing was sent.".into(),

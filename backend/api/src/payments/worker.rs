@@ -413,18 +413,7 @@ impl Worker {
                     access: Vec::new(),
                 };
                 let rotated = self.client.rotate_token(&token).await?;
-                transactions::Entity::update_many()
-                    .col_expr(
-                        transactions::Column::OutgoingToken,
-                        Expr::value(rotated.value.clone()),
-                    )
-                    .col_expr(
-                        transactions::Column::OutgoingTokenManage,
-                        Expr::value(rotated.manage.clone()),
-                    )
-                    .filter(transactions::Column::Id.eq(row.id))
-                    .exec(&self.db)
-                    .await?;
+                super::store_outgoing_token(&self.db, row.id, Sending, &rotated).await?;
                 Ok(self
                     .client
                     .get_outgoing_payment(url, &rotated.value)
