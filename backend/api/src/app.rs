@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -22,6 +21,7 @@ use url::Url;
 use crate::config::{OpIdentity, Settings};
 use crate::http::web::WebApp;
 use crate::payments::worker::Worker;
+use crate::server::{ConnectionLimits, serve};
 use crate::services::rate_limit::RateLimiter;
 use crate::services::tokens::TokenKeys;
 use crate::state::AppState;
@@ -34,7 +34,7 @@ pub struct App {
     public_url: Url,
     db: DatabaseConnection,
     worker: Option<Worker>,
-    header_read_timeout: Duration,
+    limits: ConnectionLimits,
 }
 
 impl App {
@@ -98,7 +98,7 @@ impl App {
             (client, Some(sandbox), AddressPolicy::AllowInsecure)
         };
         let web = WebApp::load(&settings.web_dir);
-        let header_read_timeout = settings.header_read_timeout;
+        let limits = settings.connection_limits();
         let worker_wake = Arc::new(Notify::new());
         let worker = settings.payments.worker.then(|| {
             Worker::new(
@@ -128,7 +128,7 @@ impl App {
             public_url,
             db,
             worker,
-            header_read_timeout,
+            limits,
         })
     }
 
@@ -162,13 +162,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
-        let served = serve(
-            self.listener,
-            self.router,
-            self.header_read_timeout,
-            shutdown,
-        )
-        .await;
+        let served = serve(self.listener, self.router, self.limits, shutdown).await;
         // Every step of a payment is in the database: a check cut short is redone later.
         if let Some(worker) = worker {
             worker.abort();
@@ -184,75 +178,13 @@ impl App {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
-/// (at most 30 s). Unlike `axum::serve`, a client gets `header_read_timeout` to send its
-/// request headers, so slow clients (slowloris) cannot hold connections open forever.
-///
-/// # Errors
-/// Never: accept errors (too many open files …) are logged and retried.
-async fn serve(
-    listener: TcpListener,
-    router: Router,
-    header_read_timeout: Duration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::server::graceful::GracefulShutdown;
-    use hyper_util::service::TowerToHyperService;
-    use tower::{Service, ServiceExt};
-
-    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let Ok(service) = make_service.call(remote).await;
-        let service = service.map_request(|request: axum::http::Request<hyper::body::Incoming>| {
-            request.map(axum::body::Body::new)
-        });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open 30 s after shutdown began; closing them");
-    }
-    Ok(())
-}
-
 /// The sandbox on its own port (`shifting sandbox`).
 #[derive(Debug)]
 pub struct SandboxServer {
     listener: TcpListener,
     router: Router,
     sandbox: Sandbox,
+    limits: ConnectionLimits,
 }
 
 impl SandboxServer {
@@ -292,6 +224,7 @@ impl SandboxServer {
             listener,
             router,
             sandbox,
+            limits: settings.connection_limits(),
         })
     }
 
@@ -319,10 +252,7 @@ impl SandboxServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(url = %self.sandbox.base_url(), "the sandbox is listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the sandbox server failed")
+        serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
 

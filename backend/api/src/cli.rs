@@ -140,6 +140,7 @@ fn block_on(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    raise_open_file_limit(settings.max_connections);
     let app = crate::App::build(settings).await?;
     tracing::info!(url = %app.public_url(), "Shifting is listening");
     eprintln!(
@@ -150,6 +151,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn sandbox(settings: Settings) -> anyhow::Result<()> {
+    raise_open_file_limit(settings.max_connections);
     let server = crate::app::SandboxServer::build(settings).await?;
     eprintln!(
         "\n  The Shifting sandbox is running at {}  (accounts: {}/accounts; Ctrl-C to stop)\n",
@@ -157,6 +159,28 @@ async fn sandbox(settings: Settings) -> anyhow::Result<()> {
         server.base_url()
     );
     server.run_until(crate::app::shutdown_signal()).await
+}
+
+/// Open files the process needs besides client connections: the database pool, outbound
+/// connections to wallet providers, logs.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the soft limit on open files to the hard limit (the soft default is often 1024),
+/// and warns when it still cannot hold `max_connections` client connections.
+fn raise_open_file_limit(max_connections: usize) {
+    let wanted = u64::try_from(max_connections)
+        .unwrap_or(u64::MAX)
+        .saturating_add(RESERVED_FILES);
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            open_files = limit,
+            max_connections,
+            "the open-file limit is below SHIFTING_MAX_CONNECTIONS; connections beyond it fail \
+             to be accepted (raise `ulimit -n` or lower the setting)"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "cannot read or raise the open-file limit"),
+    }
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

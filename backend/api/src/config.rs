@@ -65,6 +65,9 @@ pub struct RawSettings {
     /// `SHIFTING_HEADER_READ_TIMEOUT_SECS`: how long a client may take to send its request
     /// headers before the connection is closed.
     pub header_read_timeout_secs: u64,
+    /// `SHIFTING_MAX_CONNECTIONS`: the most client connections served at once; one more is
+    /// answered `503` and closed.
+    pub max_connections: usize,
     /// `SHIFTING_OP_WALLET_ADDRESS`: the platform's Open Payments client wallet address.
     pub op_wallet_address: Option<String>,
     /// `SHIFTING_OP_KEY_ID`: the id of the key registered at that wallet address.
@@ -131,6 +134,7 @@ impl Default for RawSettings {
             cookie_secure: None,
             max_body_bytes: 64 * 1024,
             header_read_timeout_secs: 10,
+            max_connections: 10_000,
             op_wallet_address: None,
             op_key_id: None,
             op_private_key: None,
@@ -173,6 +177,7 @@ pub const KEYS: &[&str] = &[
     "cookie_secure",
     "max_body_bytes",
     "header_read_timeout_secs",
+    "max_connections",
     "op_wallet_address",
     "op_key_id",
     "op_private_key",
@@ -229,6 +234,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
+    /// The most client connections served at once.
+    pub max_connections: usize,
     /// The platform's Open Payments identity, when configured.
     pub op_identity: Option<OpIdentity>,
     /// Extra trusted roots (PEM) for outbound calls.
@@ -271,6 +278,15 @@ pub struct OpIdentity {
 pub struct ConfigError(pub Vec<String>);
 
 impl Settings {
+    /// The limits every served connection gets.
+    #[must_use]
+    pub fn connection_limits(&self) -> crate::server::ConnectionLimits {
+        crate::server::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+        }
+    }
+
     /// Reads the layers and validates the result.
     ///
     /// # Errors
@@ -374,6 +390,9 @@ impl Settings {
         if !(1..=300).contains(&raw.header_read_timeout_secs) {
             problems.push("header_read_timeout_secs must be between 1 and 300".into());
         }
+        if !(1..=1_000_000).contains(&raw.max_connections) {
+            problems.push("max_connections must be between 1 and 1000000".into());
+        }
         if !(1024..=16 * 1024 * 1024).contains(&raw.max_body_bytes) {
             problems.push("max_body_bytes must be between 1024 and 16777216".into());
         }
@@ -435,6 +454,7 @@ impl Settings {
                 cookie_secure: raw.cookie_secure,
                 max_body_bytes: raw.max_body_bytes,
                 header_read_timeout: Duration::from_secs(raw.header_read_timeout_secs),
+                max_connections: raw.max_connections,
                 op_identity,
                 outbound_root_certificates,
                 outbound_private_hosts,

@@ -8,6 +8,7 @@ pub mod entities;
 pub mod error;
 pub mod http;
 pub mod payments;
+pub mod server;
 pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -182,3 +182,104 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_serv
         "{answer}"
     );
 }
+
+/// Sends `GET /health` on `stream` and reads one whole response (head and body), or what the
+/// server sent before it closed the connection.
+async fn health_on(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: shifting\r\n\r\n")
+        .await
+        .expect("the request is sent");
+    let mut seen = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    loop {
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut buffer))
+                .await
+                .expect("an answer within 20 s")
+                .unwrap_or(0);
+        if read == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&seen);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|n| n.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| body.len() >= n) {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_get_a_503_and_the_open_ones_keep_being_served() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.max_connections = 2;
+        s.header_read_timeout_secs = 300;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(address.clone());
+
+    let mut first = connect().await.unwrap();
+    let mut second = connect().await.unwrap();
+    assert!(health_on(&mut first).await.starts_with("HTTP/1.1 200"));
+    assert!(health_on(&mut second).await.starts_with("HTTP/1.1 200"));
+
+    // Both kept alive: a third connection is over the limit.
+    let mut third = connect().await.unwrap();
+    let answer = health_on(&mut third).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    let body = answer.split_once("\r\n\r\n").expect("a body").1;
+    let body: serde_json::Value = serde_json::from_str(body).expect("our JSON error body");
+    assert_eq!(body["error"]["code"], "unavailable");
+
+    // The open connections are still served.
+    assert!(health_on(&mut first).await.starts_with("HTTP/1.1 200"));
+
+    // Once one closes, a new connection gets its place (the server notices the close on its
+    // own time, hence the bounded retries).
+    drop(second);
+    let mut served = false;
+    for _ in 0..200 {
+        let mut next = connect().await.unwrap();
+        if health_on(&mut next).await.starts_with("HTTP/1.1 200") {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(served, "a freed place is never given to a new connection");
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
+    use tokio::io::AsyncReadExt;
+    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    assert!(health_on(&mut idle).await.starts_with("HTTP/1.1 200"));
+    // Nothing more is sent: the server must not hold the connection (and its place under
+    // SHIFTING_MAX_CONNECTIONS) forever.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        idle.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "an idle connection is still open after 20 s"
+    );
+}
