@@ -47,6 +47,10 @@ pub enum WalletAddressError {
     /// The host is missing or not a valid host name.
     #[error("has no valid host name")]
     Host,
+    /// Contains a control character (a tab or line break inside, say), which URL parsers
+    /// silently drop: what was typed would not be what is used.
+    #[error("must not contain control characters or line breaks")]
+    Control,
 }
 
 impl WalletAddress {
@@ -66,6 +70,9 @@ impl WalletAddress {
         let input = input.trim();
         if input.is_empty() {
             return Err(WalletAddressError::Empty);
+        }
+        if input.chars().any(char::is_control) {
+            return Err(WalletAddressError::Control);
         }
         let insecure = policy == AddressPolicy::AllowInsecure;
         let (scheme, rest, is_pointer) = if let Some(rest) = input.strip_prefix('$') {
@@ -226,6 +233,11 @@ mod tests {
         assert_eq!(parse("https:///alice"), Err(Host));
         assert_eq!(parse("https://-bad-.example/alice"), Err(Host));
         assert_eq!(parse("$"), Err(Scheme));
+        // URL parsers drop tabs and line breaks, which could even make a valid address of an
+        // invalid one (found by cargo fuzz: backend/fuzz/regressions/wallet_address).
+        assert_eq!(parse("$ilp.example/al\tice"), Err(Control));
+        assert_eq!(parse("$ilp.example/a:\r//b"), Err(Control));
+        assert_eq!(parse("https://ilp.exa\nmple/alice"), Err(Control));
     }
 
     #[test]
