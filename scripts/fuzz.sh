@@ -6,7 +6,7 @@
 # `unsafe`, so what the fuzzer looks for is panics, overflows (debug assertions are on) and
 # broken round trips). Each target starts from its committed seeds and keeps its growing
 # corpus in target/fuzz/corpus/<target>. A failure stops the run and leaves the input in
-# target/fuzz/artifacts/<target>: fix the bug, then commit the input under
+# target/fuzz/artifacts/<target> (until that target's next run): fix the bug, then commit the input under
 # backend/fuzz/regressions/<target>/ so `cargo test` replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,7 @@ for target in "${targets[@]}"; do
   corpus=target/fuzz/corpus/$target
   artifacts=target/fuzz/artifacts/$target
   mkdir -p "$corpus" "$artifacts"
+  rm -f "$artifacts"/*
   cp -n backend/fuzz/seeds/"$target"/* "$corpus"/ 2>/dev/null || true
   log "$target: ${seconds} s"
   cargo fuzz run --fuzz-dir backend/fuzz --features libfuzzer --sanitizer none \
