@@ -23,6 +23,7 @@ use crate::http::web::WebApp;
 use crate::payments::worker::Worker;
 use crate::server::{ConnectionLimits, serve};
 use crate::services::rate_limit::RateLimiter;
+use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
 use crate::state::AppState;
 
@@ -119,6 +120,7 @@ impl App {
             address_policy,
             public_url: public_url.clone(),
             worker_wake,
+            room_views: RoomViews::new(settings.room_view_cache),
             settings: Arc::new(settings),
         };
         let router = crate::http::router(state, &web, sandbox.as_ref());

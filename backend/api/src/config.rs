@@ -68,6 +68,9 @@ pub struct RawSettings {
     /// `SHIFTING_MAX_CONNECTIONS`: the most client connections served at once; one more is
     /// answered `503` and closed.
     pub max_connections: usize,
+    /// `SHIFTING_ROOM_VIEW_CACHE_MS`: how long a public room view is served from memory
+    /// (other replicas see a seller's change after at most this long); 0 turns the cache off.
+    pub room_view_cache_ms: u64,
     /// `SHIFTING_OP_WALLET_ADDRESS`: the platform's Open Payments client wallet address.
     pub op_wallet_address: Option<String>,
     /// `SHIFTING_OP_KEY_ID`: the id of the key registered at that wallet address.
@@ -135,6 +138,7 @@ impl Default for RawSettings {
             max_body_bytes: 64 * 1024,
             header_read_timeout_secs: 10,
             max_connections: 10_000,
+            room_view_cache_ms: 1000,
             op_wallet_address: None,
             op_key_id: None,
             op_private_key: None,
@@ -178,6 +182,7 @@ pub const KEYS: &[&str] = &[
     "max_body_bytes",
     "header_read_timeout_secs",
     "max_connections",
+    "room_view_cache_ms",
     "op_wallet_address",
     "op_key_id",
     "op_private_key",
@@ -236,6 +241,8 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     /// The most client connections served at once.
     pub max_connections: usize,
+    /// How long a public room view is served from memory.
+    pub room_view_cache: Duration,
     /// The platform's Open Payments identity, when configured.
     pub op_identity: Option<OpIdentity>,
     /// Extra trusted roots (PEM) for outbound calls.
@@ -390,6 +397,9 @@ impl Settings {
         if !(1..=300).contains(&raw.header_read_timeout_secs) {
             problems.push("header_read_timeout_secs must be between 1 and 300".into());
         }
+        if raw.room_view_cache_ms > 60_000 {
+            problems.push("room_view_cache_ms must be at most 60000".into());
+        }
         if !(1..=1_000_000).contains(&raw.max_connections) {
             problems.push("max_connections must be between 1 and 1000000".into());
         }
@@ -455,6 +465,7 @@ impl Settings {
                 max_body_bytes: raw.max_body_bytes,
                 header_read_timeout: Duration::from_secs(raw.header_read_timeout_secs),
                 max_connections: raw.max_connections,
+                room_view_cache: Duration::from_millis(raw.room_view_cache_ms),
                 op_identity,
                 outbound_root_certificates,
                 outbound_private_hosts,

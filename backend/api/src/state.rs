@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::services::rate_limit::RateLimiter;
+use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
 
 /// Everything a request may need. Cheap to clone; holds nothing a second replica would need.
@@ -34,4 +35,6 @@ pub struct AppState {
     pub public_url: Url,
     /// Wakes the verification worker (after a finish moved a payment to `sending`).
     pub worker_wake: Arc<Notify>,
+    /// Public room views, cached briefly (this replica's own copies).
+    pub room_views: RoomViews,
 }

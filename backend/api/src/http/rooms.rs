@@ -1,7 +1,8 @@
 //! `/api/rooms`: creating rooms, the seller's list, the public view and the owner's changes.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use shifting_shared::api::{CreateRoomRequest, RoomListResponse, RoomResponse, UpdateRoomRequest};
 use shifting_shared::{ErrorBody, RoomCode};
 
@@ -74,14 +75,13 @@ pub async fn list_rooms(
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
-pub async fn get_room(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> Result<axum::Json<RoomResponse>> {
+pub async fn get_room(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response> {
     let code = room_code(&code)?;
-    Ok(axum::Json(
-        rooms::get_room(&state.db, &code, &state.public_url).await?,
-    ))
+    let view = state
+        .room_views
+        .get(&state.db, &code, &state.public_url)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], view).into_response())
 }
 
 /// Pause, reopen or close a room, or change its description (the seller only). The price
@@ -112,7 +112,8 @@ pub async fn update_room(
     Json(request): Json<UpdateRoomRequest>,
 ) -> Result<axum::Json<RoomResponse>> {
     let code = room_code(&code)?;
-    Ok(axum::Json(
-        rooms::update_room(&state.db, user.id, &code, &request, &state.public_url).await?,
-    ))
+    let updated = rooms::update_room(&state.db, user.id, &code, &request, &state.public_url).await;
+    // Forgotten whatever the outcome: a conflict means the room changed under us.
+    state.room_views.forget(&code).await;
+    Ok(axum::Json(updated?))
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod health;
 pub mod passwords;
 pub mod rate_limit;
+pub mod room_views;
 pub mod rooms;
 pub mod tokens;
 pub mod transactions;

@@ -265,3 +265,51 @@ async fn my_rooms_are_listed_newest_first() {
     assert_eq!(codes, [second.as_str(), first.as_str()]);
     assert_eq!(rooms["rooms"][0]["sales"], 0);
 }
+
+#[tokio::test]
+async fn the_public_view_is_served_from_memory_and_forgotten_when_the_seller_changes_it() {
+    use sea_orm::ConnectionTrait;
+    let app = crate::helpers::spawn_app_with(|s| s.room_view_cache_ms = 60_000).await;
+    let seller = app.trader("alice", "alice").await;
+    let code = app.room(&seller, "25.00").await;
+    let path = format!("/api/rooms/{code}");
+    let view = |app: &crate::helpers::TestApp| {
+        let url = app.url(&path);
+        let client = app.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/json",
+                "the cached body keeps its content type"
+            );
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let first = view(&app).await;
+    assert_eq!(first["status"], "open");
+
+    // Another replica's change (straight in the database) is not seen until the copy expires…
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE rooms SET description = 'Changed elsewhere' WHERE code = '{code}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(view(&app).await, first);
+
+    // …but this replica's own change is seen at once, with the other one too.
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &seller.account.access_token,
+            &json!({"status": "paused"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = view(&app).await;
+    assert_eq!(after["status"], "paused");
+    assert_eq!(after["description"], "Changed elsewhere");
+}
