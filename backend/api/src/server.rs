@@ -59,6 +59,9 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let rejecting = Arc::new(Semaphore::new(MAX_REJECTING));
+    // A flood of connections must not become a flood of log lines: at most one a second.
+    let mut warned_at: Option<tokio::time::Instant> = None;
+    let mut rejected_since_warning: u64 = 0;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -73,13 +76,19 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
+            rejected_since_warning += 1;
+            if warned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                tracing::warn!(
+                    %remote,
+                    rejected = rejected_since_warning,
+                    max_connections = limits.max_connections,
+                    "connection limit reached; answering 503"
+                );
+                warned_at = Some(tokio::time::Instant::now());
+                rejected_since_warning = 0;
+            }
             match Arc::clone(&rejecting).try_acquire_owned() {
                 Ok(permit) => {
-                    tracing::warn!(
-                        %remote,
-                        max_connections = limits.max_connections,
-                        "connection limit reached; answering 503"
-                    );
                     tokio::spawn(async move {
                         reject(stream).await;
                         drop(permit);
