@@ -2,7 +2,7 @@
 # The load benchmark (backend/api/benches/load.rs) on SQLite and on a throwaway PostgreSQL
 # cluster, with wrk (Debian's package) as the load generator; installs wrk when it is missing
 # (needs root or sudo). Figures and how to read them: docs/benchmarks.md.
-#   scripts/bench-load.sh            (environment: SECONDS per measurement, LATENCY_MS)
+#   scripts/bench-load.sh            (environment: BENCH_SECONDS per measurement, LATENCY_MS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,7 +12,7 @@
 //!    `LATENCY_MS` (default 50) per request.
 //!
 //! `scripts/bench-load.sh` installs wrk when it is missing and runs this on both databases:
-//! `scripts/with-postgres.sh cargo bench --workspace --bench load`. Environment: `SECONDS`
+//! `scripts/with-postgres.sh cargo bench --workspace --bench load`. Environment: `BENCH_SECONDS`
 //! per measurement (default 10), `LATENCY_MS`.
 
 // A benchmark program: its figures are its output, and a failed step ends it.
@@ -531,7 +531,7 @@ async fn fresh_postgres_database(server: &str) -> anyhow::Result<String> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let seconds: u64 = std::env::var("SECONDS")
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);

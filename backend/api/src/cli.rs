@@ -166,9 +166,10 @@ async fn sandbox(settings: Settings) -> anyhow::Result<()> {
 const RESERVED_FILES: u64 = 256;
 
 /// Raises the soft limit on open files to the hard limit (the soft default is often 1024),
-/// and warns when it still cannot hold `max_connections` client connections.
+/// and warns when it still cannot hold `max_connections` client connections (plus those being
+/// answered `503`).
 fn raise_open_file_limit(max_connections: usize) {
-    let wanted = u64::try_from(max_connections)
+    let wanted = u64::try_from(max_connections.saturating_add(crate::server::MAX_REJECTING))
         .unwrap_or(u64::MAX)
         .saturating_add(RESERVED_FILES);
     match rlimit::increase_nofile_limit(wanted) {

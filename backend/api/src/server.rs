@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 /// How many connections over the limit are answered `503` at once; beyond that they are
 /// closed without an answer (the `503` itself must not become the flood's amplifier).
-const MAX_REJECTING: usize = 256;
+pub const MAX_REJECTING: usize = 256;
 
 /// How long a connection over the limit is given to send its request before the `503`.
 const REJECT_READ_TIMEOUT: Duration = Duration::from_secs(1);
@@ -55,7 +55,12 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
+    // HTTP/2 has no header timeout: pings find peers that are gone.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(Duration::from_secs(20));
     let graceful = GracefulShutdown::new();
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let rejecting = Arc::new(Semaphore::new(MAX_REJECTING));
@@ -102,13 +107,19 @@ pub async fn serve(
         let service = service.map_request(|request: axum::http::Request<hyper::body::Incoming>| {
             request.map(axum::body::Body::new)
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "connection ended with an error");
+            // hyper's header timeout starts once it knows the protocol: a client that sends
+            // nothing, or stalls inside the HTTP/2 preface, would otherwise keep its place.
+            if wait_for_request(&stream, limits.header_read_timeout).await {
+                let connection = builder.serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                );
+                if let Err(err) = watcher.watch(connection.into_owned()).await {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
             }
             drop(permit);
         });
@@ -121,6 +132,28 @@ pub async fn serve(
         tracing::warn!("connections still open 30 s after shutdown began; closing them");
     }
     Ok(())
+}
+
+/// The HTTP/2 connection preface, by which hyper tells HTTP/2 from HTTP/1.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Waits, at most `timeout`, until the client has sent enough to tell its protocol: any byte
+/// that is not the start of the HTTP/2 preface, or the whole preface. False when the client
+/// closes or does not get there in time.
+async fn wait_for_request(stream: &TcpStream, timeout: Duration) -> bool {
+    tokio::time::timeout(timeout, async {
+        let mut start = [0_u8; H2_PREFACE.len()];
+        loop {
+            match stream.peek(&mut start).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) if n == H2_PREFACE.len() || start[..n] != H2_PREFACE[..n] => return true,
+                // Part of the preface: peeking again at once would see the same bytes.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// The whole answer to a connection over the limit.

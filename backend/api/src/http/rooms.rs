@@ -112,8 +112,16 @@ pub async fn update_room(
     Json(request): Json<UpdateRoomRequest>,
 ) -> Result<axum::Json<RoomResponse>> {
     let code = room_code(&code)?;
-    let updated = rooms::update_room(&state.db, user.id, &code, &request, &state.public_url).await;
-    // Forgotten whatever the outcome: a conflict means the room changed under us.
-    state.room_views.forget(&code).await;
+    // In its own task, so a client that disconnects cannot stop it between the change and
+    // forgetting the cached view.
+    let updated = tokio::spawn(async move {
+        let updated =
+            rooms::update_room(&state.db, user.id, &code, &request, &state.public_url).await;
+        // Forgotten whatever the outcome: a conflict means the room changed under us.
+        state.room_views.forget(&code).await;
+        updated
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the room update task failed: {e}")))?;
     Ok(axum::Json(updated?))
 }

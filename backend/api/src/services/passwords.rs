@@ -48,16 +48,28 @@ static THREADS: LazyLock<Result<rayon::ThreadPool, String>> = LazyLock::new(|| {
 async fn in_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> anyhow::Result<T> {
-    let _slot = SLOTS
-        .acquire()
-        .await
-        .context("the password hashing slots are closed")?;
     let threads = THREADS
         .as_ref()
         .map_err(|e| anyhow::anyhow!("cannot start the password hashing threads: {e}"))?;
+    run_limited(threads, &SLOTS, work).await
+}
+
+/// Runs `work` on `threads` once `slots` has a free slot. The slot goes with the work, not
+/// with the caller: a caller that gives up (a client that disconnects) frees nothing while its
+/// hash still runs, so cancelled log-ins cannot pile work up behind the limit.
+async fn run_limited<T: Send + 'static>(
+    threads: &rayon::ThreadPool,
+    slots: &'static Semaphore,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let slot = slots
+        .acquire()
+        .await
+        .context("the password hashing slots are closed")?;
     let (reply, answer) = oneshot::channel();
     threads.spawn(move || {
         let _ = reply.send(work());
+        drop(slot);
     });
     answer.await.context("password hashing task failed")
 }
@@ -80,7 +92,13 @@ fn compute(
     MEMORY.with_borrow_mut(|memory| {
         let blocks = params.block_count();
         if memory.len() != blocks {
-            *memory = vec![Block::new(); blocks];
+            // A stored hash names its own memory size: a corrupt one must fail, not abort.
+            let mut fresh = Vec::new();
+            fresh
+                .try_reserve_exact(blocks)
+                .map_err(|_| anyhow::anyhow!("cannot allocate {blocks} KiB for argon2"))?;
+            fresh.resize(blocks, Block::new());
+            *memory = fresh;
         }
         argon
             .hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
@@ -168,18 +186,43 @@ mod tests {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn no_more_hashes_run_at_once_than_there_are_slots() {
+    async fn the_slots_limit_running_hashes_even_when_callers_give_up() {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
+        // More threads than slots: only the semaphore can keep the work to one at a time.
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let threads: &'static rayon::ThreadPool = Box::leak(Box::new(threads));
+        let slots: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
+
+        // A caller that gives up while its work runs does not free the slot.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let abandoned = tokio::spawn(run_limited(threads, slots, move || {
+            let _ = held.recv();
+        }));
+        while slots.available_permits() == 1 {
+            tokio::task::yield_now().await;
+        }
+        abandoned.abort();
+        let _ = abandoned.await;
+        assert_eq!(
+            slots.available_permits(),
+            0,
+            "the slot left with the caller"
+        );
+        release.send(()).unwrap();
+
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..6)
             .map(|_| {
                 let (running, most) = (Arc::clone(&running), Arc::clone(&most));
-                tokio::spawn(in_slot(move || {
+                tokio::spawn(run_limited(threads, slots, move || {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
-                    std::thread::sleep(std::time::Duration::from_millis(30));
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                     running.fetch_sub(1, Ordering::SeqCst);
                 }))
             })
@@ -187,8 +230,8 @@ mod tests {
         for task in tasks {
             task.await.unwrap().unwrap();
         }
-        let most = most.load(Ordering::SeqCst);
-        assert!((1..=hash_slots()).contains(&most), "{most} ran at once");
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        assert_eq!(slots.available_permits(), 1);
     }
 
     #[tokio::test]

@@ -4,9 +4,12 @@
 //! Without it a view costs a database round trip, and the room view served about a tenth of the
 //! requests per second of `/health` (`docs/benchmarks.md`). A room changes rarely (its status
 //! or description, by its seller): this replica forgets its copy at once when it makes the
-//! change, and other replicas serve the old one for at most the cache's lifetime. Nothing that
+//! change (a read racing with the change does not put the old view back), and other replicas
+//! serve the old one for at most the cache's lifetime. Nothing that
 //! moves money reads this cache: starting a payment reads the room from the database.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -25,6 +28,9 @@ const CAPACITY: u64 = 10_000;
 #[derive(Clone, Debug)]
 pub struct RoomViews {
     cache: Option<Cache<String, Bytes>>,
+    /// Bumped by every [`RoomViews::forget`]: a view read from the database before a change
+    /// must not be cached after it.
+    generation: Arc<AtomicU64>,
 }
 
 impl RoomViews {
@@ -37,7 +43,10 @@ impl RoomViews {
                 .time_to_live(lifetime)
                 .build()
         });
-        Self { cache }
+        Self {
+            cache,
+            generation: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// The room's public view as JSON, from the cache or the database.
@@ -54,6 +63,7 @@ impl RoomViews {
         if let Some(cached) = self.cached(code).await {
             return Ok(cached);
         }
+        let seen = self.generation.load(Ordering::SeqCst);
         let view = rooms::get_room(db, code, public_url).await?;
         let encoded = Bytes::from(
             serde_json::to_vec(&view)
@@ -63,6 +73,11 @@ impl RoomViews {
             cache
                 .insert(code.as_str().to_owned(), encoded.clone())
                 .await;
+            // A change forgotten while we read may predate our insert: then ours may be the
+            // old view, so it goes too (at worst a fresher copy is dropped: one more miss).
+            if self.generation.load(Ordering::SeqCst) != seen {
+                cache.invalidate(code.as_str()).await;
+            }
         }
         Ok(encoded)
     }
@@ -73,6 +88,7 @@ impl RoomViews {
 
     /// Drops the cached view after a change to the room.
     pub async fn forget(&self, code: &RoomCode) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         if let Some(cache) = &self.cache {
             cache.invalidate(code.as_str()).await;
         }

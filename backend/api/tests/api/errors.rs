@@ -283,3 +283,47 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
         "an idle connection is still open after 20 s"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_or_stalls_in_the_http2_preface_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let silent = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stalled.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    for (what, mut stream) in [("silent", silent), ("stalled", stalled)] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            stream.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(
+            closed.is_ok(),
+            "the {what} connection is still open after 20 s"
+        );
+    }
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_still_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // The preface, then an empty SETTINGS frame.
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    let mut frame = [0_u8; 9];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_exact(&mut frame),
+    )
+    .await
+    .expect("an answer within 20 s")
+    .expect("the server's first frame");
+    assert_eq!(frame[3], 0x04, "the server answers with its SETTINGS frame");
+}
