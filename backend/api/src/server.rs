@@ -7,7 +7,7 @@
 //! already open keep being served.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -156,7 +156,9 @@ async fn wait_for_request(stream: &TcpStream, timeout: Duration) -> bool {
     .unwrap_or(false)
 }
 
-/// The whole answer to a connection over the limit.
+/// The whole answer to a connection over the limit, built once.
+static REJECTION: LazyLock<Vec<u8>> = LazyLock::new(rejection);
+
 fn rejection() -> Vec<u8> {
     let body = serde_json::to_string(&ErrorBody::new(
         ErrorCode::Unavailable,
@@ -189,7 +191,7 @@ async fn reject(mut stream: TcpStream) {
     })
     .await;
     let _ = tokio::time::timeout(REJECT_READ_TIMEOUT, async {
-        let _ = stream.write_all(&rejection()).await;
+        let _ = stream.write_all(&REJECTION).await;
         let _ = stream.shutdown().await;
     })
     .await;

@@ -200,18 +200,20 @@ fn signing_key() -> &'static SigningKey {
 
 fn sign_then_check(outgoing: &OutgoingRequest) {
     let method = outgoing.method.to_ascii_uppercase();
-    let valid_method = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return;
+    }
     let Ok(url) =
         url::Url::parse("https://wallet.example/").and_then(|base| base.join(&outgoing.path))
     else {
         return;
     };
-    let authorization = outgoing.authorization.as_deref().filter(|a| {
-        HeaderValue::from_str(a).is_ok_and(|v| v.to_str().is_ok_and(|s| s == a.trim()))
-    });
-    if !valid_method {
-        return;
-    }
+    // A token as our client sends one: a valid header value, without surrounding whitespace
+    // (which receivers trim).
+    let authorization = outgoing
+        .authorization
+        .as_deref()
+        .filter(|a| HeaderValue::from_str(a).is_ok() && *a == a.trim());
     let key = signing_key();
     let created = u64::from(outgoing.created);
     let signed = signatures::sign(
