@@ -20,6 +20,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 data=$(mktemp -d /tmp/shifting-fuzz.XXXXXX)
 url="http://127.0.0.1:$port"
 SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE=1000000 SHIFTING_AUTH_RATE_LIMIT_BURST=1000000 \
+  SHIFTING_PAYMENT_RATE_LIMIT_PER_MINUTE=1000000 SHIFTING_PAYMENT_RATE_LIMIT_BURST=1000000 \
   SHIFTING_SANDBOX_WAIT_SECS=0 SHIFTING_WEB_DIR="$data/no-web" \
   target/debug/shifting serve --addr "127.0.0.1:$port" --data-dir "$data" >"$data/server.log" 2>&1 &
 server=$!

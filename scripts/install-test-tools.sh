@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the web toolchain, skipping whatever is already
 # there: the PostgreSQL server (throwaway clusters for the API tests), Chromium with
-# ChromeDriver (the end-to-end tests) from Debian (needs root or sudo when missing), and the
+# ChromeDriver (the end-to-end tests) and nginx (the reverse-proxy test) from Debian (needs root or sudo when missing), and the
 # npm packages of the Open Payments interop tests (the Interledger reference implementation)
 # and of the sandbox's proof with the official Node SDK, and schemathesis (PyPI) for contract fuzzing.
 set -euo pipefail
@@ -13,6 +13,8 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# The reference reverse proxy in front of two replicas (tests/api/proxy.rs).
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=()

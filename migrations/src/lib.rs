@@ -8,6 +8,7 @@ mod m20261126_000002_create_refresh_tokens;
 mod m20261201_000003_add_user_wallet_details;
 mod m20261201_000004_create_rooms;
 mod m20261201_000005_create_transactions;
+mod m20261202_000006_harden_finish_and_sessions;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_add_user_wallet_details::Migration),
             Box::new(m20261201_000004_create_rooms::Migration),
             Box::new(m20261201_000005_create_transactions::Migration),
+            Box::new(m20261202_000006_harden_finish_and_sessions::Migration),
         ]
     }
 }

@@ -339,6 +339,9 @@ pub struct OwnRoomResponse {
     pub room: RoomResponse,
     /// Completed payments.
     pub sales: u64,
+    /// Payments a buyer has started and not yet sent: pausing or closing the room stops them
+    /// (nothing is paid, the buyer is told why).
+    pub payments_in_progress: u64,
 }
 
 /// `GET /api/rooms`: the caller's rooms, newest first.

@@ -134,6 +134,8 @@ async fn start(
         ("SHIFTING_WEB_DIR", dir.join("no-web").display().to_string()),
         ("SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE", "1000000".into()),
         ("SHIFTING_AUTH_RATE_LIMIT_BURST", "1000000".into()),
+        ("SHIFTING_PAYMENT_RATE_LIMIT_PER_MINUTE", "1000000".into()),
+        ("SHIFTING_PAYMENT_RATE_LIMIT_BURST", "1000000".into()),
         ("SHIFTING_SANDBOX_WAIT_SECS", "0".into()),
         // The 1,000 connections are opened one after the other and must all still be open.
         ("SHIFTING_HEADER_READ_TIMEOUT_SECS", "120".into()),

@@ -55,6 +55,8 @@ fn settings(dir: &std::path::Path, sandbox_url: Option<String>) -> anyhow::Resul
         jwt_secret: Some("benchmark secret, long enough for HS256 signing".into()),
         web_dir: dir.join("no-web-app"),
         auth_rate_limit_burst: 1000,
+        payment_rate_limit_burst: 1000,
+        payment_rate_limit_per_minute: 1000,
         auth_rate_limit_per_minute: 1000,
         sandbox_wait_secs: 0,
         sandbox_url,

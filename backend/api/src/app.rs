@@ -65,12 +65,28 @@ impl App {
             public_url.origin().ascii_serialization(),
             settings.access_token_ttl,
             settings.refresh_token_ttl,
+        )
+        .with_refresh_policy(
+            settings.refresh_reuse_grace,
+            settings.refresh_family_max_age,
         );
         let auth_limiter = Arc::new(RateLimiter::new(
             settings.auth_rate_limit_per_minute,
             settings.auth_rate_limit_burst,
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
+        let payment_limiters = crate::state::PaymentLimiters {
+            per_ip: Arc::new(RateLimiter::new(
+                settings.payment_rate_limit_per_minute,
+                settings.payment_rate_limit_burst,
+            )),
+            per_user: Arc::new(RateLimiter::new(
+                settings.payment_rate_limit_per_minute,
+                settings.payment_rate_limit_burst,
+            )),
+        };
+        RateLimiter::spawn_cleanup(&payment_limiters.per_ip);
+        RateLimiter::spawn_cleanup(&payment_limiters.per_user);
         crate::services::passwords::warm_up().await;
         let (open_payments, sandbox, address_policy) = if let Some(identity) = &settings.op_identity
         {
@@ -113,6 +129,7 @@ impl App {
             db: db.clone(),
             tokens: Arc::new(tokens),
             auth_limiter,
+            payment_limiters,
             cookie_secure: settings
                 .cookie_secure
                 .unwrap_or(public_url.scheme() == "https"),

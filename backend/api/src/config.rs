@@ -53,6 +53,19 @@ pub struct RawSettings {
     pub access_token_ttl_secs: u64,
     /// `SHIFTING_REFRESH_TOKEN_TTL_DAYS`: refresh-token lifetime.
     pub refresh_token_ttl_days: u64,
+    /// `SHIFTING_REFRESH_REUSE_GRACE_SECS`: how long a just-rotated refresh token still yields
+    /// the same successor (two tabs refreshing at once); 0 turns the grace off.
+    pub refresh_reuse_grace_secs: u64,
+    /// `SHIFTING_REFRESH_FAMILY_MAX_AGE_DAYS`: the longest a session lives from its log-in,
+    /// however often it is refreshed.
+    pub refresh_family_max_age_days: u64,
+    /// `SHIFTING_PAYMENT_RATE_LIMIT_PER_MINUTE`: sustained payment starts per user and per IP.
+    pub payment_rate_limit_per_minute: u32,
+    /// `SHIFTING_PAYMENT_RATE_LIMIT_BURST`: payment starts allowed at once per user and per IP.
+    pub payment_rate_limit_burst: u32,
+    /// `SHIFTING_TRUSTED_PROXIES`: comma-separated CIDRs of reverse proxies whose `Forwarded` /
+    /// `X-Forwarded-For` headers name the client; empty: the TCP peer is the client.
+    pub trusted_proxies: String,
     /// `SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE`: sustained log-in/sign-up attempts per IP.
     pub auth_rate_limit_per_minute: u32,
     /// `SHIFTING_AUTH_RATE_LIMIT_BURST`: attempts allowed at once per IP.
@@ -114,8 +127,16 @@ pub struct RawSettings {
     pub sandbox_token_lifetime_secs: u64,
     /// `SHIFTING_SANDBOX_LATENCY_MS`: test switch, added to every sandbox request.
     pub sandbox_latency_ms: u64,
+    /// `SHIFTING_SANDBOX_GRANT_STORE_DELAY_MS`: test switch, how long the sandbox's auth server
+    /// takes to store a grant after the request arrived (Rafiki: 40–80 ms for its key fetch).
+    pub sandbox_grant_store_delay_ms: u64,
     /// `SHIFTING_SANDBOX_FAIL_OUTGOING_PAYMENTS`: test switch, every outgoing payment fails.
     pub sandbox_fail_outgoing_payments: bool,
+    /// `SHIFTING_SANDBOX_HOLD_OUTGOING_PAYMENTS`: test switch, outgoing payments stay pending.
+    pub sandbox_hold_outgoing_payments: bool,
+    /// `SHIFTING_SANDBOX_QUOTE_SHORTFALL`: test switch, quotes promise this many minor units
+    /// less than asked.
+    pub sandbox_quote_shortfall: u64,
 }
 
 impl Default for RawSettings {
@@ -132,6 +153,11 @@ impl Default for RawSettings {
             log_filter: "info,sqlx=warn,sea_orm=warn".into(),
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            refresh_reuse_grace_secs: 20,
+            refresh_family_max_age_days: 90,
+            payment_rate_limit_per_minute: 10,
+            payment_rate_limit_burst: 5,
+            trusted_proxies: String::new(),
             auth_rate_limit_per_minute: 10,
             auth_rate_limit_burst: 10,
             cookie_secure: None,
@@ -157,7 +183,10 @@ impl Default for RawSettings {
             sandbox_interaction_lifetime_secs: 600,
             sandbox_token_lifetime_secs: 600,
             sandbox_latency_ms: 0,
+            sandbox_grant_store_delay_ms: 0,
             sandbox_fail_outgoing_payments: false,
+            sandbox_hold_outgoing_payments: false,
+            sandbox_quote_shortfall: 0,
         }
     }
 }
@@ -176,6 +205,11 @@ pub const KEYS: &[&str] = &[
     "log_filter",
     "access_token_ttl_secs",
     "refresh_token_ttl_days",
+    "refresh_reuse_grace_secs",
+    "refresh_family_max_age_days",
+    "payment_rate_limit_per_minute",
+    "payment_rate_limit_burst",
+    "trusted_proxies",
     "auth_rate_limit_per_minute",
     "auth_rate_limit_burst",
     "cookie_secure",
@@ -201,7 +235,10 @@ pub const KEYS: &[&str] = &[
     "sandbox_interaction_lifetime_secs",
     "sandbox_token_lifetime_secs",
     "sandbox_latency_ms",
+    "sandbox_grant_store_delay_ms",
     "sandbox_fail_outgoing_payments",
+    "sandbox_hold_outgoing_payments",
+    "sandbox_quote_shortfall",
 ];
 
 /// The validated settings the application runs with.
@@ -229,6 +266,16 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     /// Refresh-token lifetime.
     pub refresh_token_ttl: Duration,
+    /// How long a just-rotated refresh token still yields the same successor.
+    pub refresh_reuse_grace: Duration,
+    /// The longest a session lives from its log-in.
+    pub refresh_family_max_age: Duration,
+    /// Payment starts per minute per user and per IP.
+    pub payment_rate_limit_per_minute: u32,
+    /// Payment-start burst per user and per IP.
+    pub payment_rate_limit_burst: u32,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
     /// Log-in/sign-up attempts per minute per IP.
     pub auth_rate_limit_per_minute: u32,
     /// Log-in/sign-up burst per IP.
@@ -389,6 +436,21 @@ impl Settings {
         if !(1..=365).contains(&raw.refresh_token_ttl_days) {
             problems.push("refresh_token_ttl_days must be between 1 and 365".into());
         }
+        if raw.refresh_reuse_grace_secs > 300 {
+            problems.push("refresh_reuse_grace_secs must be at most 300".into());
+        }
+        if !(1..=3650).contains(&raw.refresh_family_max_age_days) {
+            problems.push("refresh_family_max_age_days must be between 1 and 3650".into());
+        }
+        if raw.payment_rate_limit_per_minute == 0 || raw.payment_rate_limit_burst == 0 {
+            problems.push(
+                "payment_rate_limit_per_minute and payment_rate_limit_burst must be at least 1"
+                    .into(),
+            );
+        }
+        let trusted_proxies = crate::http::client_ip::TrustedProxies::parse(&raw.trusted_proxies)
+            .map_err(|err| problems.push(format!("trusted_proxies: {err}")))
+            .unwrap_or_default();
         if raw.auth_rate_limit_per_minute == 0 || raw.auth_rate_limit_burst == 0 {
             problems.push(
                 "auth_rate_limit_per_minute and auth_rate_limit_burst must be at least 1".into(),
@@ -459,6 +521,13 @@ impl Settings {
                 log_filter: raw.log_filter,
                 access_token_ttl: Duration::from_secs(raw.access_token_ttl_secs),
                 refresh_token_ttl: Duration::from_secs(raw.refresh_token_ttl_days * 86_400),
+                refresh_reuse_grace: Duration::from_secs(raw.refresh_reuse_grace_secs),
+                refresh_family_max_age: Duration::from_secs(
+                    raw.refresh_family_max_age_days * 86_400,
+                ),
+                payment_rate_limit_per_minute: raw.payment_rate_limit_per_minute,
+                payment_rate_limit_burst: raw.payment_rate_limit_burst,
+                trusted_proxies,
                 auth_rate_limit_per_minute: raw.auth_rate_limit_per_minute,
                 auth_rate_limit_burst: raw.auth_rate_limit_burst,
                 cookie_secure: raw.cookie_secure,
@@ -504,6 +573,11 @@ fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSet
         ),
         // Below the server's 30 s request timeout, with room for the request itself.
         ("sandbox_latency_ms", raw.sandbox_latency_ms, 10_000),
+        (
+            "sandbox_grant_store_delay_ms",
+            raw.sandbox_grant_store_delay_ms,
+            10_000,
+        ),
     ] {
         if value > max {
             problems.push(format!("{name} must be at most {max}"));
@@ -541,7 +615,10 @@ fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSet
         },
         switches: shifting_sandbox::Switches {
             latency: Duration::from_millis(raw.sandbox_latency_ms),
+            grant_store_delay: Duration::from_millis(raw.sandbox_grant_store_delay_ms),
             fail_outgoing_payments: raw.sandbox_fail_outgoing_payments,
+            hold_outgoing_payments: raw.sandbox_hold_outgoing_payments,
+            quote_shortfall: raw.sandbox_quote_shortfall,
         },
     }
 }

@@ -13,6 +13,16 @@ use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
 
+/// Payment starts cost three wallet-provider requests and a row each: limited per client
+/// address and per user.
+#[derive(Clone, Debug)]
+pub struct PaymentLimiters {
+    /// Per client address.
+    pub per_ip: Arc<RateLimiter>,
+    /// Per user.
+    pub per_user: Arc<RateLimiter<uuid::Uuid>>,
+}
+
 /// Everything a request may need. Cheap to clone; holds nothing a second replica would need.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -22,6 +32,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Per-IP limiter for log-in and sign-up.
     pub auth_limiter: Arc<RateLimiter>,
+    /// Payment starts, per client address and per user.
+    pub payment_limiters: PaymentLimiters,
     /// Validated settings.
     pub settings: Arc<Settings>,
     /// Whether the refresh cookie carries `Secure`.

@@ -22,6 +22,11 @@ use crate::types::{
     WalletAddress,
 };
 
+/// Added to a grant's `wait` before continuing it: the wallet's clock and ours round differently.
+pub const WAIT_MARGIN: Duration = Duration::from_millis(100);
+/// The pause before continuing again after a `too_fast` answer.
+pub const TOO_FAST_RETRY: Duration = Duration::from_secs(1);
+
 /// Everything that can go wrong talking to a wallet provider.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenPaymentsError {
@@ -330,8 +335,10 @@ impl OpenPaymentsClient {
     }
 
     /// `POST {continue.uri}` with the `interact_ref` of the finish redirect. Waits until `wait`
-    /// seconds have passed since `grant_created` (the window counts from the grant's creation)
-    /// and retries `too_fast` answers.
+    /// seconds (plus a small margin) have passed since `grant_answered`, when the grant
+    /// response arrived: Rafiki counts `wait` from when it stored the grant, after fetching the
+    /// client's keys, so the moment the request was sent is too early. A `too_fast` answer is
+    /// retried after [`TOO_FAST_RETRY`], not a whole `wait` (the window does not restart).
     ///
     /// # Errors
     /// [`OpenPaymentsError`].
@@ -339,13 +346,16 @@ impl OpenPaymentsClient {
         &self,
         continuation: &Continuation,
         interact_ref: &str,
-        grant_created: SystemTime,
+        grant_answered: SystemTime,
     ) -> Result<GrantResponse> {
         let wait = Duration::from_secs(continuation.wait.unwrap_or(0));
-        if let Ok(elapsed) = grant_created.elapsed()
-            && elapsed < wait
-        {
-            tokio::time::sleep(wait - elapsed).await;
+        if !wait.is_zero() {
+            let due = wait + WAIT_MARGIN;
+            if let Ok(elapsed) = grant_answered.elapsed()
+                && elapsed < due
+            {
+                tokio::time::sleep(due - elapsed).await;
+            }
         }
         let body = to_json(&ContinueRequest {
             interact_ref: interact_ref.to_owned(),
@@ -363,7 +373,8 @@ impl OpenPaymentsClient {
             match self.call::<GrantResponse>(call).await {
                 Err(err) if err.is_too_fast() && retries < self.inner.too_fast_retries => {
                     retries += 1;
-                    tokio::time::sleep(wait.max(Duration::from_secs(1))).await;
+                    tracing::debug!(uri = %continuation.uri, retries, "grant continued too fast; retrying");
+                    tokio::time::sleep(TOO_FAST_RETRY).await;
                 }
                 other => return other,
             }

@@ -216,6 +216,12 @@ pub(crate) async fn request_grant(
     row.interact_id = Set(Some(interact_id));
     row.interact_nonce = Set(Some(interact_nonce.clone()));
     row.interaction_expires_at = Set(Some(after(now, state.timings.interaction_lifetime)));
+    // Rafiki starts the `wait` window when it stores the grant, after fetching the client's
+    // keys: after the request arrived, just before the answer leaves.
+    if !state.switches.grant_store_delay.is_zero() {
+        tokio::time::sleep(state.switches.grant_store_delay).await;
+    }
+    row.created_at = Set(Utc::now());
     row.insert(&state.db).await?;
 
     let mut redirect = url::Url::parse(&state.interact_url(interact_id, &interact_nonce))
@@ -299,7 +305,12 @@ pub(crate) async fn continue_grant(
     };
     let now = Utc::now();
     let wait = std::time::Duration::from_secs(u64::try_from(grant.wait_secs).unwrap_or(0));
+    // As Rafiki: the window counts from when the grant was stored, and a refusal does not
+    // restart it.
     if now < after(grant.created_at, wait) {
+        state
+            .too_fast_refusals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Err(AsError::too_fast());
     }
     if grant.interact_ref.as_deref() != Some(interact_ref.as_str())

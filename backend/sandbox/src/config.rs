@@ -86,8 +86,17 @@ impl Default for Timings {
 pub struct Switches {
     /// Added before answering every request.
     pub latency: Duration,
+    /// How long the auth server takes between receiving a grant request and storing the grant
+    /// (Rafiki fetches the client's keys first: 40–80 ms). The `wait` window starts after it.
+    pub grant_store_delay: Duration,
     /// Every outgoing payment fails instead of moving money.
     pub fail_outgoing_payments: bool,
+    /// Outgoing payments stay pending: no money moves and they never fail (a wallet whose
+    /// payment is stuck in the network).
+    pub hold_outgoing_payments: bool,
+    /// Quotes promise the receiver this many minor units less than asked (a wallet that
+    /// quotes wrong).
+    pub quote_shortfall: u64,
 }
 
 /// An account the sandbox creates on first start.

@@ -81,6 +81,9 @@ pub(crate) struct State {
     pub(crate) keys: HashMap<String, Jwks>,
     pub(crate) timings: Timings,
     pub(crate) switches: Switches,
+    /// Continuations refused `too_fast` since the sandbox opened (a client that counts `wait`
+    /// from the wrong moment shows here).
+    pub(crate) too_fast_refusals: std::sync::atomic::AtomicU64,
 }
 
 impl Sandbox {
@@ -124,6 +127,7 @@ impl Sandbox {
             keys: config.published_keys.into_iter().collect(),
             timings,
             switches: config.switches,
+            too_fast_refusals: std::sync::atomic::AtomicU64::new(0),
         });
         resources::settle_all_pending(&state).await?;
         Ok(Self { state })
@@ -197,6 +201,7 @@ impl Sandbox {
             ));
         Router::new()
             .route("/accounts", get(wallet::list_accounts))
+            .route("/stats", get(wallet::stats))
             .merge(protocol)
             .route("/{name}", get(wallet::get_wallet_address))
             .route("/{name}/", get(wallet::get_wallet_address))

@@ -428,6 +428,7 @@ pub(crate) async fn create_quote(
             (debit, receive)
         }
     };
+    let receive = receive.saturating_sub(state.switches.quote_shortfall);
     if receive == 0 || debit == 0 {
         return Err(RsError::bad_request("non-positive receive amount"));
     }
@@ -707,6 +708,9 @@ pub(crate) async fn list_outgoing_payments(
 /// # Errors
 /// When the database fails (the payment stays `funding` and is retried).
 pub(crate) async fn settle(state: &State, id: Uuid) -> Result<(), DbErr> {
+    if state.switches.hold_outgoing_payments {
+        return Ok(());
+    }
     let txn = begin_write(&state.db).await?;
     let Some(payment) = outgoing_payment::Entity::find_by_id(id)
         .one(&txn)

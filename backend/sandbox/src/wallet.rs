@@ -64,6 +64,18 @@ pub(crate) struct AccountView {
 }
 
 /// `GET {base}/accounts`: every account with its balance, and the exchange rates.
+/// `GET {base}/stats`: what the sandbox refused since it opened, for tests and demos.
+pub(crate) async fn stats(StateExtractor(state): StateExtractor<Arc<State>>) -> Response {
+    let too_fast = state
+        .too_fast_refusals
+        .load(std::sync::atomic::Ordering::Relaxed);
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "too_fast_refusals": too_fast })),
+    )
+        .into_response()
+}
+
 pub(crate) async fn list_accounts(
     StateExtractor(state): StateExtractor<Arc<State>>,
 ) -> Result<Response, RsError> {

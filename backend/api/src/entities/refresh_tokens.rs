@@ -17,6 +17,8 @@ pub struct Model {
     pub token_hash: String,
     /// Issued.
     pub created_at: DateTimeUtc,
+    /// When the family's first token was issued (its age is bounded).
+    pub family_started_at: Option<DateTimeUtc>,
     /// Expires.
     pub expires_at: DateTimeUtc,
     /// Rotated or revoked.

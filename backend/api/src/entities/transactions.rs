@@ -53,6 +53,9 @@ pub struct Model {
     pub grant_created_at: Option<DateTimeUtc>,
     /// Our finish nonce.
     pub client_nonce: String,
+    /// Hex SHA-256 of the `state` query value the finish URI carries: a redirect without it
+    /// proves nothing and changes nothing.
+    pub finish_state_hash: Option<String>,
     /// The auth server's finish nonce (`interact.finish`).
     pub server_nonce: Option<String>,
     /// The consent page.

@@ -168,23 +168,30 @@ fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// The peer's IP address, for rate limiting.
+/// The client's IP address, for rate limiting: the TCP peer, or what a trusted reverse proxy
+/// says (`SHIFTING_TRUSTED_PROXIES`, [`crate::http::client_ip`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| Self(addr.ip()))
+            .map(|ConnectInfo(addr)| addr.ip())
             .ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!(
                     "the server was started without peer addresses"
                 ))
-            })
+            })?;
+        Ok(Self(
+            state.settings.trusted_proxies.client(peer, &parts.headers),
+        ))
     }
 }
 

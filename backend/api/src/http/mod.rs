@@ -2,6 +2,7 @@
 //! one service function each.
 
 pub mod auth;
+pub mod client_ip;
 pub mod extract;
 pub mod health;
 pub mod me;

@@ -10,9 +10,9 @@ use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{AuthUser, Json};
+use crate::http::extract::{AuthUser, ClientIp, Json};
 use crate::http::rooms::room_code;
-use crate::payments::checkout::{self, FinishQuery};
+use crate::payments::checkout::{self, FinishOutcome, FinishQuery};
 use crate::state::AppState;
 
 /// Start paying for a room: creates the incoming payment on the seller's wallet, quotes it on
@@ -34,6 +34,8 @@ use crate::state::AppState;
         (status = 409, description = "The room is paused or closed.", body = ErrorBody),
         (status = 415, description = "Body is not JSON.", body = ErrorBody),
         (status = 422, description = "Unknown fields (an amount), or an unusable buyer wallet address.", body = ErrorBody),
+        (status = 429, description = "Too many payment starts from this account or address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 502, description = "A wallet provider failed; the transaction is recorded as failed.", body = ErrorBody),
     )
@@ -41,32 +43,38 @@ use crate::state::AppState;
 pub async fn start_payment(
     State(state): State<AppState>,
     user: AuthUser,
+    ClientIp(ip): ClientIp,
     Path(code): Path<String>,
     Json(request): Json<StartPaymentRequest>,
 ) -> Result<(StatusCode, axum::Json<StartPaymentResponse>)> {
+    state.payment_limiters.per_user.check_key(&user.id)?;
+    state.payment_limiters.per_ip.check(ip)?;
     let code = room_code(&code)?;
     let started = checkout::start_payment(&state, user.id, &code, &request).await?;
     Ok((StatusCode::CREATED, axum::Json(started)))
 }
 
-/// Where the buyer's wallet sends the browser back (the grant's `interact.finish` URI). Only a
-/// redirect whose hash proves it belongs to the grant continues the payment, and only once.
-/// Always answers 303 to the web app's `/payments/{id}`, which shows the outcome.
+/// Where the buyer's wallet sends the browser back (the grant's `interact.finish` URI). Nothing
+/// happens without the transaction's `state`, which only the buyer's wallet and browser see;
+/// only a redirect whose hash proves it answers the grant continues the payment, and only once.
+/// Always answers 303 to the web app's `/payments/{id}?finish=…` (also when something failed
+/// on our side), which shows the payment and our own text for what happened.
 #[utoipa::path(
     get,
     path = "/api/payments/{id}/finish",
     tag = "payments",
     params(
         ("id" = Uuid, Path, description = "The transaction id."),
+        ("state" = Option<String>, Query, description = "The transaction's finish proof, put in the finish URI at the start."),
         ("hash" = Option<String>, Query, description = "The interaction hash (after approval)."),
         ("interact_ref" = Option<String>, Query, description = "The interaction reference (after approval)."),
         ("result" = Option<String>, Query, description = "Why there is no approval, such as `grant_rejected`."),
-        ("message" = Option<String>, Query, description = "The wallet's explanation of `result`."),
+        ("message" = Option<String>, Query, description = "The wallet's explanation of `result` (logged, never shown)."),
     ),
     responses(
-        (status = 303, description = "To the outcome page `/payments/{id}`.", headers(("Location" = String, description = "/payments/{id}"))),
+        (status = 303, description = "To the outcome page; `finish` is `approved`, `declined`, `ended`, `unchanged` or `error`.",
+            headers(("Location" = String, description = "/payments/{id}?finish=approved"))),
         (status = 400, description = "The id is not a UUID.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
 pub async fn finish_payment(
@@ -78,6 +86,15 @@ pub async fn finish_payment(
         id.map_err(|_| ApiError::BadRequest("The transaction id is not a UUID.".into()))?;
     // A query that does not parse carries no proof: treated like an empty one.
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    checkout::finish_payment(&state, id, &query).await?;
-    Ok(Redirect::to(&format!("/payments/{id}")))
+    // The browser is mid-purchase: whatever happened, it lands on the payment's page.
+    let outcome = checkout::finish_payment(&state, id, &query)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::error!(transaction = %id, error = format!("{err:#}"), "the finish redirect could not be handled");
+            FinishOutcome::Error
+        });
+    Ok(Redirect::to(&format!(
+        "/payments/{id}?finish={}",
+        outcome.as_str()
+    )))
 }

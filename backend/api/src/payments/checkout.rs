@@ -12,6 +12,7 @@ use shifting_open_payments::types::{
 };
 use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
 use shifting_shared::{RoomCode, RoomStatus, TransactionStatus};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{Failure, close_incoming_payment, fail, incoming_access, load, price_of, transition};
@@ -19,6 +20,7 @@ use crate::entities::{transactions, users};
 use crate::error::{ApiError, Result};
 use crate::services::accounts::begin_write;
 use crate::services::rooms::{self, link};
+use crate::services::tokens::sha256_hex;
 use crate::services::transactions::transaction_response;
 use crate::services::wallets::{self, ResolvedWallet};
 use crate::state::AppState;
@@ -102,6 +104,9 @@ pub async fn start_payment(
     let now = Utc::now();
     let id = Uuid::new_v4();
     let client_nonce = hex_nonce();
+    // The finish URI's proof that a redirect comes through the buyer's wallet: only the wallet
+    // and the buyer's browser ever see it; we keep its hash.
+    let finish_state = hex_nonce();
     let settings = &state.settings.payments;
     let approval_expires = now + chrono_duration(settings.approval_timeout);
     let row = transactions::ActiveModel {
@@ -128,6 +133,7 @@ pub async fn start_payment(
         continue_wait_secs: Set(None),
         grant_created_at: Set(None),
         client_nonce: Set(client_nonce.clone()),
+        finish_state_hash: Set(Some(sha256_hex(&finish_state))),
         server_nonce: Set(None),
         redirect_url: Set(None),
         interact_ref: Set(None),
@@ -167,6 +173,7 @@ pub async fn start_payment(
         buyer: &buyer_wallet,
         seller: &seller_wallet,
         client_nonce: &client_nonce,
+        finish_state: &finish_state,
     };
     match checkout.run().await {
         Ok(redirect) => {
@@ -229,6 +236,7 @@ struct Checkout<'a> {
     buyer: &'a ResolvedWallet,
     seller: &'a ResolvedWallet,
     client_nonce: &'a str,
+    finish_state: &'a str,
 }
 
 impl Checkout<'_> {
@@ -313,7 +321,12 @@ impl Checkout<'_> {
         })
         .await?;
 
-        let finish_uri = link(&self.state.public_url, &format!("api/payments/{id}/finish"));
+        // `state`, not a name the wallet sets itself (`hash`, `interact_ref`, `result`,
+        // `message`), so it survives the wallet's redirect.
+        let finish_uri = link(
+            &self.state.public_url,
+            &format!("api/payments/{id}/finish?state={}", self.finish_state),
+        );
         let access = AccessItem::OutgoingPayment {
             actions: vec![AccessAction::Create, AccessAction::Read, AccessAction::List],
             identifier: buyer.id.clone(),
@@ -324,7 +337,6 @@ impl Checkout<'_> {
                 interval: None,
             }),
         };
-        let grant_created = Utc::now();
         let grant = client
             .request_grant(
                 &buyer.auth_server,
@@ -333,6 +345,9 @@ impl Checkout<'_> {
             )
             .await
             .map_err(StepError::Grant)?;
+        // The wallet starts counting `wait` when it stores the grant, after fetching our keys:
+        // later than we sent the request, never later than its answer arrived.
+        let grant_created = Utc::now();
         let GrantOutcome::Pending(interact, continuation) = grant.outcome() else {
             return Err(StepError::NotInteractive);
         };
@@ -424,57 +439,116 @@ impl Checkout<'_> {
 /// The query of the finish redirect.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct FinishQuery {
+    /// Our per-transaction proof that the redirect came through the buyer's wallet.
+    pub state: Option<String>,
     /// The finish hash (approved).
     pub hash: Option<String>,
     /// The interaction reference (approved).
     pub interact_ref: Option<String>,
     /// Why there is no approval (`grant_rejected` …).
     pub result: Option<String>,
-    /// The wallet's explanation of `result`.
+    /// The wallet's explanation of `result` (logged, never stored or shown).
     pub message: Option<String>,
 }
 
-/// Handles the buyer's return from their wallet. Only a redirect whose hash proves it belongs
-/// to our grant request continues the payment, and only the first one: the claim is a
-/// conditional update, so replays and concurrent hits do nothing.
+/// What a finish redirect did, for the outcome page (`/payments/{id}?finish=…`), which shows
+/// its own text for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinishOutcome {
+    /// The approval was verified and recorded; the payment is being sent.
+    Approved,
+    /// The buyer declined at their wallet.
+    Declined,
+    /// The wallet ended the approval without an answer, or the quote had expired.
+    Ended,
+    /// The redirect proved nothing, or came again: nothing changed.
+    Unchanged,
+    /// We could not record the answer (our fault); the payment page shows where it stands.
+    Error,
+}
+
+impl FinishOutcome {
+    /// The query value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Ended => "ended",
+            Self::Unchanged => "unchanged",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Handles the buyer's return from their wallet. Nothing happens unless the redirect carries
+/// the transaction's `state` (which only the buyer's wallet and browser see). An approval
+/// counts only when its hash proves it answers our grant request, and only the first one: the
+/// claim is a conditional update, so replays and concurrent hits do nothing. The approval is
+/// recorded and the continuation and outgoing payment run on their own task, so the browser
+/// is answered at once.
 ///
 /// # Errors
 /// Database errors only; the outcome is recorded on the transaction.
-pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> Result<()> {
+pub async fn finish_payment(
+    state: &AppState,
+    id: Uuid,
+    query: &FinishQuery,
+) -> Result<FinishOutcome> {
     let db = &state.db;
     let Some(row) = load(db, id).await? else {
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     };
+    let proven = match (&query.state, &row.finish_state_hash) {
+        (Some(presented), Some(stored)) => {
+            bool::from(sha256_hex(presented).as_bytes().ct_eq(stored.as_bytes()))
+        }
+        _ => false,
+    };
+    if !proven {
+        tracing::warn!(transaction = %id, "finish redirect without the transaction's state: ignored");
+        return Ok(FinishOutcome::Unchanged);
+    }
     if row.status != AwaitingApproval.as_str() {
         // A replay, or a late answer after expiry: nothing to do.
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     }
     if let Some(result) = &query.result {
-        let (to, failure, detail) = if result == "grant_rejected" {
-            (
+        // Only the buyer's wallet (or the buyer) can have sent this: the state proves it. The
+        // wallet's own words are attacker-shaped text as far as we know: logged, never shown.
+        tracing::info!(transaction = %id, %result, message = query.message.as_deref().unwrap_or(""), "the wallet ended the approval");
+        let (to, failure, detail, outcome) = match result.as_str() {
+            "grant_rejected" => (
                 Rejected,
                 Failure::Declined,
-                "The buyer declined the payment at their wallet.".to_owned(),
-            )
-        } else {
-            let message = query.message.as_deref().unwrap_or("no approval");
-            (
+                "The buyer declined the payment at their wallet.",
+                FinishOutcome::Declined,
+            ),
+            "invalid_interaction" => (
                 Failed,
                 Failure::ConsentFailed,
-                format!("The wallet ended the approval: {result} ({message})."),
-            )
+                "The wallet's approval page had expired or was already used.",
+                FinishOutcome::Ended,
+            ),
+            _ => (
+                Failed,
+                Failure::ConsentFailed,
+                "The wallet ended the approval without an answer.",
+                FinishOutcome::Ended,
+            ),
         };
-        if fail(db, id, AwaitingApproval, to, failure, &detail).await? {
+        if fail(db, id, AwaitingApproval, to, failure, detail).await? {
             release(state, &row).await;
+            return Ok(outcome);
         }
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     }
     let (Some(hash), Some(interact_ref)) = (&query.hash, &query.interact_ref) else {
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     };
     let (Some(server_nonce), Some(auth_server)) = (&row.server_nonce, &row.buyer_auth_server)
     else {
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     };
     let Some(form) = verify_finish_hash(
         hash,
@@ -484,7 +558,7 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
         auth_server,
     ) else {
         tracing::warn!(transaction = %id, "finish redirect with a hash that does not match: ignored");
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     };
     tracing::debug!(transaction = %id, ?form, "finish hash verified");
     if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) {
@@ -499,8 +573,9 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
         .await?
         {
             release(state, &row).await;
+            return Ok(FinishOutcome::Ended);
         }
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     }
     let now = Utc::now();
     let wait = row
@@ -532,37 +607,36 @@ pub async fn finish_payment(state: &AppState, id: Uuid, query: &FinishQuery) -> 
     )
     .await?;
     if !claimed {
-        return Ok(());
+        return Ok(FinishOutcome::Unchanged);
     }
-    // Claimed: from here on the work must not stop halfway because the browser went away or
-    // the request timed out, so it runs in its own task; the redirect waits for it.
+    // The continuation honours the grant's `wait`: the browser is not held for it. The task
+    // owns the work from here; a crash before it ends is resumed by the worker.
     let task_state = state.clone();
-    let interact_ref = interact_ref.clone();
-    let sent = tokio::spawn(async move {
-        let state = &task_state;
-        if let Err((failure, detail)) = send(state, &row, &interact_ref).await
-            && fail(&state.db, row.id, Approved, Failed, failure, &detail).await?
-        {
-            release(state, &row).await;
-        }
-        Ok::<_, ApiError>(())
-    });
-    sent.await.map_err(anyhow::Error::from)?
+    let mut row = row;
+    row.interact_ref = Some(interact_ref.clone());
+    tokio::spawn(async move { send_approved(&task_state, &row).await });
+    Ok(FinishOutcome::Approved)
 }
 
 /// Continues the approved grant and creates the outgoing payment; wakes the worker once the
-/// transaction is `sending`.
-async fn send(
-    state: &AppState,
-    row: &transactions::Model,
-    interact_ref: &str,
-) -> Result<(), (Failure, String)> {
-    let mut row = row.clone();
-    row.interact_ref = Some(interact_ref.to_owned());
-    if super::sending::send(&state.db, &state.open_payments, &row, false).await? {
-        state.worker_wake.notify_one();
+/// transaction is `sending`, or ends it (and releases its resources) when that cannot be done.
+async fn send_approved(state: &AppState, row: &transactions::Model) {
+    let ended = match super::sending::send(&state.db, &state.open_payments, row, false).await {
+        Ok(true) => {
+            state.worker_wake.notify_one();
+            return;
+        }
+        Ok(false) => return,
+        Err((failure, detail)) => fail(&state.db, row.id, Approved, Failed, failure, &detail).await,
+    };
+    match ended {
+        Ok(true) => super::release(&state.open_payments, row).await,
+        Ok(false) => {}
+        // The lease runs out and the worker resumes the approval.
+        Err(err) => {
+            tracing::error!(transaction = %row.id, error = format!("{err:#}"), "cannot record a payment that could not be sent");
+        }
     }
-    Ok(())
 }
 
 /// After a payment ended without money: releases its resources off the buyer's redirect, so
@@ -573,10 +647,9 @@ async fn release(state: &AppState, row: &transactions::Model) {
     tokio::spawn(async move { super::release(&client, &row).await });
 }
 
-/// 128 random bits as hex, for the client nonce.
+/// 128 random bits as hex, for the client nonce and the finish state.
 fn hex_nonce() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 pub(crate) fn chrono_duration(duration: std::time::Duration) -> chrono::Duration {

@@ -68,6 +68,10 @@ pub enum Failure {
     PaymentFailed,
     /// The money did not arrive in time.
     NotReceived,
+    /// The seller closed the room before the approval was sent on.
+    RoomClosed,
+    /// The seller paused the room before the approval was sent on.
+    RoomPaused,
 }
 
 impl Failure {
@@ -81,13 +85,16 @@ impl Failure {
             Self::ProviderError => "provider_error",
             Self::PaymentFailed => "payment_failed",
             Self::NotReceived => "not_received",
+            Self::RoomClosed => "room_closed",
+            Self::RoomPaused => "room_paused",
         }
     }
 }
 
 /// Moves a transaction from `from` to `to` if (and only if) it is still in `from` and the
 /// extra conditions of `changes` hold, applying `changes` and recording the event, in one
-/// database transaction. Returns whether this call made the change.
+/// database transaction. Returns whether this call made the change. A move to a final status
+/// also forgets the wallet's grant tokens: nothing may use them any more, so they are not kept.
 ///
 /// # Errors
 /// Database errors.
@@ -102,11 +109,21 @@ pub(crate) async fn transition(
     debug_assert!(from.can_transition_to(to), "{from} -> {to}");
     let now = Utc::now();
     let txn = begin_write(db).await?;
-    let update = transactions::Entity::update_many()
+    let mut update = transactions::Entity::update_many()
         .col_expr(transactions::Column::Status, Expr::value(to.as_str()))
         .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
         .filter(transactions::Column::Id.eq(id))
         .filter(transactions::Column::Status.eq(from.as_str()));
+    if to.is_terminal() {
+        for secret in [
+            transactions::Column::ContinueToken,
+            transactions::Column::OutgoingToken,
+            transactions::Column::OutgoingTokenManage,
+            transactions::Column::FinishStateHash,
+        ] {
+            update = update.col_expr(secret, Expr::value(Option::<String>::None));
+        }
+    }
     let moved = changes(update).exec(&txn).await?.rows_affected == 1;
     if moved {
         record_event(&txn, id, Some(from), to, detail, now).await?;

@@ -14,20 +14,21 @@
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::Expr;
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::json;
 use shifting_open_payments::client::{OpenPaymentsClient, OpenPaymentsError};
 use shifting_open_payments::types::{
     AccessToken, Continuation, ContinuationToken, CreateOutgoingPayment, GrantOutcome,
     OutgoingPayment, WalletAddress,
 };
+use shifting_shared::RoomStatus;
 use shifting_shared::TransactionStatus::{Approved, Sending};
 use uuid::Uuid;
 
 use super::checkout::chrono_duration;
 use super::{Failure, transition};
-use crate::entities::transactions;
+use crate::entities::{rooms, transactions};
 
 /// How many pages of the buyer's outgoing payments a resumed attempt looks through.
 const MAX_PAGES: usize = 20;
@@ -75,7 +76,11 @@ pub(crate) async fn send(
             expires_in: None,
             access: Vec::new(),
         },
-        _ => continue_grant(db, client, row).await?,
+        _ => {
+            // Nothing is sent for a room its seller closed or paused since the start.
+            ensure_room_open(db, row).await?;
+            continue_grant(db, client, row).await?
+        }
     };
     let buyer = client
         .get_wallet_address(&row.buyer_wallet_address)
@@ -117,6 +122,28 @@ pub(crate) async fn send(
     )
     .await
     .map_err(|e| unrecorded(&e))
+}
+
+/// Whether the transaction's room still takes payments, read from the database (never the
+/// cached public view).
+async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) -> StepResult<()> {
+    let room = rooms::Entity::find_by_id(row.room_id)
+        .one(db)
+        .await
+        .map_err(|e| unrecorded(&e))?
+        .ok_or((Failure::RoomClosed, "The room no longer exists.".to_owned()))?;
+    match room.status.parse::<RoomStatus>() {
+        Ok(RoomStatus::Open) => Ok(()),
+        Ok(RoomStatus::Paused) => Err((
+            Failure::RoomPaused,
+            "The seller paused the room before the payment was sent.".to_owned(),
+        )),
+        Ok(RoomStatus::Closed) => Err((
+            Failure::RoomClosed,
+            "The seller closed the room before the payment was sent.".to_owned(),
+        )),
+        Err(err) => Err(unrecorded(&err)),
+    }
 }
 
 /// Continues the grant with the stored `interact_ref` and stores the token before anything

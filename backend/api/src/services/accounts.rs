@@ -31,6 +31,7 @@ pub struct Session {
 
 const BAD_CREDENTIALS: &str = "The login or password is incorrect.";
 const BAD_REFRESH: &str = "The session has ended. Please log in again.";
+const SESSION_TOO_OLD: &str = "The session has reached its maximum age. Please log in again.";
 
 /// Creates an account and signs it in.
 ///
@@ -89,7 +90,7 @@ pub async fn sign_up(
     };
     let txn = begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
-    let (session, _) = start_session(&txn, keys, user, Uuid::new_v4()).await?;
+    let (session, _) = start_session(&txn, keys, user, NewRefreshToken::first()).await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -138,42 +139,90 @@ pub async fn log_in(
     }
     let user = user.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     let txn = begin_write(db).await?;
-    let (session, _) = start_session(&txn, keys, user, Uuid::new_v4()).await?;
+    let (session, _) = start_session(&txn, keys, user, NewRefreshToken::first()).await?;
     txn.commit().await?;
     Ok(session)
 }
 
-/// Rotates a refresh token: the presented token is retired and a new one issued in the same
-/// family. Presenting a token that was already rotated is treated as theft: the whole family
-/// is revoked.
+/// Rotates a refresh token: the presented token is retired and its successor issued in the
+/// same family.
+///
+/// Presenting a token that was already rotated is treated as theft and revokes the whole
+/// family, except within the reuse grace: two tabs restoring one session at once present the
+/// same token, and the later one gets the same successor (and a fresh access token) as the
+/// first. A family ends for good once it is older than the maximum family age.
 ///
 /// # Errors
-/// [`ApiError::Unauthorized`] for unknown, expired, revoked or reused tokens.
+/// [`ApiError::Unauthorized`] for unknown, expired, revoked, too old or reused tokens.
 pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> Result<Session> {
+    // A concurrent rotation of the same token makes the first attempt lose its race; the
+    // second sees the winner's successor and is answered within the grace.
+    match try_refresh(db, keys, token).await? {
+        Rotation::Done(session) => Ok(*session),
+        Rotation::LostRace => match try_refresh(db, keys, token).await? {
+            Rotation::Done(session) => Ok(*session),
+            Rotation::LostRace => Err(ApiError::Unauthorized(BAD_REFRESH)),
+        },
+    }
+}
+
+/// How one attempt at a rotation ended.
+enum Rotation {
+    Done(Box<Session>),
+    LostRace,
+}
+
+/// How many rotations a token presented within the grace may be behind the family's newest.
+const MAX_GRACE_HOPS: usize = 8;
+
+async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> Result<Rotation> {
     let now = Utc::now();
     let txn = begin_write(db).await?;
-    let current = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
-        .one(&txn)
+    let current = find_refresh_token(&txn, &hash_refresh_token(token))
         .await?
         .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;
-    if current.revoked_at.is_some() {
-        if current.replaced_by.is_some() {
-            tracing::warn!(family = %current.family_id, user = %current.user_id, "rotated refresh token reused; revoking its family");
-            revoke_family(&txn, current.family_id).await?;
-            txn.commit().await?;
+    if let Some(revoked_at) = current.revoked_at {
+        if current.replaced_by.is_none() {
+            // Logged out or revoked: nothing to rotate.
+            return Err(ApiError::Unauthorized(BAD_REFRESH));
         }
+        let grace = chrono::Duration::from_std(keys.reuse_grace).unwrap_or(chrono::Duration::MAX);
+        if !keys.reuse_grace.is_zero() && now - revoked_at <= grace {
+            return successor_within_grace(&txn, keys, token, now).await;
+        }
+        tracing::warn!(family = %current.family_id, user = %current.user_id, "rotated refresh token reused; revoking its family");
+        revoke_family(&txn, current.family_id).await?;
+        txn.commit().await?;
         return Err(ApiError::Unauthorized(BAD_REFRESH));
     }
     if current.expires_at <= now {
         return Err(ApiError::Unauthorized(BAD_REFRESH));
     }
+    let family_started = current.family_started_at.unwrap_or(current.created_at);
+    let family_ends = family_started + chrono_duration(keys.family_max_age);
+    if family_ends <= now {
+        revoke_family(&txn, current.family_id).await?;
+        txn.commit().await?;
+        return Err(ApiError::Unauthorized(SESSION_TOO_OLD));
+    }
     let user = users::Entity::find_by_id(current.user_id)
         .one(&txn)
         .await?
         .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;
-    let (session, new_token_id) = start_session(&txn, keys, user, current.family_id).await?;
-    // Retire the presented token only if nobody else did meanwhile; a lost race is a reuse.
+    let (successor, successor_hash) = keys.successor(token);
+    let new_token = NewRefreshToken {
+        value: successor,
+        hash: successor_hash,
+        family_id: current.family_id,
+        family_started_at: family_started,
+    };
+    let (session, new_token_id) = match start_session(&txn, keys, user, new_token).await {
+        Ok(started) => started,
+        // PostgreSQL: a concurrent rotation inserted the same successor first.
+        Err(ApiError::Internal(err)) if is_unique_violation(&err) => return Ok(Rotation::LostRace),
+        Err(err) => return Err(err),
+    };
+    // Retire the presented token only if nobody else did meanwhile.
     let retired = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .col_expr(
@@ -185,14 +234,64 @@ pub async fn refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
         .exec(&txn)
         .await?;
     if retired.rows_affected != 1 {
-        drop(txn);
-        let txn = begin_write(db).await?;
-        revoke_family(&txn, current.family_id).await?;
-        txn.commit().await?;
-        return Err(ApiError::Unauthorized(BAD_REFRESH));
+        return Ok(Rotation::LostRace);
     }
     txn.commit().await?;
-    Ok(session)
+    Ok(Rotation::Done(Box::new(session)))
+}
+
+/// Within the grace: the family's live token that rotations of `token` led to, with a fresh
+/// access token. Nothing is written.
+async fn successor_within_grace(
+    txn: &DatabaseTransaction,
+    keys: &TokenKeys,
+    token: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Rotation> {
+    let mut value = token.to_owned();
+    for _ in 0..MAX_GRACE_HOPS {
+        let (next, next_hash) = keys.successor(&value);
+        let Some(row) = find_refresh_token(txn, &next_hash).await? else {
+            break;
+        };
+        match (row.revoked_at, row.replaced_by) {
+            (None, _) if row.expires_at > now => {
+                let user = users::Entity::find_by_id(row.user_id)
+                    .one(txn)
+                    .await?
+                    .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;
+                let access_token = keys.issue_access(user.id)?;
+                return Ok(Rotation::Done(Box::new(Session {
+                    user: to_response(user),
+                    access_token,
+                    refresh_token: next,
+                })));
+            }
+            (Some(_), Some(_)) => value = next,
+            _ => break,
+        }
+    }
+    Err(ApiError::Unauthorized(BAD_REFRESH))
+}
+
+async fn find_refresh_token(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<refresh_tokens::Model>> {
+    Ok(refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?)
+}
+
+fn is_unique_violation(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<DbErr>()
+        .and_then(DbErr::sql_err)
+        .is_some_and(|e| matches!(e, SqlErr::UniqueConstraintViolation(_)))
+}
+
+fn chrono_duration(duration: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Ends sessions: the refresh token's family when a token is given, otherwise every session of
@@ -295,35 +394,59 @@ async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// Issues an access token and a refresh token in `family_id`; returns the new token's row id.
+/// A refresh token about to be stored.
+struct NewRefreshToken {
+    value: String,
+    hash: String,
+    family_id: Uuid,
+    family_started_at: chrono::DateTime<Utc>,
+}
+
+impl NewRefreshToken {
+    /// The first token of a new family (a log-in or sign-up).
+    fn first() -> Self {
+        let (value, hash) = new_refresh_token();
+        Self {
+            value,
+            hash,
+            family_id: Uuid::new_v4(),
+            family_started_at: Utc::now(),
+        }
+    }
+}
+
+/// Issues an access token and stores `token`; returns the new token's row id. The token expires
+/// after the refresh lifetime, and never after its family's maximum age.
 async fn start_session(
     db: &impl ConnectionTrait,
     keys: &TokenKeys,
     user: users::Model,
-    family_id: Uuid,
+    token: NewRefreshToken,
 ) -> Result<(Session, Uuid)> {
-    let (refresh_token, token_hash) = new_refresh_token();
     let token_id = Uuid::new_v4();
     let now = Utc::now();
-    let ttl = chrono::Duration::from_std(keys.refresh_ttl).map_err(anyhow::Error::from)?;
+    let expires_at = (now + chrono_duration(keys.refresh_ttl))
+        .min(token.family_started_at + chrono_duration(keys.family_max_age));
     refresh_tokens::ActiveModel {
         id: Set(token_id),
         user_id: Set(user.id),
-        family_id: Set(family_id),
-        token_hash: Set(token_hash),
+        family_id: Set(token.family_id),
+        token_hash: Set(token.hash),
         created_at: Set(now),
-        expires_at: Set(now + ttl),
+        family_started_at: Set(Some(token.family_started_at)),
+        expires_at: Set(expires_at),
         revoked_at: Set(None),
         replaced_by: Set(None),
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(|err| ApiError::Internal(err.into()))?;
     let access_token = keys.issue_access(user.id)?;
     Ok((
         Session {
             user: to_response(user),
             access_token,
-            refresh_token,
+            refresh_token: token.value,
         },
         token_id,
     ))

@@ -1,5 +1,6 @@
-//! Per-IP rate limiting (GCRA, from `governor`).
+//! Rate limiting (GCRA, from `governor`), keyed by client address or by user.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -8,14 +9,26 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
+use crate::http::client_ip::rate_key;
 
-/// A keyed limiter: `burst` attempts at once, refilled at `per_minute`.
+/// A keyed limiter: `burst` attempts at once, refilled at `per_minute`. Addresses are counted
+/// per IPv4 address and per IPv6 /64.
 #[derive(Debug)]
-pub struct RateLimiter {
-    inner: DefaultKeyedRateLimiter<IpAddr>,
+pub struct RateLimiter<K: Hash + Eq + Clone = IpAddr> {
+    inner: DefaultKeyedRateLimiter<K>,
 }
 
-impl RateLimiter {
+impl RateLimiter<IpAddr> {
+    /// Counts an attempt from `ip` (its /64 for IPv6).
+    ///
+    /// # Errors
+    /// [`ApiError::TooManyRequests`] with the seconds to wait (rounded up, at least 1).
+    pub fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
+        self.check_key(&rate_key(ip))
+    }
+}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> RateLimiter<K> {
     /// A limiter allowing `burst` attempts at once and `per_minute` sustained (both at least 1).
     #[must_use]
     pub fn new(per_minute: u32, burst: u32) -> Self {
@@ -26,12 +39,12 @@ impl RateLimiter {
         }
     }
 
-    /// Counts an attempt from `ip`.
+    /// Counts an attempt under `key`.
     ///
     /// # Errors
     /// [`ApiError::TooManyRequests`] with the seconds to wait (rounded up, at least 1).
-    pub fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
-        self.inner.check_key(&ip).map_err(|not_until| {
+    pub fn check_key(&self, key: &K) -> Result<(), ApiError> {
+        self.inner.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError::TooManyRequests {
@@ -40,7 +53,7 @@ impl RateLimiter {
         })
     }
 
-    /// Forgets IPs whose quota is full again, so memory stays bounded.
+    /// Forgets keys whose quota is full again, so memory stays bounded.
     pub fn forget_idle(&self) {
         self.inner.retain_recent();
         self.inner.shrink_to_fit();

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use shifting_shared::api::{
     AmountDto, CreateRoomRequest, OwnRoomResponse, PartyResponse, RoomListResponse, RoomResponse,
@@ -119,14 +119,36 @@ pub async fn list_own_rooms(
         .await?
         .into_iter()
         .collect();
+    // What a pause or close would stop: approvals not yet sent on (no outgoing token yet).
+    let in_progress: HashMap<Uuid, i64> = transactions::Entity::find()
+        .select_only()
+        .column(transactions::Column::RoomId)
+        .column_as(transactions::Column::Id.count(), "in_progress")
+        .filter(transactions::Column::SellerId.eq(seller_id))
+        .filter(
+            Condition::any()
+                .add(transactions::Column::Status.eq(TransactionStatus::AwaitingApproval.as_str()))
+                .add(
+                    Condition::all()
+                        .add(transactions::Column::Status.eq(TransactionStatus::Approved.as_str()))
+                        .add(transactions::Column::OutgoingToken.is_null()),
+                ),
+        )
+        .group_by(transactions::Column::RoomId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let count = |counts: &HashMap<Uuid, i64>, id: &Uuid| {
+        u64::try_from(counts.get(id).copied().unwrap_or(0)).unwrap_or(0)
+    };
     let rooms = rows
         .into_iter()
-        .map(|row| {
-            let sales = sales.get(&row.id).copied().unwrap_or(0);
-            OwnRoomResponse {
-                room: to_response(row, &seller.username, public_url),
-                sales: u64::try_from(sales).unwrap_or(0),
-            }
+        .map(|row| OwnRoomResponse {
+            sales: count(&sales, &row.id),
+            payments_in_progress: count(&in_progress, &row.id),
+            room: to_response(row, &seller.username, public_url),
         })
         .collect();
     Ok(RoomListResponse { rooms })

@@ -1,5 +1,8 @@
 //! Access tokens (HS256 JWTs, algorithm pinned, issuer and audience checked) and opaque refresh
-//! tokens (random, stored only as SHA-256).
+//! tokens (stored only as SHA-256). A family's first token is random; each rotation's successor
+//! is an HMAC of its predecessor under a key derived from the JWT secret, so a server that
+//! stores only hashes can still hand the *same* successor to a second tab presenting the
+//! just-rotated token (the reuse grace), and nobody without the predecessor can compute it.
 
 use std::fmt;
 use std::time::Duration;
@@ -26,6 +29,12 @@ pub struct TokenKeys {
     pub access_ttl: Duration,
     /// Refresh-token lifetime.
     pub refresh_ttl: Duration,
+    /// How long a just-rotated refresh token still yields its successor instead of counting
+    /// as reuse (zero: never).
+    pub reuse_grace: Duration,
+    /// The longest a family of refresh tokens lives, however often it rotates.
+    pub family_max_age: Duration,
+    successor: ring::hmac::Key,
 }
 
 impl fmt::Debug for TokenKeys {
@@ -34,6 +43,8 @@ impl fmt::Debug for TokenKeys {
             .field("issuer", &self.issuer)
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("reuse_grace", &self.reuse_grace)
+            .field("family_max_age", &self.family_max_age)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +74,12 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        // A key of its own for successors, so no value computed with it is ever a valid JWT
+        // signature and the JWT secret itself never keys anything but JWTs.
+        let derived = ring::hmac::sign(
+            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes),
+            b"shifting refresh-token successor v1",
+        );
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
@@ -70,7 +87,27 @@ impl TokenKeys {
             issuer,
             access_ttl,
             refresh_ttl,
+            reuse_grace: Duration::from_secs(20),
+            family_max_age: Duration::from_secs(90 * 86_400),
+            successor: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref()),
         }
+    }
+
+    /// These keys with the refresh-token reuse grace and the maximum family age.
+    #[must_use]
+    pub fn with_refresh_policy(mut self, reuse_grace: Duration, family_max_age: Duration) -> Self {
+        self.reuse_grace = reuse_grace;
+        self.family_max_age = family_max_age;
+        self
+    }
+
+    /// The refresh token that replaces `token` on rotation, and the hash to store.
+    #[must_use]
+    pub fn successor(&self, token: &str) -> (String, String) {
+        let tag = ring::hmac::sign(&self.successor, token.as_bytes());
+        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref());
+        let hash = hash_refresh_token(&value);
+        (value, hash)
     }
 
     /// Issues an access token for `user_id`.
@@ -121,10 +158,13 @@ pub fn new_refresh_token() -> (String, String) {
 /// The stored form of a refresh token: lower-case hex SHA-256.
 #[must_use]
 pub fn hash_refresh_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(token)
+}
+
+/// Lower-case hex SHA-256 of a secret: how secrets we only need to recognise are stored.
+#[must_use]
+pub fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
 }
 
 #[cfg(test)]
@@ -152,6 +192,28 @@ mod tests {
             Duration::from_secs(86_400),
         );
         assert!(other.verify_access(&token).is_err());
+    }
+
+    #[test]
+    fn successors_are_stable_per_token_and_key_and_look_like_tokens() {
+        let (token, _) = new_refresh_token();
+        let (a, hash_a) = keys().successor(&token);
+        let (b, _) = keys().successor(&token);
+        assert_eq!(a, b, "the same token always yields the same successor");
+        assert_eq!(hash_a, hash_refresh_token(&a));
+        assert_eq!(a.len(), token.len());
+        assert_ne!(keys().successor(&a).0, a);
+        let other = TokenKeys::new(
+            &SecretString::from("another secret that is long enough!"),
+            "http://127.0.0.1".into(),
+            Duration::from_secs(900),
+            Duration::from_secs(86_400),
+        );
+        assert_ne!(
+            other.successor(&token).0,
+            a,
+            "the key decides the successor"
+        );
     }
 
     #[test]

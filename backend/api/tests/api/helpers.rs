@@ -52,6 +52,8 @@ async fn start(
         jwt_secret: Some(TEST_JWT_SECRET.into()),
         web_dir: dir.path().join("no-web-app"),
         auth_rate_limit_burst: 1000,
+        payment_rate_limit_burst: 1000,
+        payment_rate_limit_per_minute: 1000,
         auth_rate_limit_per_minute: 1000,
         // Grants can be continued at once: tests do not sit out Rafiki's 5 s.
         sandbox_wait_secs: 0,
@@ -393,6 +395,39 @@ impl TestApp {
     pub async fn sandbox_outgoing_payments(&self) -> i64 {
         count_outgoing_payments(self.data_dir()).await
     }
+
+    /// The integer `n` that `sql` selects from the sandbox's database.
+    pub async fn sandbox_count(&self, sql: &str) -> i64 {
+        sandbox_count(self.data_dir(), sql).await
+    }
+
+    /// Changes the sandbox's database, as another party (the wallet provider) would.
+    pub async fn sandbox_execute(&self, sql: &str) {
+        let db = Database::connect(&sandbox_url(self.data_dir()))
+            .await
+            .expect("sandbox database");
+        db.execute_unprepared(sql).await.expect("sandbox change");
+        db.close().await.ok();
+    }
+
+    /// The integer `n` that `sql` selects from the API's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        scalar(&self.db, sql).await
+    }
+
+    /// Moves `column` of the `table` rows matching `filter` `seconds` into the past, as if that
+    /// much time had gone by (on SQLite and PostgreSQL alike).
+    pub async fn shift_back(&self, table: &str, column: &str, seconds: i64, filter: &str) {
+        let sql = match self.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => format!(
+                "UPDATE {table} SET {column} = {column} - interval '{seconds} seconds' WHERE {column} IS NOT NULL AND {filter}"
+            ),
+            _ => format!(
+                "UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%f+00:00', {column}, '-{seconds} seconds') WHERE {column} IS NOT NULL AND {filter}"
+            ),
+        };
+        self.db.execute_unprepared(&sql).await.expect("shift back");
+    }
 }
 
 /// Opens the consent page at `redirect` in a fresh browser and presses `decision`
@@ -426,17 +461,35 @@ pub async fn consent(redirect: &str, decision: &str) -> String {
 
 /// How many outgoing payments the sandbox keeping its state in `data_dir` holds.
 pub async fn count_outgoing_payments(data_dir: &std::path::Path) -> i64 {
-    let url = format!("sqlite://{}?mode=ro", data_dir.join("sandbox.db").display());
-    let db = Database::connect(&url).await.expect("sandbox database");
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DatabaseBackend::Sqlite,
-            "SELECT COUNT(*) AS n FROM sandbox_outgoing_payments",
-        ))
+    sandbox_count(
+        data_dir,
+        "SELECT COUNT(*) AS n FROM sandbox_outgoing_payments",
+    )
+    .await
+}
+
+fn sandbox_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rw", data_dir.join("sandbox.db").display())
+}
+
+/// The integer `n` that `sql` selects from the sandbox database in `data_dir`.
+pub async fn sandbox_count(data_dir: &std::path::Path, sql: &str) -> i64 {
+    let db = Database::connect(&sandbox_url(data_dir))
         .await
-        .expect("count")
-        .expect("a row");
-    let n: i64 = row.try_get("", "n").expect("n");
+        .expect("sandbox database");
+    let n = scalar(&db, sql).await;
     db.close().await.ok();
     n
+}
+
+async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get("", "n").expect("n")
 }

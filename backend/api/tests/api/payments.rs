@@ -9,21 +9,21 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, Trader, error_of, spawn_app, spawn_app_with};
 
 /// A seller paid in USD (alice), a buyer paying in EUR (bruno), and a room at 25.00 USD.
-async fn market(app: &TestApp) -> (Trader, Trader, String) {
+pub(crate) async fn market(app: &TestApp) -> (Trader, Trader, String) {
     let seller = app.trader("seller", "alice").await;
     let buyer = app.trader("buyer", "bruno").await;
     let code = app.room(&seller, "25.00").await;
     (seller, buyer, code)
 }
 
-fn id_of(started: &Value) -> String {
+pub(crate) fn id_of(started: &Value) -> String {
     started["transaction"]["id"]
         .as_str()
         .expect("an id")
         .to_owned()
 }
 
-fn statuses(transaction: &Value) -> Vec<String> {
+pub(crate) fn statuses(transaction: &Value) -> Vec<String> {
     transaction["history"]
         .as_array()
         .expect("a history")
@@ -513,8 +513,8 @@ async fn a_restart_after_the_outgoing_payment_was_created_still_completes_it() {
         .consent(started["redirect_url"].as_str().unwrap(), "approve")
         .await;
     app.finish(&finish).await;
-    let sending = app.transaction(&buyer.account.access_token, &id).await;
-    assert_eq!(sending["status"], "sending");
+    app.wait_for_status(&buyer.account.access_token, &id, "sending")
+        .await;
 
     let app = app.restart(|_| {}).await;
     let done = app

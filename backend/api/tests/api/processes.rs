@@ -53,6 +53,11 @@ pub async fn ready(http: &reqwest::Client, url: &str) {
 }
 
 impl Process {
+    /// Takes ownership of a started child.
+    pub fn from_child(child: Child) -> Self {
+        Self(child)
+    }
+
     /// Kills the process at once (SIGKILL: no shutdown, no clean-up) and reaps it.
     pub fn kill(mut self) {
         let _ = self.0.kill();

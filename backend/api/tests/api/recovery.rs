@@ -94,7 +94,9 @@ async fn a_payment_created_just_before_a_crash_is_found_and_not_paid_again() {
         .consent(started["redirect_url"].as_str().unwrap(), "approve")
         .await;
     app.finish(&finish).await;
-    let sent = app.transaction(&buyer.account.access_token, &id).await;
+    let sent = app
+        .wait_for_status(&buyer.account.access_token, &id, "sending")
+        .await;
     let payment = sent["evidence"]["outgoing_payment"]
         .as_str()
         .unwrap()

@@ -14,16 +14,28 @@ use serde_json::{Value, json};
 use crate::helpers::{TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database};
 use crate::processes::{self, Process, free_port, ready, shifting};
 
-struct Cluster {
-    a: String,
-    b: String,
-    sandbox: String,
-    http: reqwest::Client,
+pub(crate) struct Cluster {
+    pub(crate) a: String,
+    pub(crate) b: String,
+    pub(crate) sandbox: String,
+    pub(crate) http: reqwest::Client,
     _processes: Vec<Process>,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 async fn cluster() -> Cluster {
+    cluster_with(&[
+        ("SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE", "100000".into()),
+        ("SHIFTING_AUTH_RATE_LIMIT_BURST", "100000".into()),
+        ("SHIFTING_PAYMENT_RATE_LIMIT_PER_MINUTE", "100000".into()),
+        ("SHIFTING_PAYMENT_RATE_LIMIT_BURST", "100000".into()),
+    ])
+    .await
+}
+
+/// A standalone sandbox and two replicas (B, the public URL, and A) on one database, each
+/// replica started with `settings` on top of the shared ones.
+pub(crate) async fn cluster_with(settings: &[(&str, String)]) -> Cluster {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match std::env::var("SHIFTING_TEST_POSTGRES_URL") {
@@ -70,10 +82,11 @@ async fn cluster() -> Cluster {
                     "SHIFTING_WEB_DIR",
                     Path::new(&data).join("no-web").display().to_string(),
                 ),
-                ("SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE", "100000".into()),
-                ("SHIFTING_AUTH_RATE_LIMIT_BURST", "100000".into()),
                 ("SHIFTING_DATABASE_MAX_CONNECTIONS", "20".into()),
-            ],
+            ]
+            .into_iter()
+            .chain(settings.iter().cloned())
+            .collect::<Vec<_>>(),
         ));
         // B first: it runs the migrations before A starts.
         ready(&http, &format!("http://127.0.0.1:{port}/ready")).await;

@@ -1,0 +1,152 @@
+//! The reference deployment: nginx (Debian's `nginx-light`) in front of two `shifting serve`
+//! replicas on one database. Behind it every client arrives from nginx's address, so the rate
+//! limits must key on the client nginx names in `X-Forwarded-For`, and only because the peer is
+//! a trusted proxy (`SHIFTING_TRUSTED_PROXIES`): a client talking to a replica directly cannot
+//! pick its bucket by sending that header itself.
+
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::processes::{Process, free_port, ready};
+use crate::replicas::{Cluster, cluster_with};
+
+/// The log-in attempts a client address may make at once (each replica counts its own).
+const BURST: usize = 3;
+
+/// nginx on its own port in front of both replicas, as the README's reference configuration
+/// (with `ip_hash`, so one client always meets the same replica and its limiter).
+fn nginx(cluster: &Cluster, port: u16) -> Process {
+    let dir = cluster.dir.path().join("nginx");
+    std::fs::create_dir_all(&dir).expect("nginx dir");
+    let upstream = |url: &str| url.trim_start_matches("http://").to_owned();
+    let config = format!(
+        r#"daemon off;
+master_process off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream shifting {{
+        ip_hash;
+        server {a};
+        server {b};
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://shifting;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"#,
+        dir = dir.display(),
+        a = upstream(&cluster.a),
+        b = upstream(&cluster.b),
+    );
+    let file = dir.join("nginx.conf");
+    std::fs::write(&file, config).expect("nginx.conf");
+    let child = Command::new(nginx_binary())
+        .arg("-p")
+        .arg(&dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nginx (scripts/install-test-tools.sh installs nginx-light)");
+    Process::from_child(child)
+}
+
+fn nginx_binary() -> String {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).is_file())
+        .unwrap_or("nginx")
+        .to_owned()
+}
+
+/// A client on its own loopback address (the whole 127.0.0.0/8 is this machine).
+fn client_from(address: &str) -> reqwest::Client {
+    let local: IpAddr = address.parse().expect("an address");
+    reqwest::Client::builder()
+        .local_address(local)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// One wrong-password log-in; its status.
+async fn log_in(client: &reqwest::Client, base: &str, forwarded_for: Option<&str>) -> StatusCode {
+    let mut request = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"login": "nobody", "password": "not the password"}));
+    if let Some(forwarded_for) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded_for);
+    }
+    request.send().await.expect("log-in").status()
+}
+
+#[tokio::test]
+async fn behind_nginx_each_client_has_its_own_bucket_and_spoofed_headers_are_ignored() {
+    let cluster = cluster_with(&[
+        ("SHIFTING_AUTH_RATE_LIMIT_BURST", BURST.to_string()),
+        ("SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE", "1".into()),
+        ("SHIFTING_TRUSTED_PROXIES", "127.0.0.1/32".into()),
+    ])
+    .await;
+    let port = free_port();
+    let _nginx = nginx(&cluster, port);
+    let proxy = format!("http://127.0.0.1:{port}");
+    ready(&cluster.http, &format!("{proxy}/ready")).await;
+    let (first, second) = (client_from("127.0.0.2"), client_from("127.0.0.3"));
+
+    // The first client uses up its attempts through the proxy…
+    for _ in 0..BURST {
+        assert_eq!(log_in(&first, &proxy, None).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        log_in(&first, &proxy, None).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …and a header of its own naming another address does not get it a new bucket: nginx
+    // appends the real peer, the rightmost untrusted hop.
+    assert_eq!(
+        log_in(&first, &proxy, Some("198.51.100.9")).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy is not locked out.
+    assert_eq!(
+        log_in(&second, &proxy, None).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Straight to a replica, from an address that is no trusted proxy: the header is ignored,
+    // whatever it says, and the peer address is the bucket.
+    let direct = client_from("127.0.0.4");
+    for i in 0..BURST {
+        let spoofed = format!("203.0.113.{i}");
+        assert_eq!(
+            log_in(&direct, &cluster.a, Some(&spoofed)).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        log_in(&direct, &cluster.a, Some("203.0.113.200")).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
