@@ -180,6 +180,11 @@ async fn paused_closed_and_unknown_rooms_cannot_be_paid() {
         let room = seller_with_room(seller, server).await?;
         let visitor = Browser::start(1280, 900).await?;
         seller.click("[data-testid=pause]").await?;
+        // The confirmation says what a pause stops.
+        seller
+            .wait_for_text("[data-testid=pause-stops]", "No payment is in progress")
+            .await?;
+        seller.click("[data-testid=confirm-pause]").await?;
         seller.wait_for("[data-testid=reopen]").await?;
         visitor.open(&format!("{}{room}", server.url)).await?;
         visitor

@@ -1,13 +1,14 @@
 //! `/payments/{id}`: where the buyer's wallet sends them back. Shows the payment's status live
-//! (polled every second until it is final), then the receipt or what went wrong.
+//! (polled every second until it is final), then the receipt or what went wrong, always in our
+//! own words for each failure code (never text a wallet or a URL brought).
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use shifting_shared::TransactionStatus;
-use shifting_shared::api::TransactionResponse;
+use shifting_shared::api::{FailureResponse, TransactionResponse};
 
 use crate::api;
 use crate::components::guard::RequireLogin;
@@ -26,7 +27,15 @@ pub fn PaymentPage() -> impl IntoView {
 fn Payment() -> impl IntoView {
     let session = expect_context::<Session>();
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    // What the finish redirect could not do, said once above the live status.
+    let finish_note = move || match query.read().get("finish").as_deref() {
+        Some("error") => Some(
+            "We could not record your wallet's answer just now. The status below is where your payment stands; if it stays waiting, start again from the room.",
+        ),
+        _ => None,
+    };
     let payment = LocalResource::new(move || {
         let id = id();
         let token = session.access_token().unwrap_or_default();
@@ -44,6 +53,7 @@ fn Payment() -> impl IntoView {
     view! {
         <section class="narrow page">
             <h1>"Your payment"</h1>
+            {move || finish_note().map(|note| view! { <p class="notice" role="status" data-testid="finish-note">{note}</p> })}
             <div aria-live="polite" aria-atomic="true" data-testid="outcome">
                 <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading your payment…"</p> }>
                     {move || payment.get().map(|answer| match answer {
@@ -59,11 +69,7 @@ fn Payment() -> impl IntoView {
 fn outcome(t: TransactionResponse) -> impl IntoView {
     let again = room_path(&t.room_code);
     let details = transaction_path(&t.id.to_string());
-    let reason = t
-        .failure
-        .as_ref()
-        .map(|f| f.detail.clone())
-        .unwrap_or_default();
+    let reason = t.failure.as_ref().map(failure_text).unwrap_or_default();
     let status = t.status;
     let body = match status {
         TransactionStatus::AwaitingApproval => view! {
@@ -71,7 +77,11 @@ fn outcome(t: TransactionResponse) -> impl IntoView {
                 "Waiting for your approval at your wallet."</p>
             <p class="muted">"If you closed your wallet's page, start again from the room."</p>
         }.into_any(),
-        TransactionStatus::Approved | TransactionStatus::Sending => view! {
+        TransactionStatus::Approved => view! {
+            <p class="status-line"><span class="spinner" aria-hidden="true"></span>
+                "Approved. Sending the payment from your wallet…"</p>
+        }.into_any(),
+        TransactionStatus::Sending => view! {
             <p class="status-line"><span class="spinner" aria-hidden="true"></span>
                 "Approved. Your wallet is sending the payment; we are confirming that the seller received it…"</p>
         }.into_any(),
@@ -83,7 +93,7 @@ fn outcome(t: TransactionResponse) -> impl IntoView {
             <p class="result bad" data-testid="result">"The quote expired before the payment was approved. Nothing was paid."</p>
         }.into_any(),
         TransactionStatus::Failed => view! {
-            <p class="result bad" data-testid="result">"The payment failed: " {reason}</p>
+            <p class="result bad" data-testid="result">{reason}</p>
         }.into_any(),
     };
     let retry = matches!(
@@ -101,6 +111,22 @@ fn outcome(t: TransactionResponse) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Our sentence for a failure code; the server's detail only for a code this app does not know.
+pub(crate) fn failure_text(failure: &FailureResponse) -> String {
+    match failure.code.as_str() {
+        "declined" => "You declined the payment at your wallet. Nothing was paid.",
+        "consent_failed" => "Your wallet ended the approval without an answer (it may have expired or been used already). Nothing was paid.",
+        "expired" => "The quote expired before the payment was approved. Nothing was paid.",
+        "provider_error" => "A wallet provider could not complete a step of the payment. Nothing was paid.",
+        "payment_failed" => "Your wallet could not send the payment (for example, the balance was too low). Nothing was paid.",
+        "not_received" => "The seller's wallet did not receive the payment in time. If money left your wallet, your wallet provider can trace it with the payment details.",
+        "room_closed" => "The seller closed the room before your payment was sent. Nothing was paid.",
+        "room_paused" => "The seller paused the room before your payment was sent. Nothing was paid; try again when it reopens.",
+        _ => return failure.detail.clone(),
+    }
+    .to_owned()
 }
 
 fn receipt(t: &TransactionResponse) -> impl IntoView {

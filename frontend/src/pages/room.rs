@@ -237,7 +237,28 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let session = expect_context::<Session>();
     let error = RwSignal::new(None::<String>);
     let confirm_close = RwSignal::new(false);
+    let confirm_pause = RwSignal::new(false);
     let code = room.code.clone();
+    // How many started payments a pause or close would stop, from the seller's own list.
+    let own_code = room.code.clone();
+    let mine = LocalResource::new(move || {
+        let token = session.access_token().unwrap_or_default();
+        async move { api::rooms::my_rooms(&token).await }
+    });
+    let in_progress = Memo::new(move |_| {
+        mine.get()
+            .and_then(Result::ok)
+            .and_then(|list| list.rooms.into_iter().find(|r| r.room.code == own_code))
+            .map_or(0, |r| r.payments_in_progress)
+    });
+    let stops = move || match in_progress.get() {
+        0 => "No payment is in progress.".to_owned(),
+        1 => "This stops 1 payment in progress: nothing will be paid, and the buyer is told why."
+            .to_owned(),
+        n => format!(
+            "This stops {n} payments in progress: nothing will be paid, and the buyers are told why."
+        ),
+    };
     let change = Action::new_local(move |status: &RoomStatus| {
         let request = UpdateRoomRequest {
             status: Some(*status),
@@ -258,8 +279,16 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
         {match status {
             RoomStatus::Open => view! {
                 <p>"Buyers can pay. Pause it to stop payments for a while."</p>
-                <button class="button secondary" data-testid="pause" disabled=move || change.pending().get()
-                    on:click=move |_| { change.dispatch(RoomStatus::Paused); }>"Pause"</button>
+                <Show when=move || confirm_pause.get() fallback=move || view! {
+                    <button class="button secondary" data-testid="pause" on:click=move |_| confirm_pause.set(true)>"Pause"</button>
+                }>
+                    <p data-testid="pause-stops">{stops}</p>
+                    <div class="actions">
+                        <button class="button secondary" data-testid="confirm-pause" disabled=move || change.pending().get()
+                            on:click=move |_| { change.dispatch(RoomStatus::Paused); }>"Pause the room"</button>
+                        <button class="button secondary" on:click=move |_| confirm_pause.set(false)>"Keep it open"</button>
+                    </div>
+                </Show>
             }.into_any(),
             RoomStatus::Paused => view! {
                 <p>"Paused: buyers cannot pay until you reopen it."</p>
@@ -274,6 +303,7 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                     <button class="button secondary" data-testid="close" on:click=move |_| confirm_close.set(true)>"Close the room"</button>
                 }>
                     <p>"Closing is final. Close the room?"</p>
+                    <p data-testid="close-stops">{stops}</p>
                     <div class="actions">
                         <button class="button danger" data-testid="confirm-close" disabled=move || change.pending().get()
                             on:click=move |_| { change.dispatch(RoomStatus::Closed); }>"Close for good"</button>

@@ -68,7 +68,7 @@ fn details(t: TransactionResponse) -> impl IntoView {
             {t.received_amount.as_ref().map(|r| view! { <dt>"Seller received"</dt><dd class="amount">{r.display()}</dd> })}
             <dt>"Buyer"</dt><dd>{t.buyer.username.clone()}</dd>
             <dt>"Seller"</dt><dd>{t.seller.username.clone()}</dd>
-            {t.failure.as_ref().map(|f| view! { <dt>"Reason"</dt><dd>{f.detail.clone()}</dd> })}
+            {t.failure.as_ref().map(|f| view! { <dt>"Reason"</dt><dd>{crate::pages::payment::failure_text(f)}</dd> })}
         </dl>
         <h2 class="section-title">"Timeline"</h2>
         <ol class="timeline" data-testid="timeline">
