@@ -174,6 +174,8 @@ async fn insufficient_funds_end_in_failed_with_the_reason() {
     );
     assert_eq!(app.balance("alice").await, alice);
     assert_eq!(app.balance("penny").await, 50);
+    // Closed, so no late money can arrive unnoticed.
+    crate::finish::wait_until_incoming_payments_closed(&app).await;
 }
 
 #[tokio::test]
@@ -215,6 +217,7 @@ async fn a_quote_that_expires_before_consent_ends_in_expired_and_nothing_is_sent
     assert_eq!(after["status"], "expired");
     assert_eq!(statuses(&after), ["awaiting_approval", "expired"]);
     assert_eq!(app.sandbox_outgoing_payments().await, 0);
+    crate::finish::wait_until_incoming_payments_closed(&app).await;
     assert_eq!(app.balance("bruno").await, bruno);
 }
 
