@@ -99,7 +99,7 @@ async fn too_little_money_ends_in_failed_with_the_reason() {
         quote(&buyer, server, &room, "penny").await?;
         answer(&buyer, "approve").await?;
         buyer
-            .wait_for_text("[data-testid=result]", "The payment failed")
+            .wait_for_text("[data-testid=result]", "could not send the payment")
             .await?;
         buyer
             .wait_for_text("[data-testid=result]", "balance")
