@@ -63,9 +63,12 @@ pub struct RawSettings {
     pub payment_rate_limit_per_minute: u32,
     /// `SHIFTING_PAYMENT_RATE_LIMIT_BURST`: payment starts allowed at once per user and per IP.
     pub payment_rate_limit_burst: u32,
-    /// `SHIFTING_TRUSTED_PROXIES`: comma-separated CIDRs of reverse proxies whose `Forwarded` /
-    /// `X-Forwarded-For` headers name the client; empty: the TCP peer is the client.
+    /// `SHIFTING_TRUSTED_PROXIES`: comma-separated CIDRs of reverse proxies whose forwarding
+    /// header names the client; empty: the TCP peer is the client.
     pub trusted_proxies: String,
+    /// `SHIFTING_FORWARDED_HEADER`: the header those proxies write, `x-forwarded-for` or
+    /// `forwarded`; the other is never read.
+    pub forwarded_header: String,
     /// `SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE`: sustained log-in/sign-up attempts per IP.
     pub auth_rate_limit_per_minute: u32,
     /// `SHIFTING_AUTH_RATE_LIMIT_BURST`: attempts allowed at once per IP.
@@ -134,6 +137,9 @@ pub struct RawSettings {
     pub sandbox_fail_outgoing_payments: bool,
     /// `SHIFTING_SANDBOX_HOLD_OUTGOING_PAYMENTS`: test switch, outgoing payments stay pending.
     pub sandbox_hold_outgoing_payments: bool,
+    /// `SHIFTING_SANDBOX_LOSE_OUTGOING_PAYMENT_ANSWERS`: test switch, outgoing payments are
+    /// created and move money but their creation is answered 500 (a lost answer).
+    pub sandbox_lose_outgoing_payment_answers: bool,
     /// `SHIFTING_SANDBOX_QUOTE_SHORTFALL`: test switch, quotes promise this many minor units
     /// less than asked.
     pub sandbox_quote_shortfall: u64,
@@ -158,6 +164,7 @@ impl Default for RawSettings {
             payment_rate_limit_per_minute: 10,
             payment_rate_limit_burst: 5,
             trusted_proxies: String::new(),
+            forwarded_header: "x-forwarded-for".into(),
             auth_rate_limit_per_minute: 10,
             auth_rate_limit_burst: 10,
             cookie_secure: None,
@@ -186,6 +193,7 @@ impl Default for RawSettings {
             sandbox_grant_store_delay_ms: 0,
             sandbox_fail_outgoing_payments: false,
             sandbox_hold_outgoing_payments: false,
+            sandbox_lose_outgoing_payment_answers: false,
             sandbox_quote_shortfall: 0,
         }
     }
@@ -210,6 +218,7 @@ pub const KEYS: &[&str] = &[
     "payment_rate_limit_per_minute",
     "payment_rate_limit_burst",
     "trusted_proxies",
+    "forwarded_header",
     "auth_rate_limit_per_minute",
     "auth_rate_limit_burst",
     "cookie_secure",
@@ -238,6 +247,7 @@ pub const KEYS: &[&str] = &[
     "sandbox_grant_store_delay_ms",
     "sandbox_fail_outgoing_payments",
     "sandbox_hold_outgoing_payments",
+    "sandbox_lose_outgoing_payment_answers",
     "sandbox_quote_shortfall",
 ];
 
@@ -448,9 +458,15 @@ impl Settings {
                     .into(),
             );
         }
+        let forwarded_header = raw
+            .forwarded_header
+            .parse::<crate::http::client_ip::ForwardedHeader>()
+            .map_err(|err| problems.push(format!("forwarded_header: {err}")))
+            .unwrap_or_default();
         let trusted_proxies = crate::http::client_ip::TrustedProxies::parse(&raw.trusted_proxies)
             .map_err(|err| problems.push(format!("trusted_proxies: {err}")))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .reading(forwarded_header);
         if raw.auth_rate_limit_per_minute == 0 || raw.auth_rate_limit_burst == 0 {
             problems.push(
                 "auth_rate_limit_per_minute and auth_rate_limit_burst must be at least 1".into(),
@@ -618,6 +634,7 @@ fn sandbox_settings(raw: &RawSettings, problems: &mut Vec<String>) -> SandboxSet
             grant_store_delay: Duration::from_millis(raw.sandbox_grant_store_delay_ms),
             fail_outgoing_payments: raw.sandbox_fail_outgoing_payments,
             hold_outgoing_payments: raw.sandbox_hold_outgoing_payments,
+            lose_outgoing_payment_answers: raw.sandbox_lose_outgoing_payment_answers,
             quote_shortfall: raw.sandbox_quote_shortfall,
         },
     }
@@ -852,11 +869,20 @@ mod tests {
             jwt_secret: Some("short".into()),
             public_url: Some("ftp://x".into()),
             access_token_ttl_secs: 5,
+            trusted_proxies: "nginx".into(),
+            forwarded_header: "x-real-ip".into(),
             ..RawSettings::default()
         };
         let ConfigError(problems) = Settings::from_raw(raw).unwrap_err();
         let all = problems.join("\n");
-        for name in ["addr", "jwt_secret", "public_url", "access_token_ttl_secs"] {
+        for name in [
+            "addr",
+            "jwt_secret",
+            "public_url",
+            "access_token_ttl_secs",
+            "trusted_proxies",
+            "forwarded_header",
+        ] {
             assert!(all.contains(name), "{name} missing from {all}");
         }
     }

@@ -117,12 +117,41 @@ impl OpenPaymentsError {
         }
     }
 
+    /// Whether the server may have acted on the request: anything but a refusal (4xx) or a
+    /// request that was never sent (policy, URL). A timeout or a 5xx may follow a payment the
+    /// wallet created.
+    #[must_use]
+    pub fn may_have_acted(&self) -> bool {
+        match self {
+            Self::Policy { .. } | Self::InvalidUrl(_) => false,
+            Self::Status { status, .. } => !(400..500).contains(status),
+            _ => true,
+        }
+    }
+
     fn is_too_fast(&self) -> bool {
         self.code() == Some("too_fast")
     }
 }
 
 type Result<T, E = OpenPaymentsError> = std::result::Result<T, E>;
+
+/// Returns once the grant's `wait` (plus [`WAIT_MARGIN`]) has passed since `grant_answered`,
+/// when the grant response arrived; at once for a grant without `wait`. [`OpenPaymentsClient::
+/// continue_grant`] calls it itself; a caller that must check something just before the
+/// continuation (is the sale still open?) awaits it first.
+pub async fn wait_until_continuable(continuation: &Continuation, grant_answered: SystemTime) {
+    let wait = Duration::from_secs(continuation.wait.unwrap_or(0));
+    if wait.is_zero() {
+        return;
+    }
+    let due = wait + WAIT_MARGIN;
+    if let Ok(elapsed) = grant_answered.elapsed()
+        && elapsed < due
+    {
+        tokio::time::sleep(due - elapsed).await;
+    }
+}
 
 /// The platform's Open Payments identity: its wallet address `id` and signing key.
 #[derive(Debug)]
@@ -348,15 +377,7 @@ impl OpenPaymentsClient {
         interact_ref: &str,
         grant_answered: SystemTime,
     ) -> Result<GrantResponse> {
-        let wait = Duration::from_secs(continuation.wait.unwrap_or(0));
-        if !wait.is_zero() {
-            let due = wait + WAIT_MARGIN;
-            if let Ok(elapsed) = grant_answered.elapsed()
-                && elapsed < due
-            {
-                tokio::time::sleep(due - elapsed).await;
-            }
-        }
+        wait_until_continuable(continuation, grant_answered).await;
         let body = to_json(&ContinueRequest {
             interact_ref: interact_ref.to_owned(),
         });

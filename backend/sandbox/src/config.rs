@@ -94,6 +94,9 @@ pub struct Switches {
     /// Outgoing payments stay pending: no money moves and they never fail (a wallet whose
     /// payment is stuck in the network).
     pub hold_outgoing_payments: bool,
+    /// Outgoing payments are created and move money, but the create request is answered
+    /// 500 (an answer lost on the way): the client cannot know that it paid.
+    pub lose_outgoing_payment_answers: bool,
     /// Quotes promise the receiver this many minor units less than asked (a wallet that
     /// quotes wrong).
     pub quote_shortfall: u64,

@@ -623,6 +623,11 @@ pub(crate) async fn create_outgoing_payment(
             tracing::error!(error = %err, payment = %quote.id, "sandbox settlement failed; retried on next read or restart");
         }
     });
+    if state.switches.lose_outgoing_payment_answers {
+        return Err(RsError::internal(
+            &"the sandbox is set to lose the answer to every created outgoing payment",
+        ));
+    }
 
     let mut view = outgoing_view(&state, &payment);
     if let Some(object) = view.as_object_mut() {

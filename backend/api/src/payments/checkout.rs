@@ -619,22 +619,22 @@ pub async fn finish_payment(
 }
 
 /// Continues the approved grant and creates the outgoing payment; wakes the worker once the
-/// transaction is `sending`, or ends it (and releases its resources) when that cannot be done.
+/// transaction is `sending` (also when it may have been sent and must be verified), or ends
+/// it and releases its resources when nothing was sent.
 async fn send_approved(state: &AppState, row: &transactions::Model) {
-    let ended = match super::sending::send(&state.db, &state.open_payments, row, false).await {
-        Ok(true) => {
-            state.worker_wake.notify_one();
-            return;
+    let client = &state.open_payments;
+    let sending = match super::sending::send(&state.db, client, row).await {
+        Ok(moved) => Ok(moved),
+        Err(not_sending) => {
+            super::sending::record_not_sending(&state.db, client, row, not_sending).await
         }
-        Ok(false) => return,
-        Err((failure, detail)) => fail(&state.db, row.id, Approved, Failed, failure, &detail).await,
     };
-    match ended {
-        Ok(true) => super::release(&state.open_payments, row).await,
+    match sending {
+        Ok(true) => state.worker_wake.notify_one(),
         Ok(false) => {}
         // The lease runs out and the worker resumes the approval.
         Err(err) => {
-            tracing::error!(transaction = %row.id, error = format!("{err:#}"), "cannot record a payment that could not be sent");
+            tracing::error!(transaction = %row.id, error = format!("{err:#}"), "cannot record a payment attempt");
         }
     }
 }

@@ -10,24 +10,29 @@
 //! - a token stored: the payment may exist already. The buyer's outgoing payments are listed
 //!   and matched on our `metadata.transactionId` (or the quote) before creating one, so money
 //!   moves at most once.
+//!
+//! An attempt that gives up says whether something may have been sent ([`NotSending`]); then
+//! the transaction is verified at the seller's wallet like any other instead of failing.
 
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, UpdateMany};
 use serde_json::json;
-use shifting_open_payments::client::{OpenPaymentsClient, OpenPaymentsError};
+use shifting_open_payments::client::{
+    OpenPaymentsClient, OpenPaymentsError, wait_until_continuable,
+};
 use shifting_open_payments::types::{
     AccessToken, Continuation, ContinuationToken, CreateOutgoingPayment, GrantOutcome,
     OutgoingPayment, WalletAddress,
 };
 use shifting_shared::RoomStatus;
-use shifting_shared::TransactionStatus::{Approved, Sending};
+use shifting_shared::TransactionStatus::{Approved, Failed, Sending};
 use uuid::Uuid;
 
 use super::checkout::chrono_duration;
-use super::{Failure, transition};
+use super::{Failure, fail, release, transition};
 use crate::entities::{rooms, transactions};
 
 /// How many pages of the buyer's outgoing payments a resumed attempt looks through.
@@ -40,35 +45,65 @@ pub(crate) fn approval_lease(wait_secs: u64, grace: Duration) -> chrono::Duratio
     chrono_duration(Duration::from_secs(wait_secs).saturating_add(grace))
 }
 
-type StepResult<T> = Result<T, (Failure, String)>;
-
-fn provider(what: &str, err: &OpenPaymentsError) -> (Failure, String) {
-    (Failure::ProviderError, format!("{what}: {err}"))
+/// Why an attempt did not get the transaction to `sending`.
+#[derive(Debug)]
+pub(crate) struct NotSending {
+    /// The failure to record when nothing was sent.
+    pub(crate) failure: Failure,
+    /// Our account of it, for the record.
+    pub(crate) detail: String,
+    /// Whether the buyer's wallet may hold an outgoing payment for it all the same: a create
+    /// that timed out or failed on the server's side, a list that could not be read, a
+    /// payment created but not recorded. Then only the seller's wallet can tell.
+    pub(crate) maybe_sent: bool,
 }
 
-fn unrecorded(err: &impl std::fmt::Display) -> (Failure, String) {
-    (
-        Failure::ProviderError,
-        format!("The payment could not be recorded: {err}"),
-    )
+impl NotSending {
+    fn nothing_sent(failure: Failure, detail: impl Into<String>) -> Self {
+        Self {
+            failure,
+            detail: detail.into(),
+            maybe_sent: false,
+        }
+    }
+
+    fn provider(what: &str, err: &OpenPaymentsError, maybe_sent: bool) -> Self {
+        Self {
+            failure: Failure::ProviderError,
+            detail: format!("{what}: {err}"),
+            maybe_sent,
+        }
+    }
+
+    fn unrecorded(err: &impl std::fmt::Display, maybe_sent: bool) -> Self {
+        Self {
+            failure: Failure::ProviderError,
+            detail: format!("The payment could not be recorded: {err}"),
+            maybe_sent,
+        }
+    }
 }
+
+type StepResult<T> = Result<T, NotSending>;
 
 /// Continues the grant (unless its token is stored already), finds or creates the outgoing
-/// payment, and moves the transaction to `sending`. `resuming` says an earlier attempt may have
-/// got further. Returns whether this call made the move.
+/// payment, and moves the transaction to `sending`. Returns whether this call made the move.
+///
+/// The room is checked once the continuation's `wait` has passed (a seller may close it while
+/// the buyer approves) and again right before the payment is created.
 ///
 /// # Errors
-/// Why the payment cannot go on, for the record; nothing was sent then.
+/// Why the payment did not reach `sending`; [`record_not_sending`] records it.
 pub(crate) async fn send(
     db: &DatabaseConnection,
     client: &OpenPaymentsClient,
     row: &transactions::Model,
-    resuming: bool,
 ) -> StepResult<bool> {
-    let quote = row.quote_url.as_deref().ok_or((
-        Failure::ProviderError,
-        "The approval has no quote.".to_owned(),
-    ))?;
+    let quote = row.quote_url.as_deref().ok_or_else(|| {
+        NotSending::nothing_sent(Failure::ProviderError, "The approval has no quote.")
+    })?;
+    // A payment can only exist if an earlier attempt stored the token it needs.
+    let may_exist = row.outgoing_token.is_some();
     let token = match (&row.outgoing_token, &row.outgoing_token_manage) {
         (Some(value), Some(manage)) => AccessToken {
             value: value.clone(),
@@ -76,17 +111,19 @@ pub(crate) async fn send(
             expires_in: None,
             access: Vec::new(),
         },
-        _ => {
-            // Nothing is sent for a room its seller closed or paused since the start.
-            ensure_room_open(db, row).await?;
-            continue_grant(db, client, row).await?
-        }
+        _ => continue_grant(db, client, row).await?,
     };
     let buyer = client
         .get_wallet_address(&row.buyer_wallet_address)
         .await
-        .map_err(|e| provider("The buyer's wallet address could not be resolved", &e))?;
-    let existing = if resuming {
+        .map_err(|e| {
+            NotSending::provider(
+                "The buyer's wallet address could not be resolved",
+                &e,
+                may_exist,
+            )
+        })?;
+    let existing = if may_exist {
         find_ours(client, &buyer, &token, row.id, quote).await?
     } else {
         None
@@ -96,7 +133,10 @@ pub(crate) async fn send(
             tracing::info!(transaction = %row.id, payment = %payment.id, "found the outgoing payment of an interrupted attempt");
             payment
         }
-        None => create(client, &buyer, &token, row, quote).await?,
+        None => {
+            ensure_room_open(db, row).await?;
+            create(client, &buyer, &token, row, quote).await?
+        }
     };
     let url = payment.id;
     let now = Utc::now();
@@ -107,21 +147,69 @@ pub(crate) async fn send(
         Sending,
         Some("The buyer's wallet is sending the payment.".into()),
         move |u| {
-            u.col_expr(transactions::Column::OutgoingPaymentUrl, Expr::value(url))
-                .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
-                .col_expr(transactions::Column::Attempts, Expr::value(0))
-                .col_expr(
-                    transactions::Column::LeaseUntil,
-                    Expr::value(Option::<chrono::DateTime<Utc>>::None),
-                )
-                .col_expr(
-                    transactions::Column::LeaseOwner,
-                    Expr::value(Option::<Uuid>::None),
-                )
+            to_verification(u, now)
+                .col_expr(transactions::Column::OutgoingPaymentUrl, Expr::value(url))
         },
     )
     .await
-    .map_err(|e| unrecorded(&e))
+    .map_err(|e| NotSending::unrecorded(&e, true))
+}
+
+/// Records an attempt [`send`] gave up on. When something may have been sent, the transaction
+/// goes to `sending` all the same and the seller's wallet decides (completed only if the money
+/// arrived, failed at the verification timeout otherwise); when nothing was sent, it fails and
+/// its grant and incoming payment are released. Returns whether it is now `sending`.
+///
+/// # Errors
+/// Database errors; the approval's lease then runs out and the worker resumes it.
+pub(crate) async fn record_not_sending(
+    db: &DatabaseConnection,
+    client: &OpenPaymentsClient,
+    row: &transactions::Model,
+    not_sending: NotSending,
+) -> crate::error::Result<bool> {
+    let NotSending {
+        failure,
+        detail,
+        maybe_sent,
+    } = not_sending;
+    if maybe_sent {
+        tracing::warn!(transaction = %row.id, %detail, "the payment may have been sent; the seller's wallet decides");
+        let now = Utc::now();
+        return transition(
+            db,
+            row.id,
+            Approved,
+            Sending,
+            Some(format!(
+                "Checking with the seller's wallet, as the payment may have been sent ({detail})."
+            )),
+            move |u| to_verification(u, now),
+        )
+        .await;
+    }
+    if fail(db, row.id, Approved, Failed, failure, &detail).await? {
+        release(client, row).await;
+    }
+    Ok(false)
+}
+
+/// The columns of a move to `sending`: due for verification now, no lease.
+fn to_verification(
+    update: UpdateMany<transactions::Entity>,
+    now: chrono::DateTime<Utc>,
+) -> UpdateMany<transactions::Entity> {
+    update
+        .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
+        .col_expr(transactions::Column::Attempts, Expr::value(0))
+        .col_expr(
+            transactions::Column::LeaseUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .col_expr(
+            transactions::Column::LeaseOwner,
+            Expr::value(Option::<Uuid>::None),
+        )
 }
 
 /// Whether the transaction's room still takes payments, read from the database (never the
@@ -130,24 +218,27 @@ async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) ->
     let room = rooms::Entity::find_by_id(row.room_id)
         .one(db)
         .await
-        .map_err(|e| unrecorded(&e))?
-        .ok_or((Failure::RoomClosed, "The room no longer exists.".to_owned()))?;
+        .map_err(|e| NotSending::unrecorded(&e, false))?
+        .ok_or_else(|| {
+            NotSending::nothing_sent(Failure::RoomClosed, "The room no longer exists.")
+        })?;
     match room.status.parse::<RoomStatus>() {
         Ok(RoomStatus::Open) => Ok(()),
-        Ok(RoomStatus::Paused) => Err((
+        Ok(RoomStatus::Paused) => Err(NotSending::nothing_sent(
             Failure::RoomPaused,
-            "The seller paused the room before the payment was sent.".to_owned(),
+            "The seller paused the room before the payment was sent.",
         )),
-        Ok(RoomStatus::Closed) => Err((
+        Ok(RoomStatus::Closed) => Err(NotSending::nothing_sent(
             Failure::RoomClosed,
-            "The seller closed the room before the payment was sent.".to_owned(),
+            "The seller closed the room before the payment was sent.",
         )),
-        Err(err) => Err(unrecorded(&err)),
+        Err(err) => Err(NotSending::unrecorded(&err, false)),
     }
 }
 
-/// Continues the grant with the stored `interact_ref` and stores the token before anything
-/// is paid with it.
+/// Waits out the grant's `wait`, checks that the room still takes payments, continues the
+/// grant with the stored `interact_ref`, and stores the token before anything is paid with it.
+/// Nothing can have been sent when this fails: no payment exists without the token.
 async fn continue_grant(
     db: &DatabaseConnection,
     client: &OpenPaymentsClient,
@@ -156,9 +247,9 @@ async fn continue_grant(
     let (Some(uri), Some(token), Some(interact_ref)) =
         (&row.continue_uri, &row.continue_token, &row.interact_ref)
     else {
-        return Err((
+        return Err(NotSending::nothing_sent(
             Failure::ProviderError,
-            "The approval is missing its continuation.".into(),
+            "The approval is missing its continuation.",
         ));
     };
     let continuation = Continuation {
@@ -168,28 +259,34 @@ async fn continue_grant(
         uri: uri.clone(),
         wait: row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
     };
-    let created = row
+    let answered = row
         .grant_created_at
         .map_or_else(SystemTime::now, SystemTime::from);
+    // The seller may close the room while the buyer approves or during the wait: checked
+    // after it, so a closed room is never paid for.
+    wait_until_continuable(&continuation, answered).await;
+    ensure_room_open(db, row).await?;
     let grant = client
-        .continue_grant(&continuation, interact_ref, created)
+        .continue_grant(&continuation, interact_ref, answered)
         .await
-        .map_err(|e| provider("The buyer's wallet did not confirm the approval", &e))?;
+        .map_err(|e| {
+            NotSending::provider("The buyer's wallet did not confirm the approval", &e, false)
+        })?;
     let GrantOutcome::Granted(access) = grant.outcome() else {
-        return Err((
+        return Err(NotSending::nothing_sent(
             Failure::ProviderError,
-            "The buyer's wallet confirmed the approval without an access token.".into(),
+            "The buyer's wallet confirmed the approval without an access token.",
         ));
     };
     // Stored before the payment is created: a payment must never exist without the token
     // that can find it again.
     let stored = super::store_outgoing_token(db, row.id, Approved, access)
         .await
-        .map_err(|e| unrecorded(&e))?;
+        .map_err(|e| NotSending::unrecorded(&e, false))?;
     if !stored {
-        return Err((
+        return Err(NotSending::nothing_sent(
             Failure::ProviderError,
-            "The payment changed meanwhile; nothing was sent.".into(),
+            "The payment changed meanwhile; nothing was sent.",
         ));
     }
     Ok(access.clone())
@@ -212,15 +309,22 @@ async fn create(
         .create_outgoing_payment(buyer, &token.value, &body)
         .await
         .map_err(|err| match err.status() {
-            Some(400) if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) => (
-                Failure::Expired,
-                "The quote expired before the payment could be sent.".to_owned(),
+            Some(400) if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) => {
+                NotSending::nothing_sent(
+                    Failure::Expired,
+                    "The quote expired before the payment could be sent.",
+                )
+            }
+            _ => NotSending::provider(
+                "The buyer's wallet did not create the payment",
+                &err,
+                err.may_have_acted(),
             ),
-            _ => provider("The buyer's wallet did not create the payment", &err),
         })
 }
 
 /// The buyer's outgoing payment made for this transaction, if an earlier attempt created it.
+/// Failing to tell counts as maybe sent.
 async fn find_ours(
     client: &OpenPaymentsClient,
     buyer: &WalletAddress,
@@ -234,7 +338,9 @@ async fn find_ours(
         let page = client
             .list_outgoing_payments(buyer, &token.value, 100, cursor.as_deref())
             .await
-            .map_err(|e| provider("The buyer's wallet did not list its payments", &e))?;
+            .map_err(|e| {
+                NotSending::provider("The buyer's wallet did not list its payments", &e, true)
+            })?;
         let ours = page.result.into_iter().find(|payment| {
             payment.quote_id.as_deref() == Some(quote)
                 || payment
@@ -252,8 +358,10 @@ async fn find_ours(
             _ => return Ok(None),
         }
     }
-    Err((
-        Failure::ProviderError,
-        "The buyer's wallet holds too many payments to check; nothing was sent again.".into(),
-    ))
+    Err(NotSending {
+        failure: Failure::ProviderError,
+        detail: "The buyer's wallet holds too many payments to check; nothing was sent again."
+            .into(),
+        maybe_sent: true,
+    })
 }

@@ -114,42 +114,19 @@ impl Worker {
     }
 
     /// Finishes an approval whose finish callback stopped halfway (the process died after the
-    /// claim): continue, find or create the outgoing payment, `sending`. When the attempt fails
-    /// and the grant's token is stored, a payment may exist that could not be listed, so the
-    /// seller's wallet decides: the transaction is verified like any other (completed only if
-    /// the money arrived, failed at the timeout otherwise). Without a token nothing was sent.
+    /// claim): continue, find or create the outgoing payment, `sending`. An attempt that gives
+    /// up is recorded like the callback's: verified at the seller's wallet when something may
+    /// have been sent (a stored token whose payments could not be listed, a create without an
+    /// answer), failed when nothing was.
     async fn resume(&self, row: transactions::Model) {
         let id = row.id;
         tracing::warn!(transaction = %id, "resuming an approval that was interrupted");
-        let Err((failure, detail)) = sending::send(&self.db, &self.client, &row, true).await else {
+        let Err(not_sending) = sending::send(&self.db, &self.client, &row).await else {
             return;
         };
-        let outcome = async {
-            let token_stored = super::load(&self.db, id)
-                .await?
-                .is_some_and(|now| now.outgoing_token.is_some());
-            if token_stored {
-                let now = Utc::now();
-                transition(
-                    &self.db,
-                    id,
-                    Approved,
-                    Sending,
-                    Some(format!(
-                        "Checking with the seller's wallet after an interruption ({detail})."
-                    )),
-                    |u| {
-                        self.release_lease(u)
-                            .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
-                    },
-                )
-                .await?;
-            } else {
-                self.end(&row, Approved, Failed, failure, &detail).await?;
-            }
-            Ok::<_, crate::error::ApiError>(())
-        };
-        if let Err(err) = outcome.await {
+        if let Err(err) =
+            sending::record_not_sending(&self.db, &self.client, &row, not_sending).await
+        {
             tracing::error!(transaction = %id, error = format!("{err:#}"), "cannot record an interrupted approval");
         }
     }

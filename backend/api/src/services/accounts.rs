@@ -181,6 +181,14 @@ async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
     let current = find_refresh_token(&txn, &hash_refresh_token(token))
         .await?
         .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;
+    // First, so that a session past its maximum age says so, whatever its token's state.
+    let family_started = current.family_started_at.unwrap_or(current.created_at);
+    let family_ends = family_started + chrono_duration(keys.family_max_age);
+    if family_ends <= now {
+        revoke_family(&txn, current.family_id).await?;
+        txn.commit().await?;
+        return Err(ApiError::Unauthorized(SESSION_TOO_OLD));
+    }
     if let Some(revoked_at) = current.revoked_at {
         if current.replaced_by.is_none() {
             // Logged out or revoked: nothing to rotate.
@@ -197,13 +205,6 @@ async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
     }
     if current.expires_at <= now {
         return Err(ApiError::Unauthorized(BAD_REFRESH));
-    }
-    let family_started = current.family_started_at.unwrap_or(current.created_at);
-    let family_ends = family_started + chrono_duration(keys.family_max_age);
-    if family_ends <= now {
-        revoke_family(&txn, current.family_id).await?;
-        txn.commit().await?;
-        return Err(ApiError::Unauthorized(SESSION_TOO_OLD));
     }
     let user = users::Entity::find_by_id(current.user_id)
         .one(&txn)

@@ -9,6 +9,19 @@ use crate::finish::wait_until_incoming_payments_closed;
 use crate::helpers::{TestApp, Trader, error_of, spawn_app, spawn_app_with};
 use crate::payments::{id_of, market, statuses};
 
+/// The seller opens, pauses or closes their room.
+async fn set_room_status(app: &TestApp, seller: &Trader, room: &str, status: &str) {
+    let changed = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/rooms/{room}"),
+            &seller.account.access_token,
+            &json!({ "status": status }),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_room_closed_or_paused_during_consent_is_not_paid_and_the_buyer_is_told_why() {
     for (status, code) in [("closed", "room_closed"), ("paused", "room_paused")] {
@@ -29,15 +42,7 @@ async fn a_room_closed_or_paused_during_consent_is_not_paid_and_the_buyer_is_tol
             .unwrap();
         assert_eq!(own["rooms"][0]["payments_in_progress"], 1);
 
-        let changed = app
-            .send_json(
-                Method::PATCH,
-                &format!("/api/rooms/{room}"),
-                &seller.account.access_token,
-                &json!({ "status": status }),
-            )
-            .await;
-        assert_eq!(changed.status(), StatusCode::OK);
+        set_room_status(&app, &seller, &room, status).await;
         app.finish(&finish).await;
 
         let done = app
@@ -79,6 +84,57 @@ async fn start_from(app: &TestApp, buyer: &Trader, room: &str, forwarded_for: &s
     status
 }
 
+#[tokio::test]
+async fn a_room_closed_after_the_approval_while_the_wallet_makes_us_wait_is_not_paid() {
+    // The buyer approved and was sent back, but the grant's `wait` has not passed yet.
+    let app = spawn_app_with(|s| s.sandbox_wait_secs = 3).await;
+    let (seller, buyer, room) = market(&app).await;
+    let (alice, bruno) = (app.balance("alice").await, app.balance("bruno").await);
+    let started = app.checkout(&buyer, &room).await;
+    let id = id_of(&started);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    let token = &buyer.account.access_token;
+    assert_eq!(app.transaction(token, &id).await["status"], "approved");
+
+    set_room_status(&app, &seller, &room, "closed").await;
+
+    let done = app.wait_for_status(token, &id, "failed").await;
+    assert_eq!(done["failure"]["code"], "room_closed", "{done:#}");
+    assert_eq!(statuses(&done), ["awaiting_approval", "approved", "failed"]);
+    assert_eq!(app.sandbox_outgoing_payments().await, 0);
+    assert_eq!(app.balance("alice").await, alice);
+    assert_eq!(app.balance("bruno").await, bruno);
+    wait_until_incoming_payments_closed(&app).await;
+}
+
+#[tokio::test]
+async fn a_payment_whose_creation_went_unanswered_is_verified_and_completes_once() {
+    // The buyer's wallet creates the payment and moves the money, but its answer is lost: the
+    // platform must not call that a failure (nor cancel the grant and close the incoming
+    // payment under the money); the seller's wallet decides.
+    let app = spawn_app_with(|s| s.sandbox_lose_outgoing_payment_answers = true).await;
+    let (_, buyer, room) = market(&app).await;
+    let alice = app.balance("alice").await;
+    let started = app.checkout(&buyer, &room).await;
+    let id = id_of(&started);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+
+    let done = app
+        .wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    assert_eq!(
+        statuses(&done),
+        ["awaiting_approval", "approved", "sending", "completed"]
+    );
+    assert_eq!(app.sandbox_outgoing_payments().await, 1);
+    assert_eq!(app.balance("alice").await, alice + 2500);
+}
 #[tokio::test]
 async fn payment_starts_are_limited_per_user_and_per_client_address() {
     let app = spawn_app_with(|s| {

@@ -17,7 +17,8 @@ use crate::replicas::{Cluster, cluster_with};
 const BURST: usize = 3;
 
 /// nginx on its own port in front of both replicas, as the README's reference configuration
-/// (with `ip_hash`, so one client always meets the same replica and its limiter).
+/// plus `ip_hash` (which the README suggests), so one client always meets the same replica and
+/// its limiter and the bucket counts are exact.
 fn nginx(cluster: &Cluster, port: u16) -> Process {
     let dir = cluster.dir.path().join("nginx");
     std::fs::create_dir_all(&dir).expect("nginx dir");
@@ -90,13 +91,13 @@ fn client_from(address: &str) -> reqwest::Client {
         .expect("client")
 }
 
-/// One wrong-password log-in; its status.
-async fn log_in(client: &reqwest::Client, base: &str, forwarded_for: Option<&str>) -> StatusCode {
+/// One wrong-password log-in with the client's own `headers`; its status.
+async fn log_in(client: &reqwest::Client, base: &str, headers: &[(&str, &str)]) -> StatusCode {
     let mut request = client
         .post(format!("{base}/api/auth/login"))
         .json(&json!({"login": "nobody", "password": "not the password"}));
-    if let Some(forwarded_for) = forwarded_for {
-        request = request.header("x-forwarded-for", forwarded_for);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     request.send().await.expect("log-in").status()
 }
@@ -117,23 +118,28 @@ async fn behind_nginx_each_client_has_its_own_bucket_and_spoofed_headers_are_ign
 
     // The first client uses up its attempts through the proxy…
     for _ in 0..BURST {
-        assert_eq!(log_in(&first, &proxy, None).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(log_in(&first, &proxy, &[]).await, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
-        log_in(&first, &proxy, None).await,
+        log_in(&first, &proxy, &[]).await,
         StatusCode::TOO_MANY_REQUESTS
     );
     // …and a header of its own naming another address does not get it a new bucket: nginx
-    // appends the real peer, the rightmost untrusted hop.
-    assert_eq!(
-        log_in(&first, &proxy, Some("198.51.100.9")).await,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    // appends the real peer to X-Forwarded-For (the rightmost untrusted hop), and passes a
+    // Forwarded header on untouched, so that one is never read.
+    for spoofed in [
+        ("x-forwarded-for", "198.51.100.9"),
+        ("forwarded", "for=198.51.100.9"),
+        ("x-forwarded-for", "198.51.100.9, garbage"),
+    ] {
+        assert_eq!(
+            log_in(&first, &proxy, &[spoofed]).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{spoofed:?}"
+        );
+    }
     // Another client behind the same proxy is not locked out.
-    assert_eq!(
-        log_in(&second, &proxy, None).await,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(log_in(&second, &proxy, &[]).await, StatusCode::UNAUTHORIZED);
 
     // Straight to a replica, from an address that is no trusted proxy: the header is ignored,
     // whatever it says, and the peer address is the bucket.
@@ -141,12 +147,12 @@ async fn behind_nginx_each_client_has_its_own_bucket_and_spoofed_headers_are_ign
     for i in 0..BURST {
         let spoofed = format!("203.0.113.{i}");
         assert_eq!(
-            log_in(&direct, &cluster.a, Some(&spoofed)).await,
+            log_in(&direct, &cluster.a, &[("x-forwarded-for", &spoofed)]).await,
             StatusCode::UNAUTHORIZED
         );
     }
     assert_eq!(
-        log_in(&direct, &cluster.a, Some("203.0.113.200")).await,
+        log_in(&direct, &cluster.a, &[("x-forwarded-for", "203.0.113.200")]).await,
         StatusCode::TOO_MANY_REQUESTS
     );
 }

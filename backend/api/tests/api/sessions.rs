@@ -240,6 +240,25 @@ async fn a_session_ends_at_the_maximum_family_age_however_often_it_rotates() {
 }
 
 #[tokio::test]
+async fn a_session_past_its_maximum_age_says_so_also_when_its_token_expired_too() {
+    let app = spawn_app_with(|s| s.refresh_family_max_age_days = 2).await;
+    let account = app.create_account("alice").await;
+    age_refresh_tokens(&app, "family_started_at", 3 * 86_400).await;
+    age_refresh_tokens(&app, "expires_at", 400 * 86_400).await;
+
+    let refused = error_of(
+        app.refresh(&account.refresh_token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    assert!(
+        refused["message"].as_str().unwrap().contains("maximum age"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
 async fn reuse_revokes_only_that_family_not_other_sessions() {
     let app = spawn_app().await;
     let account = app.create_account("alice").await;
