@@ -333,6 +333,23 @@ impl TestApp {
         body
     }
 
+    /// Starts a purchase, approves it at the wallet and follows the finish redirect; returns
+    /// the transaction id.
+    pub async fn buy(&self, buyer: &Trader, code: &str) -> String {
+        let started = self.checkout(buyer, code).await;
+        let finish = self
+            .consent(
+                started["redirect_url"].as_str().expect("a redirect"),
+                "approve",
+            )
+            .await;
+        self.finish(&finish).await;
+        started["transaction"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
     /// Opens the consent page at `redirect` in a fresh browser and presses `decision`
     /// (`approve` or `decline`); returns the finish URL the wallet redirects to.
     pub async fn consent(&self, redirect: &str, decision: &str) -> String {

@@ -90,12 +90,7 @@ async fn a_room_closed_after_the_approval_while_the_wallet_makes_us_wait_is_not_
     let app = spawn_app_with(|s| s.sandbox_wait_secs = 3).await;
     let (seller, buyer, room) = market(&app).await;
     let (alice, bruno) = (app.balance("alice").await, app.balance("bruno").await);
-    let started = app.checkout(&buyer, &room).await;
-    let id = id_of(&started);
-    let finish = app
-        .consent(started["redirect_url"].as_str().unwrap(), "approve")
-        .await;
-    app.finish(&finish).await;
+    let id = app.buy(&buyer, &room).await;
     let token = &buyer.account.access_token;
     assert_eq!(app.transaction(token, &id).await["status"], "approved");
 
@@ -118,12 +113,7 @@ async fn a_payment_whose_creation_went_unanswered_is_verified_and_completes_once
     let app = spawn_app_with(|s| s.sandbox_lose_outgoing_payment_answers = true).await;
     let (_, buyer, room) = market(&app).await;
     let alice = app.balance("alice").await;
-    let started = app.checkout(&buyer, &room).await;
-    let id = id_of(&started);
-    let finish = app
-        .consent(started["redirect_url"].as_str().unwrap(), "approve")
-        .await;
-    app.finish(&finish).await;
+    let id = app.buy(&buyer, &room).await;
 
     let done = app
         .wait_for_status(&buyer.account.access_token, &id, "completed")
@@ -211,12 +201,7 @@ async fn money_that_never_arrives_fails_at_the_verification_timeout_and_the_inco
     let app = spawn_app_with(|s| s.sandbox_hold_outgoing_payments = true).await;
     let (_, buyer, room) = market(&app).await;
     let alice = app.balance("alice").await;
-    let started = app.checkout(&buyer, &room).await;
-    let id = id_of(&started);
-    let finish = app
-        .consent(started["redirect_url"].as_str().unwrap(), "approve")
-        .await;
-    app.finish(&finish).await;
+    let id = app.buy(&buyer, &room).await;
     let token = &buyer.account.access_token;
     app.wait_for_status(token, &id, "sending").await;
 
@@ -234,12 +219,7 @@ async fn money_that_never_arrives_fails_at_the_verification_timeout_and_the_inco
 async fn an_expired_outgoing_token_is_rotated_and_the_payment_still_verifies() {
     let app = spawn_app_with(|s| s.payment_worker = false).await;
     let (_, buyer, room) = market(&app).await;
-    let started = app.checkout(&buyer, &room).await;
-    let id = id_of(&started);
-    let finish = app
-        .consent(started["redirect_url"].as_str().unwrap(), "approve")
-        .await;
-    app.finish(&finish).await;
+    let id = app.buy(&buyer, &room).await;
     let token = &buyer.account.access_token;
     app.wait_for_status(token, &id, "sending").await;
     // Every token the buyer's wallet issued has expired meanwhile: reading the outgoing

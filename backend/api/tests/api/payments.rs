@@ -510,12 +510,7 @@ async fn a_restart_after_the_outgoing_payment_was_created_still_completes_it() {
     let app = spawn_app_with(|s| s.payment_worker = false).await;
     let (_, buyer, code) = market(&app).await;
     let alice = app.balance("alice").await;
-    let started = app.checkout(&buyer, &code).await;
-    let id = id_of(&started);
-    let finish = app
-        .consent(started["redirect_url"].as_str().unwrap(), "approve")
-        .await;
-    app.finish(&finish).await;
+    let id = app.buy(&buyer, &code).await;
     app.wait_for_status(&buyer.account.access_token, &id, "sending")
         .await;
 
