@@ -22,19 +22,31 @@ url="http://127.0.0.1:$port"
 SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE=1000000 SHIFTING_AUTH_RATE_LIMIT_BURST=1000000 \
   SHIFTING_PAYMENT_RATE_LIMIT_PER_MINUTE=1000000 SHIFTING_PAYMENT_RATE_LIMIT_BURST=1000000 \
   SHIFTING_SANDBOX_WAIT_SECS=0 SHIFTING_WEB_DIR="$data/no-web" \
-  target/debug/shifting serve --addr "127.0.0.1:$port" --data-dir "$data" >"$data/server.log" 2>&1 &
+  "${CARGO_TARGET_DIR:-target}/debug/shifting" serve --addr "127.0.0.1:$port" --data-dir "$data" >"$data/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT
 
-for _ in $(seq 1 200); do
-  curl -fs "$url/ready" >/dev/null 2>&1 && break
+# Polls readiness (a start, not a passage of time: it stops as soon as the server answers).
+ready=false
+for _ in $(seq 1 600); do
+  if curl -fs "$url/ready" >/dev/null 2>&1; then ready=true; break; fi
+  kill -0 "$server" 2>/dev/null || break
   sleep 0.05
 done
+if [ "$ready" != true ]; then
+  echo "the server did not become ready; its log:" >&2
+  cat "$data/server.log" >&2
+  exit 1
+fi
 json() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
-token=$(curl -fs -H 'content-type: application/json' \
+signup=$(curl -sS -H 'content-type: application/json' \
   -d '{"username":"fuzzer","email":"fuzzer@example.com","password":"correct horse battery"}' \
-  "$url/api/auth/signup" | json '["access_token"]')
+  "$url/api/auth/signup")
+token=$(printf '%s' "$signup" | json '["access_token"]') || {
+  echo "signing up the fuzzing user failed: $signup" >&2
+  exit 1
+}
 curl -fs -X PATCH -H "authorization: Bearer $token" -H 'content-type: application/json' \
   -d "{\"wallet_address\":\"$url/sandbox/alice\"}" "$url/api/me" >/dev/null
 # A room for the operations that take a code.

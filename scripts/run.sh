@@ -20,4 +20,4 @@ step "building the server"
 cargo build --release --locked --bin shifting
 
 step "starting Shifting"
-exec target/release/shifting serve "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/shifting" serve "$@"
