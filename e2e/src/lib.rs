@@ -55,14 +55,12 @@ impl Server {
             );
         }
         let data = tempfile::tempdir()?;
-        let mut raw = RawSettings {
-            addr: "127.0.0.1:0".into(),
-            data_dir: data.path().to_owned(),
-            web_dir,
-            // As the Interledger test network's local setup: continuing a grant waits 1 s.
-            sandbox_wait_secs: 1,
-            ..RawSettings::default()
-        };
+        let mut raw = RawSettings::default();
+        raw.server.addr = "127.0.0.1:0".into();
+        raw.server.web_dir = web_dir;
+        raw.database.data_dir = data.path().to_owned();
+        // As the Interledger test network's local setup: continuing a grant waits 1 s.
+        raw.sandbox.sandbox_wait_secs = 1;
         customize(&mut raw);
         let settings = Settings::from_raw(raw).map_err(|e| anyhow::anyhow!("{e}"))?;
         let app = App::build(settings).await?;

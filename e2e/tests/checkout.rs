@@ -116,7 +116,8 @@ async fn too_little_money_ends_in_failed_with_the_reason() {
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
 async fn an_expired_quote_says_so_and_a_new_attempt_succeeds() {
-    let short_quotes = |s: &mut shifting_api::RawSettings| s.sandbox_quote_lifetime_secs = 6;
+    let short_quotes =
+        |s: &mut shifting_api::RawSettings| s.sandbox.sandbox_quote_lifetime_secs = 6;
     run_scenario_with(
         "expired-quote",
         1280,

@@ -49,20 +49,18 @@ async fn slow_network(State(network): State<Network>, request: Request, next: Ne
 }
 
 fn settings(dir: &std::path::Path, sandbox_url: Option<String>) -> anyhow::Result<Settings> {
-    let raw = RawSettings {
-        addr: "127.0.0.1:0".into(),
-        data_dir: dir.to_owned(),
-        jwt_secret: Some("benchmark secret, long enough for HS256 signing".into()),
-        web_dir: dir.join("no-web-app"),
-        auth_rate_limit_burst: 1000,
-        payment_rate_limit_burst: 1000,
-        payment_rate_limit_per_minute: 1000,
-        auth_rate_limit_per_minute: 1000,
-        sandbox_wait_secs: 0,
-        sandbox_url,
-        log_filter: "warn".into(),
-        ..RawSettings::default()
-    };
+    let mut raw = RawSettings::default();
+    raw.server.addr = "127.0.0.1:0".into();
+    raw.server.web_dir = dir.join("no-web-app");
+    raw.database.data_dir = dir.to_owned();
+    raw.logging.log_filter = "warn".into();
+    raw.auth.jwt_secret = Some("benchmark secret, long enough for HS256 signing".into());
+    raw.auth.auth_rate_limit_burst = 1000;
+    raw.auth.auth_rate_limit_per_minute = 1000;
+    raw.payments.payment_rate_limit_burst = 1000;
+    raw.payments.payment_rate_limit_per_minute = 1000;
+    raw.sandbox.sandbox_wait_secs = 0;
+    raw.sandbox.sandbox_url = sandbox_url;
     Settings::from_raw(raw).map_err(anyhow::Error::from)
 }
 

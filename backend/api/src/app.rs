@@ -46,61 +46,62 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
-        let jwt_secret = match &settings.jwt_secret {
+        let jwt_secret = match &settings.auth.jwt_secret {
             Some(secret) => secret.clone(),
-            None => load_or_create_secret(&settings.data_dir.join("jwt-secret"))?,
+            None => load_or_create_secret(&settings.database.data_dir.join("jwt-secret"))?,
         };
-        let listener = TcpListener::bind(settings.addr)
+        let listener = TcpListener::bind(settings.server.addr)
             .await
-            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+            .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
         let local = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        let public_url = match &settings.public_url {
+        let public_url = match &settings.server.public_url {
             Some(url) => url.clone(),
             None => default_public_url(local)?,
         };
         let tokens = TokenKeys::new(
             &jwt_secret,
             public_url.origin().ascii_serialization(),
-            settings.access_token_ttl,
-            settings.refresh_token_ttl,
+            settings.auth.access_token_ttl,
+            settings.auth.refresh_token_ttl,
         )
         .with_refresh_policy(
-            settings.refresh_reuse_grace,
-            settings.refresh_family_max_age,
+            settings.auth.refresh_reuse_grace,
+            settings.auth.refresh_family_max_age,
         );
         let auth_limiter = Arc::new(RateLimiter::new(
-            settings.auth_rate_limit_per_minute,
-            settings.auth_rate_limit_burst,
+            settings.auth.rate_limit.per_minute,
+            settings.auth.rate_limit.burst,
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
         let payment_limiters = crate::state::PaymentLimiters {
             per_ip: Arc::new(RateLimiter::new(
-                settings.payment_rate_limit_per_minute,
-                settings.payment_rate_limit_burst,
+                settings.payments.rate_limit.per_minute,
+                settings.payments.rate_limit.burst,
             )),
             per_user: Arc::new(RateLimiter::new(
-                settings.payment_rate_limit_per_minute,
-                settings.payment_rate_limit_burst,
+                settings.payments.rate_limit.per_minute,
+                settings.payments.rate_limit.burst,
             )),
         };
         RateLimiter::spawn_cleanup(&payment_limiters.per_ip);
         RateLimiter::spawn_cleanup(&payment_limiters.per_user);
         crate::services::passwords::warm_up().await;
-        let (open_payments, sandbox, address_policy) = if let Some(identity) = &settings.op_identity
+        let (open_payments, sandbox, address_policy) = if let Some(identity) =
+            &settings.open_payments.identity
         {
             let client = open_payments_client(&settings, identity)?;
             check_published_key(&client, identity).await?;
             (client, None, AddressPolicy::Strict)
         } else if let Some(external) = &settings.sandbox.external_url {
-            let key = load_or_create_platform_key(&settings.data_dir)?;
+            let key = load_or_create_platform_key(&settings.database.data_dir)?;
             let wallet = format!("{external}/{PLATFORM_ACCOUNT}");
             let client = sandbox_client(&settings, wallet, key, external)?;
             tracing::info!(sandbox = %external, "no Open Payments identity configured: using the sandbox at SHIFTING_SANDBOX_URL");
             (client, None, AddressPolicy::AllowInsecure)
         } else {
-            let key = load_or_create_platform_key(&settings.data_dir)?;
+            let key = load_or_create_platform_key(&settings.database.data_dir)?;
             let sandbox = open_sandbox(&settings, &public_url, &key).await?;
             let client = sandbox_client(
                 &settings,
@@ -114,7 +115,7 @@ impl App {
             );
             (client, Some(sandbox), AddressPolicy::AllowInsecure)
         };
-        let web = WebApp::load(&settings.web_dir);
+        let web = WebApp::load(&settings.server.web_dir);
         let limits = settings.connection_limits();
         let worker_wake = Arc::new(Notify::new());
         let worker = settings.payments.worker.then(|| {
@@ -131,13 +132,14 @@ impl App {
             auth_limiter,
             payment_limiters,
             cookie_secure: settings
+                .auth
                 .cookie_secure
                 .unwrap_or(public_url.scheme() == "https"),
             open_payments,
             address_policy,
             public_url: public_url.clone(),
             worker_wake,
-            room_views: RoomViews::new(settings.room_view_cache),
+            room_views: RoomViews::new(settings.server.room_view_cache),
             settings: Arc::new(settings),
         };
         let router = crate::http::router(state, &web, sandbox.as_ref());
@@ -213,17 +215,17 @@ impl SandboxServer {
     /// # Errors
     /// When the address, the data directory or the sandbox database is unusable.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.addr)
+        let listener = TcpListener::bind(settings.server.addr)
             .await
-            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+            .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
         let local = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        let public_url = match &settings.public_url {
+        let public_url = match &settings.server.public_url {
             Some(url) => url.clone(),
             None => default_public_url(local)?,
         };
-        let key = load_or_create_platform_key(&settings.data_dir)?;
+        let key = load_or_create_platform_key(&settings.database.data_dir)?;
         let sandbox = open_sandbox(&settings, &public_url, &key).await?;
         let router = Router::new()
             .nest(sandbox.mount_path(), sandbox.router())
@@ -308,11 +310,11 @@ pub async fn open_sandbox(
             keys: vec![platform_key.public_jwk()],
         },
     )];
-    if settings.uses_sqlite() || settings.sandbox.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    if settings.database.uses_sqlite() || settings.sandbox.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.database.data_dir).with_context(|| {
             format!(
                 "cannot create the data directory {}",
-                settings.data_dir.display()
+                settings.database.data_dir.display()
             )
         })?;
     }
@@ -330,7 +332,7 @@ fn sandbox_client(
     sandbox_origin: &Url,
 ) -> anyhow::Result<OpenPaymentsClient> {
     let policy = FetchPolicy::sandbox(sandbox_origin)
-        .with_exemptions(&settings.outbound_private_hosts)
+        .with_exemptions(&settings.open_payments.outbound_private_hosts)
         .context("outbound_private_hosts")?;
     let config = ClientConfig::new(
         ClientIdentity {
@@ -372,7 +374,7 @@ fn open_payments_client(
     let key = SigningKey::from_pem(&identity.key_id, identity.private_key.expose_secret())
         .context("the Open Payments private key is unusable")?;
     let policy = FetchPolicy::real()
-        .with_exemptions(&settings.outbound_private_hosts)
+        .with_exemptions(&settings.open_payments.outbound_private_hosts)
         .context("outbound_private_hosts")?;
     let mut config = ClientConfig::new(
         ClientIdentity {
@@ -381,7 +383,7 @@ fn open_payments_client(
         },
         policy,
     );
-    config.extra_root_certificates = settings.outbound_root_certificates.clone();
+    config.extra_root_certificates = settings.open_payments.outbound_root_certificates.clone();
     let client = OpenPaymentsClient::new(config)?;
     tracing::info!(wallet_address = %identity.wallet_address, key_id = %identity.key_id, "Open Payments client identity loaded");
     Ok(client)

@@ -1,4 +1,4 @@
-//! The command line: `shifting serve | migrate | openapi`.
+//! The command line: `shifting serve | sandbox | migrate | openapi | keygen`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -140,7 +140,7 @@ fn block_on(future: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    raise_open_file_limit(settings.max_connections);
+    raise_open_file_limit(settings.server.max_connections);
     let app = crate::App::build(settings).await?;
     tracing::info!(url = %app.public_url(), "Shifting is listening");
     eprintln!(
@@ -151,7 +151,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn sandbox(settings: Settings) -> anyhow::Result<()> {
-    raise_open_file_limit(settings.max_connections);
+    raise_open_file_limit(settings.server.max_connections);
     let server = crate::app::SandboxServer::build(settings).await?;
     eprintln!(
         "\n  The Shifting sandbox is running at {}  (accounts: {}/accounts; Ctrl-C to stop)\n",

@@ -14,17 +14,17 @@ use crate::config::Settings;
 /// # Errors
 /// When the data directory cannot be created or the database cannot be reached.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    if settings.uses_sqlite() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    if settings.database.uses_sqlite() {
+        std::fs::create_dir_all(&settings.database.data_dir).with_context(|| {
             format!(
                 "cannot create the data directory {}",
-                settings.data_dir.display()
+                settings.database.data_dir.display()
             )
         })?;
     }
-    let mut options = ConnectOptions::new(settings.database_url.expose_secret().to_owned());
+    let mut options = ConnectOptions::new(settings.database.url.expose_secret().to_owned());
     options
-        .max_connections(settings.database_max_connections)
+        .max_connections(settings.database.max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
@@ -36,7 +36,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .foreign_keys(true)
         });
     // The URL may hold a password: say which kind of database failed, never the URL.
-    let kind = if settings.uses_sqlite() {
+    let kind = if settings.database.uses_sqlite() {
         "SQLite"
     } else {
         "PostgreSQL"

@@ -190,7 +190,11 @@ impl FromRequestParts<AppState> for ClientIp {
                 ))
             })?;
         Ok(Self(
-            state.settings.trusted_proxies.client(peer, &parts.headers),
+            state
+                .settings
+                .server
+                .trusted_proxies
+                .client(peer, &parts.headers),
         ))
     }
 }

@@ -57,7 +57,7 @@ pub fn router(
     sandbox: Option<&shifting_sandbox::Sandbox>,
 ) -> Router {
     let (api, _) = api_router().split_for_parts();
-    let max_body = state.settings.max_body_bytes;
+    let max_body = state.settings.server.max_body_bytes;
     let request_id = HeaderName::from_static("x-request-id");
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

@@ -6,8 +6,6 @@ pub mod checkout;
 mod sending;
 pub mod worker;
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -25,33 +23,7 @@ use crate::entities::{transaction_events, transactions};
 use crate::error::Result;
 use crate::services::accounts::begin_write;
 
-/// Lifetimes of a checkout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PaymentSettings {
-    /// `expiresAt` of the incoming payment on the seller's wallet, from the start.
-    pub incoming_payment_lifetime: Duration,
-    /// How long an approval may stay unanswered (also bounded by the quote's expiry).
-    pub approval_timeout: Duration,
-    /// How long after consent the seller must have received the money.
-    pub verification_timeout: Duration,
-    /// How long (beyond the continuation's `wait`) an approval claimed by a finish callback
-    /// is left to it before a worker resumes it as interrupted.
-    pub claim_grace: Duration,
-    /// Whether this process runs the verification worker.
-    pub worker: bool,
-}
-
-impl Default for PaymentSettings {
-    fn default() -> Self {
-        Self {
-            incoming_payment_lifetime: Duration::from_secs(3600),
-            approval_timeout: Duration::from_secs(600),
-            verification_timeout: Duration::from_secs(600),
-            claim_grace: Duration::from_secs(120),
-            worker: true,
-        }
-    }
-}
+pub use crate::config::PaymentSettings;
 
 /// Why a payment did not complete, as stored in `failure_code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -43,7 +43,8 @@ async fn signup_creates_the_account_and_starts_a_session() {
 
 #[tokio::test]
 async fn the_refresh_cookie_is_secure_when_the_public_url_is_https() {
-    let app = spawn_app_with(|s| s.public_url = Some("https://shifting.example".into())).await;
+    let app =
+        spawn_app_with(|s| s.server.public_url = Some("https://shifting.example".into())).await;
     let response = app.signup("alice", "alice@example.com", PASSWORD).await;
     assert!(refresh_set_cookie(&response).contains("Secure"));
 }
@@ -189,8 +190,8 @@ async fn login_with_empty_fields_is_a_validation_error() {
 #[tokio::test]
 async fn login_is_rate_limited_per_address_with_retry_after() {
     let app = spawn_app_with(|s| {
-        s.auth_rate_limit_burst = 3;
-        s.auth_rate_limit_per_minute = 1;
+        s.auth.auth_rate_limit_burst = 3;
+        s.auth.auth_rate_limit_per_minute = 1;
     })
     .await;
 
@@ -216,8 +217,8 @@ async fn login_is_rate_limited_per_address_with_retry_after() {
 #[tokio::test]
 async fn signup_is_rate_limited_per_address() {
     let app = spawn_app_with(|s| {
-        s.auth_rate_limit_burst = 2;
-        s.auth_rate_limit_per_minute = 1;
+        s.auth.auth_rate_limit_burst = 2;
+        s.auth.auth_rate_limit_per_minute = 1;
     })
     .await;
 

@@ -153,7 +153,7 @@ async fn deeply_nested_json_is_a_400_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
     // Headers begun, never ended (slowloris).
@@ -224,8 +224,8 @@ async fn health_on(stream: &mut tokio::net::TcpStream) -> String {
 #[tokio::test]
 async fn connections_over_the_limit_get_a_503_and_the_open_ones_keep_being_served() {
     let app = crate::helpers::spawn_app_with(|s| {
-        s.max_connections = 2;
-        s.header_read_timeout_secs = 300;
+        s.server.max_connections = 2;
+        s.server.header_read_timeout_secs = 300;
     })
     .await;
     let address = app.address.trim_start_matches("http://").to_owned();
@@ -266,7 +266,7 @@ async fn connections_over_the_limit_get_a_503_and_the_open_ones_keep_being_serve
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
     use tokio::io::AsyncReadExt;
-    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
     assert!(health_on(&mut idle).await.starts_with("HTTP/1.1 200"));
@@ -287,7 +287,7 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn a_client_that_sends_nothing_or_stalls_in_the_http2_preface_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let silent = tokio::net::TcpStream::connect(&address).await.unwrap();
     let mut stalled = tokio::net::TcpStream::connect(&address).await.unwrap();
@@ -309,7 +309,7 @@ async fn a_client_that_sends_nothing_or_stalls_in_the_http2_preface_is_cut_off()
 #[tokio::test]
 async fn http2_with_prior_knowledge_is_still_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = crate::helpers::spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     // The preface, then an empty SETTINGS frame.

@@ -195,8 +195,8 @@ async fn a_database_failure_during_the_finish_still_lands_on_the_payment_page() 
 async fn approving_answers_at_once_and_the_continuation_honours_wait_from_the_grants_answer() {
     // Like Rafiki: a `wait` on the grant, and the grant stored well after the request arrived.
     let app = spawn_app_with(|s| {
-        s.sandbox_wait_secs = 4;
-        s.sandbox_grant_store_delay_ms = 300;
+        s.sandbox.sandbox_wait_secs = 4;
+        s.sandbox.sandbox_grant_store_delay_ms = 300;
     })
     .await;
     let (_, buyer, code) = market(&app).await;

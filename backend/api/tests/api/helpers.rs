@@ -45,20 +45,18 @@ async fn start(
     customize: impl FnOnce(&mut RawSettings),
 ) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut raw = RawSettings {
-        addr,
-        data_dir: dir.path().to_owned(),
-        database_url: Some(database_url.clone().into()),
-        jwt_secret: Some(TEST_JWT_SECRET.into()),
-        web_dir: dir.path().join("no-web-app"),
-        auth_rate_limit_burst: 1000,
-        payment_rate_limit_burst: 1000,
-        payment_rate_limit_per_minute: 1000,
-        auth_rate_limit_per_minute: 1000,
-        // Grants can be continued at once: tests do not sit out Rafiki's 5 s.
-        sandbox_wait_secs: 0,
-        ..RawSettings::default()
-    };
+    let mut raw = RawSettings::default();
+    raw.server.addr = addr;
+    raw.server.web_dir = dir.path().join("no-web-app");
+    raw.database.data_dir = dir.path().to_owned();
+    raw.database.database_url = Some(database_url.clone().into());
+    raw.auth.jwt_secret = Some(TEST_JWT_SECRET.into());
+    raw.auth.auth_rate_limit_burst = 1000;
+    raw.auth.auth_rate_limit_per_minute = 1000;
+    raw.payments.payment_rate_limit_burst = 1000;
+    raw.payments.payment_rate_limit_per_minute = 1000;
+    // Grants can be continued at once: tests do not sit out Rafiki's 5 s.
+    raw.sandbox.sandbox_wait_secs = 0;
     customize(&mut raw);
     let settings = Settings::from_raw(raw).expect("valid test settings");
     let app = App::build(settings).await.expect("app builds");

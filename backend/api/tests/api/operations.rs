@@ -106,7 +106,7 @@ async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_
     )
     .unwrap();
     let dir = web.path().to_owned();
-    let app = crate::helpers::spawn_app_with(|s| s.web_dir = dir).await;
+    let app = crate::helpers::spawn_app_with(|s| s.server.web_dir = dir).await;
 
     let page = app.client.get(app.url("/r/ABCDEF")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
@@ -147,10 +147,10 @@ async fn the_server_starts_with_an_open_payments_identity_from_a_key_file() {
     let (_, pem) = shifting_open_payments::SigningKey::generate("platform-key").unwrap();
     std::fs::write(&key_file, pem).unwrap();
     let app = crate::helpers::spawn_app_with(|s| {
-        s.op_wallet_address = Some("$ilp.interledger-test.dev/shifting".into());
-        s.op_key_id = Some("platform-key".into());
-        s.op_private_key_file = Some(key_file);
-        s.outbound_private_hosts = "wallet.internal".into();
+        s.open_payments.op_wallet_address = Some("$ilp.interledger-test.dev/shifting".into());
+        s.open_payments.op_key_id = Some("platform-key".into());
+        s.open_payments.op_private_key_file = Some(key_file);
+        s.open_payments.outbound_private_hosts = "wallet.internal".into();
     })
     .await;
     let response = app.client.get(app.url("/ready")).send().await.unwrap();

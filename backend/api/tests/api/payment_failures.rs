@@ -87,7 +87,7 @@ async fn start_from(app: &TestApp, buyer: &Trader, room: &str, forwarded_for: &s
 #[tokio::test]
 async fn a_room_closed_after_the_approval_while_the_wallet_makes_us_wait_is_not_paid() {
     // The buyer approved and was sent back, but the grant's `wait` has not passed yet.
-    let app = spawn_app_with(|s| s.sandbox_wait_secs = 3).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_wait_secs = 3).await;
     let (seller, buyer, room) = market(&app).await;
     let (alice, bruno) = (app.balance("alice").await, app.balance("bruno").await);
     let id = app.buy(&buyer, &room).await;
@@ -110,7 +110,7 @@ async fn a_payment_whose_creation_went_unanswered_is_verified_and_completes_once
     // The buyer's wallet creates the payment and moves the money, but its answer is lost: the
     // platform must not call that a failure (nor cancel the grant and close the incoming
     // payment under the money); the seller's wallet decides.
-    let app = spawn_app_with(|s| s.sandbox_lose_outgoing_payment_answers = true).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_lose_outgoing_payment_answers = true).await;
     let (_, buyer, room) = market(&app).await;
     let alice = app.balance("alice").await;
     let id = app.buy(&buyer, &room).await;
@@ -128,9 +128,9 @@ async fn a_payment_whose_creation_went_unanswered_is_verified_and_completes_once
 #[tokio::test]
 async fn payment_starts_are_limited_per_user_and_per_client_address() {
     let app = spawn_app_with(|s| {
-        s.payment_rate_limit_burst = 2;
-        s.payment_rate_limit_per_minute = 1;
-        s.trusted_proxies = "127.0.0.1".into();
+        s.payments.payment_rate_limit_burst = 2;
+        s.payments.payment_rate_limit_per_minute = 1;
+        s.server.trusted_proxies = "127.0.0.1".into();
     })
     .await;
     let (_, first, room) = market(&app).await;
@@ -170,8 +170,8 @@ async fn payment_starts_are_limited_per_user_and_per_client_address() {
 #[tokio::test]
 async fn without_trusted_proxies_a_forwarded_address_does_not_escape_the_limit() {
     let app = spawn_app_with(|s| {
-        s.payment_rate_limit_burst = 2;
-        s.payment_rate_limit_per_minute = 1;
+        s.payments.payment_rate_limit_burst = 2;
+        s.payments.payment_rate_limit_per_minute = 1;
     })
     .await;
     let (_, first, room) = market(&app).await;
@@ -198,7 +198,7 @@ async fn without_trusted_proxies_a_forwarded_address_does_not_escape_the_limit()
 #[tokio::test]
 async fn money_that_never_arrives_fails_at_the_verification_timeout_and_the_incoming_payment_is_closed()
  {
-    let app = spawn_app_with(|s| s.sandbox_hold_outgoing_payments = true).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_hold_outgoing_payments = true).await;
     let (_, buyer, room) = market(&app).await;
     let alice = app.balance("alice").await;
     let id = app.buy(&buyer, &room).await;
@@ -217,7 +217,7 @@ async fn money_that_never_arrives_fails_at_the_verification_timeout_and_the_inco
 
 #[tokio::test]
 async fn an_expired_outgoing_token_is_rotated_and_the_payment_still_verifies() {
-    let app = spawn_app_with(|s| s.payment_worker = false).await;
+    let app = spawn_app_with(|s| s.payments.payment_worker = false).await;
     let (_, buyer, room) = market(&app).await;
     let id = app.buy(&buyer, &room).await;
     let token = &buyer.account.access_token;
@@ -244,7 +244,7 @@ async fn an_expired_outgoing_token_is_rotated_and_the_payment_still_verifies() {
 
 #[tokio::test]
 async fn a_wallet_that_quotes_less_than_the_price_is_refused_and_nothing_is_left_open() {
-    let app = spawn_app_with(|s| s.sandbox_quote_shortfall = 1).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_quote_shortfall = 1).await;
     let (_, buyer, room) = market(&app).await;
 
     let response = app

@@ -180,7 +180,7 @@ async fn insufficient_funds_end_in_failed_with_the_reason() {
 
 #[tokio::test]
 async fn a_quote_that_expires_before_consent_ends_in_expired_and_nothing_is_sent() {
-    let app = spawn_app_with(|s| s.sandbox_quote_lifetime_secs = 1).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_quote_lifetime_secs = 1).await;
     let (_, buyer, code) = market(&app).await;
     let bruno = app.balance("bruno").await;
 
@@ -507,7 +507,7 @@ async fn transactions_page_newest_first() {
 async fn a_restart_after_the_outgoing_payment_was_created_still_completes_it() {
     // The first process stops right after the finish created the outgoing payment: it runs
     // no verification worker, so the payment is left `sending`.
-    let app = spawn_app_with(|s| s.payment_worker = false).await;
+    let app = spawn_app_with(|s| s.payments.payment_worker = false).await;
     let (_, buyer, code) = market(&app).await;
     let alice = app.balance("alice").await;
     let id = app.buy(&buyer, &code).await;
@@ -529,11 +529,12 @@ async fn a_restart_after_the_outgoing_payment_was_created_still_completes_it() {
 async fn payments_go_through_a_sandbox_running_on_its_own_port() {
     let shared = tempfile::tempdir().unwrap();
     let sandbox = shifting_api::app::SandboxServer::build(
-        shifting_api::Settings::from_raw(shifting_api::RawSettings {
-            addr: "127.0.0.1:0".into(),
-            data_dir: shared.path().to_owned(),
-            sandbox_wait_secs: 0,
-            ..shifting_api::RawSettings::default()
+        shifting_api::Settings::from_raw({
+            let mut raw = shifting_api::RawSettings::default();
+            raw.server.addr = "127.0.0.1:0".into();
+            raw.database.data_dir = shared.path().to_owned();
+            raw.sandbox.sandbox_wait_secs = 0;
+            raw
         })
         .unwrap(),
     )
@@ -543,8 +544,8 @@ async fn payments_go_through_a_sandbox_running_on_its_own_port() {
     tokio::spawn(sandbox.run_until(std::future::pending()));
     let data_dir = shared.path().to_owned();
     let app = spawn_app_with(|s| {
-        s.sandbox_url = Some(base.clone());
-        s.data_dir = data_dir;
+        s.sandbox.sandbox_url = Some(base.clone());
+        s.database.data_dir = data_dir;
     })
     .await;
     let mounted = app
@@ -609,8 +610,8 @@ async fn payments_go_through_a_sandbox_running_on_its_own_port() {
 async fn an_approval_arriving_after_the_quote_expired_sends_nothing() {
     // No worker: the approval reaches the finish before anything expired the transaction.
     let app = spawn_app_with(|s| {
-        s.sandbox_quote_lifetime_secs = 1;
-        s.payment_worker = false;
+        s.sandbox.sandbox_quote_lifetime_secs = 1;
+        s.payments.payment_worker = false;
     })
     .await;
     let (_, buyer, code) = market(&app).await;

@@ -80,7 +80,7 @@ async fn an_approval_interrupted_before_the_continuation_is_finished_by_the_work
 #[tokio::test]
 async fn a_payment_created_just_before_a_crash_is_found_and_not_paid_again() {
     // No worker at first, so the payment stays `sending` and can be put back.
-    let app = spawn_app_with(|s| s.payment_worker = false).await;
+    let app = spawn_app_with(|s| s.payments.payment_worker = false).await;
     let (buyer, code) = market(&app).await;
     let bruno = app.balance("bruno").await;
     let started = app.checkout(&buyer, &code).await;

@@ -69,9 +69,9 @@ async fn without_an_identity_the_sandbox_is_mounted_with_the_platform_key() {
 async fn with_a_real_identity_there_is_no_sandbox() {
     let (_, pem) = shifting_open_payments::SigningKey::generate("platform-key").unwrap();
     let app = spawn_app_with(|s| {
-        s.op_wallet_address = Some("$ilp.interledger-test.dev/shifting".into());
-        s.op_key_id = Some("platform-key".into());
-        s.op_private_key = Some(pem.into());
+        s.open_payments.op_wallet_address = Some("$ilp.interledger-test.dev/shifting".into());
+        s.open_payments.op_key_id = Some("platform-key".into());
+        s.open_payments.op_private_key = Some(pem.into());
     })
     .await;
     let response = app

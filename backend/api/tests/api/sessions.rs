@@ -162,7 +162,7 @@ async fn refresh_rotates_the_refresh_token_and_issues_a_working_access_token() {
 
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
-    let app = spawn_app_with(|s| s.refresh_reuse_grace_secs = 0).await;
+    let app = spawn_app_with(|s| s.auth.refresh_reuse_grace_secs = 0).await;
     let account = app.create_account("alice").await;
     let rotated = refresh_cookie(&app.refresh(&account.refresh_token).await).unwrap();
 
@@ -216,7 +216,7 @@ async fn reuse_after_the_grace_still_revokes_the_family() {
 
 #[tokio::test]
 async fn a_session_ends_at_the_maximum_family_age_however_often_it_rotates() {
-    let app = spawn_app_with(|s| s.refresh_family_max_age_days = 2).await;
+    let app = spawn_app_with(|s| s.auth.refresh_family_max_age_days = 2).await;
     let account = app.create_account("alice").await;
     let mut token = refresh_cookie(&app.refresh(&account.refresh_token).await).unwrap();
     // A day later it still rotates.
@@ -241,7 +241,7 @@ async fn a_session_ends_at_the_maximum_family_age_however_often_it_rotates() {
 
 #[tokio::test]
 async fn a_session_past_its_maximum_age_says_so_also_when_its_token_expired_too() {
-    let app = spawn_app_with(|s| s.refresh_family_max_age_days = 2).await;
+    let app = spawn_app_with(|s| s.auth.refresh_family_max_age_days = 2).await;
     let account = app.create_account("alice").await;
     age_refresh_tokens(&app, "family_started_at", 3 * 86_400).await;
     age_refresh_tokens(&app, "expires_at", 400 * 86_400).await;
@@ -387,7 +387,7 @@ async fn concurrent_refreshes_of_one_token_all_get_the_one_successor_which_keeps
 
 #[tokio::test]
 async fn with_the_grace_off_concurrent_refreshes_give_one_session_and_never_a_500() {
-    let app = spawn_app_with(|s| s.refresh_reuse_grace_secs = 0).await;
+    let app = spawn_app_with(|s| s.auth.refresh_reuse_grace_secs = 0).await;
     let account = app.create_account("alice").await;
 
     let attempts = (0..8).map(|_| app.refresh(&account.refresh_token));
