@@ -115,8 +115,8 @@ impl Problems {
 
     /// Checks a rate limit's two settings (`{prefix}_per_minute` and `{prefix}_burst`).
     fn rate_limit(&mut self, prefix: &str, per_minute: u32, burst: u32) -> RateLimit {
-        self.range(&format!("{prefix}_per_minute"), per_minute, 1..=100_000);
-        self.range(&format!("{prefix}_burst"), burst, 1..=100_000);
+        self.range(&format!("{prefix}_per_minute"), per_minute, 1..=1_000_000);
+        self.range(&format!("{prefix}_burst"), burst, 1..=1_000_000);
         RateLimit { per_minute, burst }
     }
 }
