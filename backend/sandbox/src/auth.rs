@@ -551,7 +551,7 @@ pub(crate) fn after(now: DateTime<Utc>, duration: std::time::Duration) -> DateTi
 
 /// SHA-256 in hex: how tokens and session cookies are stored.
 pub(crate) fn hash(value: &str) -> String {
-    hex(digest(&SHA256, value.as_bytes()).as_ref())
+    hex::encode(digest(&SHA256, value.as_bytes()))
 }
 
 /// An opaque token: 20 random bytes in upper-case hex (Rafiki's tokens are upper-case hex).
@@ -561,13 +561,5 @@ pub(crate) fn random_token() -> String {
 
 pub(crate) fn random_hex(bytes: usize) -> String {
     let random: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    hex(&random).to_ascii_uppercase()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    hex::encode_upper(random)
 }
