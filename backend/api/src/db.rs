@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 use shifting_migrations::{Migrator, MigratorTrait};
 
@@ -59,4 +62,18 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
         .await
         .context("database migration failed")?;
     Ok(pending)
+}
+
+/// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so a
+/// read followed by a write waits for a concurrent writer (busy timeout) instead of failing with
+/// `SQLITE_BUSY_SNAPSHOT`; PostgreSQL ignores the option and relies on the conditional updates.
+///
+/// # Errors
+/// When no transaction can be begun.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

@@ -52,3 +52,13 @@ impl Related<super::users::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The room's status, read back checked.
+    ///
+    /// # Errors
+    /// [`super::UnknownStoredValue`] when the column holds no known status.
+    pub fn room_status(&self) -> Result<shifting_shared::RoomStatus, super::UnknownStoredValue> {
+        super::parse_stored("rooms.status", &self.status)
+    }
+}

@@ -92,6 +92,18 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
+impl Model {
+    /// The transaction's status, read back checked.
+    ///
+    /// # Errors
+    /// [`super::UnknownStoredValue`] when the column holds no known status.
+    pub fn transaction_status(
+        &self,
+    ) -> Result<shifting_shared::TransactionStatus, super::UnknownStoredValue> {
+        super::parse_stored("transactions.status", &self.status)
+    }
+}
+
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The continuation and access tokens are secrets: never in logs.

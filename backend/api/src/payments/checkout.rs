@@ -16,9 +16,10 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{Failure, close_incoming_payment, fail, incoming_access, load, price_of, transition};
+use crate::clock::chrono_duration;
+use crate::db::begin_write;
 use crate::entities::{transactions, users};
 use crate::error::{ApiError, Result};
-use crate::services::accounts::begin_write;
 use crate::services::rooms::{self, link};
 use crate::services::tokens::sha256_hex;
 use crate::services::transactions::transaction_response;
@@ -47,7 +48,7 @@ pub async fn start_payment(
     if room.seller_id == buyer_id {
         return Err(ApiError::Forbidden("You cannot buy from your own room."));
     }
-    match rooms::parse_status(&room.status)? {
+    match room.room_status()? {
         RoomStatus::Open => {}
         RoomStatus::Paused => {
             return Err(ApiError::conflict(
@@ -88,11 +89,12 @@ pub async fn start_payment(
             "is the seller's own wallet: pay from another one",
         ));
     }
-    let price = super::stored_amount(
+    let price = crate::entities::amount::StoredAmount::new(
         room.price_value,
         &room.price_asset_code,
         room.price_asset_scale,
-    );
+    )
+    .open_payments();
     if seller_wallet.document.asset_code != price.asset_code
         || seller_wallet.document.asset_scale != price.asset_scale
     {
@@ -509,7 +511,7 @@ pub async fn finish_payment(
         tracing::warn!(transaction = %id, "finish redirect without the transaction's state: ignored");
         return Ok(FinishOutcome::Unchanged);
     }
-    if row.status != AwaitingApproval.as_str() {
+    if row.transaction_status()? != AwaitingApproval {
         // A replay, or a late answer after expiry: nothing to do.
         return Ok(FinishOutcome::Unchanged);
     }
@@ -538,7 +540,7 @@ pub async fn finish_payment(
             ),
         };
         if fail(db, id, AwaitingApproval, to, failure, detail).await? {
-            release(state, &row).await;
+            release_in_background(state, &row);
             return Ok(outcome);
         }
         return Ok(FinishOutcome::Unchanged);
@@ -572,7 +574,7 @@ pub async fn finish_payment(
         )
         .await?
         {
-            release(state, &row).await;
+            release_in_background(state, &row);
             return Ok(FinishOutcome::Ended);
         }
         return Ok(FinishOutcome::Unchanged);
@@ -582,8 +584,7 @@ pub async fn finish_payment(
         .continue_wait_secs
         .and_then(|w| u64::try_from(w).ok())
         .unwrap_or(0);
-    let lease_until =
-        now + super::sending::approval_lease(wait, state.settings.payments.claim_grace);
+    let lease_until = now + super::approval_lease(wait, state.settings.payments.claim_grace);
     let interact = interact_ref.clone();
     let claimed = transition(
         db,
@@ -641,17 +642,13 @@ async fn send_approved(state: &AppState, row: &transactions::Model) {
 
 /// After a payment ended without money: releases its resources off the buyer's redirect, so
 /// the page does not wait for the providers.
-async fn release(state: &AppState, row: &transactions::Model) {
+fn release_in_background(state: &AppState, row: &transactions::Model) {
     let client = state.open_payments.clone();
     let row = row.clone();
-    tokio::spawn(async move { super::release(&client, &row).await });
+    tokio::spawn(async move { super::release_resources(&client, &row).await });
 }
 
 /// 128 random bits as hex, for the client nonce and the finish state.
 fn hex_nonce() -> String {
     hex::encode(rand::random::<[u8; 16]>())
-}
-
-pub(crate) fn chrono_duration(duration: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }

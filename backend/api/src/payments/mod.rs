@@ -19,11 +19,20 @@ use shifting_open_payments::types::{
 use shifting_shared::TransactionStatus;
 use uuid::Uuid;
 
+use crate::clock::chrono_duration;
+use crate::db::begin_write;
+use crate::entities::amount::StoredAmount;
 use crate::entities::{transaction_events, transactions};
-use crate::error::Result;
-use crate::services::accounts::begin_write;
+use crate::error::{ApiError, Result};
 
 pub use crate::config::PaymentSettings;
+
+/// How long the finish callback holds a claimed approval before the worker may resume it: the
+/// continuation's `wait` plus `grace` for the requests.
+#[must_use]
+pub(crate) fn approval_lease(wait_secs: u64, grace: std::time::Duration) -> chrono::Duration {
+    chrono_duration(std::time::Duration::from_secs(wait_secs).saturating_add(grace))
+}
 
 /// Why a payment did not complete, as stored in `failure_code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +87,11 @@ pub(crate) async fn transition(
     detail: Option<String>,
     changes: impl FnOnce(UpdateMany<transactions::Entity>) -> UpdateMany<transactions::Entity>,
 ) -> Result<bool> {
-    debug_assert!(from.can_transition_to(to), "{from} -> {to}");
+    if !from.can_transition_to(to) {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "illegal payment transition {from} -> {to} of {id}"
+        )));
+    }
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let mut update = transactions::Entity::update_many()
@@ -118,7 +131,7 @@ pub(crate) async fn fail(
 ) -> Result<bool> {
     let detail = detail.to_owned();
     transition(db, id, from, to, Some(detail.clone()), move |update| {
-        update
+        clear_lease(update)
             .col_expr(
                 transactions::Column::FailureCode,
                 Expr::value(failure.code()),
@@ -128,12 +141,23 @@ pub(crate) async fn fail(
                 transactions::Column::NextCheckAt,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
-            .col_expr(
-                transactions::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
     })
     .await
+}
+
+/// The columns that end whichever lease a transaction has (a finish callback's or a worker's).
+pub(crate) fn clear_lease(
+    update: UpdateMany<transactions::Entity>,
+) -> UpdateMany<transactions::Entity> {
+    update
+        .col_expr(
+            transactions::Column::LeaseOwner,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            transactions::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }
 
 pub(crate) async fn record_event(
@@ -171,17 +195,7 @@ pub(crate) fn incoming_access(seller_wallet: &str) -> AccessItem {
 
 /// The price of a transaction as an Open Payments amount.
 pub(crate) fn price_of(row: &transactions::Model) -> OpAmount {
-    stored_amount(row.amount_value, &row.asset_code, row.asset_scale)
-}
-
-/// An amount as the database stores it (BIGINT value, asset code, SMALLINT scale), for Open
-/// Payments. The columns only ever hold values that came from valid amounts.
-pub(crate) fn stored_amount(value: i64, asset_code: &str, asset_scale: i16) -> OpAmount {
-    OpAmount {
-        value: u64::try_from(value).unwrap_or_default(),
-        asset_code: asset_code.to_owned(),
-        asset_scale: u8::try_from(asset_scale).unwrap_or_default(),
-    }
+    StoredAmount::new(row.amount_value, &row.asset_code, row.asset_scale).open_payments()
 }
 
 /// Closes the seller's incoming payment so that no money arrives unnoticed after the platform
@@ -216,7 +230,7 @@ pub(crate) async fn close_incoming_payment(client: &OpenPaymentsClient, row: &tr
 
 /// After a payment ended without money: closes the incoming payment and cancels the grant, so
 /// neither can be used any more. Best effort, like [`close_incoming_payment`].
-pub(crate) async fn release(client: &OpenPaymentsClient, row: &transactions::Model) {
+pub(crate) async fn release_resources(client: &OpenPaymentsClient, row: &transactions::Model) {
     close_incoming_payment(client, row).await;
     if let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token) {
         let continuation = Continuation {

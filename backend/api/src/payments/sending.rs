@@ -14,7 +14,7 @@
 //! An attempt that gives up says whether something may have been sent ([`NotSending`]); then
 //! the transaction is verified at the seller's wallet like any other instead of failing.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -31,19 +31,11 @@ use shifting_shared::RoomStatus;
 use shifting_shared::TransactionStatus::{Approved, Failed, Sending};
 use uuid::Uuid;
 
-use super::checkout::chrono_duration;
-use super::{Failure, fail, release, transition};
+use super::{Failure, clear_lease, fail, release_resources, transition};
 use crate::entities::{rooms, transactions};
 
 /// How many pages of the buyer's outgoing payments a resumed attempt looks through.
 const MAX_PAGES: usize = 20;
-
-/// How long the finish callback holds a claimed approval before the worker may resume it: the
-/// continuation's `wait` plus `grace` for the requests.
-#[must_use]
-pub(crate) fn approval_lease(wait_secs: u64, grace: Duration) -> chrono::Duration {
-    chrono_duration(Duration::from_secs(wait_secs).saturating_add(grace))
-}
 
 /// Why an attempt did not get the transaction to `sending`.
 #[derive(Debug)]
@@ -189,7 +181,7 @@ pub(crate) async fn record_not_sending(
         .await;
     }
     if fail(db, row.id, Approved, Failed, failure, &detail).await? {
-        release(client, row).await;
+        release_resources(client, row).await;
     }
     Ok(false)
 }
@@ -199,17 +191,9 @@ fn to_verification(
     update: UpdateMany<transactions::Entity>,
     now: chrono::DateTime<Utc>,
 ) -> UpdateMany<transactions::Entity> {
-    update
+    clear_lease(update)
         .col_expr(transactions::Column::NextCheckAt, Expr::value(now))
         .col_expr(transactions::Column::Attempts, Expr::value(0))
-        .col_expr(
-            transactions::Column::LeaseUntil,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        )
-        .col_expr(
-            transactions::Column::LeaseOwner,
-            Expr::value(Option::<Uuid>::None),
-        )
 }
 
 /// Whether the transaction's room still takes payments, read from the database (never the
@@ -222,7 +206,7 @@ async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) ->
         .ok_or_else(|| {
             NotSending::nothing_sent(Failure::RoomClosed, "The room no longer exists.")
         })?;
-    match room.status.parse::<RoomStatus>() {
+    match room.room_status() {
         Ok(RoomStatus::Open) => Ok(()),
         Ok(RoomStatus::Paused) => Err(NotSending::nothing_sent(
             Failure::RoomPaused,

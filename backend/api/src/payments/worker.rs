@@ -23,15 +23,15 @@ use shifting_shared::TransactionStatus;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::checkout::chrono_duration;
 use super::sending;
 use super::{
-    Failure, PaymentSettings, close_incoming_payment, fail, incoming_access, price_of, release,
-    transition,
+    Failure, PaymentSettings, clear_lease, close_incoming_payment, fail, incoming_access, price_of,
+    release_resources, transition,
 };
+use crate::clock::chrono_duration;
+use crate::db::begin_write;
 use crate::entities::transactions;
 use crate::error::Result;
-use crate::services::accounts::begin_write;
 
 use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
 
@@ -178,7 +178,7 @@ impl Worker {
         detail: &str,
     ) -> Result<()> {
         if fail(&self.db, row.id, from, to, failure, detail).await? {
-            release(&self.client, row).await;
+            release_resources(&self.client, row).await;
         }
         Ok(())
     }
@@ -311,18 +311,10 @@ impl Worker {
         let attempts = row.attempts.saturating_add(1);
         let next = Utc::now() + chrono_duration(backoff(attempts));
         let partial = received_value.and_then(|v| i64::try_from(v).ok());
-        transactions::Entity::update_many()
+        clear_lease(transactions::Entity::update_many())
             .col_expr(transactions::Column::Attempts, Expr::value(attempts))
             .col_expr(transactions::Column::NextCheckAt, Expr::value(next))
             .col_expr(transactions::Column::ReceivedValue, Expr::value(partial))
-            .col_expr(
-                transactions::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                transactions::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
             .filter(transactions::Column::Id.eq(row.id))
             .filter(transactions::Column::Status.eq(Sending.as_str()))
             .filter(transactions::Column::LeaseOwner.eq(self.id))
@@ -336,20 +328,10 @@ impl Worker {
         &self,
         update: sea_orm::UpdateMany<transactions::Entity>,
     ) -> sea_orm::UpdateMany<transactions::Entity> {
-        update
-            .filter(transactions::Column::LeaseOwner.eq(self.id))
-            .col_expr(
-                transactions::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                transactions::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                transactions::Column::NextCheckAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
+        clear_lease(update.filter(transactions::Column::LeaseOwner.eq(self.id))).col_expr(
+            transactions::Column::NextCheckAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
     }
 
     /// The seller's incoming payment, read with the seller-side token.

@@ -6,12 +6,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqlErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use shifting_shared::FieldErrors;
 use shifting_shared::api::{NewAccount, Role, UserResponse, WalletResponse};
 use uuid::Uuid;
 
+use crate::clock::chrono_duration;
+use crate::db::begin_write;
 use crate::entities::{refresh_tokens, users};
 use crate::error::{ApiError, Result};
 use crate::services::passwords;
@@ -291,10 +292,6 @@ fn is_unique_violation(err: &anyhow::Error) -> bool {
         .is_some_and(|e| matches!(e, SqlErr::UniqueConstraintViolation(_)))
 }
 
-fn chrono_duration(duration: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
 /// Ends sessions: the refresh token's family when a token is given, otherwise every session of
 /// `user` (log-out with only an access token).
 ///
@@ -372,17 +369,6 @@ pub async fn set_wallet(
         return Err(ApiError::Unauthorized("The account no longer exists."));
     }
     get_profile(db, user_id).await
-}
-
-/// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, so a
-/// read followed by a write waits for a concurrent writer (busy timeout) instead of failing with
-/// `SQLITE_BUSY_SNAPSHOT`; PostgreSQL ignores the option and relies on the conditional updates.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> Result<()> {

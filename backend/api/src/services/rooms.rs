@@ -20,6 +20,7 @@ use shifting_shared::{
 use url::Url;
 use uuid::Uuid;
 
+use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transactions, users};
 use crate::error::{ApiError, Result};
 
@@ -67,7 +68,7 @@ pub async fn create_room(
             updated_at: Set(now),
         };
         match row.insert(db).await {
-            Ok(row) => return Ok(to_response(row, &seller.username, public_url)),
+            Ok(row) => return to_response(row, &seller.username, public_url),
             Err(err) if is_unique_violation(&err) => continue,
             Err(err) => return Err(err.into()),
         }
@@ -145,12 +146,14 @@ pub async fn list_own_rooms(
     };
     let rooms = rows
         .into_iter()
-        .map(|row| OwnRoomResponse {
-            sales: count(&sales, &row.id),
-            payments_in_progress: count(&in_progress, &row.id),
-            room: to_response(row, &seller.username, public_url),
+        .map(|row| {
+            Ok(OwnRoomResponse {
+                sales: count(&sales, &row.id),
+                payments_in_progress: count(&in_progress, &row.id),
+                room: to_response(row, &seller.username, public_url)?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(RoomListResponse { rooms })
 }
 
@@ -164,7 +167,7 @@ pub async fn get_room(
     public_url: &Url,
 ) -> Result<RoomResponse> {
     let (room, seller) = find_with_seller(db, code).await?;
-    Ok(to_response(room, &seller.username, public_url))
+    to_response(room, &seller.username, public_url)
 }
 
 /// A room and its seller.
@@ -206,14 +209,14 @@ pub async fn update_room(
         .map(RoomDescription::parse)
         .transpose()
         .map_err(|e| ApiError::field("description", e.to_string()))?;
-    let current = parse_status(&room.status)?;
+    let current = room.room_status()?;
     if let Some(next) = request.status
         && !current.can_change_to(next)
     {
         return Err(ApiError::conflict("A closed room stays closed."));
     }
     if request.status.is_none() && description.is_none() {
-        return Ok(to_response(room, &seller.username, public_url));
+        return to_response(room, &seller.username, public_url);
     }
     let mut update = rooms::Entity::update_many()
         .col_expr(rooms::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -237,19 +240,14 @@ pub async fn update_room(
     get_room(db, code, public_url).await
 }
 
-/// A stored status name.
-pub(crate) fn parse_status(name: &str) -> Result<RoomStatus> {
-    name.parse()
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("a stored room status")))
-}
-
 /// The price of a stored room.
 pub(crate) fn price_dto(room: &rooms::Model) -> AmountDto {
-    AmountDto {
-        value: room.price_value.to_string(),
-        asset_code: room.price_asset_code.clone(),
-        asset_scale: u8::try_from(room.price_asset_scale).unwrap_or_default(),
-    }
+    StoredAmount::new(
+        room.price_value,
+        &room.price_asset_code,
+        room.price_asset_scale,
+    )
+    .dto()
 }
 
 /// `{public_url}/{path}` for links people follow.
@@ -261,10 +259,10 @@ pub(crate) fn link(public_url: &Url, path: &str) -> String {
     )
 }
 
-fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> RoomResponse {
+fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<RoomResponse> {
     let price = price_dto(&room);
-    let status = parse_status(&room.status).unwrap_or(RoomStatus::Closed);
-    RoomResponse {
+    let status = room.room_status()?;
+    Ok(RoomResponse {
         share_url: link(public_url, &format!("r/{}", room.code)),
         price_display: price.display(),
         price,
@@ -277,5 +275,5 @@ fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> RoomRespon
         wallet_address: room.wallet_address,
         status,
         created_at: room.created_at,
-    }
+    })
 }

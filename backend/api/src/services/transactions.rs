@@ -6,13 +6,14 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use shifting_shared::TransactionStatus;
 use shifting_shared::api::{
-    AmountDto, EvidenceResponse, FailureResponse, HistoryEntry, PartyResponse, QuoteResponse,
+    EvidenceResponse, FailureResponse, HistoryEntry, PartyResponse, QuoteResponse,
     TransactionPageResponse, TransactionResponse,
 };
 use uuid::Uuid;
 
+use crate::entities::amount::StoredAmount;
+use crate::entities::parse_stored;
 use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
 
@@ -100,14 +101,14 @@ pub(crate) async fn transaction_response(
         Some(
             events
                 .into_iter()
-                .filter_map(|event| {
-                    Some(HistoryEntry {
-                        status: event.to_status.parse().ok()?,
+                .map(|event| {
+                    Ok(HistoryEntry {
+                        status: parse_stored("transaction_events.to_status", &event.to_status)?,
                         at: event.at,
                         detail: event.detail,
                     })
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
         )
     } else {
         None
@@ -159,7 +160,7 @@ async fn responses(
                 username: names.get(&id).cloned().unwrap_or_default(),
             };
             let (buyer, seller) = (party(row.buyer_id), party(row.seller_id));
-            Ok(view(row, code, name, buyer, seller))
+            view(row, code, name, buyer, seller)
         })
         .collect()
 }
@@ -170,25 +171,17 @@ fn view(
     room_name: String,
     buyer: PartyResponse,
     seller: PartyResponse,
-) -> TransactionResponse {
-    let scale = u8::try_from(row.asset_scale).unwrap_or_default();
-    let in_price_asset = |value: i64| AmountDto {
-        value: value.to_string(),
-        asset_code: row.asset_code.clone(),
-        asset_scale: scale,
-    };
+) -> Result<TransactionResponse> {
+    let in_price_asset =
+        |value: i64| StoredAmount::new(value, &row.asset_code, row.asset_scale).dto();
     let quote = match (
         row.debit_value,
         &row.debit_asset_code,
-        row.debit_asset_scale.and_then(|s| u8::try_from(s).ok()),
+        row.debit_asset_scale,
         row.receive_value,
     ) {
         (Some(debit), Some(code), Some(debit_scale), Some(receive)) => Some(QuoteResponse {
-            debit_amount: AmountDto {
-                value: debit.to_string(),
-                asset_code: code.clone(),
-                asset_scale: debit_scale,
-            },
+            debit_amount: StoredAmount::new(debit, code, debit_scale).dto(),
             receive_amount: in_price_asset(receive),
             expires_at: row.quote_expires_at,
         }),
@@ -201,11 +194,11 @@ fn view(
         }),
         _ => None,
     };
-    TransactionResponse {
+    Ok(TransactionResponse {
         id: row.id,
         room_code,
         room_name,
-        status: row.status.parse().unwrap_or(TransactionStatus::Failed),
+        status: row.transaction_status()?,
         amount: in_price_asset(row.amount_value),
         quote,
         received_amount: row.received_value.map(in_price_asset),
@@ -222,5 +215,5 @@ fn view(
         created_at: row.created_at,
         updated_at: row.updated_at,
         history: None,
-    }
+    })
 }
