@@ -20,7 +20,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
                 location.pathname.get_untracked(),
                 location.search.get_untracked()
             );
-            let next = js_sys_encode(&here);
+            let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
             navigate(
                 &format!("{}?next={next}", Page::Login.path()),
                 NavigateOptions {
@@ -38,16 +38,4 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
             {children()}
         </Show>
     }
-}
-
-/// Percent-encodes a local path for a query parameter.
-fn js_sys_encode(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
