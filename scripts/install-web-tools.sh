@@ -13,8 +13,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
-  log "installing Trunk 0.21 (about 7 minutes, once)"
-  cargo install trunk --version '~0.21' --locked
+  log "installing Trunk 0.21 (a few minutes, once)"
+  # Trunk's own release profile (fat LTO, one codegen unit) makes its build several times
+  # longer; a tool that mostly runs other programs gains nothing from it.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install trunk --version '~0.21' --locked
 fi
 
 wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
