@@ -1,5 +1,5 @@
-//! Accounts in a real browser: sign up, stay signed in across a reload, log out, log in, and
-//! field errors shown next to their fields.
+//! Accounts in a real browser: sign up, stay signed in across a reload and past an access token
+//! that ran out, log out, log in, and field errors shown next to their fields.
 //!
 //! These tests need the built web app and ChromeDriver, so `cargo test` skips them; the README's
 //! test command runs them (`cargo test --workspace --test accounts -- --ignored`).
@@ -100,6 +100,68 @@ async fn bad_input_and_wrong_credentials_are_explained_next_to_the_fields() {
         browser.fill("password", "not the password at all").await?;
         browser.click("form button[type=submit]").await?;
         browser.wait_for_text(".form-error", "incorrect").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_tab_whose_access_token_ran_out_renews_it_once_and_carries_on() {
+    run_scenario("expired-access-token", 1280, 900, async |server, browser| {
+        browser.open(&format!("{}/signup", server.url)).await?;
+        browser.submit_sign_up("carol").await?;
+
+        // As after a laptop slept past the renewal timer: the server refuses the access token
+        // in memory until the app has renewed it from the refresh cookie.
+        browser
+            .client
+            .execute(
+                r"
+                const send = window.fetch.bind(window);
+                let renewed = false;
+                window.refused = 0;
+                window.refreshes = 0;
+                window.fetch = async (input, init) => {
+                    let request = new Request(input, init);
+                    if (new URL(request.url).pathname === '/api/auth/refresh') {
+                        window.refreshes += 1;
+                        const response = await send(request);
+                        renewed = true;
+                        return response;
+                    }
+                    if (!renewed && request.headers.has('authorization')) {
+                        const headers = new Headers(request.headers);
+                        headers.set('authorization', 'Bearer ran.out.token');
+                        request = new Request(request, { headers });
+                        window.refused += 1;
+                    }
+                    return send(request);
+                };
+                ",
+                Vec::new(),
+            )
+            .await?;
+
+        // The dashboard's three requests are refused, one renewal serves them all, and each is
+        // sent again: the page shows its data, and the user is still signed in.
+        browser.click(".nav-links a[href='/dashboard']").await?;
+        browser.wait_for_path("/dashboard").await?;
+        browser.wait_for_text("body", "You have no rooms yet").await?;
+        browser.wait_for_text("body", "Nothing bought yet").await?;
+        browser.wait_for_text("body", "No sales yet").await?;
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "carol")
+            .await?;
+        let counts = browser
+            .client
+            .execute("return [window.refused, window.refreshes];", Vec::new())
+            .await?;
+        let (refused, refreshes) = (counts[0].as_u64(), counts[1].as_u64());
+        anyhow::ensure!(
+            refused.is_some_and(|n| n >= 1) && refreshes == Some(1),
+            "expected at least one refused request and exactly one renewal, got {refused:?} refused and {refreshes:?} renewals"
+        );
         Ok(())
     })
     .await;

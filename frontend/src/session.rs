@@ -1,8 +1,12 @@
 //! The session: the access token lives in memory only; the HttpOnly refresh cookie restores it
-//! on start-up and renews it shortly before it expires.
+//! on start-up, renews it shortly before it expires, and renews it when the server refuses it
+//! (the timer does not run while a laptop sleeps). One renewal at a time: requests refused at
+//! once all wait for the same one.
 
 use std::time::Duration;
 
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shifting_shared::api::{AuthResponse, UserResponse};
@@ -16,6 +20,7 @@ pub struct Session {
     /// False until the start-up refresh has answered, so pages do not flash "logged out".
     pub ready: RwSignal<bool>,
     generation: RwSignal<u64>,
+    renewal: StoredValue<Option<Shared<LocalBoxFuture<'static, bool>>>, LocalStorage>,
 }
 
 /// A signed-in user and their access token.
@@ -32,6 +37,7 @@ impl Session {
             state: RwSignal::new(None),
             ready: RwSignal::new(false),
             generation: RwSignal::new(0),
+            renewal: StoredValue::new_local(None),
         };
         spawn_local(async move {
             if let Ok(auth) = api::auth::refresh().await {
@@ -57,16 +63,52 @@ impl Session {
                 // A newer sign-in or a sign-out supersedes this timer.
                 if self.generation.get_untracked() == generation {
                     spawn_local(async move {
-                        match api::auth::refresh().await {
-                            Ok(auth) => self.sign_in(auth),
-                            Err(err) if err.is_unauthorized() => self.forget(),
-                            Err(_) => {}
-                        }
+                        self.renew(generation).await;
                     });
                 }
             },
             renew_in,
         );
+    }
+
+    /// Changes with every sign-in and sign-out: which access token a request was sent with.
+    pub fn generation(self) -> u64 {
+        self.generation.get_untracked()
+    }
+
+    /// Renews the access token of sign-in `generation` from the refresh cookie. True when there
+    /// is a fresh token to use: this renewal's, or that of a sign-in that already replaced
+    /// `generation`. A refused refresh ends the session; a failed one (offline) keeps it.
+    pub async fn renew(self, generation: u64) -> bool {
+        if self.generation.get_untracked() != generation {
+            return self.access_token().is_some();
+        }
+        let renewal = match self.renewal.get_value() {
+            Some(renewal) => renewal,
+            None => {
+                let renewal = async move {
+                    let renewed = match api::auth::refresh().await {
+                        Ok(auth) => {
+                            self.sign_in(auth);
+                            true
+                        }
+                        Err(err) => {
+                            if err.is_unauthorized() {
+                                self.forget();
+                            }
+                            false
+                        }
+                    };
+                    self.renewal.set_value(None);
+                    renewed
+                }
+                .boxed_local()
+                .shared();
+                self.renewal.set_value(Some(renewal.clone()));
+                renewal
+            }
+        };
+        renewal.await
     }
 
     /// Forgets the session locally.
@@ -77,8 +119,7 @@ impl Session {
 
     /// Ends the session on the server and locally.
     pub async fn sign_out(self) {
-        let token = self.access_token();
-        let _ = api::auth::logout(token.as_deref()).await;
+        let _ = api::auth::logout(self).await;
         self.forget();
     }
 

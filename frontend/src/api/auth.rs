@@ -3,6 +3,7 @@
 use shifting_shared::api::{AuthResponse, LoginRequest, SignupRequest};
 
 use super::client::{self, ApiError};
+use crate::session::Session;
 
 /// Creates an account.
 pub async fn signup(request: &SignupRequest) -> Result<AuthResponse, ApiError> {
@@ -20,6 +21,6 @@ pub async fn refresh() -> Result<AuthResponse, ApiError> {
 }
 
 /// Ends the session and clears the refresh cookie.
-pub async fn logout(token: Option<&str>) -> Result<(), ApiError> {
-    client::post_no_content("/api/auth/logout", token).await
+pub async fn logout(session: Session) -> Result<(), ApiError> {
+    client::post_no_content("/api/auth/logout", Some(session)).await
 }

@@ -1,13 +1,17 @@
-//! The one HTTP client: same-origin JSON requests that attach the access token and decode the
-//! shared error body.
+//! The one HTTP client: same-origin JSON requests that attach the session's access token and
+//! decode the shared error body. A request refused `401` because its access token ran out (a tab
+//! left open, a laptop woken from sleep) renews the session once from the refresh cookie and is
+//! sent again; only when that fails too is the session over.
 
 use std::fmt;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shifting_shared::{ErrorBody, ErrorCode, FieldErrors};
 use web_sys::RequestCredentials;
+
+use crate::session::Session;
 
 /// Why a request failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,13 +63,56 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-fn builder(request: RequestBuilder, token: Option<&str>) -> RequestBuilder {
-    let request = request
-        .credentials(RequestCredentials::SameOrigin)
-        .header("Accept", "application/json");
-    match token {
-        Some(token) => request.header("Authorization", &format!("Bearer {token}")),
-        None => request,
+/// One request: the method, the path and the JSON body, kept so it can be sent again.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    body: Option<String>,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            body: None,
+        }
+    }
+
+    fn json<B: Serialize>(mut self, body: &B) -> Result<Self, ApiError> {
+        self.body = Some(serde_json::to_string(body).map_err(|_| ApiError::Unexpected(0))?);
+        Ok(self)
+    }
+
+    async fn attempt(&self, token: Option<&str>) -> Result<Response, ApiError> {
+        let mut request = RequestBuilder::new(self.path)
+            .method(self.method.clone())
+            .credentials(RequestCredentials::SameOrigin)
+            .header("Accept", "application/json");
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let request = match &self.body {
+            Some(body) => request
+                .header("Content-Type", "application/json")
+                .body(body.as_str()),
+            None => request.build(),
+        }
+        .map_err(|_| ApiError::Unexpected(0))?;
+        request.send().await.map_err(|_| ApiError::Network)
+    }
+
+    /// Sends the call, as `session` when there is one, renewing an expired access token once.
+    async fn send(self, session: Option<Session>) -> Result<Response, ApiError> {
+        let Some(session) = session else {
+            return self.attempt(None).await;
+        };
+        let generation = session.generation();
+        let response = self.attempt(session.access_token().as_deref()).await?;
+        if response.status() != 401 || !session.renew(generation).await {
+            return Ok(response);
+        }
+        self.attempt(session.access_token().as_deref()).await
     }
 }
 
@@ -77,31 +124,33 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
             .await
             .map_err(|_| ApiError::Unexpected(status));
     }
+    Err(error(response).await)
+}
+
+async fn error(response: Response) -> ApiError {
+    let status = response.status();
     match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiError::Api { status, body }),
-        Err(_) => Err(ApiError::Unexpected(status)),
+        Ok(body) => ApiError::Api { status, body },
+        Err(_) => ApiError::Unexpected(status),
     }
+}
+
+/// `GET path`, expecting JSON back.
+pub async fn get<T: DeserializeOwned>(path: &str, session: Option<Session>) -> Result<T, ApiError> {
+    decode(Call::new(Method::GET, path).send(session).await?).await
 }
 
 /// `POST path` with a JSON body.
 pub async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
-    token: Option<&str>,
+    session: Option<Session>,
 ) -> Result<T, ApiError> {
-    let request = builder(Request::post(path), token)
-        .json(body)
-        .map_err(|_| ApiError::Unexpected(0))?;
-    decode(request.send().await.map_err(|_| ApiError::Network)?).await
-}
-
-/// `GET path`, expecting JSON back.
-pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result<T, ApiError> {
     decode(
-        builder(Request::get(path), token)
-            .send()
-            .await
-            .map_err(|_| ApiError::Network)?,
+        Call::new(Method::POST, path)
+            .json(body)?
+            .send(session)
+            .await?,
     )
     .await
 }
@@ -110,40 +159,39 @@ pub async fn get<T: DeserializeOwned>(path: &str, token: Option<&str>) -> Result
 pub async fn patch<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
-    token: Option<&str>,
+    session: Option<Session>,
 ) -> Result<T, ApiError> {
-    let request = builder(Request::patch(path), token)
-        .json(body)
-        .map_err(|_| ApiError::Unexpected(0))?;
-    decode(request.send().await.map_err(|_| ApiError::Network)?).await
+    decode(
+        Call::new(Method::PATCH, path)
+            .json(body)?
+            .send(session)
+            .await?,
+    )
+    .await
 }
 
 /// `POST path` without a body, expecting JSON back.
 pub async fn post_empty<T: DeserializeOwned>(
     path: &str,
-    token: Option<&str>,
+    session: Option<Session>,
 ) -> Result<T, ApiError> {
-    decode(
-        builder(Request::post(path), token)
-            .send()
-            .await
-            .map_err(|_| ApiError::Network)?,
-    )
-    .await
+    decode(Call::new(Method::POST, path).send(session).await?).await
 }
 
 /// `POST path` without a body, expecting no content back.
-pub async fn post_no_content(path: &str, token: Option<&str>) -> Result<(), ApiError> {
-    let response = builder(Request::post(path), token)
-        .send()
-        .await
-        .map_err(|_| ApiError::Network)?;
+pub async fn post_no_content(path: &str, session: Option<Session>) -> Result<(), ApiError> {
+    let response = Call::new(Method::POST, path).send(session).await?;
     if response.ok() {
         return Ok(());
     }
-    let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiError::Api { status, body }),
-        Err(_) => Err(ApiError::Unexpected(status)),
-    }
+    Err(error(response).await)
+}
+
+/// Keeps a path segment taken from a URL to one segment of letters, digits and dashes (room
+/// codes and transaction ids are nothing else).
+pub fn segment(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }

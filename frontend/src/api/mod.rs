@@ -1,5 +1,8 @@
-//! Talking to the Shifting API.
+//! Talking to the Shifting API: one module per resource, all through [`client`].
 
 pub mod auth;
 pub mod client;
+pub mod me;
+pub mod payments;
 pub mod rooms;
+pub mod transactions;

@@ -1,8 +1,10 @@
-//! A labelled form field with its error message next to it.
+//! A labelled form field with its hint and its error message next to it: the one markup every
+//! form uses.
 
 use leptos::prelude::*;
 
-/// A text input bound to `value`, showing `error` below it and marking itself invalid.
+/// A text input (or, `multiline`, a text area) bound to `value`, with a hint under the label, an
+/// optional unit after the input, and `error` below it; marks itself invalid while there is one.
 #[component]
 pub fn Field(
     /// Element id and form name.
@@ -15,9 +17,18 @@ pub fn Field(
     /// Browser autocomplete hint.
     #[prop(default = "off")]
     autocomplete: &'static str,
-    /// Help text under the label.
+    /// Virtual keyboard hint (`decimal` for prices).
     #[prop(optional)]
-    hint: Option<&'static str>,
+    inputmode: Option<&'static str>,
+    /// A text area of four rows instead of a one-line input.
+    #[prop(optional)]
+    multiline: bool,
+    /// Help text under the label.
+    #[prop(optional, into)]
+    hint: MaybeProp<String>,
+    /// Shown after the input, such as the currency of a price.
+    #[prop(optional, into)]
+    unit: MaybeProp<String>,
     /// The value.
     value: RwSignal<String>,
     /// The error for this field, if any.
@@ -31,7 +42,7 @@ pub fn Field(
         let hint_id = hint_id.clone();
         move || {
             let mut ids = Vec::new();
-            if hint.is_some() {
+            if hint.get().is_some() {
                 ids.push(hint_id.clone());
             }
             if error.get().is_some() {
@@ -40,19 +51,49 @@ pub fn Field(
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
-    view! {
-        <div class="field" class:invalid=move || error.get().is_some()>
-            <label for=name>{label}</label>
-            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+    let invalid = move || {
+        if error.get().is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    };
+    let control = if multiline {
+        view! {
+            <textarea
+                id=name
+                name=name
+                rows="4"
+                autocomplete=autocomplete
+                bind:value=value
+                aria-invalid=invalid
+                aria-describedby=described_by
+            ></textarea>
+        }
+        .into_any()
+    } else {
+        view! {
             <input
                 id=name
                 name=name
                 type=kind
+                inputmode=inputmode
                 autocomplete=autocomplete
                 bind:value=value
-                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-invalid=invalid
                 aria-describedby=described_by
             />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=name>{label}</label>
+            {move || hint.get().map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            <div class:with-unit=move || unit.get().is_some()>
+                {control}
+                {move || unit.get().map(|unit| view! { <span class="unit">{unit}</span> })}
+            </div>
             <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
         </div>
     }

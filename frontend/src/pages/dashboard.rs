@@ -21,26 +21,18 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn Dashboard() -> impl IntoView {
     let session = expect_context::<Session>();
-    let token = move || session.access_token().unwrap_or_default();
-    let rooms = LocalResource::new(move || {
-        let token = token();
-        async move { api::rooms::my_rooms(&token).await.map(|list| list.rooms) }
+    let rooms = LocalResource::new(move || async move {
+        api::rooms::my_rooms(session).await.map(|list| list.rooms)
     });
-    let purchases = LocalResource::new(move || {
-        let token = token();
-        async move {
-            api::rooms::transactions(&token, "buyer")
-                .await
-                .map(|p| p.transactions)
-        }
+    let purchases = LocalResource::new(move || async move {
+        api::transactions::transactions(session, "buyer")
+            .await
+            .map(|p| p.transactions)
     });
-    let sales = LocalResource::new(move || {
-        let token = token();
-        async move {
-            api::rooms::transactions(&token, "seller")
-                .await
-                .map(|p| p.transactions)
-        }
+    let sales = LocalResource::new(move || async move {
+        api::transactions::transactions(session, "seller")
+            .await
+            .map(|p| p.transactions)
     });
     view! {
         <section class="page">

@@ -85,8 +85,7 @@ fn NewRoom() -> impl IntoView {
 
     let create = Action::new_local(move |request: &CreateRoomRequest| {
         let request = request.clone();
-        let token = session.access_token().unwrap_or_default();
-        async move { api::rooms::create_room(&token, &request).await }
+        async move { api::rooms::create_room(session, &request).await }
     });
     Effect::new(move |_| match create.value().get() {
         Some(Ok(room)) => navigate(&room_path(&room.code), Default::default()),
@@ -123,24 +122,10 @@ fn NewRoom() -> impl IntoView {
             <p class="muted">"Buyers pay this fixed price straight into your wallet. It cannot be changed later."</p>
             <form class="form" on:submit=on_submit novalidate>
                 <Field name="name" label="Name" hint="What you sell, in up to 80 characters." value=name error=error_for("name")/>
-                <div class="field" class:invalid=move || errors.with(|e| e.contains_key("description"))>
-                    <label for="description">"Description"</label>
-                    <p class="hint" id="description-hint">"Optional, up to 2000 characters."</p>
-                    <textarea id="description" name="description" rows="4" aria-describedby="description-hint description-error"
-                        bind:value=description></textarea>
-                    <p class="field-error" id="description-error" role="alert">{move || errors.with(|e| e.get("description").cloned())}</p>
-                </div>
-                <div class="field" class:invalid=move || price_error().is_some()>
-                    <label for="price">"Price"</label>
-                    <p class="hint" id="price-hint">{currency}</p>
-                    <div class="with-unit">
-                        <input id="price" name="price" inputmode="decimal" autocomplete="off" bind:value=price
-                            aria-describedby="price-hint price-error"
-                            aria-invalid=move || if price_error().is_some() { "true" } else { "false" }/>
-                        <span class="unit">{move || asset().map(|a| a.code.to_string())}</span>
-                    </div>
-                    <p class="field-error" id="price-error" role="alert">{price_error}</p>
-                </div>
+                <Field name="description" label="Description" hint="Optional, up to 2000 characters." multiline=true
+                    value=description error=error_for("description")/>
+                <Field name="price" label="Price" hint=Signal::derive(currency) inputmode="decimal"
+                    unit=Signal::derive(move || asset().map(|a| a.code.to_string())) value=price error=Signal::derive(price_error)/>
                 <p class="form-error" role="alert">{move || form_error.get()}</p>
                 <button class="button" type="submit" disabled=move || create.pending().get()>
                     {move || if create.pending().get() { "Opening the room…" } else { "Open the room" }}

@@ -38,16 +38,19 @@ fn Payment() -> impl IntoView {
     };
     let payment = LocalResource::new(move || {
         let id = id();
-        let token = session.access_token().unwrap_or_default();
-        async move { api::rooms::transaction(&token, &id).await }
+        async move { api::transactions::transaction(session, &id).await }
     });
-    // Until the status is final, look again a second after each answer.
+    // Until the status is final, look again a second after each answer; leaving the page (or a
+    // newer answer) cancels the pending look.
     Effect::new(move |_| {
         let pending = payment
             .get()
             .is_some_and(|answer| answer.is_ok_and(|t| !t.status.is_terminal()));
-        if pending {
-            set_timeout(move || payment.refetch(), Duration::from_secs(1));
+        if pending
+            && let Ok(timer) =
+                set_timeout_with_handle(move || payment.refetch(), Duration::from_secs(1))
+        {
+            on_cleanup(move || timer.clear());
         }
     });
     view! {

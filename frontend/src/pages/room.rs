@@ -3,6 +3,7 @@
 //! reopen and close controls instead.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::RoomStatus;
@@ -12,6 +13,7 @@ use shifting_shared::api::{
 
 use crate::api;
 use crate::api::client::ApiError;
+use crate::components::field::Field;
 use crate::components::problem::Problem;
 use crate::components::qr::Qr;
 use crate::components::status::RoomBadge;
@@ -109,13 +111,16 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
 /// The link, a copy button and a QR code.
 #[component]
 fn SharePanel(link: String, code: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
+    // None until a copy is tried; then whether the clipboard took the link.
+    let copied = RwSignal::new(None::<bool>);
     let to_copy = link.clone();
     let copy = move |_| {
-        let clipboard = window().navigator().clipboard();
-        // The promise settles on its own; the label says it was handed to the clipboard.
-        let _ = clipboard.write_text(&to_copy);
-        copied.set(true);
+        let written = window().navigator().clipboard().write_text(&to_copy);
+        spawn_local(async move {
+            let taken = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
+            // The page may be gone by the time the browser answers.
+            let _ = copied.try_set(Some(taken));
+        });
     };
     view! {
         <div class="panel share">
@@ -124,7 +129,11 @@ fn SharePanel(link: String, code: String) -> impl IntoView {
             <div class="with-unit">
                 <input id="share-link" readonly value=link.clone()/>
                 <button class="button secondary" type="button" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                    {move || match copied.get() {
+                        None => "Copy",
+                        Some(true) => "Copied",
+                        Some(false) => "Copy failed: select the link",
+                    }}
                 </button>
             </div>
             <p class="muted">"Or give the code " <strong class="code">{code.clone()}</strong> " · scan:"</p>
@@ -149,9 +158,8 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
         let request = StartPaymentRequest {
             wallet_address: Some(address.clone()),
         };
-        let token = session.access_token().unwrap_or_default();
         let code = code.clone();
-        async move { api::rooms::start_payment(&token, &code, &request).await }
+        async move { api::payments::start_payment(session, &code, &request).await }
     });
     Effect::new(move |_| {
         if let Some(Err(err)) = start.value().get() {
@@ -183,14 +191,9 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
                 view! {
                     <h2>"Buy this"</h2>
                     <form class="stack" on:submit=on_submit novalidate>
-                        <div class="field" class:invalid=move || error.get().is_some()>
-                            <label for="wallet_address">"Pay from wallet"</label>
-                            <p class="hint" id="wallet-hint">"Your Open Payments wallet address. You approve the payment there."</p>
-                            <input id="wallet_address" name="wallet_address" autocomplete="off" bind:value=wallet
-                                aria-describedby="wallet-hint wallet-error"
-                                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }/>
-                            <p class="field-error" id="wallet-error" role="alert">{move || error.get()}</p>
-                        </div>
+                        <Field name="wallet_address" label="Pay from wallet"
+                            hint="Your Open Payments wallet address. You approve the payment there."
+                            value=wallet error=error/>
                         <button class="button" type="submit" data-testid="pay" disabled=move || start.pending().get()>
                             {move || if start.pending().get() { "Asking your wallet for a quote…".to_owned() } else { format!("Pay {price}") }}
                         </button>
@@ -241,10 +244,7 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let code = room.code.clone();
     // How many started payments a pause or close would stop, from the seller's own list.
     let own_code = room.code.clone();
-    let mine = LocalResource::new(move || {
-        let token = session.access_token().unwrap_or_default();
-        async move { api::rooms::my_rooms(&token).await }
-    });
+    let mine = LocalResource::new(move || async move { api::rooms::my_rooms(session).await });
     let in_progress = Memo::new(move |_| {
         mine.get()
             .and_then(Result::ok)
@@ -264,9 +264,8 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             status: Some(*status),
             description: None,
         };
-        let token = session.access_token().unwrap_or_default();
         let code = code.clone();
-        async move { api::rooms::update_room(&token, &code, &request).await }
+        async move { api::rooms::update_room(session, &code, &request).await }
     });
     Effect::new(move |_| match change.value().get() {
         Some(Ok(_)) => changed.run(()),

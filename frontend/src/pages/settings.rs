@@ -31,8 +31,7 @@ fn Settings() -> impl IntoView {
 
     let save = Action::new_local(move |address: &String| {
         let address = address.clone();
-        let token = session.access_token().unwrap_or_default();
-        async move { api::rooms::set_wallet(&token, address).await }
+        async move { api::me::set_wallet(session, address).await }
     });
     Effect::new(move |_| match save.value().get() {
         Some(Ok(user)) => {

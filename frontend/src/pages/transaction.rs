@@ -25,8 +25,7 @@ fn Transaction() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let transaction = LocalResource::new(move || {
         let id = id();
-        let token = session.access_token().unwrap_or_default();
-        async move { api::rooms::transaction(&token, &id).await }
+        async move { api::transactions::transaction(session, &id).await }
     });
     view! {
         <section class="page">
