@@ -5,7 +5,6 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use shifting_open_payments::client::OpenPaymentsError;
 use shifting_open_payments::finish::verify_finish_hash;
 use shifting_open_payments::types::{
     AccessAction, AccessItem, CreateIncomingPayment, GrantOutcome, InteractRequest, Limits,
@@ -15,6 +14,7 @@ use shifting_shared::{RoomCode, RoomStatus, TransactionStatus};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use super::error::PaymentError;
 use super::{Failure, close_incoming_payment, fail, incoming_access, load, price_of, transition};
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
@@ -195,38 +195,13 @@ pub async fn start_payment(
         }
         Err(step) => {
             let detail = step.to_string();
-            fail(
-                db,
-                id,
-                AwaitingApproval,
-                Failed,
-                Failure::ProviderError,
-                &detail,
-            )
-            .await?;
+            fail(db, id, AwaitingApproval, Failed, step.failure(), &detail).await?;
             if let Some(row) = load(db, id).await? {
                 close_incoming_payment(client, &row).await;
             }
             Err(ApiError::Upstream(detail))
         }
     }
-}
-
-/// A step of the start that a wallet provider failed, for the buyer and the record.
-#[derive(Debug, thiserror::Error)]
-enum StepError {
-    #[error("The seller's wallet did not create the incoming payment: {0}")]
-    IncomingPayment(OpenPaymentsError),
-    #[error("The buyer's wallet did not quote the payment: {0}")]
-    Quote(OpenPaymentsError),
-    #[error("The buyer's wallet quoted {got} for the seller instead of the price {want}")]
-    WrongQuote { got: String, want: String },
-    #[error("The buyer's wallet did not start the approval: {0}")]
-    Grant(OpenPaymentsError),
-    #[error("The buyer's wallet answered the approval request with an unusable grant")]
-    NotInteractive,
-    #[error("The transaction could not be stored: {0}")]
-    Store(#[from] ApiError),
 }
 
 /// The steps after the transaction row exists.
@@ -243,7 +218,7 @@ struct Checkout<'a> {
 
 impl Checkout<'_> {
     /// Runs the provider steps; returns the consent URL.
-    async fn run(&self) -> Result<String, StepError> {
+    async fn run(&self) -> Result<String, PaymentError> {
         let client = &self.state.open_payments;
         let id = self.row.id;
         let seller = &self.seller.document;
@@ -273,10 +248,12 @@ impl Checkout<'_> {
                 async move { client.create_quote(buyer, &token.value, &incoming).await }
             })
             .await
-            .map_err(StepError::Quote)?;
+            .map_err(PaymentError::provider(
+                "The buyer's wallet did not quote the payment",
+            ))?;
         let price = price_of(self.row);
         if quote.receive_amount != price {
-            return Err(StepError::WrongQuote {
+            return Err(PaymentError::WrongQuote {
                 got: format!(
                     "{} {}/{}",
                     quote.receive_amount.value,
@@ -346,12 +323,16 @@ impl Checkout<'_> {
                 Some(InteractRequest::redirect(finish_uri, self.client_nonce)),
             )
             .await
-            .map_err(StepError::Grant)?;
+            .map_err(PaymentError::provider(
+                "The buyer's wallet did not start the approval",
+            ))?;
         // The wallet starts counting `wait` when it stores the grant, after fetching our keys:
         // later than we sent the request, never later than its answer arrived.
         let grant_created = Utc::now();
         let GrantOutcome::Pending(interact, continuation) = grant.outcome() else {
-            return Err(StepError::NotInteractive);
+            return Err(PaymentError::Unusable(
+                "The buyer's wallet answered the approval request with an unusable grant",
+            ));
         };
         let redirect = interact.redirect.clone();
         self.store(|u| {
@@ -391,7 +372,7 @@ impl Checkout<'_> {
 
     async fn create_incoming_payment(
         &self,
-    ) -> Result<shifting_open_payments::types::IncomingPayment, StepError> {
+    ) -> Result<shifting_open_payments::types::IncomingPayment, PaymentError> {
         let client = &self.state.open_payments;
         let seller = &self.seller.document;
         let lifetime = chrono_duration(self.state.settings.payments.incoming_payment_lifetime);
@@ -416,7 +397,9 @@ impl Checkout<'_> {
                 }
             })
             .await
-            .map_err(StepError::IncomingPayment)
+            .map_err(PaymentError::provider(
+                "The seller's wallet did not create the incoming payment",
+            ))
     }
 
     /// Stores a step's results while the transaction still awaits approval.
@@ -425,7 +408,7 @@ impl Checkout<'_> {
         changes: impl FnOnce(
             sea_orm::UpdateMany<transactions::Entity>,
         ) -> sea_orm::UpdateMany<transactions::Entity>,
-    ) -> Result<(), StepError> {
+    ) -> Result<(), PaymentError> {
         let update = transactions::Entity::update_many()
             .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(transactions::Column::Id.eq(self.row.id))

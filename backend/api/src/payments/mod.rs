@@ -3,6 +3,7 @@
 //! conditional update plus an event row in one database transaction.
 
 pub mod checkout;
+mod error;
 mod sending;
 pub mod worker;
 

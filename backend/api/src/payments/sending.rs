@@ -20,9 +20,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseConnection, EntityTrait, UpdateMany};
 use serde_json::json;
-use shifting_open_payments::client::{
-    OpenPaymentsClient, OpenPaymentsError, wait_until_continuable,
-};
+use shifting_open_payments::client::{OpenPaymentsClient, wait_until_continuable};
 use shifting_open_payments::types::{
     AccessToken, Continuation, ContinuationToken, CreateOutgoingPayment, GrantOutcome,
     OutgoingPayment, WalletAddress,
@@ -31,48 +29,40 @@ use shifting_shared::RoomStatus;
 use shifting_shared::TransactionStatus::{Approved, Failed, Sending};
 use uuid::Uuid;
 
+use super::error::PaymentError;
 use super::{Failure, clear_lease, fail, release_resources, transition};
 use crate::entities::{rooms, transactions};
 
 /// How many pages of the buyer's outgoing payments a resumed attempt looks through.
 const MAX_PAGES: usize = 20;
 
-/// Why an attempt did not get the transaction to `sending`.
+/// Why an attempt did not get the transaction to `sending`, and whether the buyer's wallet may
+/// hold an outgoing payment for it all the same (a create that timed out or failed on the
+/// server's side, a list that could not be read, a payment created but not recorded): then only
+/// the seller's wallet can tell.
 #[derive(Debug)]
 pub(crate) struct NotSending {
-    /// The failure to record when nothing was sent.
-    pub(crate) failure: Failure,
-    /// Our account of it, for the record.
-    pub(crate) detail: String,
-    /// Whether the buyer's wallet may hold an outgoing payment for it all the same: a create
-    /// that timed out or failed on the server's side, a list that could not be read, a
-    /// payment created but not recorded. Then only the seller's wallet can tell.
+    pub(crate) error: PaymentError,
     pub(crate) maybe_sent: bool,
 }
 
 impl NotSending {
-    fn nothing_sent(failure: Failure, detail: impl Into<String>) -> Self {
+    fn nothing_sent(error: impl Into<PaymentError>) -> Self {
         Self {
-            failure,
-            detail: detail.into(),
+            error: error.into(),
             maybe_sent: false,
         }
     }
 
-    fn provider(what: &str, err: &OpenPaymentsError, maybe_sent: bool) -> Self {
+    fn maybe_sent(error: impl Into<PaymentError>) -> Self {
         Self {
-            failure: Failure::ProviderError,
-            detail: format!("{what}: {err}"),
-            maybe_sent,
+            error: error.into(),
+            maybe_sent: true,
         }
     }
 
-    fn unrecorded(err: &impl std::fmt::Display, maybe_sent: bool) -> Self {
-        Self {
-            failure: Failure::ProviderError,
-            detail: format!("The payment could not be recorded: {err}"),
-            maybe_sent,
-        }
+    fn sent_if(maybe_sent: bool) -> impl FnOnce(PaymentError) -> Self {
+        move |error| Self { error, maybe_sent }
     }
 }
 
@@ -91,9 +81,10 @@ pub(crate) async fn send(
     client: &OpenPaymentsClient,
     row: &transactions::Model,
 ) -> StepResult<bool> {
-    let quote = row.quote_url.as_deref().ok_or_else(|| {
-        NotSending::nothing_sent(Failure::ProviderError, "The approval has no quote.")
-    })?;
+    let quote = row
+        .quote_url
+        .as_deref()
+        .ok_or_else(|| NotSending::nothing_sent(PaymentError::Missing("quote")))?;
     // A payment can only exist if an earlier attempt stored the token it needs.
     let may_exist = row.outgoing_token.is_some();
     let token = match (&row.outgoing_token, &row.outgoing_token_manage) {
@@ -108,13 +99,10 @@ pub(crate) async fn send(
     let buyer = client
         .get_wallet_address(&row.buyer_wallet_address)
         .await
-        .map_err(|e| {
-            NotSending::provider(
-                "The buyer's wallet address could not be resolved",
-                &e,
-                may_exist,
-            )
-        })?;
+        .map_err(PaymentError::provider(
+            "The buyer's wallet address could not be resolved",
+        ))
+        .map_err(NotSending::sent_if(may_exist))?;
     let existing = if may_exist {
         find_ours(client, &buyer, &token, row.id, quote).await?
     } else {
@@ -144,7 +132,7 @@ pub(crate) async fn send(
         },
     )
     .await
-    .map_err(|e| NotSending::unrecorded(&e, true))
+    .map_err(|e| NotSending::maybe_sent(PaymentError::store(e)))
 }
 
 /// Records an attempt [`send`] gave up on. When something may have been sent, the transaction
@@ -160,11 +148,8 @@ pub(crate) async fn record_not_sending(
     row: &transactions::Model,
     not_sending: NotSending,
 ) -> crate::error::Result<bool> {
-    let NotSending {
-        failure,
-        detail,
-        maybe_sent,
-    } = not_sending;
+    let NotSending { error, maybe_sent } = not_sending;
+    let detail = error.to_string();
     if maybe_sent {
         tracing::warn!(transaction = %row.id, %detail, "the payment may have been sent; the seller's wallet decides");
         let now = Utc::now();
@@ -180,7 +165,7 @@ pub(crate) async fn record_not_sending(
         )
         .await;
     }
-    if fail(db, row.id, Approved, Failed, failure, &detail).await? {
+    if fail(db, row.id, Approved, Failed, error.failure(), &detail).await? {
         release_resources(client, row).await;
     }
     Ok(false)
@@ -202,21 +187,26 @@ async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) ->
     let room = rooms::Entity::find_by_id(row.room_id)
         .one(db)
         .await
-        .map_err(|e| NotSending::unrecorded(&e, false))?
+        .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?
         .ok_or_else(|| {
-            NotSending::nothing_sent(Failure::RoomClosed, "The room no longer exists.")
+            NotSending::nothing_sent(PaymentError::Stopped {
+                failure: Failure::RoomClosed,
+                detail: "The room no longer exists.",
+            })
         })?;
+    let stopped =
+        |failure, detail| NotSending::nothing_sent(PaymentError::Stopped { failure, detail });
     match room.room_status() {
         Ok(RoomStatus::Open) => Ok(()),
-        Ok(RoomStatus::Paused) => Err(NotSending::nothing_sent(
+        Ok(RoomStatus::Paused) => Err(stopped(
             Failure::RoomPaused,
             "The seller paused the room before the payment was sent.",
         )),
-        Ok(RoomStatus::Closed) => Err(NotSending::nothing_sent(
+        Ok(RoomStatus::Closed) => Err(stopped(
             Failure::RoomClosed,
             "The seller closed the room before the payment was sent.",
         )),
-        Err(err) => Err(NotSending::unrecorded(&err, false)),
+        Err(err) => Err(NotSending::nothing_sent(PaymentError::store(err))),
     }
 }
 
@@ -231,10 +221,9 @@ async fn continue_grant(
     let (Some(uri), Some(token), Some(interact_ref)) =
         (&row.continue_uri, &row.continue_token, &row.interact_ref)
     else {
-        return Err(NotSending::nothing_sent(
-            Failure::ProviderError,
-            "The approval is missing its continuation.",
-        ));
+        return Err(NotSending::nothing_sent(PaymentError::Missing(
+            "continuation of its approval",
+        )));
     };
     let continuation = Continuation {
         access_token: ContinuationToken {
@@ -253,25 +242,25 @@ async fn continue_grant(
     let grant = client
         .continue_grant(&continuation, interact_ref, answered)
         .await
-        .map_err(|e| {
-            NotSending::provider("The buyer's wallet did not confirm the approval", &e, false)
-        })?;
+        .map_err(PaymentError::provider(
+            "The buyer's wallet did not confirm the approval",
+        ))
+        .map_err(NotSending::nothing_sent)?;
     let GrantOutcome::Granted(access) = grant.outcome() else {
-        return Err(NotSending::nothing_sent(
-            Failure::ProviderError,
+        return Err(NotSending::nothing_sent(PaymentError::Unusable(
             "The buyer's wallet confirmed the approval without an access token.",
-        ));
+        )));
     };
     // Stored before the payment is created: a payment must never exist without the token
     // that can find it again.
     let stored = super::store_outgoing_token(db, row.id, Approved, access)
         .await
-        .map_err(|e| NotSending::unrecorded(&e, false))?;
+        .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?;
     if !stored {
-        return Err(NotSending::nothing_sent(
-            Failure::ProviderError,
-            "The payment changed meanwhile; nothing was sent.",
-        ));
+        return Err(NotSending::nothing_sent(PaymentError::Stopped {
+            failure: Failure::ProviderError,
+            detail: "The payment changed meanwhile; nothing was sent.",
+        }));
     }
     Ok(access.clone())
 }
@@ -294,16 +283,17 @@ async fn create(
         .await
         .map_err(|err| match err.status() {
             Some(400) if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) => {
-                NotSending::nothing_sent(
-                    Failure::Expired,
-                    "The quote expired before the payment could be sent.",
-                )
+                NotSending::nothing_sent(PaymentError::Stopped {
+                    failure: Failure::Expired,
+                    detail: "The quote expired before the payment could be sent.",
+                })
             }
-            _ => NotSending::provider(
-                "The buyer's wallet did not create the payment",
-                &err,
-                err.may_have_acted(),
-            ),
+            _ => {
+                let maybe_sent = err.may_have_acted();
+                NotSending::sent_if(maybe_sent)(PaymentError::provider(
+                    "The buyer's wallet did not create the payment",
+                )(err))
+            }
         })
 }
 
@@ -322,9 +312,10 @@ async fn find_ours(
         let page = client
             .list_outgoing_payments(buyer, &token.value, 100, cursor.as_deref())
             .await
-            .map_err(|e| {
-                NotSending::provider("The buyer's wallet did not list its payments", &e, true)
-            })?;
+            .map_err(PaymentError::provider(
+                "The buyer's wallet did not list its payments",
+            ))
+            .map_err(NotSending::maybe_sent)?;
         let ours = page.result.into_iter().find(|payment| {
             payment.quote_id.as_deref() == Some(quote)
                 || payment
@@ -342,10 +333,7 @@ async fn find_ours(
             _ => return Ok(None),
         }
     }
-    Err(NotSending {
-        failure: Failure::ProviderError,
-        detail: "The buyer's wallet holds too many payments to check; nothing was sent again."
-            .into(),
-        maybe_sent: true,
-    })
+    Err(NotSending::maybe_sent(PaymentError::Unusable(
+        "The buyer's wallet holds too many payments to check; nothing was sent again.",
+    )))
 }

@@ -23,6 +23,7 @@ use shifting_shared::TransactionStatus;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::error::PaymentError;
 use super::sending;
 use super::{
     Failure, PaymentSettings, clear_lease, close_incoming_payment, fail, incoming_access, price_of,
@@ -34,6 +35,9 @@ use crate::entities::transactions;
 use crate::error::Result;
 
 use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
+
+/// What a failed read of the buyer's outgoing payment says.
+const READ_OUTGOING: &str = "The buyer's wallet did not show the outgoing payment";
 
 /// How many rows one pass takes.
 const BATCH: u64 = 16;
@@ -335,33 +339,39 @@ impl Worker {
     }
 
     /// The seller's incoming payment, read with the seller-side token.
-    async fn incoming(&self, row: &transactions::Model) -> anyhow::Result<IncomingPayment> {
+    async fn incoming(&self, row: &transactions::Model) -> Result<IncomingPayment, PaymentError> {
         let url = row
             .incoming_payment_url
             .as_deref()
-            .ok_or_else(|| anyhow::anyhow!("no incoming payment"))?;
+            .ok_or(PaymentError::Missing("incoming payment"))?;
         let seller = self
             .client
             .get_wallet_address(&row.seller_wallet_address)
-            .await?;
+            .await
+            .map_err(PaymentError::provider(
+                "The seller's wallet address could not be resolved",
+            ))?;
         let client = &self.client;
-        Ok(client
+        client
             .with_token(
                 &seller.auth_server,
                 &incoming_access(&seller.id),
                 |token| async move { client.get_incoming_payment(url, &token.value).await },
             )
-            .await?)
+            .await
+            .map_err(PaymentError::provider(
+                "The seller's wallet did not show the incoming payment",
+            ))
     }
 
     /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive).
-    async fn outgoing(&self, row: &transactions::Model) -> anyhow::Result<OutgoingPayment> {
+    async fn outgoing(&self, row: &transactions::Model) -> Result<OutgoingPayment, PaymentError> {
         let (Some(url), Some(value), Some(manage)) = (
             &row.outgoing_payment_url,
             &row.outgoing_token,
             &row.outgoing_token_manage,
         ) else {
-            anyhow::bail!("no outgoing payment");
+            return Err(PaymentError::Missing("outgoing payment"));
         };
         match self.client.get_outgoing_payment(url, value).await {
             Err(err) if err.status() == Some(403) => {
@@ -371,14 +381,20 @@ impl Worker {
                     expires_in: None,
                     access: Vec::new(),
                 };
-                let rotated = self.client.rotate_token(&token).await?;
+                let rotated =
+                    self.client
+                        .rotate_token(&token)
+                        .await
+                        .map_err(PaymentError::provider(
+                            "The buyer's wallet did not rotate the payment's token",
+                        ))?;
                 super::store_outgoing_token(&self.db, row.id, Sending, &rotated).await?;
-                Ok(self
-                    .client
+                self.client
                     .get_outgoing_payment(url, &rotated.value)
-                    .await?)
+                    .await
+                    .map_err(PaymentError::provider(READ_OUTGOING))
             }
-            other => Ok(other?),
+            other => other.map_err(PaymentError::provider(READ_OUTGOING)),
         }
     }
 }
