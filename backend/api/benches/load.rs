@@ -19,73 +19,19 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
+use shifting_testkit::{PASSWORD, Process, free_port, json, ready};
 
-const PASSWORD: &str = "correct horse battery staple";
 const JWT_SECRET: &str = "benchmark secret, long enough for HS256 signing";
 
-/// A child process killed when dropped.
-struct Process {
-    child: Child,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Process {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
+/// Starts this crate's `shifting` binary.
 fn shifting(args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<Process> {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shifting"));
-    command
-        .args(args)
-        .env("SHIFTING_LOG_FILTER", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (name, value) in envs {
-        command.env(name, value);
-    }
-    Ok(Process {
-        child: command.spawn().context("cannot start shifting")?,
-    })
-}
-
-async fn ready(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
-    for _ in 0..600 {
-        if let Ok(response) = http.get(url).send().await
-            && response.status().is_success()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("{url} never became ready")
-}
-
-async fn json(request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-    let response = request.send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    ensure!(status.is_success(), "{status}: {body}");
-    Ok(body)
+    shifting_testkit::shifting(Path::new(env!("CARGO_BIN_EXE_shifting")), args, envs)
 }
 
 /// A running API, with the processes it needs.
@@ -165,22 +111,14 @@ async fn start(
 
 /// Signs `name` up with the sandbox wallet `wallet`; returns the access token.
 async fn trader(stack: &Stack, name: &str, wallet: &str) -> anyhow::Result<String> {
-    let http = reqwest::Client::new();
-    let account = json(http.post(format!("{}/api/auth/signup", stack.api)).json(
-        &json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD}),
-    ))
-    .await?;
-    let token = account["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    json(
-        http.patch(format!("{}/api/me", stack.api))
-            .bearer_auth(&token)
-            .json(&json!({"wallet_address": format!("{}/{wallet}", stack.sandbox)})),
+    shifting_testkit::trader(
+        &reqwest::Client::new(),
+        &stack.api,
+        &stack.sandbox,
+        name,
+        wallet,
     )
-    .await?;
-    Ok(token)
+    .await
 }
 
 /// A seller with an open room; returns the room's code.

@@ -1,0 +1,147 @@
+//! Helpers for tests and benchmarks that run `shifting` as its own process: starting it (killed
+//! when dropped), waiting until it answers, calling its JSON API, and the accounts a payment
+//! needs. Dev-only: nothing here ships. Errors are returned, so a benchmark can report them and a
+//! test can `expect` them with its own words.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use serde_json::{Value, json};
+
+/// The password every account made by [`trader`] has.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A child process, killed and reaped when dropped, so a failed test leaves nothing behind.
+#[derive(Debug)]
+pub struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Process {
+    /// Takes ownership of a started child.
+    #[must_use]
+    pub fn from_child(child: Child) -> Self {
+        Self(child)
+    }
+
+    /// The process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown, no clean-up) and reaps it.
+    pub fn kill(self) {
+        drop(self);
+    }
+}
+
+/// A port that was free a moment ago. Another process may take it before the caller binds it;
+/// tests use it only where a server must come back on the same address after a restart.
+///
+/// # Errors
+/// When no port can be bound.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts the `shifting` binary at `binary` with `args` and `envs`, logging only errors, its
+/// output discarded.
+///
+/// # Errors
+/// When the binary cannot be started.
+pub fn shifting(binary: &Path, args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<Process> {
+    let mut command = Command::new(binary);
+    command
+        .args(args)
+        .env("SHIFTING_LOG_FILTER", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    Ok(Process(child))
+}
+
+/// Waits until `url` answers 2xx: polls every 50 ms, at most 30 s (a start, not a passage of
+/// time: it returns as soon as the server answers).
+///
+/// # Errors
+/// When it never does.
+pub async fn ready(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if let Ok(response) = http.get(url).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("{url} never became ready")
+}
+
+/// Sends `request` and returns its JSON body.
+///
+/// # Errors
+/// When it fails, is not 2xx (the body is in the message) or is not JSON.
+pub async fn json(request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    let response = request.send().await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    ensure!(status.is_success(), "{status}: {body}");
+    Ok(body)
+}
+
+/// Signs `name` up on the API at `api` (password [`PASSWORD`]) and gives them the wallet
+/// `wallet` of the sandbox at `sandbox`; returns the access token.
+///
+/// # Errors
+/// When the sign-up or the wallet change fails.
+pub async fn trader(
+    http: &reqwest::Client,
+    api: &str,
+    sandbox: &str,
+    name: &str,
+    wallet: &str,
+) -> anyhow::Result<String> {
+    let account = json(http.post(format!("{api}/api/auth/signup")).json(&json!({
+        "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
+    })))
+    .await?;
+    let token = account["access_token"]
+        .as_str()
+        .context("the sign-up answered no access token")?
+        .to_owned();
+    json(
+        http.patch(format!("{api}/api/me"))
+            .bearer_auth(&token)
+            .json(&json!({"wallet_address": format!("{sandbox}/{wallet}")})),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// A sandbox account's balance in minor units, from `{sandbox}/accounts`.
+///
+/// # Errors
+/// When the list cannot be read or has no such account.
+pub async fn balance(http: &reqwest::Client, sandbox: &str, name: &str) -> anyhow::Result<i64> {
+    let accounts = json(http.get(format!("{sandbox}/accounts"))).await?;
+    let balance = accounts["accounts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["name"] == name))
+        .and_then(|a| a["balance"].as_str())
+        .with_context(|| format!("no sandbox account {name}"))?;
+    Ok(balance.parse()?)
+}
