@@ -21,9 +21,10 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::json;
 use shifting_api::app::{load_or_create_platform_key, open_sandbox};
 use shifting_api::{App, RawSettings, Settings};
+use shifting_testkit::json;
 use url::Url;
 
 /// Counts the platform client's requests and delays each by the latency.
@@ -68,14 +69,6 @@ async fn serve(app: App) -> String {
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     url
-}
-
-async fn json(request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-    let response = request.send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    anyhow::ensure!(status.is_success(), "{status}: {body}");
-    Ok(body)
 }
 
 /// One measured start: milliseconds, requests to the provider, sequential round trips.
@@ -141,23 +134,7 @@ async fn main() -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let mut tokens = Vec::new();
     for (name, wallet) in [("seller", "alice"), ("buyer", "bruno")] {
-        let account = json(http.post(format!("{first}/api/auth/signup")).json(&json!({
-            "username": name,
-            "email": format!("{name}@example.com"),
-            "password": "correct horse battery staple",
-        })))
-        .await?;
-        let token = account["access_token"]
-            .as_str()
-            .context("an access token")?
-            .to_owned();
-        json(
-            http.patch(format!("{first}/api/me"))
-                .bearer_auth(&token)
-                .json(&json!({"wallet_address": format!("{sandbox_url}/{wallet}")})),
-        )
-        .await?;
-        tokens.push(token);
+        tokens.push(shifting_testkit::trader(&http, &first, &sandbox_url, name, wallet).await?);
     }
     let room = json(
         http.post(format!("{first}/api/rooms"))
@@ -172,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
     let cold = serve(App::build(app_settings).await?).await;
     let session = json(http.post(format!("{cold}/api/auth/login")).json(&json!({
         "login": "buyer",
-        "password": "correct horse battery staple",
+        "password": shifting_testkit::PASSWORD,
     })))
     .await?;
     let buyer = session["access_token"]
