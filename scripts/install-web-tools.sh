@@ -14,8 +14,8 @@ fi
 
 if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
   log "installing Trunk 0.21 (a few minutes, once)"
-  # Trunk's own release profile (fat LTO, one codegen unit) makes its build several times
-  # longer; a tool that mostly runs other programs gains nothing from it.
+  # Trunk's own release profile (fat LTO, one codegen unit) makes its build longer; a tool
+  # that mostly runs other programs gains nothing from it.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo install trunk --version '~0.21' --locked
 fi
