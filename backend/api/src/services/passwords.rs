@@ -68,8 +68,11 @@ async fn run_limited<T: Send + 'static>(
         .context("the password hashing slots are closed")?;
     let (reply, answer) = oneshot::channel();
     threads.spawn(move || {
-        let _ = reply.send(work());
+        let done = work();
+        // The slot is free before the caller hears back, so a caller that goes straight on to
+        // the next hash finds it free.
         drop(slot);
+        let _ = reply.send(done);
     });
     answer.await.context("password hashing task failed")
 }
