@@ -9,6 +9,7 @@ use axum::Router;
 use base64::Engine;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
+use shifting_open_payments::Clock;
 use shifting_open_payments::client::{ClientConfig, ClientIdentity, OpenPaymentsClient};
 use shifting_open_payments::fetch_policy::FetchPolicy;
 use shifting_open_payments::{Jwks, SigningKey};
@@ -36,6 +37,7 @@ pub struct App {
     db: DatabaseConnection,
     worker: Option<Worker>,
     limits: ConnectionLimits,
+    clock: Clock,
 }
 
 impl App {
@@ -69,7 +71,8 @@ impl App {
         .with_refresh_policy(
             settings.auth.refresh_reuse_grace,
             settings.auth.refresh_family_max_age,
-        );
+        )
+        .with_clock(settings.clock.clone());
         let auth_limiter = Arc::new(RateLimiter::new(
             settings.auth.rate_limit.per_minute,
             settings.auth.rate_limit.burst,
@@ -142,6 +145,7 @@ impl App {
             room_views: RoomViews::new(settings.server.room_view_cache),
             settings: Arc::new(settings),
         };
+        let clock = state.settings.clock.clone();
         let router = crate::http::router(state, &web, sandbox.as_ref());
         Ok(Self {
             listener,
@@ -150,7 +154,14 @@ impl App {
             db,
             worker,
             limits,
+            clock,
         })
+    }
+
+    /// The clock every part of the application reads (tests move it).
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The port the listener is bound to.
@@ -183,7 +194,14 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
-        let served = serve(self.listener, self.router, self.limits, shutdown).await;
+        let served = serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.clock,
+            shutdown,
+        )
+        .await;
         // Every step of a payment is in the database: a check cut short is redone later.
         if let Some(worker) = worker {
             worker.abort();
@@ -206,6 +224,7 @@ pub struct SandboxServer {
     router: Router,
     sandbox: Sandbox,
     limits: ConnectionLimits,
+    clock: Clock,
 }
 
 impl SandboxServer {
@@ -246,6 +265,7 @@ impl SandboxServer {
             router,
             sandbox,
             limits: settings.connection_limits(),
+            clock: settings.clock.clone(),
         })
     }
 
@@ -273,7 +293,14 @@ impl SandboxServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(url = %self.sandbox.base_url(), "the sandbox is listening");
-        serve(self.listener, self.router, self.limits, shutdown).await
+        serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.clock,
+            shutdown,
+        )
+        .await
     }
 }
 
@@ -304,6 +331,7 @@ pub async fn open_sandbox(
     let mut config = SandboxConfig::new(base, settings.sandbox.database_url.clone());
     config.timings = settings.sandbox.timings;
     config.switches = settings.sandbox.switches;
+    config.clock = settings.clock.clone();
     config.published_keys = vec![(
         PLATFORM_ACCOUNT.to_owned(),
         Jwks {
@@ -334,13 +362,14 @@ fn sandbox_client(
     let policy = FetchPolicy::sandbox(sandbox_origin)
         .with_exemptions(&settings.open_payments.outbound_private_hosts)
         .context("outbound_private_hosts")?;
-    let config = ClientConfig::new(
+    let mut config = ClientConfig::new(
         ClientIdentity {
             wallet_address,
             key,
         },
         policy,
     );
+    config.clock = settings.clock.clone();
     Ok(OpenPaymentsClient::new(config)?)
 }
 
@@ -384,6 +413,7 @@ fn open_payments_client(
         policy,
     );
     config.extra_root_certificates = settings.open_payments.outbound_root_certificates.clone();
+    config.clock = settings.clock.clone();
     let client = OpenPaymentsClient::new(config)?;
     tracing::info!(wallet_address = %identity.wallet_address, key_id = %identity.key_id, "Open Payments client identity loaded");
     Ok(client)

@@ -7,10 +7,12 @@
 //! already open keep being served.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
+use shifting_open_payments::Clock;
 use shifting_shared::{ErrorBody, ErrorCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -41,9 +43,10 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    clock: Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
@@ -53,12 +56,12 @@ pub async fn serve(
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
+        .timer(ClockTimer(clock.clone()))
         .header_read_timeout(limits.header_read_timeout);
     // HTTP/2 has no header timeout: pings find peers that are gone.
     builder
         .http2()
-        .timer(TokioTimer::new())
+        .timer(ClockTimer(clock.clone()))
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(Duration::from_secs(20));
     let graceful = GracefulShutdown::new();
@@ -109,10 +112,11 @@ pub async fn serve(
         });
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let clock = clock.clone();
         tokio::spawn(async move {
             // hyper's header timeout starts once it knows the protocol: a client that sends
             // nothing, or stalls inside the HTTP/2 preface, would otherwise keep its place.
-            if wait_for_request(&stream, limits.header_read_timeout).await {
+            if wait_for_request(&stream, &clock, limits.header_read_timeout).await {
                 let connection = builder.serve_connection_with_upgrades(
                     TokioIo::new(stream),
                     TowerToHyperService::new(service),
@@ -134,26 +138,57 @@ pub async fn serve(
     Ok(())
 }
 
+/// hyper's timers on our clock, so the header timeout passes when a test moves the clock.
+#[derive(Clone, Debug)]
+struct ClockTimer(Clock);
+
+/// A sleep on the clock; hyper wants it `Sync`, which a future is once wrapped.
+struct ClockSleep(sync_wrapper::SyncWrapper<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Future for ClockSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.get_mut().0.get_mut().as_mut().poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for ClockSleep {}
+
+impl hyper::rt::Timer for ClockTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let clock = self.0.clone();
+        Box::pin(ClockSleep(sync_wrapper::SyncWrapper::new(Box::pin(
+            async move { clock.sleep(duration).await },
+        ))))
+    }
+
+    fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        self.sleep(deadline.saturating_duration_since(std::time::Instant::now()))
+    }
+}
+
 /// The HTTP/2 connection preface, by which hyper tells HTTP/2 from HTTP/1.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Waits, at most `timeout`, until the client has sent enough to tell its protocol: any byte
 /// that is not the start of the HTTP/2 preface, or the whole preface. False when the client
 /// closes or does not get there in time.
-async fn wait_for_request(stream: &TcpStream, timeout: Duration) -> bool {
-    tokio::time::timeout(timeout, async {
-        let mut start = [0_u8; H2_PREFACE.len()];
-        loop {
-            match stream.peek(&mut start).await {
-                Ok(0) | Err(_) => return false,
-                Ok(n) if n == H2_PREFACE.len() || start[..n] != H2_PREFACE[..n] => return true,
-                // Part of the preface: peeking again at once would see the same bytes.
-                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+async fn wait_for_request(stream: &TcpStream, clock: &Clock, timeout: Duration) -> bool {
+    clock
+        .timeout(timeout, async {
+            let mut start = [0_u8; H2_PREFACE.len()];
+            loop {
+                match stream.peek(&mut start).await {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) if n == H2_PREFACE.len() || start[..n] != H2_PREFACE[..n] => return true,
+                    // Part of the preface: peeking again at once would see the same bytes.
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
             }
-        }
-    })
-    .await
-    .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false)
 }
 
 /// The whole answer to a connection over the limit, built once.

@@ -3,12 +3,14 @@
 //! databases. The protocol is specified in `shared/OPEN-PAYMENTS.md`.
 
 pub mod client;
+pub mod clock;
 pub mod fetch_policy;
 pub mod finish;
 pub mod keys;
 pub mod signatures;
 pub mod types;
 
+pub use clock::Clock;
 pub use keys::{Jwk, Jwks, KeyError, SigningKey, VerifyingKey};
 pub use signatures::{
     KeySource, RequestToSign, SignatureHeaders, SignedRequest, VerifiedSignature, VerifyError,

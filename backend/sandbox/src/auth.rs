@@ -126,7 +126,7 @@ pub(crate) async fn request_grant(
     let access = access_request.access;
     validate_access(&state, &access)?;
     let interactive = access.iter().any(Access::needs_interaction);
-    let now = Utc::now();
+    let now = state.clock.now();
     let continue_token = random_token();
     let id = Uuid::new_v4();
     let access_json = serde_json::to_value(&access).map_err(|e| AsError::internal(&e))?;
@@ -219,9 +219,9 @@ pub(crate) async fn request_grant(
     // Rafiki starts the `wait` window when it stores the grant, after fetching the client's
     // keys: after the request arrived, just before the answer leaves.
     if !state.switches.grant_store_delay.is_zero() {
-        tokio::time::sleep(state.switches.grant_store_delay).await;
+        state.clock.sleep(state.switches.grant_store_delay).await;
     }
-    row.created_at = Set(Utc::now());
+    row.created_at = Set(state.clock.now());
     row.insert(&state.db).await?;
 
     let mut redirect = url::Url::parse(&state.interact_url(interact_id, &interact_nonce))
@@ -303,7 +303,7 @@ pub(crate) async fn continue_grant(
     let Some(interact_ref) = body.interact_ref else {
         return Err(AsError::request_denied("grant cannot be polled"));
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let wait = std::time::Duration::from_secs(u64::try_from(grant.wait_secs).unwrap_or(0));
     // As Rafiki: the window counts from when the grant was stored, and a refusal does not
     // restart it.
@@ -352,7 +352,7 @@ pub(crate) async fn cancel_grant(
     incoming: Incoming,
 ) -> Result<StatusCode, AsError> {
     let grant = authenticate_continuation(&state, &id, &incoming).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let txn = crate::store::begin_write(&state.db).await?;
     grant::Entity::update_many()
         .col_expr(grant::Column::State, Expr::value(states::REVOKED))
@@ -393,7 +393,7 @@ pub(crate) async fn rotate_token(
     incoming: Incoming,
 ) -> Result<Response, AsError> {
     let (token, grant) = authenticate_management(&state, &id, &incoming).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let txn = crate::store::begin_write(&state.db).await?;
     let revoked = access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
@@ -417,7 +417,10 @@ pub(crate) async fn revoke_token(
 ) -> Result<StatusCode, AsError> {
     let (token, _) = authenticate_management(&state, &id, &incoming).await?;
     access_token::Entity::update_many()
-        .col_expr(access_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            access_token::Column::RevokedAt,
+            Expr::value(state.clock.now()),
+        )
         .filter(access_token::Column::Id.eq(token.id))
         .filter(access_token::Column::RevokedAt.is_null())
         .exec(&state.db)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use shifting_open_payments::Jwks;
+use shifting_open_payments::{Clock, Jwks};
 use url::Url;
 
 /// Everything [`crate::Sandbox::open`] needs.
@@ -23,6 +23,8 @@ pub struct SandboxConfig {
     pub timings: Timings,
     /// Behaviour switches for tests; all off by default.
     pub switches: Switches,
+    /// Where the time comes from (the embedding application's clock, so tests move both).
+    pub clock: Clock,
 }
 
 impl SandboxConfig {
@@ -37,6 +39,7 @@ impl SandboxConfig {
             published_keys: Vec::new(),
             timings: Timings::default(),
             switches: Switches::default(),
+            clock: Clock::system(),
         }
     }
 }
@@ -100,6 +103,10 @@ pub struct Switches {
     /// Quotes promise the receiver this many minor units less than asked (a wallet that
     /// quotes wrong).
     pub quote_shortfall: u64,
+    /// Serves `{base}/test/holds/…`, with which a test stops a protocol request before it is
+    /// handled and lets it go on (or drops it) when the test is ready: a crash lands at an
+    /// exact step (`crate::holds`).
+    pub test_holds: bool,
 }
 
 /// An account the sandbox creates on first start.

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
-use chrono::Utc;
 use maud::{DOCTYPE, Markup, html};
 use ring::digest::{SHA256, digest};
 use sea_orm::sea_query::Expr;
@@ -73,7 +72,7 @@ async fn start(state: &State, id: &str, nonce: &str, jar: CookieJar) -> Result<R
             StatusCode::FOUND,
         ));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     if grant.interaction_expires_at.is_some_and(|at| at <= now) {
         return Ok(expired(&grant, StatusCode::FOUND));
     }
@@ -172,7 +171,7 @@ async fn decide_inner(
     }
     if grant
         .interaction_expires_at
-        .is_some_and(|at| at <= Utc::now())
+        .is_some_and(|at| at <= state.clock.now())
     {
         return Ok(expired(&grant, StatusCode::SEE_OTHER));
     }

@@ -16,12 +16,14 @@
 //! | `POST`/`DELETE {base}/auth/token/{id}` | token rotation, revocation |
 //! | `GET {base}/auth/interact/{id}/{nonce}` | the consent page |
 //! | `{base}/rs/…` | incoming payments, quotes, outgoing payments (`resourceServer`) |
+//! | `{base}/test/holds/…` | with the `test_holds` switch only: requests stopped at a step (`holds`) |
 
 mod access;
 mod auth;
 mod config;
 mod consent;
 mod error;
+mod holds;
 pub mod money;
 mod resources;
 mod signed;
@@ -38,8 +40,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
-use shifting_open_payments::Jwks;
 use shifting_open_payments::fetch_policy::{FetchPolicy, GuardedResolver};
+use shifting_open_payments::{Clock, Jwks};
 use uuid::Uuid;
 
 pub use config::{PLATFORM_ACCOUNT, SandboxConfig, SeedAccount, Switches, Timings};
@@ -81,6 +83,9 @@ pub(crate) struct State {
     pub(crate) keys: HashMap<String, Jwks>,
     pub(crate) timings: Timings,
     pub(crate) switches: Switches,
+    pub(crate) clock: Clock,
+    /// Protocol requests stopped by a test (`test_holds`).
+    pub(crate) holds: holds::Holds,
     /// Continuations refused `too_fast` since the sandbox opened (a client that counts `wait`
     /// from the wrong moment shows here).
     pub(crate) too_fast_refusals: std::sync::atomic::AtomicU64,
@@ -104,7 +109,7 @@ impl Sandbox {
         let base = url.as_str().trim_end_matches('/').to_owned();
         let timings = config.timings.clamped();
         let mount_path = url.path().trim_end_matches('/').to_owned();
-        let db = store::open(&config.database_url, &config.accounts).await?;
+        let db = store::open(&config.database_url, &config.accounts, config.clock.now()).await?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let fetch_policy = Arc::new(client_fetch_policy(url));
         let http = reqwest::Client::builder()
@@ -127,6 +132,8 @@ impl Sandbox {
             keys: config.published_keys.into_iter().collect(),
             timings,
             switches: config.switches,
+            clock: config.clock,
+            holds: holds::Holds::default(),
             too_fast_refusals: std::sync::atomic::AtomicU64::new(0),
         });
         resources::settle_all_pending(&state).await?;
@@ -199,6 +206,17 @@ impl Sandbox {
                 self.state.clone(),
                 added_latency,
             ));
+        let protocol = if self.state.switches.test_holds {
+            protocol
+                .layer(axum::middleware::from_fn_with_state(
+                    self.state.clone(),
+                    holds::hold_requests,
+                ))
+                .route("/test/holds/{step}", post(holds::arm).get(holds::held))
+                .route("/test/holds/{step}/release", post(holds::release))
+        } else {
+            protocol
+        };
         Router::new()
             .route("/accounts", get(wallet::list_accounts))
             .route("/stats", get(wallet::stats))

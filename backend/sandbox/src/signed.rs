@@ -3,7 +3,6 @@
 //! fetched over HTTP from `{client}/jwks.json` on every request (Rafiki caches nothing).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, OriginalUri, Request};
@@ -118,9 +117,7 @@ pub(crate) async fn verify(
         body: &incoming.body,
     };
     let options = VerifyOptions {
-        now: SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        now: state.clock.unix_seconds(),
         // As Rafiki: `created` is not checked.
         max_skew: None,
     };

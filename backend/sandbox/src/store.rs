@@ -259,7 +259,11 @@ pub mod outgoing_payment {
 ///
 /// # Errors
 /// When the database cannot be reached or written.
-pub async fn open(url: &str, seed: &[SeedAccount]) -> Result<DatabaseConnection, DbErr> {
+pub async fn open(
+    url: &str,
+    seed: &[SeedAccount],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     // One connection: every money movement is serialised, and SQLite never answers "busy".
     options
@@ -275,7 +279,6 @@ pub async fn open(url: &str, seed: &[SeedAccount]) -> Result<DatabaseConnection,
         });
     let db = Database::connect(options).await?;
     create_tables(&db).await?;
-    let now = chrono::Utc::now();
     for account in seed {
         let row = account::ActiveModel {
             name: Set(account.name.clone()),

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Toml};
 use figment::{Figment, Provider};
 use serde::Deserialize;
+use shifting_open_payments::Clock;
 
 pub use auth::AuthSettings;
 pub use database::DatabaseSettings;
@@ -69,6 +70,8 @@ pub struct Settings {
     pub open_payments: OpenPaymentsSettings,
     /// The embedded (or external) sandbox network.
     pub sandbox: SandboxSettings,
+    /// Where every part of the process reads the time (moved by tests).
+    pub clock: Clock,
 }
 
 /// A sustained rate with a burst, as the rate limiters take it.
@@ -238,6 +241,12 @@ impl Settings {
         let payments = raw.payments.validate(&mut problems);
         let open_payments = raw.open_payments.validate(&mut problems);
         let sandbox = raw.sandbox.validate(&database.data_dir, &mut problems);
+        if !sandbox.clock_ahead.is_zero() && open_payments.identity.is_some() {
+            problems.push(
+                "sandbox_clock_ahead_secs is a test switch: it cannot be used with a real Open Payments identity",
+            );
+        }
+        let clock = Clock::ahead_by(sandbox.clock_ahead);
         match server {
             Some(server) if problems.0.is_empty() => Ok(Self {
                 server,
@@ -247,6 +256,7 @@ impl Settings {
                 payments,
                 open_payments,
                 sandbox,
+                clock,
             }),
             _ => Err(ConfigError(problems.0)),
         }

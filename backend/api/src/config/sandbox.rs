@@ -44,6 +44,12 @@ pub struct Raw {
     /// `SHIFTING_SANDBOX_QUOTE_SHORTFALL`: test switch, quotes promise this many minor units
     /// less than asked.
     pub sandbox_quote_shortfall: u64,
+    /// `SHIFTING_SANDBOX_TEST_HOLDS`: test switch, serves `/sandbox/test/holds/…`, which stop a
+    /// protocol request before it is handled until released.
+    pub sandbox_test_holds: bool,
+    /// `SHIFTING_SANDBOX_CLOCK_AHEAD_SECS`: test switch, this process's clock (API and sandbox
+    /// alike) runs this far ahead of the system's; only without a real Open Payments identity.
+    pub sandbox_clock_ahead_secs: u64,
 }
 
 impl Default for Raw {
@@ -61,6 +67,8 @@ impl Default for Raw {
             sandbox_hold_outgoing_payments: false,
             sandbox_lose_outgoing_payment_answers: false,
             sandbox_quote_shortfall: 0,
+            sandbox_test_holds: false,
+            sandbox_clock_ahead_secs: 0,
         }
     }
 }
@@ -76,6 +84,8 @@ pub struct SandboxSettings {
     pub timings: shifting_sandbox::Timings,
     /// Test switches.
     pub switches: shifting_sandbox::Switches,
+    /// How far this process's clock runs ahead of the system's.
+    pub clock_ahead: Duration,
 }
 
 impl Raw {
@@ -109,6 +119,12 @@ impl Raw {
                 "sandbox_quote_shortfall",
                 self.sandbox_quote_shortfall,
                 1_000_000_000_000_000,
+            ),
+            // A year: any deadline the product sets has passed by then.
+            (
+                "sandbox_clock_ahead_secs",
+                self.sandbox_clock_ahead_secs,
+                365 * DAY,
             ),
         ] {
             problems.range(name, value, 0..=max);
@@ -151,7 +167,9 @@ impl Raw {
                 hold_outgoing_payments: self.sandbox_hold_outgoing_payments,
                 lose_outgoing_payment_answers: self.sandbox_lose_outgoing_payment_answers,
                 quote_shortfall: self.sandbox_quote_shortfall,
+                test_holds: self.sandbox_test_holds,
             },
+            clock_ahead: Duration::from_secs(self.sandbox_clock_ahead_secs),
         }
     }
 }

@@ -130,7 +130,13 @@ pub async fn logout(
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar)> {
     let token = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned());
-    accounts::log_out(&state.db, token.as_deref(), user.map(|u| u.id)).await?;
+    accounts::log_out(
+        &state.db,
+        token.as_deref(),
+        user.map(|u| u.id),
+        state.settings.clock.now(),
+    )
+    .await?;
     let cleared = Cookie::build((REFRESH_COOKIE, ""))
         .path(COOKIE_PATH)
         .http_only(true)

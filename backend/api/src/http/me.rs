@@ -58,6 +58,6 @@ pub async fn update_me(
     )
     .await?;
     Ok(axum::Json(
-        accounts::set_wallet(&state.db, user.id, &wallet).await?,
+        accounts::set_wallet(&state.db, user.id, &wallet, state.settings.clock.now()).await?,
     ))
 }

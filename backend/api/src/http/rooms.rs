@@ -38,7 +38,14 @@ pub async fn create_room(
     user: AuthUser,
     Json(request): Json<CreateRoomRequest>,
 ) -> Result<(StatusCode, axum::Json<RoomResponse>)> {
-    let room = rooms::create_room(&state.db, user.id, &request, &state.public_url).await?;
+    let room = rooms::create_room(
+        &state.db,
+        user.id,
+        &request,
+        &state.public_url,
+        state.settings.clock.now(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(room)))
 }
 
@@ -115,8 +122,15 @@ pub async fn update_room(
     // In its own task, so a client that disconnects cannot stop it between the change and
     // forgetting the cached view.
     let updated = tokio::spawn(async move {
-        let updated =
-            rooms::update_room(&state.db, user.id, &code, &request, &state.public_url).await;
+        let updated = rooms::update_room(
+            &state.db,
+            user.id,
+            &code,
+            &request,
+            &state.public_url,
+            state.settings.clock.now(),
+        )
+        .await;
         // Forgotten whatever the outcome: a conflict means the room changed under us.
         state.room_views.forget(&code).await;
         updated

@@ -1,7 +1,6 @@
 //! Starting a payment (incoming payment, quote, interactive grant) and the finish callback
 //! (hash check, claim, continuation, outgoing payment).
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -103,7 +102,7 @@ pub async fn start_payment(
         ));
     }
 
-    let now = Utc::now();
+    let now = state.settings.clock.now();
     let id = Uuid::new_v4();
     let client_nonce = hex_nonce();
     // The finish URI's proof that a redirect comes through the buyer's wallet: only the wallet
@@ -195,7 +194,17 @@ pub async fn start_payment(
         }
         Err(step) => {
             let detail = step.to_string();
-            fail(db, id, AwaitingApproval, Failed, step.failure(), &detail).await?;
+            let now = state.settings.clock.now();
+            fail(
+                db,
+                now,
+                id,
+                AwaitingApproval,
+                Failed,
+                step.failure(),
+                &detail,
+            )
+            .await?;
             if let Some(row) = load(db, id).await? {
                 close_incoming_payment(client, &row).await;
             }
@@ -328,7 +337,7 @@ impl Checkout<'_> {
             ))?;
         // The wallet starts counting `wait` when it stores the grant, after fetching our keys:
         // later than we sent the request, never later than its answer arrived.
-        let grant_created = Utc::now();
+        let grant_created = self.state.settings.clock.now();
         let GrantOutcome::Pending(interact, continuation) = grant.outcome() else {
             return Err(PaymentError::Unusable(
                 "The buyer's wallet answered the approval request with an unusable grant",
@@ -410,7 +419,10 @@ impl Checkout<'_> {
         ) -> sea_orm::UpdateMany<transactions::Entity>,
     ) -> Result<(), PaymentError> {
         let update = transactions::Entity::update_many()
-            .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
+            .col_expr(
+                transactions::Column::UpdatedAt,
+                Expr::value(self.state.settings.clock.now()),
+            )
             .filter(transactions::Column::Id.eq(self.row.id))
             .filter(transactions::Column::Status.eq(AwaitingApproval.as_str()));
         changes(update)
@@ -481,6 +493,7 @@ pub async fn finish_payment(
     query: &FinishQuery,
 ) -> Result<FinishOutcome> {
     let db = &state.db;
+    let now = state.settings.clock.now();
     let Some(row) = load(db, id).await? else {
         return Ok(FinishOutcome::Unchanged);
     };
@@ -522,7 +535,7 @@ pub async fn finish_payment(
                 FinishOutcome::Ended,
             ),
         };
-        if fail(db, id, AwaitingApproval, to, failure, detail).await? {
+        if fail(db, now, id, AwaitingApproval, to, failure, detail).await? {
             release_in_background(state, &row);
             return Ok(outcome);
         }
@@ -546,9 +559,10 @@ pub async fn finish_payment(
         return Ok(FinishOutcome::Unchanged);
     };
     tracing::debug!(transaction = %id, ?form, "finish hash verified");
-    if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) {
+    if row.quote_expires_at.is_some_and(|at| at <= now) {
         if fail(
             db,
+            now,
             id,
             AwaitingApproval,
             Expired,
@@ -562,7 +576,6 @@ pub async fn finish_payment(
         }
         return Ok(FinishOutcome::Unchanged);
     }
-    let now = Utc::now();
     let wait = row
         .continue_wait_secs
         .and_then(|w| u64::try_from(w).ok())
@@ -571,6 +584,7 @@ pub async fn finish_payment(
     let interact = interact_ref.clone();
     let claimed = transition(
         db,
+        now,
         id,
         AwaitingApproval,
         Approved,

@@ -82,6 +82,7 @@ impl Failure {
 /// Database errors.
 pub(crate) async fn transition(
     db: &DatabaseConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     from: TransactionStatus,
     to: TransactionStatus,
@@ -93,7 +94,6 @@ pub(crate) async fn transition(
             "illegal payment transition {from} -> {to} of {id}"
         )));
     }
-    let now = Utc::now();
     let txn = begin_write(db).await?;
     let mut update = transactions::Entity::update_many()
         .col_expr(transactions::Column::Status, Expr::value(to.as_str()))
@@ -124,6 +124,7 @@ pub(crate) async fn transition(
 /// Marks a transaction as not completed: `to` with the failure code and detail.
 pub(crate) async fn fail(
     db: &DatabaseConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     from: TransactionStatus,
     to: TransactionStatus,
@@ -131,7 +132,7 @@ pub(crate) async fn fail(
     detail: &str,
 ) -> Result<bool> {
     let detail = detail.to_owned();
-    transition(db, id, from, to, Some(detail.clone()), move |update| {
+    transition(db, now, id, from, to, Some(detail.clone()), move |update| {
         clear_lease(update)
             .col_expr(
                 transactions::Column::FailureCode,
@@ -251,6 +252,7 @@ pub(crate) async fn release_resources(client: &OpenPaymentsClient, row: &transac
 /// returns whether it was stored.
 pub(crate) async fn store_outgoing_token(
     db: &DatabaseConnection,
+    now: DateTime<Utc>,
     id: Uuid,
     status: TransactionStatus,
     token: &shifting_open_payments::types::AccessToken,
@@ -264,7 +266,7 @@ pub(crate) async fn store_outgoing_token(
             transactions::Column::OutgoingTokenManage,
             Expr::value(token.manage.clone()),
         )
-        .col_expr(transactions::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
         .filter(transactions::Column::Id.eq(id))
         .filter(transactions::Column::Status.eq(status.as_str()))
         .exec(db)

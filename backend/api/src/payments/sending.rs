@@ -20,7 +20,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseConnection, EntityTrait, UpdateMany};
 use serde_json::json;
-use shifting_open_payments::client::{OpenPaymentsClient, wait_until_continuable};
+use shifting_open_payments::client::OpenPaymentsClient;
 use shifting_open_payments::types::{
     AccessToken, Continuation, ContinuationToken, CreateOutgoingPayment, GrantOutcome,
     OutgoingPayment, WalletAddress,
@@ -119,9 +119,10 @@ pub(crate) async fn send(
         }
     };
     let url = payment.id;
-    let now = Utc::now();
+    let now = client.clock().now();
     transition(
         db,
+        now,
         row.id,
         Approved,
         Sending,
@@ -152,9 +153,10 @@ pub(crate) async fn record_not_sending(
     let detail = error.to_string();
     if maybe_sent {
         tracing::warn!(transaction = %row.id, %detail, "the payment may have been sent; the seller's wallet decides");
-        let now = Utc::now();
+        let now = client.clock().now();
         return transition(
             db,
+            now,
             row.id,
             Approved,
             Sending,
@@ -165,7 +167,8 @@ pub(crate) async fn record_not_sending(
         )
         .await;
     }
-    if fail(db, row.id, Approved, Failed, error.failure(), &detail).await? {
+    let now = client.clock().now();
+    if fail(db, now, row.id, Approved, Failed, error.failure(), &detail).await? {
         release_resources(client, row).await;
     }
     Ok(false)
@@ -234,10 +237,10 @@ async fn continue_grant(
     };
     let answered = row
         .grant_created_at
-        .map_or_else(SystemTime::now, SystemTime::from);
+        .map_or_else(|| client.clock().system_time(), SystemTime::from);
     // The seller may close the room while the buyer approves or during the wait: checked
     // after it, so a closed room is never paid for.
-    wait_until_continuable(&continuation, answered).await;
+    client.wait_until_continuable(&continuation, answered).await;
     ensure_room_open(db, row).await?;
     let grant = client
         .continue_grant(&continuation, interact_ref, answered)
@@ -253,7 +256,7 @@ async fn continue_grant(
     };
     // Stored before the payment is created: a payment must never exist without the token
     // that can find it again.
-    let stored = super::store_outgoing_token(db, row.id, Approved, access)
+    let stored = super::store_outgoing_token(db, client.clock().now(), row.id, Approved, access)
         .await
         .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?;
     if !stored {
@@ -282,7 +285,11 @@ async fn create(
         .create_outgoing_payment(buyer, &token.value, &body)
         .await
         .map_err(|err| match err.status() {
-            Some(400) if row.quote_expires_at.is_some_and(|at| at <= Utc::now()) => {
+            Some(400)
+                if row
+                    .quote_expires_at
+                    .is_some_and(|at| at <= client.clock().now()) =>
+            {
                 NotSending::nothing_sent(PaymentError::Stopped {
                     failure: Failure::Expired,
                     detail: "The quote expired before the payment could be sent.",

@@ -83,6 +83,11 @@ impl Worker {
         }
     }
 
+    /// The time now, by the client's (the application's) clock.
+    fn now(&self) -> DateTime<Utc> {
+        self.client.clock().now()
+    }
+
     /// Runs until the task is dropped: a pass, then sleep until woken or the next check is due.
     pub async fn run(self) {
         tracing::info!(worker = %self.id, "payment verification worker started");
@@ -99,7 +104,8 @@ impl Worker {
             };
             tokio::select! {
                 () = self.wake.notified() => {}
-                () = tokio::time::sleep(pause) => {}
+                // On the clock: a test that moves it wakes the worker for what fell due.
+                () = self.client.clock().sleep(pause) => {}
             }
         }
     }
@@ -145,14 +151,14 @@ impl Worker {
             .await?
             .and_then(|row| row.next_check_at);
         Ok(match next {
-            Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+            Some(at) => (at - self.now()).to_std().unwrap_or(Duration::ZERO),
             None => IDLE,
         })
     }
 
     /// Approvals nobody answered before the quote or the approval timeout ran out.
     async fn expire_approvals(&self) -> Result<()> {
-        let now = Utc::now();
+        let now = self.now();
         let due = transactions::Entity::find()
             .filter(transactions::Column::Status.eq(AwaitingApproval.as_str()))
             .filter(transactions::Column::ApprovalExpiresAt.lte(now))
@@ -181,7 +187,7 @@ impl Worker {
         failure: Failure,
         detail: &str,
     ) -> Result<()> {
-        if fail(&self.db, row.id, from, to, failure, detail).await? {
+        if fail(&self.db, self.now(), row.id, from, to, failure, detail).await? {
             release_resources(&self.client, row).await;
         }
         Ok(())
@@ -195,7 +201,7 @@ impl Worker {
         when_due: bool,
         length: Duration,
     ) -> Result<Vec<transactions::Model>> {
-        let now = Utc::now();
+        let now = self.now();
         let lease_until = now + chrono_duration(length);
         let free = Condition::any()
             .add(transactions::Column::LeaseUntil.is_null())
@@ -258,6 +264,7 @@ impl Worker {
             let value = received_value.and_then(|v| i64::try_from(v).ok());
             let completed = transition(
                 &self.db,
+                self.now(),
                 row.id,
                 Sending,
                 Completed,
@@ -295,7 +302,7 @@ impl Worker {
                 .await;
         }
         let since_consent = row.approved_at.unwrap_or(row.created_at);
-        if Utc::now() >= since_consent + chrono_duration(self.settings.verification_timeout) {
+        if self.now() >= since_consent + chrono_duration(self.settings.verification_timeout) {
             return self
                 .end(
                     &row,
@@ -313,7 +320,7 @@ impl Worker {
             tracing::warn!(transaction = %row.id, error = %err, "cannot check a payment yet; retrying");
         }
         let attempts = row.attempts.saturating_add(1);
-        let next = Utc::now() + chrono_duration(backoff(attempts));
+        let next = self.now() + chrono_duration(backoff(attempts));
         let partial = received_value.and_then(|v| i64::try_from(v).ok());
         clear_lease(transactions::Entity::update_many())
             .col_expr(transactions::Column::Attempts, Expr::value(attempts))
@@ -388,7 +395,8 @@ impl Worker {
                         .map_err(PaymentError::provider(
                             "The buyer's wallet did not rotate the payment's token",
                         ))?;
-                super::store_outgoing_token(&self.db, row.id, Sending, &rotated).await?;
+                super::store_outgoing_token(&self.db, self.now(), row.id, Sending, &rotated)
+                    .await?;
                 self.client
                     .get_outgoing_payment(url, &rotated.value)
                     .await

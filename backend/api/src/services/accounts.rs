@@ -1,7 +1,7 @@
 //! Accounts and sessions: sign-up, log-in, refresh-token rotation with reuse detection, log-out
 //! and the profile.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -74,7 +74,7 @@ pub async fn sign_up(
     }
 
     let password_hash = passwords::hash(password).await?;
-    let now = Utc::now();
+    let now = keys.clock.now();
     let user = users::ActiveModel {
         id: Set(Uuid::new_v4()),
         username: Set(username.as_str().to_owned()),
@@ -91,7 +91,8 @@ pub async fn sign_up(
     };
     let txn = begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
-    let (session, _) = start_session(&txn, keys, user, NewRefreshToken::first()).await?;
+    let (session, _) =
+        start_session(&txn, keys, user, NewRefreshToken::first(keys.clock.now())).await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -140,7 +141,8 @@ pub async fn log_in(
     }
     let user = user.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     let txn = begin_write(db).await?;
-    let (session, _) = start_session(&txn, keys, user, NewRefreshToken::first()).await?;
+    let (session, _) =
+        start_session(&txn, keys, user, NewRefreshToken::first(keys.clock.now())).await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -177,7 +179,7 @@ enum Rotation {
 const MAX_GRACE_HOPS: usize = 8;
 
 async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> Result<Rotation> {
-    let now = Utc::now();
+    let now = keys.clock.now();
     let txn = begin_write(db).await?;
     let current = find_refresh_token(&txn, &hash_refresh_token(token))
         .await?
@@ -186,7 +188,7 @@ async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
     let family_started = current.family_started_at.unwrap_or(current.created_at);
     let family_ends = family_started + chrono_duration(keys.family_max_age);
     if family_ends <= now {
-        revoke_family(&txn, current.family_id).await?;
+        revoke_family(&txn, current.family_id, now).await?;
         txn.commit().await?;
         return Err(ApiError::Unauthorized(SESSION_TOO_OLD));
     }
@@ -200,7 +202,7 @@ async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
             return successor_within_grace(&txn, keys, token, now).await;
         }
         tracing::warn!(family = %current.family_id, user = %current.user_id, "rotated refresh token reused; revoking its family");
-        revoke_family(&txn, current.family_id).await?;
+        revoke_family(&txn, current.family_id, now).await?;
         txn.commit().await?;
         return Err(ApiError::Unauthorized(BAD_REFRESH));
     }
@@ -248,7 +250,7 @@ async fn successor_within_grace(
     txn: &DatabaseTransaction,
     keys: &TokenKeys,
     token: &str,
-    now: chrono::DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<Rotation> {
     let mut value = token.to_owned();
     for _ in 0..MAX_GRACE_HOPS {
@@ -301,6 +303,7 @@ pub async fn log_out(
     db: &DatabaseConnection,
     refresh_token: Option<&str>,
     user: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = begin_write(db).await?;
     if let Some(token) = refresh_token {
@@ -309,11 +312,11 @@ pub async fn log_out(
             .one(&txn)
             .await?;
         if let Some(row) = row {
-            revoke_family(&txn, row.family_id).await?;
+            revoke_family(&txn, row.family_id, now).await?;
         }
     } else if let Some(user) = user {
         refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
             .filter(refresh_tokens::Column::UserId.eq(user))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
             .exec(&txn)
@@ -343,6 +346,7 @@ pub async fn set_wallet(
     db: &DatabaseConnection,
     user_id: Uuid,
     wallet: &ResolvedWallet,
+    now: DateTime<Utc>,
 ) -> Result<UserResponse> {
     let updated = users::Entity::update_many()
         .col_expr(
@@ -361,7 +365,7 @@ pub async fn set_wallet(
             users::Column::WalletAssetScale,
             Expr::value(i16::from(wallet.asset.scale.get())),
         )
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(user_id))
         .exec(db)
         .await?;
@@ -371,9 +375,9 @@ pub async fn set_wallet(
     get_profile(db, user_id).await
 }
 
-async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> Result<()> {
+async fn revoke_family(db: &impl ConnectionTrait, family: Uuid, now: DateTime<Utc>) -> Result<()> {
     refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::FamilyId.eq(family))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
@@ -386,18 +390,18 @@ struct NewRefreshToken {
     value: String,
     hash: String,
     family_id: Uuid,
-    family_started_at: chrono::DateTime<Utc>,
+    family_started_at: DateTime<Utc>,
 }
 
 impl NewRefreshToken {
-    /// The first token of a new family (a log-in or sign-up).
-    fn first() -> Self {
+    /// The first token of a new family (a log-in or sign-up) started `now`.
+    fn first(now: DateTime<Utc>) -> Self {
         let (value, hash) = new_refresh_token();
         Self {
             value,
             hash,
             family_id: Uuid::new_v4(),
-            family_started_at: Utc::now(),
+            family_started_at: now,
         }
     }
 }
@@ -411,7 +415,7 @@ async fn start_session(
     token: NewRefreshToken,
 ) -> Result<(Session, Uuid)> {
     let token_id = Uuid::new_v4();
-    let now = Utc::now();
+    let now = keys.clock.now();
     let expires_at = (now + chrono_duration(keys.refresh_ttl))
         .min(token.family_started_at + chrono_duration(keys.family_max_age));
     refresh_tokens::ActiveModel {

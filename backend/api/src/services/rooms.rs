@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
@@ -36,6 +36,7 @@ pub async fn create_room(
     seller_id: Uuid,
     request: &CreateRoomRequest,
     public_url: &Url,
+    now: DateTime<Utc>,
 ) -> Result<RoomResponse> {
     let seller = users::Entity::find_by_id(seller_id)
         .one(db)
@@ -48,7 +49,6 @@ pub async fn create_room(
         });
     };
     let room = request.parse(asset).map_err(ApiError::Validation)?;
-    let now = Utc::now();
     let price = i64::try_from(room.price.value()).map_err(anyhow::Error::from)?;
     // Codes are random over 31^6 ≈ 887 million; a collision is rare, and retried.
     for _ in 0..8 {
@@ -198,6 +198,7 @@ pub async fn update_room(
     code: &RoomCode,
     request: &UpdateRoomRequest,
     public_url: &Url,
+    now: DateTime<Utc>,
 ) -> Result<RoomResponse> {
     let (room, seller) = find_with_seller(db, code).await?;
     if room.seller_id != user_id {
@@ -219,7 +220,7 @@ pub async fn update_room(
         return to_response(room, &seller.username, public_url);
     }
     let mut update = rooms::Entity::update_many()
-        .col_expr(rooms::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(rooms::Column::UpdatedAt, Expr::value(now))
         .filter(rooms::Column::Id.eq(room.id))
         // Conditional on the status read above, so a concurrent close is never undone.
         .filter(rooms::Column::Status.eq(room.status.clone()));

@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shifting_open_payments::Clock;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -35,7 +36,12 @@ pub struct TokenKeys {
     /// The longest a family of refresh tokens lives, however often it rotates.
     pub family_max_age: Duration,
     successor: ring::hmac::Key,
+    /// The time tokens are issued and checked at.
+    pub clock: Clock,
 }
+
+/// How far past `exp` an access token is still accepted (clocks of replicas differ a little).
+const EXPIRY_LEEWAY_SECS: u64 = 5;
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -73,7 +79,8 @@ impl TokenKeys {
         validation.set_issuer(&[&issuer]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        // `exp` is checked against our clock in `verify_access`, not the crate's.
+        validation.validate_exp = false;
         // A key of its own for successors, so no value computed with it is ever a valid JWT
         // signature and the JWT secret itself never keys anything but JWTs.
         let derived = ring::hmac::sign(
@@ -90,7 +97,15 @@ impl TokenKeys {
             reuse_grace: Duration::from_secs(20),
             family_max_age: Duration::from_secs(90 * 86_400),
             successor: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref()),
+            clock: Clock::system(),
         }
+    }
+
+    /// These keys issuing and checking tokens by `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// These keys with the refresh-token reuse grace and the maximum family age.
@@ -115,7 +130,7 @@ impl TokenKeys {
     /// # Errors
     /// When signing fails (it does not with an HMAC key).
     pub fn issue_access(&self, user_id: Uuid) -> anyhow::Result<String> {
-        let now = jsonwebtoken::get_current_timestamp();
+        let now = self.clock.unix_seconds();
         let claims = Claims {
             sub: user_id,
             iss: self.issuer.clone(),
@@ -135,14 +150,13 @@ impl TokenKeys {
     /// # Errors
     /// [`ApiError::Unauthorized`] for anything but a valid, unexpired HS256 token of ours.
     pub fn verify_access(&self, token: &str) -> Result<Uuid, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims.sub)
-            .map_err(|err| match err.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    ApiError::Unauthorized("The access token has expired.")
-                }
-                _ => ApiError::Unauthorized("The access token is invalid."),
-            })
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| ApiError::Unauthorized("The access token is invalid."))?
+            .claims;
+        if claims.exp.saturating_add(EXPIRY_LEEWAY_SECS) <= self.clock.unix_seconds() {
+            return Err(ApiError::Unauthorized("The access token has expired."));
+        }
+        Ok(claims.sub)
     }
 }
 
@@ -192,6 +206,19 @@ mod tests {
             Duration::from_secs(86_400),
         );
         assert!(other.verify_access(&token).is_err());
+    }
+
+    #[test]
+    fn an_access_token_expires_by_the_clock_after_its_lifetime_and_the_leeway() {
+        let clock = Clock::system();
+        let keys = keys().with_clock(clock.clone());
+        let id = Uuid::new_v4();
+        let token = keys.issue_access(id).unwrap();
+        clock.advance(Duration::from_secs(900));
+        assert_eq!(keys.verify_access(&token).unwrap(), id, "within the leeway");
+        clock.advance(Duration::from_secs(EXPIRY_LEEWAY_SECS + 1));
+        let err = keys.verify_access(&token).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! transaction must reach a correct final state, money must move at most once, and nothing may
 //! be left `sending` or `approved`.
 //!
-//! The sandbox runs as its own process, so it outlives the kill, and it adds 700 ms to every
-//! auth and resource-server request. That gives each step a wide window: the test watches the
-//! database, and once a step's result is stored it kills the server while the next request is
-//! still in flight.
+//! The sandbox runs as its own process, so it outlives the kill, with its test holds on: the
+//! test holds the request of the step after the one under test, kills the server while that
+//! request waits at the wallet, and then lets the wallet drop it (the step never happened) or
+//! handle it (it happened and the answer was lost). The server comes back with its clock ahead,
+//! so the leases and approval timeouts of the killed process have passed: nothing waits.
 
 use std::path::Path;
 use std::time::Duration;
@@ -50,7 +51,7 @@ impl Setup {
             ],
             &[
                 ("SHIFTING_SANDBOX_WAIT_SECS", "0".into()),
-                ("SHIFTING_SANDBOX_LATENCY_MS", "700".into()),
+                ("SHIFTING_SANDBOX_TEST_HOLDS", "true".into()),
             ],
         );
         let http = reqwest::Client::builder()
@@ -73,15 +74,16 @@ impl Setup {
             _sandbox: sandbox_process,
             dir,
         };
-        setup.start().await;
+        setup.start(0).await;
         setup.db = Database::connect(&setup.database_url)
             .await
             .expect("the API's database");
         setup
     }
 
-    /// Starts the API (again) on the same port, database and data directory.
-    async fn start(&mut self) {
+    /// Starts the API (again) on the same port, database and data directory, with its clock
+    /// `ahead` seconds ahead.
+    async fn start(&mut self, ahead: u64) {
         let data = self.dir.path().display().to_string();
         self.api = Some(shifting(
             &[
@@ -103,9 +105,12 @@ impl Setup {
                 ("SHIFTING_AUTH_RATE_LIMIT_BURST", "100000".into()),
                 ("SHIFTING_PAYMENT_RATE_LIMIT_PER_MINUTE", "100000".into()),
                 ("SHIFTING_PAYMENT_RATE_LIMIT_BURST", "100000".into()),
-                // Short, so that the tests need not wait long for what follows a crash.
-                ("SHIFTING_APPROVAL_TIMEOUT_SECS", "10".into()),
-                ("SHIFTING_CLAIM_GRACE_SECS", "1".into()),
+                (
+                    "SHIFTING_APPROVAL_TIMEOUT_SECS",
+                    APPROVAL_TIMEOUT_SECS.to_string(),
+                ),
+                ("SHIFTING_CLAIM_GRACE_SECS", CLAIM_GRACE_SECS.to_string()),
+                ("SHIFTING_SANDBOX_CLOCK_AHEAD_SECS", ahead.to_string()),
             ],
         ));
         ready(&self.http, &format!("{}/ready", self.url)).await;
@@ -149,23 +154,39 @@ impl Setup {
             .json(&json!({}))
     }
 
-    /// The newest transaction once `reached` holds for it (bounded by attempts).
-    async fn wait_for_row(
-        &self,
-        reached: impl Fn(&transactions::Model) -> bool,
-    ) -> transactions::Model {
-        for _ in 0..2000 {
-            let newest = transactions::Entity::find()
-                .order_by_desc(transactions::Column::CreatedAt)
-                .one(&self.db)
-                .await
-                .expect("query");
-            if let Some(row) = newest.filter(|row| reached(row)) {
-                return row;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        panic!("the transaction never reached the expected step");
+    /// Makes the sandbox hold the request of `step` that comes after the next `after`.
+    async fn hold(&self, step: &str, after: u32) {
+        let response = self
+            .http
+            .post(format!("{}/test/holds/{step}?after={after}", self.sandbox))
+            .send()
+            .await
+            .expect("arm the hold");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{step}");
+    }
+
+    /// Returns once the sandbox holds a request of `step`: the newest transaction as the
+    /// server left it before sending that request.
+    async fn held(&self, step: &str) -> transactions::Model {
+        let held = self
+            .json(self.http.get(format!("{}/test/holds/{step}", self.sandbox)))
+            .await;
+        assert_eq!(held["held"], true, "no {step} request reached the wallet");
+        transactions::Entity::find()
+            .order_by_desc(transactions::Column::CreatedAt)
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("a transaction")
+    }
+
+    /// Lets the held request of `step` go on (`proceed`) or drops it (`drop`).
+    async fn release(&self, step: &str, then: &str) {
+        self.json(self.http.post(format!(
+            "{}/test/holds/{step}/release?then={then}",
+            self.sandbox
+        )))
+        .await;
     }
 
     /// Polls the API until the transaction is final; returns it.
@@ -198,17 +219,34 @@ impl Setup {
     }
 }
 
-/// Kills the server while it starts a payment, once `reached` holds; after the restart the
-/// unfinished approval expires, with nothing paid.
-async fn killed_during_the_start(reached: impl Fn(&transactions::Model) -> bool) {
+/// Short, so that the clock of the restarted server need not be far ahead.
+const APPROVAL_TIMEOUT_SECS: u64 = 10;
+const CLAIM_GRACE_SECS: u64 = 1;
+/// Ahead enough for the killed process's claims (grace, wait) to have run out, but not its
+/// approvals.
+const PAST_THE_CLAIMS: u64 = CLAIM_GRACE_SECS + 2;
+/// Ahead enough for the killed process's approvals to have expired.
+const PAST_THE_APPROVALS: u64 = APPROVAL_TIMEOUT_SECS + 2;
+
+/// Kills the server while it starts a payment, while the wallet holds its request of `step`
+/// (then handled as `then` says) and once `stored` holds for the transaction; after the
+/// restart the unfinished approval expires, with nothing paid.
+async fn killed_during_the_start(
+    (step, after): (&str, u32),
+    then: &str,
+    stored: impl Fn(&transactions::Model) -> bool,
+) {
     let mut setup = Setup::new().await;
     let (buyer, code) = setup.market().await;
     let alice = setup.balance("alice").await;
+    setup.hold(step, after).await;
     let start = tokio::spawn(setup.start_payment(&buyer, &code).send());
-    let row = setup.wait_for_row(reached).await;
+    let row = setup.held(step).await;
+    assert!(stored(&row), "{row:#?}");
     setup.kill();
     assert!(start.await.expect("task").is_err(), "the request was cut");
-    setup.start().await;
+    setup.release(step, then).await;
+    setup.start(PAST_THE_APPROVALS).await;
 
     let done = setup.final_state(&buyer, &row.id.to_string()).await;
     assert_eq!(done["status"], "expired", "{done:#}");
@@ -218,12 +256,20 @@ async fn killed_during_the_start(reached: impl Fn(&transactions::Model) -> bool)
 
 #[tokio::test]
 async fn killed_after_the_incoming_payment_the_payment_expires_unpaid() {
-    killed_during_the_start(|row| row.incoming_payment_url.is_some()).await;
+    killed_during_the_start(("quote", 0), "proceed", |row| {
+        row.incoming_payment_url.is_some() && row.quote_url.is_none()
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn killed_after_the_quote_the_payment_expires_unpaid() {
-    killed_during_the_start(|row| row.quote_url.is_some()).await;
+    // The first two grants are the tokens for the incoming payment and the quote; the third
+    // asks for the buyer's approval.
+    killed_during_the_start(("grant", 2), "drop", |row| {
+        row.quote_url.is_some() && row.continue_uri.is_none()
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -233,7 +279,7 @@ async fn killed_after_the_grant_request_the_buyer_can_still_approve() {
     let alice = setup.balance("alice").await;
     let started = setup.json(setup.start_payment(&buyer, &code)).await;
     setup.kill();
-    setup.start().await;
+    setup.start(0).await;
 
     let finish = consent(
         started["redirect_url"].as_str().expect("redirect"),
@@ -250,10 +296,15 @@ async fn killed_after_the_grant_request_the_buyer_can_still_approve() {
 }
 
 /// Kills the server during the work that follows the finish (the finish answers the browser
-/// right after its claim; the continuation and the outgoing payment run on), once `reached`
-/// holds; after the restart the worker resumes the approval (or verifies the payment) and it
-/// completes, paid once.
-async fn killed_during_the_finish(reached: impl Fn(&transactions::Model) -> bool) {
+/// right after its claim; the continuation and the outgoing payment run on), while the wallet
+/// holds its request of `step` (then handled as `then` says) and once `stored` holds; after
+/// the restart the worker resumes the approval (or verifies the payment) and it completes,
+/// paid once.
+async fn killed_during_the_finish(
+    step: &str,
+    then: &str,
+    stored: impl Fn(&transactions::Model) -> bool,
+) {
     let mut setup = Setup::new().await;
     let (buyer, code) = setup.market().await;
     let alice = setup.balance("alice").await;
@@ -263,12 +314,15 @@ async fn killed_during_the_finish(reached: impl Fn(&transactions::Model) -> bool
         "approve",
     )
     .await;
+    setup.hold(step, 0).await;
     let finishing = tokio::spawn(setup.http.get(&finish).send());
-    setup.wait_for_row(reached).await;
+    let row = setup.held(step).await;
+    assert!(stored(&row), "{row:#?}");
     setup.kill();
     // Answered or cut by the kill: either way the browser's part is over.
     finishing.await.expect("task").ok();
-    setup.start().await;
+    setup.release(step, then).await;
+    setup.start(PAST_THE_CLAIMS).await;
 
     let id = started["transaction"]["id"].as_str().expect("id");
     let done = setup.final_state(&buyer, id).await;
@@ -286,15 +340,32 @@ async fn killed_during_the_finish(reached: impl Fn(&transactions::Model) -> bool
 
 #[tokio::test]
 async fn killed_between_the_claim_and_the_continuation_the_worker_finishes_the_payment() {
-    killed_during_the_finish(|row| row.status == "approved").await;
+    killed_during_the_finish("continue", "drop", |row| {
+        row.status == "approved" && row.outgoing_token.is_none()
+    })
+    .await;
 }
 
 #[tokio::test]
-async fn killed_while_creating_the_outgoing_payment_the_worker_finds_or_makes_it_once() {
-    killed_during_the_finish(|row| row.status == "approved" && row.outgoing_token.is_some()).await;
+async fn killed_before_the_outgoing_payment_reached_the_wallet_the_worker_makes_it_once() {
+    killed_during_the_finish("outgoing-payment", "drop", |row| {
+        row.status == "approved" && row.outgoing_token.is_some()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn killed_while_the_wallet_made_the_outgoing_payment_the_worker_finds_it() {
+    killed_during_the_finish("outgoing-payment", "proceed", |row| {
+        row.status == "approved" && row.outgoing_token.is_some()
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn killed_after_the_outgoing_payment_the_worker_completes_it() {
-    killed_during_the_finish(|row| row.status == "sending").await;
+    killed_during_the_finish("get-incoming-payment", "drop", |row| {
+        row.status == "sending" && row.outgoing_payment_url.is_some()
+    })
+    .await;
 }

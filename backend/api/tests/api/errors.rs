@@ -152,8 +152,8 @@ async fn deeply_nested_json_is_a_400_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_served() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
     // Headers begun, never ended (slowloris).
@@ -168,19 +168,38 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_serv
         "others are served meanwhile"
     );
 
-    // The server closes the connection once the header timeout passes (bounded wait).
-    let mut buffer = Vec::new();
-    let closed = tokio::time::timeout(
-        std::time::Duration::from_secs(20),
-        slow.read_to_end(&mut buffer),
-    )
-    .await;
-    assert!(closed.is_ok(), "the slow connection is still open");
+    // The server closes the connection once the header timeout passes.
+    let buffer = closed_past_the_header_timeout(&app, &mut slow)
+        .await
+        .expect("the slow connection is still open");
     let answer = String::from_utf8_lossy(&buffer);
     assert!(
         answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
         "{answer}"
     );
+}
+
+/// Moves the app's clock past the header timeout (the default 10 s) until the server closes
+/// `stream`; what the server sent, or `None` if it never closed it. The clock is moved again
+/// when the server had not yet started the connection's timer at the first move: each wait
+/// is for the close, which follows a move at once, never for time to pass.
+async fn closed_past_the_header_timeout(
+    app: &crate::helpers::TestApp,
+    stream: &mut tokio::net::TcpStream,
+) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        app.clock.advance(std::time::Duration::from_secs(11));
+        let read = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            stream.read_to_end(&mut seen),
+        );
+        if read.await.is_ok() {
+            return Some(seen);
+        }
+    }
+    None
 }
 
 /// Sends `GET /health` on `stream` and reads one whole response (head and body), or what the
@@ -265,43 +284,34 @@ async fn connections_over_the_limit_get_a_503_and_the_open_ones_keep_being_serve
 
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
-    use tokio::io::AsyncReadExt;
-    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
+    let app = spawn_app().await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
     assert!(health_on(&mut idle).await.starts_with("HTTP/1.1 200"));
     // Nothing more is sent: the server must not hold the connection (and its place under
     // SHIFTING_MAX_CONNECTIONS) forever.
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(
-        std::time::Duration::from_secs(20),
-        idle.read_to_end(&mut rest),
-    )
-    .await;
     assert!(
-        closed.is_ok(),
-        "an idle connection is still open after 20 s"
+        closed_past_the_header_timeout(&app, &mut idle)
+            .await
+            .is_some(),
+        "an idle connection is still open after the header timeout"
     );
 }
 
 #[tokio::test]
 async fn a_client_that_sends_nothing_or_stalls_in_the_http2_preface_is_cut_off() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let silent = tokio::net::TcpStream::connect(&address).await.unwrap();
     let mut stalled = tokio::net::TcpStream::connect(&address).await.unwrap();
     stalled.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     for (what, mut stream) in [("silent", silent), ("stalled", stalled)] {
-        let mut rest = Vec::new();
-        let closed = tokio::time::timeout(
-            std::time::Duration::from_secs(20),
-            stream.read_to_end(&mut rest),
-        )
-        .await;
         assert!(
-            closed.is_ok(),
-            "the {what} connection is still open after 20 s"
+            closed_past_the_header_timeout(&app, &mut stream)
+                .await
+                .is_some(),
+            "the {what} connection is still open after the header timeout"
         );
     }
 }
@@ -309,7 +319,7 @@ async fn a_client_that_sends_nothing_or_stalls_in_the_http2_preface_is_cut_off()
 #[tokio::test]
 async fn http2_with_prior_knowledge_is_still_served() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = crate::helpers::spawn_app_with(|s| s.server.header_read_timeout_secs = 1).await;
+    let app = spawn_app().await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     // The preface, then an empty SETTINGS frame.

@@ -194,8 +194,11 @@ async fn a_database_failure_during_the_finish_still_lands_on_the_payment_page() 
 #[tokio::test]
 async fn approving_answers_at_once_and_the_continuation_honours_wait_from_the_grants_answer() {
     // Like Rafiki: a `wait` on the grant, and the grant stored well after the request arrived.
+    // This test alone lets the wait run in real time (1.3 s): what it checks is that the
+    // continuation counts from the answer, 300 ms after the request, and moving the clock by
+    // the wait would pass both moments at once.
     let app = spawn_app_with(|s| {
-        s.sandbox.sandbox_wait_secs = 4;
+        s.sandbox.sandbox_wait_secs = 1;
         s.sandbox.sandbox_grant_store_delay_ms = 300;
     })
     .await;

@@ -5,6 +5,7 @@ use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use shifting_api::{App, RawSettings, Settings};
+use shifting_open_payments::Clock;
 use tempfile::TempDir;
 
 /// The JWT secret every test app uses, so tests can forge tokens.
@@ -17,6 +18,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
+    /// The application's clock (the embedded sandbox's too): tests move it instead of waiting.
+    pub clock: Clock,
     dir: TempDir,
     database_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -35,13 +38,14 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawSettings)) -> TestApp
         Ok(server) => fresh_postgres_database(&server).await,
         Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
     };
-    start(dir, database_url, "127.0.0.1:0".into(), customize).await
+    start(dir, database_url, "127.0.0.1:0".into(), None, customize).await
 }
 
 async fn start(
     dir: TempDir,
     database_url: String,
     addr: String,
+    clock: Option<Clock>,
     customize: impl FnOnce(&mut RawSettings),
 ) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -58,22 +62,30 @@ async fn start(
     // Grants can be continued at once: tests do not sit out Rafiki's 5 s.
     raw.sandbox.sandbox_wait_secs = 0;
     customize(&mut raw);
-    let settings = Settings::from_raw(raw).expect("valid test settings");
+    let mut settings = Settings::from_raw(raw).expect("valid test settings");
+    if let Some(clock) = clock {
+        settings.clock = clock;
+    }
     let app = App::build(settings).await.expect("app builds");
+    let clock = app.clock().clone();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
+    // No idle connections kept: a test that moves the clock past the server's idle timeout
+    // would otherwise send its next request on a connection the server has just closed.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
         .build()
         .expect("client");
     TestApp {
         address,
         client,
         db,
+        clock,
         dir,
         database_url,
         stop: Some(stop),
@@ -134,7 +146,7 @@ pub struct Account {
 
 impl TestApp {
     /// Stops the server (graceful shutdown, worker included) and starts it again on the same
-    /// port, database and data directory, after `customize` adjusts the settings.
+    /// port, database, data directory and clock, after `customize` adjusts the settings.
     pub async fn restart(mut self, customize: impl FnOnce(&mut RawSettings)) -> TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -147,7 +159,14 @@ impl TestApp {
         }
         self.db.close().await.ok();
         let addr = self.address.trim_start_matches("http://").to_owned();
-        start(self.dir, self.database_url, addr, customize).await
+        start(
+            self.dir,
+            self.database_url,
+            addr,
+            Some(self.clock),
+            customize,
+        )
+        .await
     }
 
     /// The data directory (generated secrets, the sandbox's database).

@@ -87,7 +87,7 @@ async fn start_from(app: &TestApp, buyer: &Trader, room: &str, forwarded_for: &s
 #[tokio::test]
 async fn a_room_closed_after_the_approval_while_the_wallet_makes_us_wait_is_not_paid() {
     // The buyer approved and was sent back, but the grant's `wait` has not passed yet.
-    let app = spawn_app_with(|s| s.sandbox.sandbox_wait_secs = 3).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_wait_secs = 30).await;
     let (seller, buyer, room) = market(&app).await;
     let (alice, bruno) = (app.balance("alice").await, app.balance("bruno").await);
     let id = app.buy(&buyer, &room).await;
@@ -95,6 +95,7 @@ async fn a_room_closed_after_the_approval_while_the_wallet_makes_us_wait_is_not_
     assert_eq!(app.transaction(token, &id).await["status"], "approved");
 
     set_room_status(&app, &seller, &room, "closed").await;
+    app.clock.advance(std::time::Duration::from_secs(31));
 
     let done = app.wait_for_status(token, &id, "failed").await;
     assert_eq!(done["failure"]["code"], "room_closed", "{done:#}");

@@ -180,12 +180,13 @@ async fn insufficient_funds_end_in_failed_with_the_reason() {
 
 #[tokio::test]
 async fn a_quote_that_expires_before_consent_ends_in_expired_and_nothing_is_sent() {
-    let app = spawn_app_with(|s| s.sandbox.sandbox_quote_lifetime_secs = 1).await;
+    let app = spawn_app_with(|s| s.sandbox.sandbox_quote_lifetime_secs = 60).await;
     let (_, buyer, code) = market(&app).await;
     let bruno = app.balance("bruno").await;
 
     let started = app.checkout(&buyer, &code).await;
     let id = id_of(&started);
+    app.clock.advance(std::time::Duration::from_secs(61));
     let expired = app
         .wait_for_status(&buyer.account.access_token, &id, "expired")
         .await;
@@ -610,7 +611,7 @@ async fn payments_go_through_a_sandbox_running_on_its_own_port() {
 async fn an_approval_arriving_after_the_quote_expired_sends_nothing() {
     // No worker: the approval reaches the finish before anything expired the transaction.
     let app = spawn_app_with(|s| {
-        s.sandbox.sandbox_quote_lifetime_secs = 1;
+        s.sandbox.sandbox_quote_lifetime_secs = 60;
         s.payments.payment_worker = false;
     })
     .await;
@@ -626,9 +627,8 @@ async fn an_approval_arriving_after_the_quote_expired_sends_nothing() {
     let finish = app
         .consent(started["redirect_url"].as_str().unwrap(), "approve")
         .await;
-    while chrono::Utc::now() <= expires {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.clock.advance(std::time::Duration::from_secs(61));
+    assert!(app.clock.now() > expires);
     app.finish(&finish).await;
 
     let after = app.transaction(&buyer.account.access_token, &id).await;

@@ -1,7 +1,7 @@
 //! GNAP grants: requesting, waiting out `wait`, continuing (retrying `too_fast`), cancelling;
 //! access tokens rotated, revoked and cached for non-interactive grants.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 
@@ -18,24 +18,24 @@ pub const WAIT_MARGIN: Duration = Duration::from_millis(100);
 /// The pause before continuing again after a `too_fast` answer.
 pub const TOO_FAST_RETRY: Duration = Duration::from_secs(1);
 
-/// Returns once the grant's `wait` (plus [`WAIT_MARGIN`]) has passed since `grant_answered`,
-/// when the grant response arrived; at once for a grant without `wait`. [`OpenPaymentsClient::
-/// continue_grant`] calls it itself; a caller that must check something just before the
-/// continuation (is the sale still open?) awaits it first.
-pub async fn wait_until_continuable(continuation: &Continuation, grant_answered: SystemTime) {
-    let wait = Duration::from_secs(continuation.wait.unwrap_or(0));
-    if wait.is_zero() {
-        return;
-    }
-    let due = wait + WAIT_MARGIN;
-    if let Ok(elapsed) = grant_answered.elapsed()
-        && elapsed < due
-    {
-        tokio::time::sleep(due - elapsed).await;
-    }
-}
-
 impl OpenPaymentsClient {
+    /// Returns once the grant's `wait` (plus [`WAIT_MARGIN`]) has passed since `grant_answered`
+    /// (the client's clock when the grant response arrived); at once for a grant without
+    /// `wait`. [`OpenPaymentsClient::continue_grant`] calls it itself; a caller that must check
+    /// something just before the continuation (is the sale still open?) awaits it first.
+    pub async fn wait_until_continuable(
+        &self,
+        continuation: &Continuation,
+        grant_answered: SystemTime,
+    ) {
+        let wait = Duration::from_secs(continuation.wait.unwrap_or(0));
+        if !wait.is_zero()
+            && let Some(due) = grant_answered.checked_add(wait + WAIT_MARGIN)
+        {
+            self.inner.clock.sleep_until(due).await;
+        }
+    }
+
     /// `POST {authServer}`: requests a grant for `access`, interactive when `interact` is given.
     ///
     /// # Errors
@@ -74,7 +74,8 @@ impl OpenPaymentsClient {
         interact_ref: &str,
         grant_answered: SystemTime,
     ) -> Result<GrantResponse> {
-        wait_until_continuable(continuation, grant_answered).await;
+        self.wait_until_continuable(continuation, grant_answered)
+            .await;
         let body = to_json(&ContinueRequest {
             interact_ref: interact_ref.to_owned(),
         });
@@ -92,7 +93,7 @@ impl OpenPaymentsClient {
                 Err(err) if err.is_too_fast() && retries < self.inner.too_fast_retries => {
                     retries += 1;
                     tracing::debug!(uri = %continuation.uri, retries, "grant continued too fast; retrying");
-                    tokio::time::sleep(TOO_FAST_RETRY).await;
+                    self.inner.clock.sleep(TOO_FAST_RETRY).await;
                 }
                 other => return other,
             }
@@ -164,7 +165,7 @@ impl OpenPaymentsClient {
         if let Some(cached) = cached {
             let fresh = cached
                 .expires
-                .is_none_or(|at| at > Instant::now() + Duration::from_secs(60));
+                .is_none_or(|at| at > self.inner.clock.system_time() + Duration::from_secs(60));
             if fresh {
                 return Ok(cached.token);
             }
@@ -222,9 +223,12 @@ impl OpenPaymentsClient {
 
     fn remember(&self, key: String, token: &AccessToken) {
         if let Ok(mut tokens) = self.inner.tokens.lock() {
-            let expires = token
-                .expires_in
-                .map(|secs| Instant::now() + Duration::from_secs(secs));
+            let expires = token.expires_in.and_then(|secs| {
+                self.inner
+                    .clock
+                    .system_time()
+                    .checked_add(Duration::from_secs(secs))
+            });
             tokens.insert(
                 key,
                 CachedToken {

@@ -13,16 +13,17 @@ mod transport;
 mod wallet;
 
 pub use error::OpenPaymentsError;
-pub use grants::{TOO_FAST_RETRY, WAIT_MARGIN, wait_until_continuable};
+pub use grants::{TOO_FAST_RETRY, WAIT_MARGIN};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use serde::Serialize;
 use url::Url;
 
+use crate::clock::Clock;
 use crate::fetch_policy::{FetchPolicy, GuardedResolver, redirect_policy};
 use crate::keys::SigningKey;
 use crate::types::{AccessToken, WalletAddress};
@@ -61,6 +62,8 @@ pub struct ClientConfig {
     pub wallet_address_ttl: Duration,
     /// How many times a `too_fast` continuation is retried.
     pub too_fast_retries: u32,
+    /// Where the time comes from (signatures' `created`, grants' `wait`, token lifetimes).
+    pub clock: Clock,
 }
 
 impl ClientConfig {
@@ -79,6 +82,7 @@ impl ClientConfig {
             backoff: Duration::from_millis(200),
             wallet_address_ttl: Duration::from_secs(300),
             too_fast_retries: 5,
+            clock: Clock::system(),
         }
     }
 }
@@ -123,14 +127,15 @@ struct Inner {
     backoff: Duration,
     too_fast_retries: u32,
     wallet_address_ttl: Duration,
-    wallet_addresses: Mutex<HashMap<String, (Instant, WalletAddress)>>,
+    clock: Clock,
+    wallet_addresses: Mutex<HashMap<String, (SystemTime, WalletAddress)>>,
     tokens: Mutex<HashMap<String, CachedToken>>,
 }
 
 #[derive(Clone, Debug)]
 struct CachedToken {
     token: AccessToken,
-    expires: Option<Instant>,
+    expires: Option<SystemTime>,
 }
 
 impl OpenPaymentsClient {
@@ -169,10 +174,17 @@ impl OpenPaymentsClient {
                 backoff: config.backoff,
                 too_fast_retries: config.too_fast_retries,
                 wallet_address_ttl: config.wallet_address_ttl,
+                clock: config.clock,
                 wallet_addresses: Mutex::new(HashMap::new()),
                 tokens: Mutex::new(HashMap::new()),
             }),
         })
+    }
+
+    /// The clock the client reads time from (the application's).
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// The client wallet address sent as `client`.

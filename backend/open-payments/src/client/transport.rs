@@ -1,8 +1,6 @@
 //! Every call's way out: the fetch policy, the signature, retries by §6.2, and the response
 //! size cap.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -84,7 +82,7 @@ impl OpenPaymentsClient {
                 return outcome.map_err(|e| e.error);
             }
             tracing::debug!(url = %url_text, attempt, "retrying an Open Payments request");
-            tokio::time::sleep(delay).await;
+            self.inner.clock.sleep(delay).await;
             delay *= 2;
             attempt += 1;
         }
@@ -100,10 +98,7 @@ impl OpenPaymentsClient {
             .header(ACCEPT, "application/json");
         let authorization = call.token.map(|t| format!("GNAP {t}"));
         if call.body.is_some() || authorization.is_some() {
-            let created = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
+            let created = self.inner.clock.unix_seconds();
             let signed = sign(
                 &self.inner.identity.key,
                 &RequestToSign {

@@ -1,6 +1,6 @@
 //! Wallet address documents (cached) and their keys.
 
-use std::time::Instant;
+use std::time::SystemTime;
 
 use super::{OpenPaymentsClient, Result, parse};
 use crate::keys::Jwks;
@@ -17,8 +17,9 @@ impl OpenPaymentsClient {
         }
         let document: WalletAddress = self.get(parse(url)?, None).await?;
         if let Ok(mut cache) = self.inner.wallet_addresses.lock() {
-            cache.retain(|_, (at, _)| at.elapsed() < self.inner.wallet_address_ttl);
-            cache.insert(url.to_owned(), (Instant::now(), document.clone()));
+            let now = self.inner.clock.system_time();
+            cache.retain(|_, (at, _)| self.fresh(*at, now));
+            cache.insert(url.to_owned(), (now, document.clone()));
         }
         Ok(document)
     }
@@ -26,7 +27,14 @@ impl OpenPaymentsClient {
     fn cached_wallet_address(&self, url: &str) -> Option<WalletAddress> {
         let cache = self.inner.wallet_addresses.lock().ok()?;
         let (at, document) = cache.get(url)?;
-        (at.elapsed() < self.inner.wallet_address_ttl).then(|| document.clone())
+        self.fresh(*at, self.inner.clock.system_time())
+            .then(|| document.clone())
+    }
+
+    /// Whether a document cached at `at` may still be served at `now`.
+    fn fresh(&self, at: SystemTime, now: SystemTime) -> bool {
+        now.duration_since(at)
+            .is_ok_and(|age| age < self.inner.wallet_address_ttl)
     }
 
     /// `GET {wallet address}/jwks.json`.

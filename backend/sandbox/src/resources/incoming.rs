@@ -89,7 +89,7 @@ pub(crate) async fn create_incoming_payment(
         }
         Some(_) => return Err(RsError::bad_request("invalid amount")),
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let expires_at = match request.expires_at {
         None => now + MAX_INCOMING_PAYMENT_LIFETIME,
         Some(at) if at > now && at <= now + MAX_INCOMING_PAYMENT_LIFETIME => at,
@@ -174,7 +174,7 @@ pub(crate) async fn complete_incoming_payment(
         .col_expr(incoming_payment::Column::Completed, Expr::value(true))
         .filter(incoming_payment::Column::Id.eq(payment.id))
         .filter(incoming_payment::Column::Completed.eq(false))
-        .filter(incoming_payment::Column::ExpiresAt.gt(Utc::now()))
+        .filter(incoming_payment::Column::ExpiresAt.gt(state.clock.now()))
         .exec(&state.db)
         .await?;
     if updated.rows_affected != 1 {

@@ -80,7 +80,7 @@ async fn authenticate(state: &Arc<State>, incoming: &Incoming) -> Result<Caller,
                 .with_as_uri(&as_uri),
         );
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let token = access_token::Entity::find()
         .filter(access_token::Column::ValueHash.eq(hash(value)))
         .one(&state.db)

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Path, State as StateExtractor};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -77,7 +76,7 @@ pub(crate) async fn create_outgoing_payment(
     let quote_id = state
         .resource_id("quotes", &request.quote_id)
         .ok_or_else(invalid_quote)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let quote = quote::Entity::find_by_id(quote_id)
         .one(&state.db)
         .await?

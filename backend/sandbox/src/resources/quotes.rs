@@ -5,7 +5,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State as StateExtractor};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,7 +65,7 @@ pub(crate) async fn create_quote(
     let caller = authenticate(&state, &incoming).await?;
     caller.permission(Kind::Quote, AccessAction::Create, &request.wallet_address)?;
     let payer = account_for(&state, &request.wallet_address).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let receiver = state
         .resource_id("incoming-payments", &request.receiver)
         .map(incoming_payment::Entity::find_by_id);

@@ -1,7 +1,6 @@
 //! Settlement: the money of an outgoing payment moves, all or nothing, right after its answer
 //! (and at start for what a previous run left in flight).
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -97,7 +96,7 @@ async fn move_money(
         )
         .filter(incoming_payment::Column::Id.eq(receiver.id))
         .filter(incoming_payment::Column::Completed.eq(false))
-        .filter(incoming_payment::Column::ExpiresAt.gt(Utc::now()))
+        .filter(incoming_payment::Column::ExpiresAt.gt(state.clock.now()))
         .filter(
             Condition::any()
                 .add(incoming_payment::Column::IncomingValue.is_null())
