@@ -25,13 +25,13 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use shifting_testkit::{PASSWORD, Process, free_port, json, ready};
+use shifting_testkit::{PASSWORD, Process, json, ready};
 
 const JWT_SECRET: &str = "benchmark secret, long enough for HS256 signing";
 
-/// Starts this crate's `shifting` binary.
-fn shifting(args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<Process> {
-    shifting_testkit::shifting(Path::new(env!("CARGO_BIN_EXE_shifting")), args, envs)
+/// Starts this crate's `shifting` binary; returns it with the URL it listens at.
+async fn shifting(args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<(Process, String)> {
+    shifting_testkit::shifting(Path::new(env!("CARGO_BIN_EXE_shifting")), args, envs).await
 }
 
 /// A running API, with the processes it needs.
@@ -52,27 +52,20 @@ async fn start(
 ) -> anyhow::Result<Stack> {
     let http = reqwest::Client::new();
     let data = dir.display().to_string();
-    let port = free_port()?;
     let mut sandbox_process = None;
-    let api = format!("http://127.0.0.1:{port}");
-    let mut sandbox = format!("{api}/sandbox");
+    let mut sandbox = None;
     if let Some(latency) = sandbox_latency {
-        let sandbox_port = free_port()?;
-        sandbox = format!("http://127.0.0.1:{sandbox_port}/sandbox");
-        sandbox_process = Some(shifting(
-            &[
-                "sandbox",
-                "--addr",
-                &format!("127.0.0.1:{sandbox_port}"),
-                "--data-dir",
-                &data,
-            ],
+        let (process, url) = shifting(
+            &["sandbox", "--addr", "127.0.0.1:0", "--data-dir", &data],
             &[
                 ("SHIFTING_SANDBOX_WAIT_SECS", "0".into()),
                 ("SHIFTING_SANDBOX_LATENCY_MS", latency.to_string()),
             ],
-        )?);
-        ready(&http, &format!("{sandbox}/accounts")).await?;
+        )
+        .await?;
+        ready(&http, &format!("{url}/accounts")).await?;
+        sandbox_process = Some(process);
+        sandbox = Some(url);
     }
     let mut envs = vec![
         ("SHIFTING_DATABASE_URL", database_url.to_owned()),
@@ -86,21 +79,15 @@ async fn start(
         // The 1,000 connections are opened one after the other and must all still be open.
         ("SHIFTING_HEADER_READ_TIMEOUT_SECS", "120".into()),
     ];
-    if sandbox_latency.is_some() {
-        envs.push(("SHIFTING_SANDBOX_URL", sandbox.clone()));
-    }
+    envs.extend(sandbox.clone().map(|url| ("SHIFTING_SANDBOX_URL", url)));
     envs.extend(extra.iter().cloned());
-    let server = shifting(
-        &[
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            &data,
-        ],
+    let (server, api) = shifting(
+        &["serve", "--addr", "127.0.0.1:0", "--data-dir", &data],
         &envs,
-    )?;
+    )
+    .await?;
     ready(&http, &format!("{api}/ready")).await?;
+    let sandbox = sandbox.unwrap_or_else(|| format!("{api}/sandbox"));
     Ok(Stack {
         api,
         sandbox,

@@ -3,6 +3,7 @@
 //! needs. Dev-only: nothing here ships. Errors are returned, so a benchmark can report them and a
 //! test can `expect` them with its own words.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -44,8 +45,8 @@ impl Process {
     }
 }
 
-/// A port that was free a moment ago. Another process may take it before the caller binds it;
-/// tests use it only where a server must come back on the same address after a restart.
+/// A port that was free a moment ago. Another process may take it before the caller binds it:
+/// only for programs that cannot bind port 0 and say which port they got (nginx).
 ///
 /// # Errors
 /// When no port can be bound.
@@ -53,25 +54,79 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Starts the `shifting` binary at `binary` with `args` and `envs`, logging only errors, its
-/// output discarded.
+/// How long a `shifting` process may take to say where it listens (migrations included).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The words before the URL in the line `shifting serve` and `shifting sandbox` print once
+/// they listen.
+const RUNNING_AT: &str = "is running at ";
+
+/// Starts the `shifting` binary at `binary` with `args` and `envs`, logging only errors, and
+/// returns it with the URL it listens at, as it printed it (without a trailing slash). `args`
+/// should bind port 0 (`--addr 127.0.0.1:0`): the server takes a free port itself, so parallel
+/// runs never collide. Its standard output is discarded; its standard error is read (and is
+/// the error when it exits before listening).
 ///
 /// # Errors
-/// When the binary cannot be started.
-pub fn shifting(binary: &Path, args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<Process> {
+/// When the binary cannot be started or exits or stalls before it listens.
+pub async fn shifting(
+    binary: &Path,
+    args: &[&str],
+    envs: &[(&str, String)],
+) -> anyhow::Result<(Process, String)> {
     let mut command = Command::new(binary);
     command
         .args(args)
         .env("SHIFTING_LOG_FILTER", "error")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     for (name, value) in envs {
         command.env(name, value);
     }
-    let child = command
+    let mut child = command
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
-    Ok(Process(child))
+    let stderr = child.stderr.take().context("no standard error to read")?;
+    let process = Process(child);
+    let (tell, told) = tokio::sync::oneshot::channel::<Result<String, String>>();
+    // Read to the end, so the child never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut tell = Some(tell);
+        let mut seen = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let Some(waiting) = tell.take() else {
+                continue;
+            };
+            let url = line
+                .split_once(RUNNING_AT)
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            match url {
+                Some(url) => {
+                    let _ = waiting.send(Ok(url.trim_end_matches('/').to_owned()));
+                }
+                None => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    tell = Some(waiting);
+                }
+            }
+        }
+        if let Some(tell) = tell {
+            let _ = tell.send(Err(seen));
+        }
+    });
+    match tokio::time::timeout(START_TIMEOUT, told).await {
+        Ok(Ok(Ok(url))) => Ok((process, url)),
+        Ok(Ok(Err(output))) => bail!(
+            "shifting {} exited before listening:\n{output}",
+            args.join(" ")
+        ),
+        Ok(Err(_)) => bail!("shifting {} stopped being read", args.join(" ")),
+        Err(_) => bail!(
+            "shifting {} did not listen within {START_TIMEOUT:?}",
+            args.join(" ")
+        ),
+    }
 }
 
 /// Waits until `url` answers 2xx: polls every 50 ms, at most 30 s (a start, not a passage of

@@ -16,13 +16,12 @@ use serde_json::{Value, json};
 use shifting_api::entities::transactions;
 
 use crate::helpers::{TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database};
-use crate::processes::{self, Process, free_port, ready, shifting};
+use crate::processes::{self, Process, ready, shifting};
 
 /// A standalone sandbox, a database, and the API process that gets killed.
 struct Setup {
     api: Option<Process>,
     url: String,
-    port: u16,
     sandbox: String,
     database_url: String,
     db: DatabaseConnection,
@@ -39,32 +38,23 @@ impl Setup {
             Ok(server) => fresh_postgres_database(&server).await,
             Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("api.db").display()),
         };
-        let sandbox_port = free_port();
         let data = dir.path().display().to_string();
-        let sandbox_process = shifting(
-            &[
-                "sandbox",
-                "--addr",
-                &format!("127.0.0.1:{sandbox_port}"),
-                "--data-dir",
-                &data,
-            ],
+        let (sandbox_process, sandbox) = shifting(
+            &["sandbox", "--addr", "127.0.0.1:0", "--data-dir", &data],
             &[
                 ("SHIFTING_SANDBOX_WAIT_SECS", "0".into()),
                 ("SHIFTING_SANDBOX_TEST_HOLDS", "true".into()),
             ],
-        );
+        )
+        .await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        let sandbox = format!("http://127.0.0.1:{sandbox_port}/sandbox");
         ready(&http, &format!("{sandbox}/accounts")).await;
-        let port = free_port();
         let mut setup = Self {
             api: None,
-            url: format!("http://127.0.0.1:{port}"),
-            port,
+            url: String::new(),
             sandbox,
             db: Database::connect("sqlite::memory:")
                 .await
@@ -81,18 +71,17 @@ impl Setup {
         setup
     }
 
-    /// Starts the API (again) on the same port, database and data directory, with its clock
-    /// `ahead` seconds ahead.
+    /// Starts the API (again: on the port it had, so the finish URIs the wallet holds still
+    /// reach it) on the same database and data directory, with its clock `ahead` seconds
+    /// ahead.
     async fn start(&mut self, ahead: u64) {
         let data = self.dir.path().display().to_string();
-        self.api = Some(shifting(
-            &[
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{}", self.port),
-                "--data-dir",
-                &data,
-            ],
+        let addr = match self.url.strip_prefix("http://") {
+            Some(addr) => addr.to_owned(),
+            None => "127.0.0.1:0".to_owned(),
+        };
+        let (api, url) = shifting(
+            &["serve", "--addr", &addr, "--data-dir", &data],
             &[
                 ("SHIFTING_DATABASE_URL", self.database_url.clone()),
                 ("SHIFTING_JWT_SECRET", TEST_JWT_SECRET.into()),
@@ -112,7 +101,10 @@ impl Setup {
                 ("SHIFTING_CLAIM_GRACE_SECS", CLAIM_GRACE_SECS.to_string()),
                 ("SHIFTING_SANDBOX_CLOCK_AHEAD_SECS", ahead.to_string()),
             ],
-        ));
+        )
+        .await;
+        self.api = Some(api);
+        self.url = url;
         ready(&self.http, &format!("{}/ready", self.url)).await;
     }
 

@@ -6,12 +6,16 @@ use std::path::Path;
 
 pub use shifting_testkit::Process;
 
+/// A port for a program that cannot bind port 0 and report it (nginx).
 pub fn free_port() -> u16 {
     shifting_testkit::free_port().expect("a free port")
 }
 
-pub fn shifting(args: &[&str], envs: &[(&str, String)]) -> Process {
+/// Starts `shifting` (with `--addr 127.0.0.1:0` among `args`) and returns it with the URL it
+/// listens at.
+pub async fn shifting(args: &[&str], envs: &[(&str, String)]) -> (Process, String) {
     shifting_testkit::shifting(Path::new(env!("CARGO_BIN_EXE_shifting")), args, envs)
+        .await
         .expect("start shifting")
 }
 

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database};
-use crate::processes::{self, Process, free_port, ready, shifting};
+use crate::processes::{self, Process, ready, shifting};
 
 pub(crate) struct Cluster {
     pub(crate) a: String,
@@ -45,55 +45,49 @@ pub(crate) async fn cluster_with(settings: &[(&str, String)]) -> Cluster {
             dir.path().join("shared.db").display()
         ),
     };
-    let (port_a, port_b, port_s) = (free_port(), free_port(), free_port());
     let data = dir.path().display().to_string();
-    let sandbox = format!("http://127.0.0.1:{port_s}/sandbox");
-    let mut processes = vec![shifting(
-        &[
-            "sandbox",
-            "--addr",
-            &format!("127.0.0.1:{port_s}"),
-            "--data-dir",
-            &data,
-        ],
+    let (sandbox_process, sandbox) = shifting(
+        &["sandbox", "--addr", "127.0.0.1:0", "--data-dir", &data],
         &[("SHIFTING_SANDBOX_WAIT_SECS", "0".into())],
-    )];
+    )
+    .await;
+    let mut processes = vec![sandbox_process];
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     ready(&http, &format!("{sandbox}/accounts")).await;
-    let public = format!("http://127.0.0.1:{port_b}");
-    for port in [port_b, port_a] {
-        processes.push(shifting(
-            &[
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-                &data,
-            ],
-            &[
-                ("SHIFTING_DATABASE_URL", database_url.clone()),
-                ("SHIFTING_JWT_SECRET", TEST_JWT_SECRET.into()),
-                ("SHIFTING_PUBLIC_URL", public.clone()),
-                ("SHIFTING_SANDBOX_URL", sandbox.clone()),
-                (
-                    "SHIFTING_WEB_DIR",
-                    Path::new(&data).join("no-web").display().to_string(),
-                ),
-                ("SHIFTING_DATABASE_MAX_CONNECTIONS", "20".into()),
-            ]
-            .into_iter()
-            .chain(settings.iter().cloned())
-            .collect::<Vec<_>>(),
-        ));
-        // B first: it runs the migrations before A starts.
-        ready(&http, &format!("http://127.0.0.1:{port}/ready")).await;
+    // B first: it runs the migrations before A starts, and its address is the public URL of
+    // both (A is told it; B defaults to its own).
+    let mut public = None;
+    let mut urls = Vec::new();
+    for _replica in ["b", "a"] {
+        let mut envs = vec![
+            ("SHIFTING_DATABASE_URL", database_url.clone()),
+            ("SHIFTING_JWT_SECRET", TEST_JWT_SECRET.into()),
+            ("SHIFTING_SANDBOX_URL", sandbox.clone()),
+            (
+                "SHIFTING_WEB_DIR",
+                Path::new(&data).join("no-web").display().to_string(),
+            ),
+            ("SHIFTING_DATABASE_MAX_CONNECTIONS", "20".into()),
+        ];
+        envs.extend(public.clone().map(|url| ("SHIFTING_PUBLIC_URL", url)));
+        envs.extend(settings.iter().cloned());
+        let (process, url) = shifting(
+            &["serve", "--addr", "127.0.0.1:0", "--data-dir", &data],
+            &envs,
+        )
+        .await;
+        ready(&http, &format!("{url}/ready")).await;
+        processes.push(process);
+        public.get_or_insert_with(|| url.clone());
+        urls.push(url);
     }
+    let [b, a] = <[String; 2]>::try_from(urls).expect("two replicas");
     Cluster {
-        a: format!("http://127.0.0.1:{port_a}"),
-        b: public,
+        a,
+        b,
         sandbox,
         http,
         _processes: processes,
