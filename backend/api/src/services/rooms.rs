@@ -108,42 +108,27 @@ pub async fn list_own_rooms(
         .order_by_desc(rooms::Column::Id)
         .all(db)
         .await?;
-    let sales: HashMap<Uuid, i64> = transactions::Entity::find()
-        .select_only()
-        .column(transactions::Column::RoomId)
-        .column_as(transactions::Column::Id.count(), "sales")
-        .filter(transactions::Column::SellerId.eq(seller_id))
-        .filter(transactions::Column::Status.eq(TransactionStatus::Completed.as_str()))
-        .group_by(transactions::Column::RoomId)
-        .into_tuple::<(Uuid, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let sales = transactions_per_room(
+        db,
+        seller_id,
+        Condition::all()
+            .add(transactions::Column::Status.eq(TransactionStatus::Completed.as_str())),
+    )
+    .await?;
     // What a pause or close would stop: approvals not yet sent on (no outgoing token yet).
-    let in_progress: HashMap<Uuid, i64> = transactions::Entity::find()
-        .select_only()
-        .column(transactions::Column::RoomId)
-        .column_as(transactions::Column::Id.count(), "in_progress")
-        .filter(transactions::Column::SellerId.eq(seller_id))
-        .filter(
-            Condition::any()
-                .add(transactions::Column::Status.eq(TransactionStatus::AwaitingApproval.as_str()))
-                .add(
-                    Condition::all()
-                        .add(transactions::Column::Status.eq(TransactionStatus::Approved.as_str()))
-                        .add(transactions::Column::OutgoingToken.is_null()),
-                ),
-        )
-        .group_by(transactions::Column::RoomId)
-        .into_tuple::<(Uuid, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let count = |counts: &HashMap<Uuid, i64>, id: &Uuid| {
-        u64::try_from(counts.get(id).copied().unwrap_or(0)).unwrap_or(0)
-    };
+    let in_progress = transactions_per_room(
+        db,
+        seller_id,
+        Condition::any()
+            .add(transactions::Column::Status.eq(TransactionStatus::AwaitingApproval.as_str()))
+            .add(
+                Condition::all()
+                    .add(transactions::Column::Status.eq(TransactionStatus::Approved.as_str()))
+                    .add(transactions::Column::OutgoingToken.is_null()),
+            ),
+    )
+    .await?;
+    let count = |counts: &HashMap<Uuid, u64>, id: &Uuid| counts.get(id).copied().unwrap_or(0);
     let rooms = rows
         .into_iter()
         .map(|row| {
@@ -155,6 +140,28 @@ pub async fn list_own_rooms(
         })
         .collect::<Result<_>>()?;
     Ok(RoomListResponse { rooms })
+}
+
+/// How many of `seller_id`'s transactions match `which`, per room (rooms with none are absent).
+async fn transactions_per_room(
+    db: &impl ConnectionTrait,
+    seller_id: Uuid,
+    which: Condition,
+) -> Result<HashMap<Uuid, u64>> {
+    let counts = transactions::Entity::find()
+        .select_only()
+        .column(transactions::Column::RoomId)
+        .column_as(transactions::Column::Id.count(), "count")
+        .filter(transactions::Column::SellerId.eq(seller_id))
+        .filter(which)
+        .group_by(transactions::Column::RoomId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(room, count)| (room, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }
 
 /// A room by its code, as anyone sees it.
