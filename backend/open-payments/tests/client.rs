@@ -21,7 +21,7 @@ use shifting_open_payments::types::{
     AccessAction, AccessItem, CreateIncomingPayment, CreateOutgoingPayment, GrantOutcome,
     InteractRequest,
 };
-use shifting_open_payments::{Jwks, SigningKey};
+use shifting_open_payments::{Clock, Jwks, SigningKey};
 use url::Url;
 
 #[derive(Default)]
@@ -296,7 +296,8 @@ async fn wallet_addresses_are_fetched_once_and_cached() {
 
 #[tokio::test]
 async fn the_whole_payment_conversation_is_signed_and_understood() {
-    let f = fixture(|_| {}).await;
+    let clock = Clock::system();
+    let f = fixture(|c| c.clock = clock.clone()).await;
     let seller = f
         .client
         .get_wallet_address(&format!("{}/seller", f.base))
@@ -384,12 +385,23 @@ async fn the_whole_payment_conversation_is_signed_and_understood() {
     assert_eq!(interact.finish, "NONCE");
     let continuation = continuation.clone();
 
-    // The first continue answers too_fast; the client waits and retries.
-    let granted = f
-        .client
-        .continue_grant(&continuation, "REF", SystemTime::now())
-        .await
-        .unwrap();
+    // The first continue answers too_fast; the client waits and retries. Both waits (the
+    // grant's 1 s `wait`, then the pause after too_fast) pass on the clock, moved until the
+    // continuation is done; each real wait is for the answer, not for time.
+    let mut continuing = tokio::spawn({
+        let (client, continuation, answered) =
+            (f.client.clone(), continuation.clone(), clock.system_time());
+        async move { client.continue_grant(&continuation, "REF", answered).await }
+    });
+    let mut granted = None;
+    for _ in 0..50 {
+        clock.advance(Duration::from_secs(1));
+        if let Ok(done) = tokio::time::timeout(Duration::from_millis(100), &mut continuing).await {
+            granted = Some(done.unwrap().unwrap());
+            break;
+        }
+    }
+    let granted = granted.expect("the continuation never ended");
     let GrantOutcome::Granted(out_token) = granted.outcome() else {
         panic!("expected a granted continuation")
     };

@@ -6,5 +6,6 @@
 mod consent;
 mod flow;
 mod helpers;
+mod holds;
 mod node_sdk;
 mod refusals;
