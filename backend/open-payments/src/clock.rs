@@ -79,11 +79,15 @@ impl Clock {
             .map_or(0, |since| since.as_secs())
     }
 
-    /// Returns once this clock has gone `duration` forward, by itself or moved.
+    /// Returns once this clock has gone `duration` forward, by itself or moved; never later
+    /// than `duration` of monotonic time, so a system clock set back does not stretch it.
     pub async fn sleep(&self, duration: Duration) {
-        match self.system_time().checked_add(duration) {
-            Some(end) => self.sleep_until(end).await,
-            None => std::future::pending().await,
+        let Some(end) = self.system_time().checked_add(duration) else {
+            return tokio::time::sleep(duration).await;
+        };
+        tokio::select! {
+            () = tokio::time::sleep(duration) => {}
+            () = self.sleep_until(end) => {}
         }
     }
 

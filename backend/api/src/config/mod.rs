@@ -241,10 +241,17 @@ impl Settings {
         let payments = raw.payments.validate(&mut problems);
         let open_payments = raw.open_payments.validate(&mut problems);
         let sandbox = raw.sandbox.validate(&database.data_dir, &mut problems);
-        if !sandbox.clock_ahead.is_zero() && open_payments.identity.is_some() {
-            problems.push(
-                "sandbox_clock_ahead_secs is a test switch: it cannot be used with a real Open Payments identity",
-            );
+        if open_payments.identity.is_some() {
+            for (on, name) in [
+                (!sandbox.clock_ahead.is_zero(), "sandbox_clock_ahead_secs"),
+                (sandbox.switches.test_holds, "sandbox_test_holds"),
+            ] {
+                if on {
+                    problems.push(format!(
+                        "{name} is a test switch: it cannot be used with a real Open Payments identity"
+                    ));
+                }
+            }
         }
         let clock = Clock::ahead_by(sandbox.clock_ahead);
         match server {

@@ -188,6 +188,35 @@ mod tests {
     }
 
     #[test]
+    fn the_sandboxs_test_switches_are_refused_with_a_real_identity() {
+        let identity = || Raw {
+            op_wallet_address: Some(WALLET.into()),
+            op_key_id: Some("k".into()),
+            op_private_key: Some(TEST_PEM.into()),
+            ..Raw::default()
+        };
+        assert!(with(identity()).is_ok());
+        let mut raw = RawSettings {
+            open_payments: identity(),
+            ..RawSettings::default()
+        };
+        raw.sandbox.sandbox_clock_ahead_secs = 60;
+        raw.sandbox.sandbox_test_holds = true;
+        let ConfigError(problems) = Settings::from_raw(raw).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("sandbox_clock_ahead_secs is a test switch"));
+        assert!(problems[1].starts_with("sandbox_test_holds is a test switch"));
+
+        // On the sandbox they are accepted, and the clock starts ahead.
+        let mut raw = RawSettings::default();
+        raw.sandbox.sandbox_clock_ahead_secs = 60;
+        raw.sandbox.sandbox_test_holds = true;
+        let settings = Settings::from_raw(raw).unwrap();
+        assert_eq!(settings.clock.ahead(), std::time::Duration::from_secs(60));
+        assert!(settings.sandbox.switches.test_holds);
+    }
+
+    #[test]
     fn an_open_payments_identity_is_all_or_nothing_and_its_key_must_load() {
         let partial = Raw {
             op_wallet_address: Some(WALLET.into()),
