@@ -172,6 +172,18 @@ pub(crate) struct Arm {
     after: u32,
 }
 
+/// A step with no armed hold (or no such step).
+fn not_armed(step: &str) -> Response {
+    if !STEPS.contains(&step) {
+        return unknown_step(step);
+    }
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": format!("no hold is armed for {step}")})),
+    )
+        .into_response()
+}
+
 /// `POST {base}/test/holds/{step}?after=N`: holds the request of `step` after the next `N`.
 pub(crate) async fn arm(
     StateExtractor(state): StateExtractor<Arc<State>>,
@@ -210,7 +222,7 @@ pub(crate) async fn held(
     Path(step): Path<String>,
 ) -> Response {
     let Some(hold) = state.holds.armed(&step) else {
-        return unknown_step(&step);
+        return not_armed(&step);
     };
     let mut held = hold.held.subscribe();
     let caught = tokio::time::timeout(HELD_WAIT, held.wait_for(|held| *held))
@@ -232,23 +244,22 @@ pub(crate) async fn release(
     Path(step): Path<String>,
     Query(release): Query<Release>,
 ) -> Response {
-    let hold = {
-        let mut holds = state.holds.lock();
-        match holds.get(step.as_str()) {
-            Some(hold) if *hold.held.borrow() => holds.remove(step.as_str()),
-            Some(_) => {
-                return (
-                    StatusCode::CONFLICT,
-                    Json(json!({"error": format!("no request of {step} is held yet")})),
-                )
-                    .into_response();
-            }
-            None => return unknown_step(&step),
+    let mut holds = state.holds.lock();
+    match holds.get(step.as_str()) {
+        Some(hold) if *hold.held.borrow() => {
+            hold.then.send_replace(Some(release.then));
+            holds.remove(step.as_str());
         }
-    };
-    if let Some(hold) = hold {
-        hold.then.send_replace(Some(release.then));
+        Some(_) => {
+            return (
+                StatusCode::CONFLICT,
+                Json(json!({"error": format!("no request of {step} is held yet")})),
+            )
+                .into_response();
+        }
+        None => return not_armed(&step),
     }
+    drop(holds);
     Json(json!({"step": step, "released": true})).into_response()
 }
 
