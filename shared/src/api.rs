@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::FieldErrors;
+use crate::error::{FieldCode, FieldError, FieldErrors};
 use crate::money::{Amount, Asset, format_decimal};
 use crate::room::{RoomDescription, RoomName, RoomStatus};
 use crate::transaction::TransactionStatus;
@@ -46,13 +46,13 @@ impl SignupRequest {
     pub fn parse(&self) -> Result<NewAccount, FieldErrors> {
         let mut errors = FieldErrors::new();
         let username = Username::parse(&self.username)
-            .map_err(|e| errors.insert("username".into(), e.to_string()))
+            .map_err(|e| errors.insert("username", e))
             .ok();
         let email = Email::parse(&self.email)
-            .map_err(|e| errors.insert("email".into(), e.to_string()))
+            .map_err(|e| errors.insert("email", e))
             .ok();
         let password = Password::parse(&self.password)
-            .map_err(|e| errors.insert("password".into(), e.to_string()))
+            .map_err(|e| errors.insert("password", e))
             .ok();
         match (username, email, password) {
             (Some(username), Some(email), Some(password)) => Ok(NewAccount {
@@ -86,10 +86,13 @@ impl LoginRequest {
     pub fn check(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         if self.login.trim().is_empty() {
-            errors.insert("login".into(), "is required".into());
+            errors.insert("login", FieldError::new(FieldCode::Required, "is required"));
         }
         if self.password.is_empty() {
-            errors.insert("password".into(), "is required".into());
+            errors.insert(
+                "password",
+                FieldError::new(FieldCode::Required, "is required"),
+            );
         }
         if errors.is_empty() {
             Ok(())
@@ -258,13 +261,13 @@ impl CreateRoomRequest {
     pub fn parse(&self, asset: Asset) -> Result<NewRoom, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = RoomName::parse(&self.name)
-            .map_err(|e| errors.insert("name".into(), e.to_string()))
+            .map_err(|e| errors.insert("name", e))
             .ok();
         let description = RoomDescription::parse(&self.description)
-            .map_err(|e| errors.insert("description".into(), e.to_string()))
+            .map_err(|e| errors.insert("description", e))
             .ok();
         let price = Amount::parse_decimal(self.price.trim(), asset)
-            .map_err(|e| errors.insert("price".into(), e.to_string()))
+            .map_err(|e| errors.insert("price", e))
             .ok();
         match (name, description, price) {
             (Some(name), Some(description), Some(price)) => Ok(NewRoom {

@@ -1,11 +1,293 @@
-//! The JSON error body every API error uses: `{"error": {"code", "message", "fields"?}}`.
+//! The JSON error body every API error uses:
+//! `{"error": {"code", "message", "fields"?, "field_codes"?}}`. Codes are stable and meant for
+//! programs (the web app shows its own words for each, in the reader's language); messages are
+//! English sentences for people reading the raw API.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// What is wrong with one request field, as a stable code. The web app has a translation for
+/// every code (a unit test there checks it), so adding one here means adding its text there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FieldCode {
+    /// Missing or empty.
+    Required,
+    /// Not valid for this field (a wrong JSON type, a malformed value …).
+    Invalid,
+    /// Not a field this request has.
+    UnknownField,
+    /// A number outside the allowed range (`limit`, `offset`).
+    OutOfRange,
+    /// A username of the wrong length (3–32).
+    UsernameLength,
+    /// A username with a character outside letters, digits, `_` and `-`.
+    UsernameCharacters,
+    /// The username belongs to someone else.
+    UsernameTaken,
+    /// An e-mail address longer than 254 characters.
+    EmailTooLong,
+    /// Not an e-mail address.
+    EmailInvalid,
+    /// The e-mail address has an account already.
+    EmailTaken,
+    /// A password shorter than 10 characters.
+    PasswordTooShort,
+    /// A password longer than 128 characters.
+    PasswordTooLong,
+    /// One of the most common passwords.
+    PasswordTooCommon,
+    /// A text longer than its field allows.
+    TooLong,
+    /// A control character in a text.
+    ControlCharacters,
+    /// Not a plain decimal number.
+    AmountSyntax,
+    /// More decimal places than the currency has.
+    AmountTooPrecise,
+    /// Zero.
+    AmountZero,
+    /// Too large.
+    AmountTooLarge,
+    /// Not an asset code.
+    AssetCodeInvalid,
+    /// Not an asset scale.
+    AssetScaleInvalid,
+    /// Not a room code.
+    RoomCodeInvalid,
+    /// Neither a payment pointer nor an https URL.
+    WalletScheme,
+    /// A wallet address with a user name or password in it.
+    WalletUserInfo,
+    /// A wallet address with a port.
+    WalletPort,
+    /// A wallet address with a query.
+    WalletQuery,
+    /// A wallet address with a fragment.
+    WalletFragment,
+    /// A wallet address without a valid host.
+    WalletHost,
+    /// A wallet address the outbound policy refuses (a private address …).
+    WalletNotAllowed,
+    /// The wallet provider does not know the address (404).
+    WalletNotFound,
+    /// The wallet provider answered with an error.
+    WalletProviderError,
+    /// The wallet provider could not be reached.
+    WalletUnreachable,
+    /// The wallet provider did not answer in time.
+    WalletTimeout,
+    /// The address does not lead to an Open Payments wallet address document.
+    NotAWallet,
+    /// The wallet's asset cannot be priced in (a bad code or scale).
+    WalletAssetUnsupported,
+    /// The buyer's wallet is the seller's own.
+    OwnWallet,
+}
+
+impl FieldCode {
+    /// Every code, for the web app's check that each has a translation.
+    pub const ALL: &'static [Self] = &[
+        Self::Required,
+        Self::Invalid,
+        Self::UnknownField,
+        Self::OutOfRange,
+        Self::UsernameLength,
+        Self::UsernameCharacters,
+        Self::UsernameTaken,
+        Self::EmailTooLong,
+        Self::EmailInvalid,
+        Self::EmailTaken,
+        Self::PasswordTooShort,
+        Self::PasswordTooLong,
+        Self::PasswordTooCommon,
+        Self::TooLong,
+        Self::ControlCharacters,
+        Self::AmountSyntax,
+        Self::AmountTooPrecise,
+        Self::AmountZero,
+        Self::AmountTooLarge,
+        Self::AssetCodeInvalid,
+        Self::AssetScaleInvalid,
+        Self::RoomCodeInvalid,
+        Self::WalletScheme,
+        Self::WalletUserInfo,
+        Self::WalletPort,
+        Self::WalletQuery,
+        Self::WalletFragment,
+        Self::WalletHost,
+        Self::WalletNotAllowed,
+        Self::WalletNotFound,
+        Self::WalletProviderError,
+        Self::WalletUnreachable,
+        Self::WalletTimeout,
+        Self::NotAWallet,
+        Self::WalletAssetUnsupported,
+        Self::OwnWallet,
+    ];
+
+    /// The code as it appears in JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Invalid => "invalid",
+            Self::UnknownField => "unknown_field",
+            Self::OutOfRange => "out_of_range",
+            Self::UsernameLength => "username_length",
+            Self::UsernameCharacters => "username_characters",
+            Self::UsernameTaken => "username_taken",
+            Self::EmailTooLong => "email_too_long",
+            Self::EmailInvalid => "email_invalid",
+            Self::EmailTaken => "email_taken",
+            Self::PasswordTooShort => "password_too_short",
+            Self::PasswordTooLong => "password_too_long",
+            Self::PasswordTooCommon => "password_too_common",
+            Self::TooLong => "too_long",
+            Self::ControlCharacters => "control_characters",
+            Self::AmountSyntax => "amount_syntax",
+            Self::AmountTooPrecise => "amount_too_precise",
+            Self::AmountZero => "amount_zero",
+            Self::AmountTooLarge => "amount_too_large",
+            Self::AssetCodeInvalid => "asset_code_invalid",
+            Self::AssetScaleInvalid => "asset_scale_invalid",
+            Self::RoomCodeInvalid => "room_code_invalid",
+            Self::WalletScheme => "wallet_scheme",
+            Self::WalletUserInfo => "wallet_user_info",
+            Self::WalletPort => "wallet_port",
+            Self::WalletQuery => "wallet_query",
+            Self::WalletFragment => "wallet_fragment",
+            Self::WalletHost => "wallet_host",
+            Self::WalletNotAllowed => "wallet_not_allowed",
+            Self::WalletNotFound => "wallet_not_found",
+            Self::WalletProviderError => "wallet_provider_error",
+            Self::WalletUnreachable => "wallet_unreachable",
+            Self::WalletTimeout => "wallet_timeout",
+            Self::NotAWallet => "not_a_wallet",
+            Self::WalletAssetUnsupported => "wallet_asset_unsupported",
+            Self::OwnWallet => "own_wallet",
+        }
+    }
+}
+
+/// An error of a `shared` parser that has a [`FieldCode`].
+pub trait Coded: fmt::Display {
+    /// The code.
+    fn code(&self) -> FieldCode;
+}
+
+/// One field's problem: its code and an English sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The stable code.
+    pub code: FieldCode,
+    /// What is wrong, for people reading the raw API ("is required").
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with its sentence.
+    #[must_use]
+    pub fn new(code: FieldCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: Coded> From<E> for FieldError {
+    fn from(err: E) -> Self {
+        Self::new(err.code(), err.to_string())
+    }
+}
+
 /// Problems with individual request fields: field name → what is wrong with it.
-pub type FieldErrors = BTreeMap<String, String>;
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<String, FieldError>);
+
+impl FieldErrors {
+    /// No problems.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One field's problem.
+    #[must_use]
+    pub fn one(field: impl Into<String>, error: impl Into<FieldError>) -> Self {
+        let mut errors = Self::new();
+        errors.insert(field, error);
+        errors
+    }
+
+    /// Records `field`'s problem (the last one recorded wins).
+    pub fn insert(&mut self, field: impl Into<String>, error: impl Into<FieldError>) {
+        self.0.insert(field.into(), error.into());
+    }
+
+    /// `field`'s problem.
+    #[must_use]
+    pub fn get(&self, field: &str) -> Option<&FieldError> {
+        self.0.get(field)
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The field names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.keys()
+    }
+
+    /// Field names and their problems, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &FieldError)> {
+        self.0.iter()
+    }
+
+    /// The sentences by field, as `fields` in the error body.
+    #[must_use]
+    pub fn messages(&self) -> BTreeMap<String, String> {
+        self.0
+            .iter()
+            .map(|(name, e)| (name.clone(), e.message.clone()))
+            .collect()
+    }
+
+    /// The codes by field, as `field_codes` in the error body.
+    #[must_use]
+    pub fn codes(&self) -> BTreeMap<String, FieldCode> {
+        self.0
+            .iter()
+            .map(|(name, e)| (name.clone(), e.code))
+            .collect()
+    }
+}
+
+impl IntoIterator for FieldErrors {
+    type Item = (String, FieldError);
+    type IntoIter = std::collections::btree_map::IntoIter<String, FieldError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<K: Into<String>, E: Into<FieldError>> FromIterator<(K, E)> for FieldErrors {
+    fn from_iter<I: IntoIterator<Item = (K, E)>>(iter: I) -> Self {
+        let mut errors = Self::new();
+        for (field, error) in iter {
+            errors.insert(field, error);
+        }
+        errors
+    }
+}
 
 /// Machine-readable error codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +322,25 @@ pub enum ErrorCode {
     InternalError,
 }
 
+impl ErrorCode {
+    /// Every code, for the web app's check that each has a translation.
+    pub const ALL: &'static [Self] = &[
+        Self::BadRequest,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::ValidationFailed,
+        Self::TooManyRequests,
+        Self::UpstreamError,
+        Self::Unavailable,
+        Self::InternalError,
+    ];
+}
+
 /// The `error` object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -48,9 +349,30 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// A sentence for people.
     pub message: String,
-    /// Per-field problems, for validation errors and conflicts.
+    /// Per-field problems, for validation errors and conflicts: field name → sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<FieldErrors>,
+    pub fields: Option<BTreeMap<String, String>>,
+    /// The same problems as stable codes: field name → code. Programs (and translations) use
+    /// these; `fields` says the same in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_codes: Option<BTreeMap<String, FieldCode>>,
+}
+
+impl ErrorDetail {
+    /// The field problems with their codes. A field whose code is missing (an older server)
+    /// counts as [`FieldCode::Invalid`].
+    #[must_use]
+    pub fn field_errors(&self) -> FieldErrors {
+        let codes = self.field_codes.clone().unwrap_or_default();
+        self.fields
+            .iter()
+            .flatten()
+            .map(|(name, message)| {
+                let code = codes.get(name).copied().unwrap_or(FieldCode::Invalid);
+                (name.clone(), FieldError::new(code, message.clone()))
+            })
+            .collect()
+    }
 }
 
 /// The body of every error response.
@@ -70,6 +392,7 @@ impl ErrorBody {
                 code,
                 message: message.into(),
                 fields: None,
+                field_codes: None,
             },
         }
     }
@@ -81,7 +404,8 @@ impl ErrorBody {
             error: ErrorDetail {
                 code,
                 message: message.into(),
-                fields: Some(fields),
+                fields: Some(fields.messages()),
+                field_codes: Some(fields.codes()),
             },
         }
     }
@@ -96,19 +420,44 @@ mod tests {
         let body = ErrorBody::with_fields(
             ErrorCode::ValidationFailed,
             "Some fields are invalid.",
-            FieldErrors::from([(
-                "email".to_owned(),
-                "is not a valid e-mail address".to_owned(),
-            )]),
+            FieldErrors::one(
+                "email",
+                FieldError::new(FieldCode::EmailInvalid, "is not a valid e-mail address"),
+            ),
         );
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"error": {"code": "validation_failed", "message": "Some fields are invalid.",
-                "fields": {"email": "is not a valid e-mail address"}}})
+                "fields": {"email": "is not a valid e-mail address"},
+                "field_codes": {"email": "email_invalid"}}})
+        );
+        let read: ErrorBody = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            read.error.field_errors().get("email").map(|e| e.code),
+            Some(FieldCode::EmailInvalid)
         );
         let plain =
             serde_json::to_value(ErrorBody::new(ErrorCode::NotFound, "No such room.")).unwrap();
         assert!(plain["error"].get("fields").is_none());
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn every_field_code_is_listed_and_reads_as_its_json_name() {
+        let mut seen = std::collections::HashSet::new();
+        for code in FieldCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code:?} twice");
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::json!(code.as_str())
+            );
+        }
+        // A code missing from ALL would be missing from the translation check: count them.
+        assert_eq!(FieldCode::ALL.len(), 36);
     }
 }

@@ -10,7 +10,7 @@ pub mod transaction;
 pub mod user;
 pub mod wallet;
 
-pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
+pub use error::{Coded, ErrorBody, ErrorCode, ErrorDetail, FieldCode, FieldError, FieldErrors};
 pub use money::{
     Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,
 };

@@ -196,6 +196,23 @@ impl Amount {
         Self::from_minor_units(value, asset)
     }
 
+    /// Parses a decimal typed with `mark` as its decimal mark (`,` in Spanish, `.` in English),
+    /// exactly as [`Amount::parse_decimal`] does. Only that mark is accepted: with `,`, a `.`
+    /// (a thousands separator to a Spanish reader, a decimal mark to others) is a syntax error
+    /// rather than a guess about a price.
+    ///
+    /// # Errors
+    /// [`AmountError`] saying which rule the input broke.
+    pub fn parse_decimal_with(input: &str, asset: Asset, mark: char) -> Result<Self, AmountError> {
+        if mark == '.' {
+            return Self::parse_decimal(input, asset);
+        }
+        if input.contains('.') {
+            return Err(AmountError::Syntax);
+        }
+        Self::parse_decimal(&input.replace(mark, "."), asset)
+    }
+
     /// The value in minor units.
     #[must_use]
     pub fn value(&self) -> u64 {
@@ -233,9 +250,72 @@ impl fmt::Display for Amount {
     }
 }
 
+impl crate::error::Coded for AssetCodeError {
+    fn code(&self) -> crate::FieldCode {
+        crate::FieldCode::AssetCodeInvalid
+    }
+}
+
+impl crate::error::Coded for AssetScaleError {
+    fn code(&self) -> crate::FieldCode {
+        crate::FieldCode::AssetScaleInvalid
+    }
+}
+
+impl crate::error::Coded for AmountError {
+    fn code(&self) -> crate::FieldCode {
+        use crate::FieldCode;
+        match self {
+            Self::Empty => FieldCode::Required,
+            Self::Syntax => FieldCode::AmountSyntax,
+            Self::TooPrecise(_) => FieldCode::AmountTooPrecise,
+            Self::Zero => FieldCode::AmountZero,
+            Self::TooLarge => FieldCode::AmountTooLarge,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_locales_decimal_mark_parses_to_the_same_exact_amount() {
+        let asset = |scale| Asset {
+            code: AssetCode::parse("EUR").unwrap(),
+            scale: AssetScale::new(scale).unwrap(),
+        };
+        for (typed, scale, minor) in [("12,34", 2, 1234), ("1500", 0, 1500), ("0,125", 3, 125)] {
+            let amount = Amount::parse_decimal_with(typed, asset(scale), ',').unwrap();
+            assert_eq!(amount.value(), minor, "{typed}");
+            let english = typed.replace(',', ".");
+            assert_eq!(
+                Amount::parse_decimal_with(&english, asset(scale), '.').unwrap(),
+                amount
+            );
+        }
+        // With ',' as the mark a '.' is never guessed at; in English ',' is never a mark.
+        assert_eq!(
+            Amount::parse_decimal_with("1.234,56", asset(2), ','),
+            Err(AmountError::Syntax)
+        );
+        assert_eq!(
+            Amount::parse_decimal_with("12.34", asset(2), ','),
+            Err(AmountError::Syntax)
+        );
+        assert_eq!(
+            Amount::parse_decimal_with("12,34", asset(2), '.'),
+            Err(AmountError::Syntax)
+        );
+        assert_eq!(
+            Amount::parse_decimal_with("1,2,3", asset(3), ','),
+            Err(AmountError::Syntax)
+        );
+        assert_eq!(
+            Amount::parse_decimal_with("12,345", asset(2), ','),
+            Err(AmountError::TooPrecise(2))
+        );
+    }
     use proptest::prelude::*;
 
     fn asset(code: &str, scale: u8) -> Asset {

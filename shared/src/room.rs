@@ -196,6 +196,23 @@ impl FromStr for RoomStatus {
     }
 }
 
+impl crate::error::Coded for RoomCodeError {
+    fn code(&self) -> crate::FieldCode {
+        crate::FieldCode::RoomCodeInvalid
+    }
+}
+
+impl crate::error::Coded for RoomTextError {
+    fn code(&self) -> crate::FieldCode {
+        use crate::FieldCode;
+        match self {
+            Self::Empty => FieldCode::Required,
+            Self::TooLong(_) => FieldCode::TooLong,
+            Self::Control => FieldCode::ControlCharacters,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

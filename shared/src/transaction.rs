@@ -95,6 +95,19 @@ impl FromStr for TransactionStatus {
     }
 }
 
+/// Every code a failed transaction's `failure.code` can take, so that clients can show their
+/// own words for each (the API's `payments::Failure` checks it sends nothing else).
+pub const FAILURE_CODES: &[&str] = &[
+    "declined",
+    "consent_failed",
+    "expired",
+    "provider_error",
+    "payment_failed",
+    "not_received",
+    "room_closed",
+    "room_paused",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

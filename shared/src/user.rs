@@ -257,6 +257,37 @@ impl fmt::Debug for Password {
     }
 }
 
+impl crate::error::Coded for UsernameError {
+    fn code(&self) -> crate::FieldCode {
+        use crate::FieldCode;
+        match self {
+            Self::Length => FieldCode::UsernameLength,
+            Self::Character => FieldCode::UsernameCharacters,
+        }
+    }
+}
+
+impl crate::error::Coded for EmailError {
+    fn code(&self) -> crate::FieldCode {
+        use crate::FieldCode;
+        match self {
+            Self::TooLong => FieldCode::EmailTooLong,
+            Self::Invalid => FieldCode::EmailInvalid,
+        }
+    }
+}
+
+impl crate::error::Coded for PasswordError {
+    fn code(&self) -> crate::FieldCode {
+        use crate::FieldCode;
+        match self {
+            Self::TooShort => FieldCode::PasswordTooShort,
+            Self::TooLong => FieldCode::PasswordTooLong,
+            Self::TooCommon => FieldCode::PasswordTooCommon,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,6 +173,22 @@ impl fmt::Display for WalletAddress {
     }
 }
 
+impl crate::error::Coded for WalletAddressError {
+    fn code(&self) -> crate::FieldCode {
+        use crate::FieldCode;
+        match self {
+            Self::Empty => FieldCode::Required,
+            Self::Scheme => FieldCode::WalletScheme,
+            Self::UserInfo => FieldCode::WalletUserInfo,
+            Self::Port => FieldCode::WalletPort,
+            Self::Query => FieldCode::WalletQuery,
+            Self::Fragment => FieldCode::WalletFragment,
+            Self::Host => FieldCode::WalletHost,
+            Self::Control => FieldCode::ControlCharacters,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

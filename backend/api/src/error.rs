@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shifting_shared::{ErrorBody, ErrorCode, FieldErrors};
+use shifting_shared::{ErrorBody, ErrorCode, FieldError, FieldErrors};
 
 /// Result with [`ApiError`] as the default error.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -131,8 +131,8 @@ impl ApiError {
 
     /// A 422 for a single field.
     #[must_use]
-    pub fn field(name: &str, message: impl Into<String>) -> Self {
-        Self::Validation(FieldErrors::from([(name.to_owned(), message.into())]))
+    pub fn field(name: &str, error: impl Into<FieldError>) -> Self {
+        Self::Validation(FieldErrors::one(name, error))
     }
 }
 

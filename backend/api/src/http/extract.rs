@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use shifting_shared::{FieldCode, FieldError};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -55,7 +56,10 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.trim_ascii_start().first() != Some(&b'{')
         && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
     {
-        return Err(ApiError::field("body", "must be a JSON object"));
+        return Err(ApiError::field(
+            "body",
+            FieldError::new(FieldCode::Invalid, "must be a JSON object"),
+        ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
@@ -82,13 +86,25 @@ fn data_error(path: &str, err: &serde_json::Error) -> ApiError {
     let (field, problem) = if message.starts_with("unknown field") {
         // The path already ends with the unknown key.
         let field = if path == "." { quoted } else { path.to_owned() };
-        (field, "is not a known field".to_owned())
+        (
+            field,
+            FieldError::new(FieldCode::UnknownField, "is not a known field"),
+        )
     } else if message.starts_with("missing field") {
-        (join_path(path, &quoted), "is required".to_owned())
+        (
+            join_path(path, &quoted),
+            FieldError::new(FieldCode::Required, "is required"),
+        )
     } else if path == "." {
-        ("body".to_owned(), message)
+        (
+            "body".to_owned(),
+            FieldError::new(FieldCode::Invalid, message),
+        )
     } else {
-        (path.to_owned(), message)
+        (
+            path.to_owned(),
+            FieldError::new(FieldCode::Invalid, message),
+        )
     };
     ApiError::field(&field, problem)
 }
@@ -206,7 +222,10 @@ mod tests {
 
     fn fields(err: ApiError) -> Vec<(String, String)> {
         match err {
-            ApiError::Validation(fields) => fields.into_iter().collect(),
+            ApiError::Validation(fields) => fields
+                .into_iter()
+                .map(|(name, e)| (name, e.message))
+                .collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

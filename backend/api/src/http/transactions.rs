@@ -2,8 +2,8 @@
 
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use shifting_shared::ErrorBody;
 use shifting_shared::api::{TransactionPageResponse, TransactionResponse};
+use shifting_shared::{ErrorBody, FieldCode, FieldError};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -58,12 +58,18 @@ pub async fn list_transactions(
     let Query(query) = query.map_err(|e| ApiError::BadRequest(format!("{}.", e.body_text())))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("limit", "must be between 1 and 100"));
+        return Err(ApiError::field(
+            "limit",
+            FieldError::new(FieldCode::OutOfRange, "must be between 1 and 100"),
+        ));
     }
     let offset = query.offset.unwrap_or(0);
     // Databases count rows in signed 64 bits.
     if i64::try_from(offset).is_err() {
-        return Err(ApiError::field("offset", "is too large"));
+        return Err(ApiError::field(
+            "offset",
+            FieldError::new(FieldCode::OutOfRange, "is too large"),
+        ));
     }
     let side = match query.role {
         Some(Role::Buyer) => Side::Buyer,

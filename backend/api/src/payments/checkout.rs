@@ -9,7 +9,7 @@ use shifting_open_payments::types::{
     AccessAction, AccessItem, CreateIncomingPayment, GrantOutcome, InteractRequest, Limits,
 };
 use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
-use shifting_shared::{RoomCode, RoomStatus, TransactionStatus};
+use shifting_shared::{FieldCode, FieldError, RoomCode, RoomStatus, TransactionStatus};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -71,7 +71,10 @@ pub async fn start_payment(
         .ok_or_else(|| {
             ApiError::field(
                 "wallet_address",
-                "is required: send one, or set it in your profile",
+                FieldError::new(
+                    FieldCode::Required,
+                    "is required: send one, or set it in your profile",
+                ),
             )
         })?;
 
@@ -80,12 +83,16 @@ pub async fn start_payment(
         wallets::resolve_canonical(client, &room.wallet_address),
     );
     let buyer_wallet = buyer_wallet?;
-    let seller_wallet = seller_wallet
-        .map_err(|problem| ApiError::Upstream(format!("The seller's wallet address {problem}.")))?;
+    let seller_wallet = seller_wallet.map_err(|problem| {
+        ApiError::Upstream(format!("The seller's wallet address {}.", problem.message))
+    })?;
     if buyer_wallet.document.id == seller_wallet.document.id {
         return Err(ApiError::field(
             "wallet_address",
-            "is the seller's own wallet: pay from another one",
+            FieldError::new(
+                FieldCode::OwnWallet,
+                "is the seller's own wallet: pay from another one",
+            ),
         ));
     }
     let price = crate::entities::amount::StoredAmount::new(

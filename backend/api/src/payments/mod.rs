@@ -278,3 +278,37 @@ pub(crate) async fn store_outgoing_token(
 pub(crate) async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<transactions::Model>> {
     Ok(transactions::Entity::find_by_id(id).one(db).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    #[test]
+    fn every_failure_code_is_one_clients_know() {
+        let all = [
+            Failure::Declined,
+            Failure::ConsentFailed,
+            Failure::Expired,
+            Failure::ProviderError,
+            Failure::PaymentFailed,
+            Failure::NotReceived,
+            Failure::RoomClosed,
+            Failure::RoomPaused,
+        ];
+        let codes: Vec<_> = all.iter().map(|f| f.code()).collect();
+        assert_eq!(codes, shifting_shared::transaction::FAILURE_CODES);
+        // A new variant must be added above (and to FAILURE_CODES and the web app's catalogues).
+        for failure in all {
+            match failure {
+                Failure::Declined
+                | Failure::ConsentFailed
+                | Failure::Expired
+                | Failure::ProviderError
+                | Failure::PaymentFailed
+                | Failure::NotReceived
+                | Failure::RoomClosed
+                | Failure::RoomPaused => {}
+            }
+        }
+    }
+}

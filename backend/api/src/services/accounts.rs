@@ -7,8 +7,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqlErr,
 };
-use shifting_shared::FieldErrors;
 use shifting_shared::api::{NewAccount, Role, UserResponse, WalletResponse};
+use shifting_shared::{FieldCode, FieldError, FieldErrors};
 use uuid::Uuid;
 
 use crate::clock::chrono_duration;
@@ -60,10 +60,16 @@ pub async fn sign_up(
     let mut fields = FieldErrors::new();
     for user in taken {
         if user.username_key == username.key() {
-            fields.insert("username".into(), "is already taken".into());
+            fields.insert(
+                "username",
+                FieldError::new(FieldCode::UsernameTaken, "is already taken"),
+            );
         }
         if user.email == email.as_str() {
-            fields.insert("email".into(), "is already registered".into());
+            fields.insert(
+                "email",
+                FieldError::new(FieldCode::EmailTaken, "is already registered"),
+            );
         }
     }
     if !fields.is_empty() {
@@ -103,13 +109,19 @@ fn conflict_or_internal(err: DbErr) -> ApiError {
         Some(SqlErr::UniqueConstraintViolation(message)) => {
             // SQLite names the column (users.email); PostgreSQL names our index (uq_users_email).
             let (field, problem) = if message.contains("email") {
-                ("email", "is already registered")
+                (
+                    "email",
+                    FieldError::new(FieldCode::EmailTaken, "is already registered"),
+                )
             } else {
-                ("username", "is already taken")
+                (
+                    "username",
+                    FieldError::new(FieldCode::UsernameTaken, "is already taken"),
+                )
             };
             ApiError::Conflict {
                 message: "An account with these details already exists.",
-                fields: FieldErrors::from([(field.to_owned(), problem.to_owned())]),
+                fields: FieldErrors::one(field, problem),
             }
         }
         _ => err.into(),

@@ -14,8 +14,8 @@ use shifting_shared::api::{
     UpdateRoomRequest,
 };
 use shifting_shared::{
-    Asset, AssetCode, AssetScale, FieldErrors, RoomCode, RoomDescription, RoomStatus,
-    TransactionStatus,
+    Asset, AssetCode, AssetScale, FieldCode, FieldError, FieldErrors, RoomCode, RoomDescription,
+    RoomStatus, TransactionStatus,
 };
 use url::Url;
 use uuid::Uuid;
@@ -45,7 +45,10 @@ pub async fn create_room(
     let (Some(wallet), Some(asset)) = (seller.wallet_address.clone(), wallet_asset(&seller)) else {
         return Err(ApiError::Conflict {
             message: "Set your wallet address in your profile before you create a room: prices are in its currency.",
-            fields: FieldErrors::from([("wallet_address".to_owned(), "is required".to_owned())]),
+            fields: FieldErrors::one(
+                "wallet_address",
+                FieldError::new(FieldCode::Required, "is required"),
+            ),
         });
     };
     let room = request.parse(asset).map_err(ApiError::Validation)?;
@@ -216,7 +219,7 @@ pub async fn update_room(
         .as_deref()
         .map(RoomDescription::parse)
         .transpose()
-        .map_err(|e| ApiError::field("description", e.to_string()))?;
+        .map_err(|e| ApiError::field("description", e))?;
     let current = room.room_status()?;
     if let Some(next) = request.status
         && !current.can_change_to(next)

@@ -2,7 +2,9 @@
 
 use shifting_open_payments::client::{OpenPaymentsClient, OpenPaymentsError};
 use shifting_open_payments::types::WalletAddress as WalletDocument;
-use shifting_shared::{AddressPolicy, Asset, AssetCode, AssetScale, WalletAddress};
+use shifting_shared::{
+    AddressPolicy, Asset, AssetCode, AssetScale, FieldCode, FieldError, WalletAddress,
+};
 
 use crate::error::{ApiError, Result};
 
@@ -27,8 +29,8 @@ pub async fn resolve(
     input: &str,
     field: &str,
 ) -> Result<ResolvedWallet> {
-    let address = WalletAddress::parse_with(input, policy)
-        .map_err(|e| ApiError::field(field, e.to_string()))?;
+    let address =
+        WalletAddress::parse_with(input, policy).map_err(|e| ApiError::field(field, e))?;
     resolve_canonical(client, address.as_str())
         .await
         .map_err(|problem| ApiError::field(field, problem))
@@ -37,11 +39,11 @@ pub async fn resolve(
 /// Resolves a wallet address already stored in canonical form.
 ///
 /// # Errors
-/// A sentence saying why it could not be resolved.
+/// Why it could not be resolved: a code and a sentence ("does not exist at its wallet provider").
 pub async fn resolve_canonical(
     client: &OpenPaymentsClient,
     address: &str,
-) -> std::result::Result<ResolvedWallet, String> {
+) -> std::result::Result<ResolvedWallet, FieldError> {
     let document = client
         .get_wallet_address(address)
         .await
@@ -53,33 +55,48 @@ pub async fn resolve_canonical(
             asset: Asset { code, scale },
             document,
         }),
-        _ => Err(format!(
-            "uses an asset this platform cannot price in ({} at scale {})",
-            document.asset_code, document.asset_scale
+        _ => Err(FieldError::new(
+            FieldCode::WalletAssetUnsupported,
+            format!(
+                "uses an asset this platform cannot price in ({} at scale {})",
+                document.asset_code, document.asset_scale
+            ),
         )),
     }
 }
 
 /// Why a wallet address could not be resolved, for the person who typed it.
-fn explain(err: &OpenPaymentsError) -> String {
-    match err {
-        OpenPaymentsError::Policy { source, .. } => format!("is not allowed: {source}"),
-        OpenPaymentsError::InvalidUrl(_) => "is not a valid URL".to_owned(),
-        OpenPaymentsError::Status { status: 404, .. } => {
-            "does not exist at its wallet provider (404)".to_owned()
-        }
-        OpenPaymentsError::Status { status, .. } => {
-            format!("could not be resolved: its wallet provider answered {status}")
-        }
-        OpenPaymentsError::Network { .. } => {
-            "could not be reached; check the address and try again".to_owned()
-        }
-        OpenPaymentsError::Timeout { .. } => {
-            "did not answer in time; try again in a moment".to_owned()
-        }
-        OpenPaymentsError::TooLarge { .. } | OpenPaymentsError::Decode { .. } => {
-            "is not an Open Payments wallet address".to_owned()
-        }
-        OpenPaymentsError::UnexpectedGrant(_) => "could not be resolved".to_owned(),
-    }
+fn explain(err: &OpenPaymentsError) -> FieldError {
+    let (code, message) = match err {
+        OpenPaymentsError::Policy { source, .. } => (
+            FieldCode::WalletNotAllowed,
+            format!("is not allowed: {source}"),
+        ),
+        OpenPaymentsError::InvalidUrl(_) => (FieldCode::WalletScheme, "is not a valid URL".into()),
+        OpenPaymentsError::Status { status: 404, .. } => (
+            FieldCode::WalletNotFound,
+            "does not exist at its wallet provider (404)".into(),
+        ),
+        OpenPaymentsError::Status { status, .. } => (
+            FieldCode::WalletProviderError,
+            format!("could not be resolved: its wallet provider answered {status}"),
+        ),
+        OpenPaymentsError::Network { .. } => (
+            FieldCode::WalletUnreachable,
+            "could not be reached; check the address and try again".into(),
+        ),
+        OpenPaymentsError::Timeout { .. } => (
+            FieldCode::WalletTimeout,
+            "did not answer in time; try again in a moment".into(),
+        ),
+        OpenPaymentsError::TooLarge { .. } | OpenPaymentsError::Decode { .. } => (
+            FieldCode::NotAWallet,
+            "is not an Open Payments wallet address".into(),
+        ),
+        OpenPaymentsError::UnexpectedGrant(_) => (
+            FieldCode::WalletProviderError,
+            "could not be resolved".into(),
+        ),
+    };
+    FieldError::new(code, message)
 }

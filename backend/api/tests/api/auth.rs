@@ -62,6 +62,7 @@ async fn usernames_are_unique_regardless_of_case() {
 
     assert_eq!(error["code"], "conflict");
     assert_eq!(error["fields"]["username"], "is already taken");
+    assert_eq!(error["field_codes"]["username"], "username_taken");
     assert!(error["fields"].get("email").is_none());
 }
 
@@ -77,6 +78,7 @@ async fn emails_are_unique_regardless_of_case() {
     .await;
 
     assert_eq!(error["fields"]["email"], "is already registered");
+    assert_eq!(error["field_codes"]["email"], "email_taken");
 }
 
 #[tokio::test]
@@ -126,6 +128,12 @@ async fn invalid_signup_fields_are_all_reported_and_nothing_is_created() {
         error["fields"]["password"],
         "is too common; choose a less predictable password"
     );
+    // The same problems as stable codes, which the web app translates.
+    assert_eq!(
+        error["field_codes"],
+        serde_json::json!({"username": "username_characters", "email": "email_invalid",
+            "password": "password_too_common"})
+    );
     let short = error_of(
         app.signup("alice", "alice@example.com", "short").await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -135,6 +143,7 @@ async fn invalid_signup_fields_are_all_reported_and_nothing_is_created() {
         short["fields"]["password"],
         "must be at least 10 characters long"
     );
+    assert_eq!(short["field_codes"]["password"], "password_too_short");
     assert_eq!(
         app.login("alice", "short").await.status(),
         StatusCode::UNAUTHORIZED

@@ -35,6 +35,7 @@ async fn unknown_fields_are_a_422_naming_the_field() {
     )
     .await;
     assert_eq!(error["fields"]["role"], "is not a known field");
+    assert_eq!(error["field_codes"]["role"], "unknown_field");
 }
 
 #[tokio::test]
@@ -47,6 +48,7 @@ async fn missing_and_mistyped_fields_are_a_422_naming_the_field() {
     )
     .await;
     assert_eq!(error["fields"]["email"], "is required");
+    assert_eq!(error["field_codes"]["email"], "required");
 
     let mistyped = serde_json::json!({"login": ["alice"], "password": "x"});
     let error = error_of(
@@ -60,6 +62,7 @@ async fn missing_and_mistyped_fields_are_a_422_naming_the_field() {
             .unwrap()
             .contains("invalid type")
     );
+    assert_eq!(error["field_codes"]["login"], "invalid");
 
     let not_an_object = serde_json::json!([1, 2]);
     let error = error_of(

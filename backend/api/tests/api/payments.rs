@@ -380,6 +380,7 @@ async fn a_seller_cannot_buy_from_their_own_room() {
             .unwrap()
             .contains("seller")
     );
+    assert_eq!(error["field_codes"]["wallet_address"], "own_wallet");
 }
 
 #[tokio::test]

@@ -62,6 +62,7 @@ async fn a_room_is_priced_exactly_in_the_sellers_currency() {
         .await;
     let error = error_of(too_precise, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error["fields"]["price"], "has more than 0 decimal places");
+    assert_eq!(error["field_codes"]["price"], "amount_too_precise");
 
     let response = app
         .create_room(
