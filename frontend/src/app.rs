@@ -1,26 +1,44 @@
-//! The application shell: session context, layout and routes.
+//! The application shell: language and session contexts, layout and routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::components::heading::FocusedPath;
+use crate::components::language::{self, LanguageSwitcher};
 use crate::components::nav::Nav;
+use crate::i18n::I18nSubContextProvider;
 use crate::pages::{
     dashboard::DashboardPage, home::HomePage, login::LoginPage, new_room::NewRoomPage,
     not_found::NotFoundPage, payment::PaymentPage, room::RoomPage, settings::SettingsPage,
     signup::SignupPage, transaction::TransactionPage,
 };
 use crate::session::Session;
+use crate::text::tr;
 
-/// The root component.
+/// The root component. The language is the one chosen in the switcher, else the browser's
+/// preference, else English (see [`language`]). leptos_i18n's own provider would start from the
+/// browser's preference and keep a choice only in a cookie (and the `time` crate it brings);
+/// a sub-context provider is the one that takes our starting language.
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Session::start());
+    provide_context(FocusedPath(RwSignal::new(None)));
+    view! {
+        <I18nSubContextProvider initial_locale=Signal::stored(language::preferred())>
+            <Shell/>
+        </I18nSubContextProvider>
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    language::follow_on_html();
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main">{tr!(app.skip_link)}</a>
             <Nav/>
-            <main id="main" class="container">
+            <main id="main" class="container" tabindex="-1">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/signup") view=SignupPage/>
@@ -34,9 +52,10 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <footer class="footer container">
-                <p>"Shifting · payments go straight from the buyer's wallet to the seller's, through "
-                    <a href="https://openpayments.dev" rel="noopener noreferrer">"Open Payments"</a> "."</p>
-                <p><a href="/api/docs/" rel="external">"API documentation"</a></p>
+                <p>{tr!(app.footer_lead)} " "
+                    <a href="https://openpayments.dev" rel="noopener noreferrer" lang="en">"Open Payments"</a> "."</p>
+                <p><a href="/api/docs/" rel="external">{tr!(app.api_docs)}</a></p>
+                <LanguageSwitcher/>
             </footer>
         </Router>
     }

@@ -13,7 +13,8 @@ use web_sys::RequestCredentials;
 
 use crate::session::Session;
 
-/// Why a request failed.
+/// Why a request failed. Pages show it through [`crate::text::api_error`], in the reader's
+/// language.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiError {
     /// The server could not be reached.
@@ -25,39 +26,49 @@ pub enum ApiError {
         /// The decoded error.
         body: ErrorBody,
     },
+    /// The server answered with an error body whose code this app does not know (a newer
+    /// server): its own sentence is all there is to show.
+    Unknown {
+        /// HTTP status.
+        status: u16,
+        /// The server's sentence.
+        message: String,
+    },
     /// The server answered something we could not read.
     Unexpected(u16),
 }
 
 impl ApiError {
-    /// A sentence to show.
-    pub fn message(&self) -> String {
+    /// The error code, if the server sent one this app knows.
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Network => "Cannot reach Shifting. Check your connection and try again.".into(),
-            Self::Api { body, .. } => body.error.message.clone(),
-            Self::Unexpected(status) => {
-                format!("The server answered unexpectedly (HTTP {status}). Please try again.")
-            }
+            Self::Api { body, .. } => Some(body.error.code),
+            _ => None,
         }
     }
 
     /// Per-field problems, if any.
     pub fn fields(&self) -> FieldErrors {
         match self {
-            Self::Api { body, .. } => body.error.fields.clone().unwrap_or_default(),
+            Self::Api { body, .. } => body.error.field_errors(),
             _ => FieldErrors::new(),
         }
     }
 
     /// Whether the session is missing or over.
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Api { body, .. } if body.error.code == ErrorCode::Unauthorized)
+        self.code() == Some(ErrorCode::Unauthorized)
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
+        match self {
+            Self::Network => f.write_str("network error"),
+            Self::Api { status, body } => write!(f, "HTTP {status}: {}", body.error.message),
+            Self::Unknown { status, message } => write!(f, "HTTP {status}: {message}"),
+            Self::Unexpected(status) => write!(f, "unexpected answer (HTTP {status})"),
+        }
     }
 }
 
@@ -127,10 +138,30 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
     Err(error(response).await)
 }
 
+/// The error body with only what every version of it has, for codes this app does not know.
+#[derive(serde::Deserialize)]
+struct LooseBody {
+    error: LooseDetail,
+}
+
+#[derive(serde::Deserialize)]
+struct LooseDetail {
+    message: String,
+}
+
 async fn error(response: Response) -> ApiError {
     let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => ApiError::Api { status, body },
+    let Ok(text) = response.text().await else {
+        return ApiError::Unexpected(status);
+    };
+    if let Ok(body) = serde_json::from_str::<ErrorBody>(&text) {
+        return ApiError::Api { status, body };
+    }
+    match serde_json::from_str::<LooseBody>(&text) {
+        Ok(loose) => ApiError::Unknown {
+            status,
+            message: loose.error.message,
+        },
         Err(_) => ApiError::Unexpected(status),
     }
 }

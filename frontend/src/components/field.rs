@@ -2,6 +2,23 @@
 //! form uses.
 
 use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+use shifting_shared::FieldErrors;
+
+use crate::i18n::Locale;
+use crate::text;
+
+/// The translated problem of field `name` in `errors`, following the language.
+pub fn error_for(
+    i18n: I18nContext<Locale>,
+    errors: RwSignal<FieldErrors>,
+    name: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        let locale = i18n.get_locale();
+        errors.with(|e| e.get(name).map(|e| text::field(locale, e.code).to_owned()))
+    })
+}
 
 /// A text input (or, `multiline`, a text area) bound to `value`, with a hint under the label, an
 /// optional unit after the input, and `error` below it; marks itself invalid while there is one.
@@ -10,7 +27,8 @@ pub fn Field(
     /// Element id and form name.
     name: &'static str,
     /// Visible label.
-    label: &'static str,
+    #[prop(into)]
+    label: TextProp,
     /// Input type (`text`, `email`, `password`).
     #[prop(default = "text")]
     kind: &'static str,
@@ -25,7 +43,7 @@ pub fn Field(
     multiline: bool,
     /// Help text under the label.
     #[prop(optional, into)]
-    hint: MaybeProp<String>,
+    hint: Option<TextProp>,
     /// Shown after the input, such as the currency of a price.
     #[prop(optional, into)]
     unit: MaybeProp<String>,
@@ -37,12 +55,13 @@ pub fn Field(
 ) -> impl IntoView {
     let error_id = format!("{name}-error");
     let hint_id = format!("{name}-hint");
+    let has_hint = hint.is_some();
     let described_by = {
         let error_id = error_id.clone();
         let hint_id = hint_id.clone();
         move || {
             let mut ids = Vec::new();
-            if hint.get().is_some() {
+            if has_hint {
                 ids.push(hint_id.clone());
             }
             if error.get().is_some() {
@@ -88,8 +107,8 @@ pub fn Field(
     };
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
-            <label for=name>{label}</label>
-            {move || hint.get().map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            <label for=name>{move || label.get()}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{move || hint.get()}</p> })}
             <div class:with-unit=move || unit.get().is_some()>
                 {control}
                 {move || unit.get().map(|unit| view! { <span class="unit">{unit}</span> })}

@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::pages::Page;
 use crate::session::Session;
+use crate::text::tr;
 
 /// Shows `children` to a signed-in user; sends anyone else to log in and back here.
 #[component]
@@ -33,7 +34,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     view! {
         <Show
             when=move || session.ready.get() && session.user().is_some()
-            fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }
+            fallback=move || view! { <p class="muted" aria-busy="true">{tr!(app.loading)}</p> }
         >
             {children()}
         </Show>

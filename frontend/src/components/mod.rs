@@ -2,6 +2,8 @@
 
 pub mod field;
 pub mod guard;
+pub mod heading;
+pub mod language;
 pub mod nav;
 pub mod problem;
 pub mod qr;

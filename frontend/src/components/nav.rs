@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::pages::Page;
 use crate::session::Session;
+use crate::text::tr;
 
 /// The navigation bar.
 #[component]
@@ -25,7 +26,7 @@ pub fn Nav() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <nav class="container nav" aria-label="Main">
+            <nav class="container nav" aria-label=tr!(nav.label)>
                 <A href=Page::Home.path() attr:class="brand">"Shifting"</A>
                 <div class="nav-links">
                     <Show when=move || session.ready.get() fallback=|| view! { <span class="muted">"…"</span> }>
@@ -33,17 +34,17 @@ pub fn Nav() -> impl IntoView {
                             let sign_out = sign_out.clone();
                             move || match session.user() {
                                 Some(user) => view! {
-                                    <A href=Page::Dashboard.path()>"Dashboard"</A>
-                                    <A href=Page::NewRoom.path()>"New room"</A>
-                                    <A href=Page::Settings.path()>"Settings"</A>
-                                    <span class="who" data-testid="signed-in-as"><span class="who-label">"Signed in as "</span><strong>{user.username}</strong></span>
+                                    <A href=Page::Dashboard.path()>{tr!(nav.dashboard)}</A>
+                                    <A href=Page::NewRoom.path()>{tr!(nav.new_room)}</A>
+                                    <A href=Page::Settings.path()>{tr!(nav.settings)}</A>
+                                    <span class="who" data-testid="signed-in-as"><span class="who-label">{tr!(nav.signed_in_as)} " "</span><strong>{user.username}</strong></span>
                                     <button class="button secondary" on:click=sign_out.clone() disabled=move || signing_out.get()>
-                                        "Log out"
+                                        {tr!(nav.log_out)}
                                     </button>
                                 }.into_any(),
                                 None => view! {
-                                    <A href=Page::Login.path()>"Log in"</A>
-                                    <A href=Page::Signup.path() attr:class="button">"Sign up"</A>
+                                    <A href=Page::Login.path()>{tr!(nav.log_in)}</A>
+                                    <A href=Page::Signup.path() attr:class="button">{tr!(nav.sign_up)}</A>
                                 }.into_any(),
                             }
                         }

@@ -3,14 +3,18 @@
 use leptos::prelude::*;
 
 use crate::api::client::ApiError;
+use crate::i18n::use_i18n;
+use crate::text;
+use crate::text::tr;
 
 /// An error with a retry button.
 #[component]
 pub fn Problem(error: ApiError, retry: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="problem" role="alert">
-            <p>{error.message()}</p>
-            <button class="button secondary" on:click=move |_| retry.run(())>"Try again"</button>
+            <p>{move || text::api_error(i18n.get_locale(), &error)}</p>
+            <button class="button secondary" on:click=move |_| retry.run(())>{tr!(app.try_again)}</button>
         </div>
     }
 }

@@ -17,9 +17,9 @@ pub fn qr_svg(text: &str) -> Option<String> {
 
 /// A QR code of `text`, labelled for screen readers.
 #[component]
-pub fn Qr(text: String, label: String) -> impl IntoView {
+pub fn Qr(text: String, #[prop(into)] label: Signal<String>) -> impl IntoView {
     let markup = qr_svg(&text).unwrap_or_default();
-    view! { <div class="qr" role="img" aria-label=label inner_html=markup></div> }
+    view! { <div class="qr" role="img" aria-label=move || label.get() inner_html=markup></div> }
 }
 
 #[cfg(test)]

@@ -3,18 +3,8 @@
 use leptos::prelude::*;
 use shifting_shared::{RoomStatus, TransactionStatus};
 
-/// What a payment status means to people.
-pub fn status_label(status: TransactionStatus) -> &'static str {
-    match status {
-        TransactionStatus::AwaitingApproval => "Awaiting approval",
-        TransactionStatus::Approved => "Approved",
-        TransactionStatus::Sending => "Sending",
-        TransactionStatus::Completed => "Completed",
-        TransactionStatus::Rejected => "Declined",
-        TransactionStatus::Expired => "Expired",
-        TransactionStatus::Failed => "Failed",
-    }
-}
+use crate::i18n::use_i18n;
+use crate::text;
 
 fn tone(status: TransactionStatus) -> &'static str {
     match status {
@@ -28,16 +18,26 @@ fn tone(status: TransactionStatus) -> &'static str {
 /// A payment's status.
 #[component]
 pub fn StatusBadge(status: TransactionStatus) -> impl IntoView {
-    view! { <span class=tone(status) data-status=status.as_str()>{status_label(status)}</span> }
+    let i18n = use_i18n();
+    view! {
+        <span class=tone(status) data-status=status.as_str()>
+            {move || text::status(i18n.get_locale(), status)}
+        </span>
+    }
 }
 
 /// A room's status.
 #[component]
 pub fn RoomBadge(status: RoomStatus) -> impl IntoView {
-    let (class, label) = match status {
-        RoomStatus::Open => ("badge ok", "Open"),
-        RoomStatus::Paused => ("badge busy", "Paused"),
-        RoomStatus::Closed => ("badge off", "Closed"),
+    let i18n = use_i18n();
+    let class = match status {
+        RoomStatus::Open => "badge ok",
+        RoomStatus::Paused => "badge busy",
+        RoomStatus::Closed => "badge off",
     };
-    view! { <span class=class data-room-status=status.as_str()>{label}</span> }
+    view! {
+        <span class=class data-room-status=status.as_str()>
+            {move || text::room_status(i18n.get_locale(), status)}
+        </span>
+    }
 }

@@ -5,45 +5,49 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use shifting_shared::RoomCode;
 
+use crate::components::heading::Heading;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::{Page, room_path};
 use crate::session::Session;
+use crate::text::tr;
 
 /// The landing page.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = expect_context::<Session>();
+    let i18n = use_i18n();
     view! {
         <section class="hero">
-            <h1>"Sell anything at a fixed price. Get paid wallet to wallet."</h1>
-            <p class="lead">
-                "Open a room for your product or service, share its code, and your buyer pays you directly from their own wallet through Open Payments. "
-                "Nobody in between holds the money; Shifting only orchestrates the payment and keeps the record."
-            </p>
+            <Heading text=tr!(home.title)/>
+            <p class="lead">{tr!(home.lead)}</p>
             {move || match session.user() {
-                Some(user) => view! {
-                    <p class="welcome" data-testid="welcome">"Welcome back, " <strong>{user.username}</strong> "."</p>
-                }.into_any(),
+                Some(user) => {
+                    let name = user.username;
+                    view! {
+                        <p class="welcome" data-testid="welcome">{t!(i18n, home.welcome, name = name.clone())}</p>
+                    }.into_any()
+                }
                 None => view! {
                     <div class="actions">
-                        <A href=Page::Signup.path() attr:class="button">"Create an account"</A>
-                        <A href=Page::Login.path() attr:class="button secondary">"Log in"</A>
+                        <A href=Page::Signup.path() attr:class="button">{tr!(home.create_account)}</A>
+                        <A href=Page::Login.path() attr:class="button secondary">{tr!(home.log_in)}</A>
                     </div>
                 }.into_any(),
             }}
         </section>
         <OpenByCode/>
-        <section class="steps" aria-label="How it works">
+        <section class="steps" aria-label=tr!(home.how_it_works)>
             <article class="card">
-                <h2>"1. Open a room"</h2>
-                <p>"Name it, describe it and set the price in your wallet's currency. The price is fixed: buyers cannot change it."</p>
+                <h2>{tr!(home.step1_title)}</h2>
+                <p>{tr!(home.step1_text)}</p>
             </article>
             <article class="card">
-                <h2>"2. Share the code"</h2>
-                <p>"Send the short code or the link. Anyone can see the room; signed-in buyers can pay."</p>
+                <h2>{tr!(home.step2_title)}</h2>
+                <p>{tr!(home.step2_text)}</p>
             </article>
             <article class="card">
-                <h2>"3. Get paid"</h2>
-                <p>"The buyer approves the payment in their own wallet. Shifting confirms that you received the full price."</p>
+                <h2>{tr!(home.step3_title)}</h2>
+                <p>{tr!(home.step3_text)}</p>
             </article>
         </section>
     }
@@ -52,27 +56,30 @@ pub fn HomePage() -> impl IntoView {
 /// A box to open a room by its code.
 #[component]
 fn OpenByCode() -> impl IntoView {
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let code = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let invalid = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match RoomCode::parse(&code.get_untracked()) {
             Ok(code) => navigate(&room_path(code.as_str()), Default::default()),
-            Err(err) => error.set(Some(format!("The code {err}."))),
+            Err(_) => invalid.set(true),
         }
     };
     view! {
         <section class="card open-code" aria-labelledby="open-code-title">
-            <h2 id="open-code-title">"Got a room code?"</h2>
+            <h2 id="open-code-title">{tr!(home.code_title)}</h2>
             <form class="with-unit" on:submit=on_submit novalidate>
-                <label class="visually-hidden" for="room-code">"Room code"</label>
+                <label class="visually-hidden" for="room-code">{tr!(home.code_label)}</label>
                 <input id="room-code" name="code" placeholder="K7M2QX" autocomplete="off" maxlength="12"
                     bind:value=code aria-describedby="room-code-error"
-                    aria-invalid=move || if error.get().is_some() { "true" } else { "false" }/>
-                <button class="button" type="submit">"Open room"</button>
+                    aria-invalid=move || if invalid.get() { "true" } else { "false" }/>
+                <button class="button" type="submit">{tr!(home.open_room)}</button>
             </form>
-            <p class="field-error" id="room-code-error" role="alert">{move || error.get()}</p>
+            <p class="field-error" id="room-code-error" role="alert">
+                {move || invalid.get().then(|| t_string!(i18n, home.code_invalid))}
+            </p>
         </section>
     }
 }

@@ -60,20 +60,6 @@ pub fn transaction_path(id: &str) -> String {
     format!("/transactions/{id}")
 }
 
-/// A timestamp for people: `2026-12-01 21:57 UTC`. (By hand: chrono's `format` machinery
-/// would add to the download.)
-pub fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
-
 /// Where to go after signing in: the `next` query parameter if it is a local path, else home.
 pub fn next_path(next: Option<String>) -> String {
     match next {
@@ -90,7 +76,7 @@ pub fn next_path(next: Option<String>) -> String {
 pub fn on_auth_answer<I: Send + Sync + 'static>(
     action: Action<I, Result<AuthResponse, ApiError>>,
     errors: RwSignal<FieldErrors>,
-    form_error: RwSignal<Option<String>>,
+    form_error: RwSignal<Option<ApiError>>,
 ) {
     let session = expect_context::<Session>();
     let navigate = use_navigate();
@@ -105,7 +91,7 @@ pub fn on_auth_answer<I: Send + Sync + 'static>(
         }
         Some(Err(err)) => {
             let fields = err.fields();
-            form_error.set(fields.is_empty().then(|| err.message()));
+            form_error.set(fields.is_empty().then_some(err));
             errors.set(fields);
         }
         None => {}
@@ -115,12 +101,6 @@ pub fn on_auth_answer<I: Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_read_as_utc_minutes() {
-        let at: chrono::DateTime<chrono::Utc> = "2026-12-01T21:57:36.9Z".parse().unwrap();
-        assert_eq!(when(&at), "2026-12-01 21:57 UTC");
-    }
 
     #[test]
     fn next_path_only_follows_local_paths() {

@@ -5,13 +5,19 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 use shifting_shared::api::CreateRoomRequest;
-use shifting_shared::{Amount, Asset, AssetCode, AssetScale, FieldErrors};
+use shifting_shared::{Amount, Asset, AssetCode, AssetScale, Coded, ErrorCode, FieldErrors};
 
 use crate::api;
-use crate::components::field::Field;
+use crate::api::client::ApiError;
+use crate::components::field::{Field, error_for};
 use crate::components::guard::RequireLogin;
+use crate::components::heading::Heading;
+use crate::format::decimal_mark;
+use crate::i18n::{t_string, use_i18n};
 use crate::pages::{Page, room_path};
 use crate::session::Session;
+use crate::text;
+use crate::text::tr;
 
 /// The new-room form, for signed-in users with a wallet.
 #[component]
@@ -31,6 +37,7 @@ fn wallet_asset(session: Session) -> Option<Asset> {
 #[component]
 fn NewRoom() -> impl IntoView {
     let session = expect_context::<Session>();
+    let i18n = use_i18n();
     let navigate = use_navigate();
     {
         // Prices are in the wallet's currency: without a wallet, set one first.
@@ -51,36 +58,51 @@ fn NewRoom() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let price = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
-    let form_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<ApiError>);
     let asset = move || wallet_asset(session);
     let currency = move || {
-        asset().map(|a| {
+        asset().map_or_else(String::new, |a| {
             let scale = a.scale.get();
             let example = if scale == 0 {
                 "1500".to_owned()
             } else {
-                format!("12.{}", "5".repeat(usize::from(scale)))
+                format!(
+                    "12{}{}",
+                    decimal_mark(i18n.get_locale()),
+                    "5".repeat(usize::from(scale))
+                )
             };
-            format!(
-                "In {} (your wallet's currency), up to {scale} decimal places, such as {example}.",
-                a.code
+            t_string!(
+                i18n,
+                new_room.price_hint,
+                code = a.code.to_string(),
+                scale,
+                example
             )
+            .to_string()
         })
     };
+    // The price as typed, in the reader's decimal mark, parsed exactly by the `shared` parser.
+    let parsed_price = move || {
+        let asset = asset()?;
+        Some(Amount::parse_decimal_with(
+            price.get().trim(),
+            asset,
+            decimal_mark(i18n.get_locale()),
+        ))
+    };
+    let server_price_error = error_for(i18n, errors, "price");
     // Checked as typed; the server's answer for the field replaces it after a submit.
     let price_error = move || {
-        if let Some(server) = errors.with(|e| e.get("price").cloned()) {
+        if let Some(server) = server_price_error.get() {
             return Some(server);
         }
-        let typed = price.get();
-        let asset = asset()?;
-        (!typed.trim().is_empty())
-            .then(|| {
-                Amount::parse_decimal(typed.trim(), asset)
-                    .err()
-                    .map(|e| e.to_string())
-            })
-            .flatten()
+        if price.get().trim().is_empty() {
+            return None;
+        }
+        parsed_price()?
+            .err()
+            .map(|e| text::field(i18n.get_locale(), e.code()).to_owned())
     };
 
     let create = Action::new_local(move |request: &CreateRoomRequest| {
@@ -91,7 +113,12 @@ fn NewRoom() -> impl IntoView {
         Some(Ok(room)) => navigate(&room_path(&room.code), Default::default()),
         Some(Err(err)) => {
             let fields = err.fields();
-            form_error.set(fields.is_empty().then(|| err.message()));
+            // Only the form's own fields have a place to show; anything else is said above the
+            // button.
+            let shown = ["name", "description", "price"]
+                .iter()
+                .any(|f| fields.get(f).is_some());
+            form_error.set((!shown).then_some(err));
             errors.set(fields);
         }
         None => {}
@@ -99,36 +126,60 @@ fn NewRoom() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(asset) = asset() else { return };
+        // Sent in the API's own form (`12.50`), whatever the reader's decimal mark.
+        let typed = price.get_untracked().trim().to_owned();
+        let parsed = Amount::parse_decimal_with(
+            &typed,
+            asset.clone(),
+            decimal_mark(i18n.get_locale_untracked()),
+        );
+        let price = parsed
+            .as_ref()
+            .map_or(typed, |amount| amount.to_decimal_string());
         let request = CreateRoomRequest {
             name: name.get_untracked(),
             description: description.get_untracked(),
-            price: price.get_untracked().trim().to_owned(),
+            price,
         };
         form_error.set(None);
         match request.parse(asset) {
-            Err(fields) => errors.set(fields),
+            Err(mut fields) => {
+                // The typed price's own problem, in the reader's decimal mark.
+                if let Err(problem) = &parsed {
+                    fields.insert("price", problem.clone());
+                }
+                errors.set(fields);
+            }
             Ok(_) => {
                 errors.set(FieldErrors::new());
                 create.dispatch(request);
             }
         }
     };
-    let error_for =
-        move |field: &'static str| Signal::derive(move || errors.with(|e| e.get(field).cloned()));
+    let form_text = move || {
+        form_error.get().map(|err| match err.code() {
+            Some(ErrorCode::Conflict) if err.fields().get("wallet_address").is_some() => {
+                t_string!(i18n, errors.no_wallet).to_owned()
+            }
+            _ => text::api_error(i18n.get_locale(), &err),
+        })
+    };
 
     view! {
         <section class="narrow">
-            <h1>"Open a room"</h1>
-            <p class="muted">"Buyers pay this fixed price straight into your wallet. It cannot be changed later."</p>
+            <Heading text=tr!(new_room.title)/>
+            <p class="muted">{tr!(new_room.lead)}</p>
             <form class="form" on:submit=on_submit novalidate>
-                <Field name="name" label="Name" hint="What you sell, in up to 80 characters." value=name error=error_for("name")/>
-                <Field name="description" label="Description" hint="Optional, up to 2000 characters." multiline=true
-                    value=description error=error_for("description")/>
-                <Field name="price" label="Price" hint=Signal::derive(currency) inputmode="decimal"
+                <Field name="name" label=tr!(new_room.name_label)
+                    hint=tr!(new_room.name_hint) value=name error=error_for(i18n, errors, "name")/>
+                <Field name="description" label=tr!(new_room.description_label)
+                    hint=tr!(new_room.description_hint) multiline=true
+                    value=description error=error_for(i18n, errors, "description")/>
+                <Field name="price" label=tr!(new_room.price_label) hint=currency inputmode="decimal"
                     unit=Signal::derive(move || asset().map(|a| a.code.to_string())) value=price error=Signal::derive(price_error)/>
-                <p class="form-error" role="alert">{move || form_error.get()}</p>
+                <p class="form-error" role="alert">{form_text}</p>
                 <button class="button" type="submit" disabled=move || create.pending().get()>
-                    {move || if create.pending().get() { "Opening the room…" } else { "Open the room" }}
+                    {move || if create.pending().get() { t_string!(i18n, new_room.submitting) } else { t_string!(i18n, new_room.submit) }}
                 </button>
             </form>
         </section>

@@ -3,16 +3,18 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::heading::Heading;
 use crate::pages::Page;
+use crate::text::tr;
 
 /// The not-found page.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     view! {
         <section class="narrow">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. Check the link, or start from the home page."</p>
-            <A href=Page::Home.path() attr:class="button">"Go to the home page"</A>
+            <Heading text=tr!(not_found.title)/>
+            <p>{tr!(not_found.text)}</p>
+            <A href=Page::Home.path() attr:class="button">{tr!(app.go_home)}</A>
         </section>
     }
 }

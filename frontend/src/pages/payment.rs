@@ -12,10 +12,15 @@ use shifting_shared::api::{FailureResponse, TransactionResponse};
 
 use crate::api;
 use crate::components::guard::RequireLogin;
+use crate::components::heading::Heading;
 use crate::components::problem::Problem;
 use crate::components::status::StatusBadge;
-use crate::pages::{Page, room_path, transaction_path, when};
+use crate::format;
+use crate::i18n::{Locale, t_string, td_string, use_i18n};
+use crate::pages::{Page, room_path, transaction_path};
 use crate::session::Session;
+use crate::text;
+use crate::text::tr;
 
 /// The payment outcome page, for signed-in users.
 #[component]
@@ -26,14 +31,13 @@ pub fn PaymentPage() -> impl IntoView {
 #[component]
 fn Payment() -> impl IntoView {
     let session = expect_context::<Session>();
+    let i18n = use_i18n();
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
     // What the finish redirect could not do, said once above the live status.
     let finish_note = move || match query.read().get("finish").as_deref() {
-        Some("error") => Some(
-            "We could not record your wallet's answer just now. The status below is where your payment stands; if it stays waiting, start again from the room.",
-        ),
+        Some("error") => Some(t_string!(i18n, payment.finish_error)),
         _ => None,
     };
     let payment = LocalResource::new(move || {
@@ -55,12 +59,12 @@ fn Payment() -> impl IntoView {
     });
     view! {
         <section class="narrow page">
-            <h1>"Your payment"</h1>
+            <Heading text=tr!(payment.title)/>
             {move || finish_note().map(|note| view! { <p class="notice" role="status" data-testid="finish-note">{note}</p> })}
             <div aria-live="polite" aria-atomic="true" data-testid="outcome">
-                <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading your payment…"</p> }>
+                <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(payment.loading)}</p> }>
                     {move || payment.get().map(|answer| match answer {
-                        Ok(t) => outcome(t).into_any(),
+                        Ok(t) => outcome(t, i18n.get_locale()).into_any(),
                         Err(err) => view! { <Problem error=err retry=Callback::new(move |()| payment.refetch())/> }.into_any(),
                     })}
                 </Transition>
@@ -69,35 +73,47 @@ fn Payment() -> impl IntoView {
     }
 }
 
-fn outcome(t: TransactionResponse) -> impl IntoView {
+fn outcome(t: TransactionResponse, locale: Locale) -> impl IntoView {
     let again = room_path(&t.room_code);
     let details = transaction_path(&t.id.to_string());
-    let reason = t.failure.as_ref().map(failure_text).unwrap_or_default();
+    let reason = t
+        .failure
+        .as_ref()
+        .map(|f| failure_text(locale, f))
+        .unwrap_or_default();
     let status = t.status;
+    let room_name = t.room_name.clone();
     let body = match status {
         TransactionStatus::AwaitingApproval => view! {
             <p class="status-line"><span class="spinner" aria-hidden="true"></span>
-                "Waiting for your approval at your wallet."</p>
-            <p class="muted">"If you closed your wallet's page, start again from the room."</p>
-        }.into_any(),
+                {td_string!(locale, payment.awaiting)}</p>
+            <p class="muted">{td_string!(locale, payment.awaiting_hint)} " "
+                <A href=again.clone()>{room_name}</A></p>
+        }
+        .into_any(),
         TransactionStatus::Approved => view! {
             <p class="status-line"><span class="spinner" aria-hidden="true"></span>
-                "Approved. Sending the payment from your wallet…"</p>
-        }.into_any(),
+                {td_string!(locale, payment.approved)}</p>
+        }
+        .into_any(),
         TransactionStatus::Sending => view! {
             <p class="status-line"><span class="spinner" aria-hidden="true"></span>
-                "Approved. Your wallet is sending the payment; we are confirming that the seller received it…"</p>
-        }.into_any(),
-        TransactionStatus::Completed => receipt(&t).into_any(),
+                {td_string!(locale, payment.sending)}</p>
+        }
+        .into_any(),
+        TransactionStatus::Completed => receipt(&t, locale).into_any(),
         TransactionStatus::Rejected => view! {
-            <p class="result bad" data-testid="result">"You declined the payment at your wallet. Nothing was paid."</p>
-        }.into_any(),
+            <p class="result bad" data-testid="result">{td_string!(locale, failures.declined)}</p>
+        }
+        .into_any(),
         TransactionStatus::Expired => view! {
-            <p class="result bad" data-testid="result">"The quote expired before the payment was approved. Nothing was paid."</p>
-        }.into_any(),
+            <p class="result bad" data-testid="result">{td_string!(locale, failures.expired)}</p>
+        }
+        .into_any(),
         TransactionStatus::Failed => view! {
             <p class="result bad" data-testid="result">{reason}</p>
-        }.into_any(),
+        }
+        .into_any(),
     };
     let retry = matches!(
         status,
@@ -108,42 +124,34 @@ fn outcome(t: TransactionResponse) -> impl IntoView {
             <p class="muted">{t.room_name.clone()} " · " <StatusBadge status=status/></p>
             {body}
             <div class="actions">
-                {retry.then(|| view! { <A href=again.clone() attr:class="button" attr:data-testid="try-again">"Try again"</A> })}
-                <A href=details attr:class="button secondary">"Details"</A>
-                <A href=Page::Dashboard.path() attr:class="button secondary">"Dashboard"</A>
+                {retry.then(|| view! { <A href=again.clone() attr:class="button" attr:data-testid="try-again">{td_string!(locale, payment.try_again)}</A> })}
+                <A href=details attr:class="button secondary">{td_string!(locale, payment.details)}</A>
+                <A href=Page::Dashboard.path() attr:class="button secondary">{td_string!(locale, payment.dashboard)}</A>
             </div>
         </div>
     }
 }
 
 /// Our sentence for a failure code; the server's detail only for a code this app does not know.
-pub(crate) fn failure_text(failure: &FailureResponse) -> String {
-    match failure.code.as_str() {
-        "declined" => "You declined the payment at your wallet. Nothing was paid.",
-        "consent_failed" => "Your wallet ended the approval without an answer (it may have expired or been used already). Nothing was paid.",
-        "expired" => "The quote expired before the payment was approved. Nothing was paid.",
-        "provider_error" => "A wallet provider could not complete a step of the payment. Nothing was paid.",
-        "payment_failed" => "Your wallet could not send the payment (for example, the balance was too low). Nothing was paid.",
-        "not_received" => "The seller's wallet did not receive the payment in time. If money left your wallet, your wallet provider can trace it with the payment details.",
-        "room_closed" => "The seller closed the room before your payment was sent. Nothing was paid.",
-        "room_paused" => "The seller paused the room before your payment was sent. Nothing was paid; try again when it reopens.",
-        _ => return failure.detail.clone(),
-    }
-    .to_owned()
+pub(crate) fn failure_text(locale: Locale, failure: &FailureResponse) -> String {
+    text::failure(locale, &failure.code).map_or_else(|| failure.detail.clone(), str::to_owned)
 }
 
-fn receipt(t: &TransactionResponse) -> impl IntoView {
-    let paid = t.quote.as_ref().map(|q| q.debit_amount.display());
-    let received = t.received_amount.as_ref().unwrap_or(&t.amount).display();
+fn receipt(t: &TransactionResponse, locale: Locale) -> impl IntoView {
+    let paid = t
+        .quote
+        .as_ref()
+        .map(|q| format::amount(locale, &q.debit_amount));
+    let received = format::amount(locale, t.received_amount.as_ref().unwrap_or(&t.amount));
     view! {
-        <p class="result ok" data-testid="result">"Payment completed. The seller received the full price."</p>
+        <p class="result ok" data-testid="result">{td_string!(locale, payment.completed)}</p>
         <dl class="receipt">
-            <dt>"Room"</dt><dd>{t.room_name.clone()} " (" <span class="code">{t.room_code.clone()}</span> ")"</dd>
-            <dt>"Seller"</dt><dd>{t.seller.username.clone()}</dd>
-            {paid.map(|paid| view! { <dt>"You paid"</dt><dd class="amount">{paid}</dd> })}
-            <dt>"Seller received"</dt><dd class="amount">{received}</dd>
-            <dt>"Completed"</dt><dd>{when(&t.updated_at)}</dd>
-            <dt>"Receipt number"</dt><dd class="code">{t.id.to_string()}</dd>
+            <dt>{td_string!(locale, payment.room)}</dt><dd>{t.room_name.clone()} " (" <span class="code">{t.room_code.clone()}</span> ")"</dd>
+            <dt>{td_string!(locale, payment.seller)}</dt><dd>{t.seller.username.clone()}</dd>
+            {paid.map(|paid| view! { <dt>{td_string!(locale, payment.you_paid)}</dt><dd class="amount" data-testid="paid">{paid}</dd> })}
+            <dt>{td_string!(locale, payment.seller_received)}</dt><dd class="amount">{received}</dd>
+            <dt>{td_string!(locale, payment.completed_at)}</dt><dd>{format::date_time(locale, &t.updated_at)}</dd>
+            <dt>{td_string!(locale, payment.receipt_number)}</dt><dd class="code">{t.id.to_string()}</dd>
         </dl>
     }
 }

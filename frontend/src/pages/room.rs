@@ -6,19 +6,24 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shifting_shared::RoomStatus;
 use shifting_shared::api::{
     RoomResponse, StartPaymentRequest, StartPaymentResponse, UpdateRoomRequest,
 };
+use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus};
 
 use crate::api;
 use crate::api::client::ApiError;
-use crate::components::field::Field;
+use crate::components::field::{Field, error_for};
+use crate::components::heading::Heading;
 use crate::components::problem::Problem;
 use crate::components::qr::Qr;
 use crate::components::status::RoomBadge;
-use crate::pages::{Page, room_path, when};
+use crate::format;
+use crate::i18n::{t_string, use_i18n};
+use crate::pages::{Page, room_path};
 use crate::session::Session;
+use crate::text;
+use crate::text::tr;
 
 /// The room page.
 #[component]
@@ -37,14 +42,14 @@ pub fn RoomPage() -> impl IntoView {
     });
     let changed = Callback::new(move |()| room.refetch());
     view! {
-        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the room…"</p> }>
+        <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(room.loading)}</p> }>
             {move || room.get().map(|answer| match answer {
                 Ok(found) => view! { <Room room=found changed=changed/> }.into_any(),
                 Err(ApiError::Api { status: 404, .. }) => view! {
                     <section class="narrow">
-                        <h1>"Room not found"</h1>
-                        <p>"No room has this code. Check the link or the code you were given."</p>
-                        <A href=Page::Home.path() attr:class="button">"Go to the home page"</A>
+                        <Heading text=tr!(room.not_found_title)/>
+                        <p>{tr!(room.not_found_text)}</p>
+                        <A href=Page::Home.path() attr:class="button">{tr!(app.go_home)}</A>
                     </section>
                 }.into_any(),
                 Err(err) => view! { <Problem error=err retry=changed/> }.into_any(),
@@ -56,6 +61,7 @@ pub fn RoomPage() -> impl IntoView {
 #[component]
 fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let session = expect_context::<Session>();
+    let i18n = use_i18n();
     let seller = room.seller.username.clone();
     let is_seller = move || session.user().is_some_and(|u| u.username == seller);
     let status = room.status;
@@ -66,35 +72,41 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
         <section class="room page">
             <div class="room-head">
                 <div>
-                    <p class="muted">"Room " <span class="code">{room.code.clone()}</span> " · sold by " <strong>{room.seller.username.clone()}</strong></p>
-                    <h1>{room.name.clone()}</h1>
+                    <p class="muted">{
+                        let (code, seller) = (room.code.clone(), room.seller.username.clone());
+                        move || t_string!(i18n, room.code_line, code = code.clone(), seller = seller.clone()).to_string()
+                    }</p>
+                    <Heading text=room.name.clone()/>
                 </div>
                 <RoomBadge status=status/>
             </div>
-            <p class="price" data-testid="price">{room.price_display.clone()}</p>
+            <p class="price" data-testid="price">{
+                let price = room.price.clone();
+                move || format::amount(i18n.get_locale(), &price)
+            }</p>
             {(!room.description.is_empty()).then(|| view! { <p class="description">{room.description.clone()}</p> })}
             <div class="room-grid">
                 <div class="panel">
                     {move || {
                         if !session.ready.get() {
-                            view! { <p class="muted">"…"</p> }.into_any()
+                            view! { <p class="muted" aria-busy="true">{tr!(app.loading)}</p> }.into_any()
                         } else if is_seller() {
                             view! { <SellerControls room=for_seller.clone() changed=changed/> }.into_any()
                         } else if status != RoomStatus::Open {
-                            let why = if status == RoomStatus::Paused {
-                                "The seller has paused this room: it cannot be paid right now."
+                            let why = move || if status == RoomStatus::Paused {
+                                t_string!(i18n, room.paused_notice)
                             } else {
-                                "This room is closed: it cannot be paid any more."
+                                t_string!(i18n, room.closed_notice)
                             };
                             view! { <p class="notice" data-testid="not-payable">{why}</p> }.into_any()
                         } else if session.user().is_none() {
                             let next = room_path(&code);
                             view! {
-                                <h2>"Buy this"</h2>
-                                <p>"Log in or create an account to pay from your own wallet."</p>
+                                <h2>{tr!(room.buy_title)}</h2>
+                                <p>{tr!(room.login_prompt)}</p>
                                 <div class="actions">
-                                    <A href=format!("{}?next={next}", Page::Login.path()) attr:class="button">"Log in to pay"</A>
-                                    <A href=format!("{}?next={next}", Page::Signup.path()) attr:class="button secondary">"Sign up"</A>
+                                    <A href=format!("{}?next={next}", Page::Login.path()) attr:class="button">{tr!(room.log_in_to_pay)}</A>
+                                    <A href=format!("{}?next={next}", Page::Signup.path()) attr:class="button secondary">{tr!(room.sign_up)}</A>
                                 </div>
                             }.into_any()
                         } else {
@@ -111,6 +123,7 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
 /// The link, a copy button and a QR code.
 #[component]
 fn SharePanel(link: String, code: String) -> impl IntoView {
+    let i18n = use_i18n();
     // None until a copy is tried; then whether the clipboard took the link.
     let copied = RwSignal::new(None::<bool>);
     let to_copy = link.clone();
@@ -124,20 +137,26 @@ fn SharePanel(link: String, code: String) -> impl IntoView {
     };
     view! {
         <div class="panel share">
-            <h2>"Share"</h2>
-            <label for="share-link">"Link"</label>
+            <h2>{tr!(room.share_title)}</h2>
+            <label for="share-link">{tr!(room.link_label)}</label>
             <div class="with-unit">
                 <input id="share-link" readonly value=link.clone()/>
                 <button class="button secondary" type="button" on:click=copy>
                     {move || match copied.get() {
-                        None => "Copy",
-                        Some(true) => "Copied",
-                        Some(false) => "Copy failed: select the link",
+                        None => t_string!(i18n, room.copy),
+                        Some(true) => t_string!(i18n, room.copied),
+                        Some(false) => t_string!(i18n, room.copy_failed),
                     }}
                 </button>
             </div>
-            <p class="muted">"Or give the code " <strong class="code">{code.clone()}</strong> " · scan:"</p>
-            <Qr text=link label=format!("QR code of the link to room {code}")/>
+            <p class="muted" aria-live="polite" class:visually-hidden=move || copied.get().is_none()>
+                {move || copied.get().map(|ok| if ok { t_string!(i18n, room.copied) } else { t_string!(i18n, room.copy_failed) })}
+            </p>
+            <p class="muted">{
+                let code = code.clone();
+                move || t_string!(i18n, room.or_code, code = code.clone()).to_string()
+            }</p>
+            <Qr text=link label=Signal::derive(move || t_string!(i18n, room.qr_label, code = code.clone()).to_string())/>
         </div>
     }
 }
@@ -146,13 +165,15 @@ fn SharePanel(link: String, code: String) -> impl IntoView {
 #[component]
 fn BuyPanel(room: RoomResponse) -> impl IntoView {
     let session = expect_context::<Session>();
+    let i18n = use_i18n();
     let wallet = RwSignal::new(
         session
             .user()
             .and_then(|u| u.wallet_address)
             .unwrap_or_default(),
     );
-    let error = RwSignal::new(None::<String>);
+    let errors = RwSignal::new(FieldErrors::new());
+    let form_error = RwSignal::new(None::<ApiError>);
     let code = room.code.clone();
     let start = Action::new_local(move |address: &String| {
         let request = StartPaymentRequest {
@@ -163,39 +184,46 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Err(err)) = start.value().get() {
-            error.set(Some(
-                err.fields()
-                    .get("wallet_address")
-                    .cloned()
-                    .unwrap_or_else(|| err.message()),
-            ));
+            let fields = err.fields();
+            form_error.set(fields.get("wallet_address").is_none().then_some(err));
+            errors.set(fields);
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = wallet.get_untracked().trim().to_owned();
         // The server resolves the address and says what is wrong with it.
+        form_error.set(None);
         if typed.is_empty() {
-            error.set(Some("is required: the wallet to pay from".into()));
+            errors.set(FieldErrors::one(
+                "wallet_address",
+                FieldError::new(FieldCode::Required, "is required"),
+            ));
         } else {
-            error.set(None);
+            errors.set(FieldErrors::new());
             start.dispatch(typed);
         }
     };
-    let price = room.price_display.clone();
+    let price = room.price.clone();
     view! {
         {move || match start.value().get() {
             Some(Ok(started)) => view! { <QuotePreview started=started/> }.into_any(),
             _ => {
                 let price = price.clone();
                 view! {
-                    <h2>"Buy this"</h2>
+                    <h2>{tr!(room.buy_title)}</h2>
                     <form class="stack" on:submit=on_submit novalidate>
-                        <Field name="wallet_address" label="Pay from wallet"
-                            hint="Your Open Payments wallet address. You approve the payment there."
-                            value=wallet error=error/>
+                        <Field name="wallet_address" label=tr!(room.wallet_label)
+                            hint=tr!(room.wallet_hint)
+                            value=wallet error=error_for(i18n, errors, "wallet_address")/>
+                        <p class="form-error" role="alert">{move || form_error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
                         <button class="button" type="submit" data-testid="pay" disabled=move || start.pending().get()>
-                            {move || if start.pending().get() { "Asking your wallet for a quote…".to_owned() } else { format!("Pay {price}") }}
+                            {move || if start.pending().get() {
+                                t_string!(i18n, room.asking).to_owned()
+                            } else {
+                                let price = format::amount(i18n.get_locale(), &price);
+                                t_string!(i18n, room.pay, price).to_string()
+                            }}
                         </button>
                     </form>
                 }.into_any()
@@ -207,28 +235,35 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
 /// What the buyer pays and the seller receives, before leaving for the wallet.
 #[component]
 fn QuotePreview(started: StartPaymentResponse) -> impl IntoView {
+    let i18n = use_i18n();
     let redirect = started.redirect_url.clone();
     let leaving = RwSignal::new(false);
     let go = move |_| {
         leaving.set(true);
         let _ = window().location().set_href(&redirect);
     };
-    let valid = started
-        .quote
-        .expires_at
-        .map(|at| format!("This quote is valid until {}.", when(&at)))
-        .unwrap_or_default();
+    let expiry = started.quote.expires_at;
+    let valid = move || {
+        expiry.map(|at| {
+            let time = format::time(i18n.get_locale(), &at);
+            t_string!(i18n, room.valid_until, time).to_string()
+        })
+    };
     let expires_at = started.quote.expires_at.map(|at| at.to_rfc3339());
+    let (debit, receive) = (
+        started.quote.debit_amount.clone(),
+        started.quote.receive_amount.clone(),
+    );
     view! {
         <div class="quote" data-testid="quote" data-expires-at=expires_at>
-            <h2>"Your quote"</h2>
+            <h2 tabindex="-1">{tr!(room.quote_title)}</h2>
             <dl>
-                <dt>"You pay"</dt><dd class="amount" data-testid="debit">{started.quote.debit_amount.display()}</dd>
-                <dt>"The seller receives"</dt><dd class="amount">{started.quote.receive_amount.display()}</dd>
+                <dt>{tr!(room.you_pay)}</dt><dd class="amount" data-testid="debit">{move || format::amount(i18n.get_locale(), &debit)}</dd>
+                <dt>{tr!(room.seller_receives)}</dt><dd class="amount">{move || format::amount(i18n.get_locale(), &receive)}</dd>
             </dl>
-            <p class="muted">{valid} " Your wallet asks you to approve it next."</p>
+            <p class="muted">{valid} " " {tr!(room.approve_next)}</p>
             <button class="button" type="button" data-testid="continue" on:click=go disabled=move || leaving.get()>
-                {move || if leaving.get() { "Opening your wallet…" } else { "Continue to your wallet" }}
+                {move || if leaving.get() { t_string!(i18n, room.opening) } else { t_string!(i18n, room.continue_to_wallet) }}
             </button>
         </div>
     }
@@ -238,7 +273,8 @@ fn QuotePreview(started: StartPaymentResponse) -> impl IntoView {
 #[component]
 fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let session = expect_context::<Session>();
-    let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<ApiError>);
     let confirm_close = RwSignal::new(false);
     let confirm_pause = RwSignal::new(false);
     let code = room.code.clone();
@@ -252,12 +288,9 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             .map_or(0, |r| r.payments_in_progress)
     });
     let stops = move || match in_progress.get() {
-        0 => "No payment is in progress.".to_owned(),
-        1 => "This stops 1 payment in progress: nothing will be paid, and the buyer is told why."
-            .to_owned(),
-        n => format!(
-            "This stops {n} payments in progress: nothing will be paid, and the buyers are told why."
-        ),
+        0 => t_string!(i18n, room.stops_none).to_owned(),
+        1 => t_string!(i18n, room.stops_one).to_owned(),
+        count => t_string!(i18n, room.stops_many, count).to_string(),
     };
     let change = Action::new_local(move |status: &RoomStatus| {
         let request = UpdateRoomRequest {
@@ -269,49 +302,49 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     });
     Effect::new(move |_| match change.value().get() {
         Some(Ok(_)) => changed.run(()),
-        Some(Err(err)) => error.set(Some(err.message())),
+        Some(Err(err)) => error.set(Some(err)),
         None => {}
     });
     let status = room.status;
     view! {
-        <h2>"Your room"</h2>
+        <h2>{tr!(room.your_room)}</h2>
         {match status {
             RoomStatus::Open => view! {
-                <p>"Buyers can pay. Pause it to stop payments for a while."</p>
+                <p>{tr!(room.open_text)}</p>
                 <Show when=move || confirm_pause.get() fallback=move || view! {
-                    <button class="button secondary" data-testid="pause" on:click=move |_| confirm_pause.set(true)>"Pause"</button>
+                    <button class="button secondary" data-testid="pause" on:click=move |_| confirm_pause.set(true)>{tr!(room.pause)}</button>
                 }>
                     <p data-testid="pause-stops">{stops}</p>
                     <div class="actions">
                         <button class="button secondary" data-testid="confirm-pause" disabled=move || change.pending().get()
-                            on:click=move |_| { change.dispatch(RoomStatus::Paused); }>"Pause the room"</button>
-                        <button class="button secondary" on:click=move |_| confirm_pause.set(false)>"Keep it open"</button>
+                            on:click=move |_| { change.dispatch(RoomStatus::Paused); }>{tr!(room.pause_confirm)}</button>
+                        <button class="button secondary" on:click=move |_| confirm_pause.set(false)>{tr!(room.keep_open)}</button>
                     </div>
                 </Show>
             }.into_any(),
             RoomStatus::Paused => view! {
-                <p>"Paused: buyers cannot pay until you reopen it."</p>
+                <p>{tr!(room.paused_text)}</p>
                 <button class="button" data-testid="reopen" disabled=move || change.pending().get()
-                    on:click=move |_| { change.dispatch(RoomStatus::Open); }>"Reopen"</button>
+                    on:click=move |_| { change.dispatch(RoomStatus::Open); }>{tr!(room.reopen)}</button>
             }.into_any(),
-            RoomStatus::Closed => view! { <p>"Closed for good: it cannot be paid any more."</p> }.into_any(),
+            RoomStatus::Closed => view! { <p>{tr!(room.closed_text)}</p> }.into_any(),
         }}
         {(status != RoomStatus::Closed).then(|| view! {
             <div class="danger-zone">
                 <Show when=move || confirm_close.get() fallback=move || view! {
-                    <button class="button secondary" data-testid="close" on:click=move |_| confirm_close.set(true)>"Close the room"</button>
+                    <button class="button secondary" data-testid="close" on:click=move |_| confirm_close.set(true)>{tr!(room.close)}</button>
                 }>
-                    <p>"Closing is final. Close the room?"</p>
+                    <p>{tr!(room.close_question)}</p>
                     <p data-testid="close-stops">{stops}</p>
                     <div class="actions">
                         <button class="button danger" data-testid="confirm-close" disabled=move || change.pending().get()
-                            on:click=move |_| { change.dispatch(RoomStatus::Closed); }>"Close for good"</button>
-                        <button class="button secondary" on:click=move |_| confirm_close.set(false)>"Keep it"</button>
+                            on:click=move |_| { change.dispatch(RoomStatus::Closed); }>{tr!(room.close_confirm)}</button>
+                        <button class="button secondary" on:click=move |_| confirm_close.set(false)>{tr!(room.keep)}</button>
                     </div>
                 </Show>
             </div>
         })}
-        <p class="form-error" role="alert">{move || error.get()}</p>
-        <p><A href=Page::Dashboard.path()>"See your sales on the dashboard"</A></p>
+        <p class="form-error" role="alert">{move || error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
+        <p><A href=Page::Dashboard.path()>{tr!(room.see_sales)}</A></p>
     }
 }

@@ -3,12 +3,18 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use shifting_shared::{FieldCode, FieldError, FieldErrors};
 
 use crate::api;
-use crate::components::field::Field;
+use crate::api::client::ApiError;
+use crate::components::field::{Field, error_for};
 use crate::components::guard::RequireLogin;
+use crate::components::heading::Heading;
+use crate::i18n::{t_string, use_i18n};
 use crate::pages::next_path;
 use crate::session::Session;
+use crate::text;
+use crate::text::tr;
 
 /// The settings page, for signed-in users.
 #[component]
@@ -18,6 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn Settings() -> impl IntoView {
+    let i18n = use_i18n();
     let session = expect_context::<Session>();
     let query = use_query_map();
     let navigate = use_navigate();
@@ -26,7 +33,8 @@ fn Settings() -> impl IntoView {
         .and_then(|u| u.wallet_address)
         .unwrap_or_default();
     let wallet = RwSignal::new(current);
-    let error = RwSignal::new(None::<String>);
+    let errors = RwSignal::new(FieldErrors::new());
+    let form_error = RwSignal::new(None::<ApiError>);
     let saved = RwSignal::new(false);
 
     let save = Action::new_local(move |address: &String| {
@@ -45,25 +53,26 @@ fn Settings() -> impl IntoView {
             }
         }
         Some(Err(err)) => {
-            error.set(Some(
-                err.fields()
-                    .get("wallet_address")
-                    .cloned()
-                    .unwrap_or_else(|| err.message()),
-            ));
+            let fields = err.fields();
+            form_error.set(fields.get("wallet_address").is_none().then_some(err));
+            errors.set(fields);
         }
         None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
+        form_error.set(None);
         let typed = wallet.get_untracked().trim().to_owned();
         // The server normalises and resolves the address and says what is wrong with it. (The
         // `shared` parser is not used here: its URL and IDNA tables would double the download.)
         if typed.is_empty() {
-            error.set(Some("is required".into()));
+            errors.set(FieldErrors::one(
+                "wallet_address",
+                FieldError::new(FieldCode::Required, "is required"),
+            ));
         } else {
-            error.set(None);
+            errors.set(FieldErrors::new());
             save.dispatch(typed);
         }
     };
@@ -71,26 +80,32 @@ fn Settings() -> impl IntoView {
 
     view! {
         <section class="narrow">
-            <h1>"Settings"</h1>
+            <Heading text=tr!(settings.title)/>
             <Show when=needs_wallet>
-                <p class="notice" role="status">"Set your wallet address first: your rooms are priced in its currency."</p>
+                <p class="notice" role="status">{tr!(settings.needs_wallet)}</p>
             </Show>
             <form class="form" on:submit=on_submit novalidate>
-                <Field name="wallet_address" label="Wallet address"
-                    hint="Your Open Payments wallet address: a payment pointer ($wallet.example/you) or an https:// URL."
-                    value=wallet error=Signal::derive(move || error.get())/>
+                <Field name="wallet_address" label=tr!(settings.wallet_label)
+                    hint=tr!(settings.wallet_hint)
+                    value=wallet error=error_for(i18n, errors, "wallet_address")/>
+                <p class="form-error" role="alert">{move || form_error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
                 <button class="button" type="submit" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Verifying with your wallet provider…" } else { "Verify and save" }}
+                    {move || if save.pending().get() { t_string!(i18n, settings.submitting) } else { t_string!(i18n, settings.submit) }}
                 </button>
             </form>
             <div aria-live="polite">
-                {move || session.user().and_then(|u| u.wallet).map(|w| view! {
-                    <div class="card wallet" data-testid="wallet">
-                        <p class="muted">{move || if saved.get() { "Saved and verified:" } else { "Your wallet:" }}</p>
-                        <p><strong>{w.public_name.clone().unwrap_or_else(|| "Unnamed wallet".into())}</strong></p>
-                        <p class="code">{w.address.clone()}</p>
-                        <p>"Currency: " <strong>{w.asset_code.clone()}</strong> {format!(" ({} decimal places)", w.asset_scale)}</p>
-                    </div>
+                {move || session.user().and_then(|u| u.wallet).map(|w| {
+                    let name = w.public_name.clone();
+                    let code = w.asset_code.clone();
+                    let scale = w.asset_scale;
+                    view! {
+                        <div class="card wallet" data-testid="wallet">
+                            <p class="muted">{move || if saved.get() { t_string!(i18n, settings.saved) } else { t_string!(i18n, settings.your_wallet) }}</p>
+                            <p><strong>{move || name.clone().unwrap_or_else(|| t_string!(i18n, settings.unnamed).to_owned())}</strong></p>
+                            <p class="code">{w.address.clone()}</p>
+                            <p>{move || t_string!(i18n, settings.currency, code = code.clone(), scale).to_string()}</p>
+                        </div>
+                    }
                 })}
             </div>
         </section>

@@ -7,17 +7,23 @@ use shifting_shared::FieldErrors;
 use shifting_shared::api::SignupRequest;
 
 use crate::api;
-use crate::components::field::Field;
+use crate::api::client::ApiError;
+use crate::components::field::{Field, error_for};
+use crate::components::heading::Heading;
+use crate::i18n::{t_string, use_i18n};
 use crate::pages::{Page, on_auth_answer};
+use crate::text;
+use crate::text::tr;
 
 /// The sign-up form.
 #[component]
 pub fn SignupPage() -> impl IntoView {
+    let i18n = use_i18n();
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
-    let form_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<ApiError>);
 
     let submit = Action::new_local(|request: &SignupRequest| {
         let request = request.clone();
@@ -41,25 +47,24 @@ pub fn SignupPage() -> impl IntoView {
             }
         }
     };
-    let error_for =
-        move |name: &'static str| Signal::derive(move || errors.with(|e| e.get(name).cloned()));
 
     view! {
         <section class="narrow">
-            <h1>"Create your account"</h1>
-            <p class="muted">"Buy and sell with your own Open Payments wallet."</p>
+            <Heading text=tr!(signup.title)/>
+            <p class="muted">{tr!(signup.lead)}</p>
             <form class="form" on:submit=on_submit novalidate>
-                <Field name="username" label="Username" autocomplete="username"
-                    hint="3–32 letters, digits, '_' or '-'." value=username error=error_for("username")/>
-                <Field name="email" label="E-mail" kind="email" autocomplete="email" value=email error=error_for("email")/>
-                <Field name="password" label="Password" kind="password" autocomplete="new-password"
-                    hint="At least 10 characters; avoid common passwords." value=password error=error_for("password")/>
-                <p class="form-error" role="alert">{move || form_error.get()}</p>
+                <Field name="username" label=tr!(signup.username_label) autocomplete="username"
+                    hint=tr!(signup.username_hint) value=username error=error_for(i18n, errors, "username")/>
+                <Field name="email" label=tr!(signup.email_label) kind="email" autocomplete="email"
+                    value=email error=error_for(i18n, errors, "email")/>
+                <Field name="password" label=tr!(signup.password_label) kind="password" autocomplete="new-password"
+                    hint=tr!(signup.password_hint) value=password error=error_for(i18n, errors, "password")/>
+                <p class="form-error" role="alert">{move || form_error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
                 <button class="button" type="submit" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Creating your account…" } else { "Sign up" }}
+                    {move || if submit.pending().get() { t_string!(i18n, signup.submitting) } else { t_string!(i18n, signup.submit) }}
                 </button>
             </form>
-            <p>"Already have an account? " <A href=Page::Login.path()>"Log in"</A></p>
+            <p>{tr!(signup.have_account)} " " <A href=Page::Login.path()>{tr!(signup.log_in)}</A></p>
         </section>
     }
 }

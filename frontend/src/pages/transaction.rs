@@ -7,10 +7,15 @@ use shifting_shared::api::TransactionResponse;
 
 use crate::api;
 use crate::components::guard::RequireLogin;
+use crate::components::heading::Heading;
 use crate::components::problem::Problem;
-use crate::components::status::{StatusBadge, status_label};
-use crate::pages::{room_path, when};
+use crate::components::status::StatusBadge;
+use crate::format;
+use crate::i18n::{Locale, td_string, use_i18n};
+use crate::pages::room_path;
 use crate::session::Session;
+use crate::text;
+use crate::text::tr;
 
 /// The transaction page, for its buyer and seller.
 #[component]
@@ -21,6 +26,7 @@ pub fn TransactionPage() -> impl IntoView {
 #[component]
 fn Transaction() -> impl IntoView {
     let session = expect_context::<Session>();
+    let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let transaction = LocalResource::new(move || {
@@ -29,11 +35,11 @@ fn Transaction() -> impl IntoView {
     });
     view! {
         <section class="page">
-            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(app.loading)}</p> }>
                 {move || transaction.get().map(|answer| match answer {
-                    Ok(t) => details(t).into_any(),
+                    Ok(t) => details(t, i18n.get_locale()).into_any(),
                     Err(err) => view! {
-                        <h1>"Transaction"</h1>
+                        <Heading text=tr!(transaction.title)/>
                         <Problem error=err retry=Callback::new(move |()| transaction.refetch())/>
                     }.into_any(),
                 })}
@@ -42,48 +48,51 @@ fn Transaction() -> impl IntoView {
     }
 }
 
-fn details(t: TransactionResponse) -> impl IntoView {
+fn details(t: TransactionResponse, locale: Locale) -> impl IntoView {
     let history = t.history.clone().unwrap_or_default();
     let evidence = [
         (
-            "Incoming payment (seller's wallet)",
+            td_string!(locale, transaction.incoming),
             t.evidence.incoming_payment.clone(),
         ),
-        ("Quote (buyer's wallet)", t.evidence.quote.clone()),
         (
-            "Outgoing payment (buyer's wallet)",
+            td_string!(locale, transaction.quote),
+            t.evidence.quote.clone(),
+        ),
+        (
+            td_string!(locale, transaction.outgoing),
             t.evidence.outgoing_payment.clone(),
         ),
     ];
+    let amount = |a| format::amount(locale, a);
     view! {
         <div class="page-head">
-            <h1>{t.room_name.clone()}</h1>
+            <Heading text=t.room_name.clone()/>
             <StatusBadge status=t.status/>
         </div>
         <dl class="receipt">
-            <dt>"Room"</dt><dd><A href=room_path(&t.room_code)>{t.room_code.clone()}</A></dd>
-            <dt>"Price"</dt><dd class="amount">{t.amount.display()}</dd>
-            {t.quote.as_ref().map(|q| view! { <dt>"Buyer pays"</dt><dd class="amount">{q.debit_amount.display()}</dd> })}
-            {t.received_amount.as_ref().map(|r| view! { <dt>"Seller received"</dt><dd class="amount">{r.display()}</dd> })}
-            <dt>"Buyer"</dt><dd>{t.buyer.username.clone()}</dd>
-            <dt>"Seller"</dt><dd>{t.seller.username.clone()}</dd>
-            {t.failure.as_ref().map(|f| view! { <dt>"Reason"</dt><dd>{crate::pages::payment::failure_text(f)}</dd> })}
+            <dt>{td_string!(locale, transaction.room)}</dt><dd><A href=room_path(&t.room_code)>{t.room_code.clone()}</A></dd>
+            <dt>{td_string!(locale, transaction.price)}</dt><dd class="amount">{amount(&t.amount)}</dd>
+            {t.quote.as_ref().map(|q| view! { <dt>{td_string!(locale, transaction.buyer_pays)}</dt><dd class="amount">{amount(&q.debit_amount)}</dd> })}
+            {t.received_amount.as_ref().map(|r| view! { <dt>{td_string!(locale, transaction.seller_received)}</dt><dd class="amount">{amount(r)}</dd> })}
+            <dt>{td_string!(locale, transaction.buyer)}</dt><dd>{t.buyer.username.clone()}</dd>
+            <dt>{td_string!(locale, transaction.seller)}</dt><dd>{t.seller.username.clone()}</dd>
+            {t.failure.as_ref().map(|f| view! { <dt>{td_string!(locale, transaction.reason)}</dt><dd>{crate::pages::payment::failure_text(locale, f)}</dd> })}
         </dl>
-        <h2 class="section-title">"Timeline"</h2>
+        <h2 class="section-title">{td_string!(locale, transaction.timeline)}</h2>
         <ol class="timeline" data-testid="timeline">
             {history.into_iter().map(|event| view! {
                 <li>
-                    <strong>{status_label(event.status)}</strong>
-                    <span class="muted">" · " {when(&event.at)}</span>
-                    {event.detail.map(|d| view! { <p>{d}</p> })}
+                    <strong>{text::status(locale, event.status)}</strong>
+                    <span class="muted">" · " <time datetime=event.at.to_rfc3339()>{format::date_time(locale, &event.at)}</time></span>
                 </li>
             }).collect_view()}
         </ol>
-        <h2 class="section-title">"Evidence"</h2>
-        <p class="muted">"The Open Payments resources behind this payment, at the wallet providers."</p>
+        <h2 class="section-title">{td_string!(locale, transaction.evidence)}</h2>
+        <p class="muted">{td_string!(locale, transaction.evidence_lead)}</p>
         <ul class="evidence">
-            <li>"Buyer's wallet: " <span class="code">{t.evidence.buyer_wallet_address.clone()}</span></li>
-            <li>"Seller's wallet: " <span class="code">{t.evidence.seller_wallet_address.clone()}</span></li>
+            <li>{td_string!(locale, transaction.buyer_wallet)} ": " <span class="code">{t.evidence.buyer_wallet_address.clone()}</span></li>
+            <li>{td_string!(locale, transaction.seller_wallet)} ": " <span class="code">{t.evidence.seller_wallet_address.clone()}</span></li>
             {evidence.into_iter().filter_map(|(label, url)| url.map(|url| view! {
                 <li>{label} ": " <span class="code">{url}</span></li>
             })).collect_view()}
