@@ -24,7 +24,8 @@ use uuid::Uuid;
 use crate::State;
 use crate::access::Access;
 use crate::auth::{hash, random_token, states};
-use crate::money::{Asset, display};
+use crate::language::{Lang, Notice, fill};
+use crate::money::Asset;
 use crate::store::{account, grant, incoming_payment};
 
 const SESSION_COOKIE: &str = "sandbox_session";
@@ -53,15 +54,22 @@ button:focus-visible{outline:3px solid #e0a100;outline-offset:2px}\
 pub(crate) async fn start_interaction(
     StateExtractor(state): StateExtractor<Arc<State>>,
     Path((id, nonce)): Path<(String, String)>,
+    lang: Lang,
     jar: CookieJar,
 ) -> Response {
-    match start(&state, &id, &nonce, jar).await {
+    match start(&state, &id, &nonce, lang, jar).await {
         Ok(response) | Err(response) => response,
     }
 }
 
-async fn start(state: &State, id: &str, nonce: &str, jar: CookieJar) -> Result<Response, Response> {
-    let grant = find(state, id, nonce).await?;
+async fn start(
+    state: &State,
+    id: &str,
+    nonce: &str,
+    lang: Lang,
+    jar: CookieJar,
+) -> Result<Response, Response> {
+    let grant = find(state, id, nonce, lang).await?;
     if grant.state != states::PENDING {
         return Ok(finish_redirect(
             &grant,
@@ -70,11 +78,12 @@ async fn start(state: &State, id: &str, nonce: &str, jar: CookieJar) -> Result<R
                 ("message", "invalid interaction"),
             ],
             StatusCode::FOUND,
+            lang,
         ));
     }
     let now = state.clock.now();
     if grant.interaction_expires_at.is_some_and(|at| at <= now) {
-        return Ok(expired(&grant, StatusCode::FOUND));
+        return Ok(expired(&grant, StatusCode::FOUND, lang));
     }
     // Several browsers (a link preview, a second tab) may open the page: each gets its own
     // session, and the last few stay valid.
@@ -94,12 +103,12 @@ async fn start(state: &State, id: &str, nonce: &str, jar: CookieJar) -> Result<R
         .filter(grant::Column::State.eq(states::PENDING))
         .exec(&state.db)
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(|e| internal(&e, lang))?;
     if stored.rows_affected != 1 {
         return Err(page_error(
             StatusCode::CONFLICT,
-            "This request was just answered",
-            "Go back to the shop and check the payment.",
+            &lang.texts().just_answered,
+            lang,
         ));
     }
     let remaining = grant
@@ -115,9 +124,11 @@ async fn start(state: &State, id: &str, nonce: &str, jar: CookieJar) -> Result<R
         .same_site(SameSite::Lax)
         .secure(state.secure_cookies)
         .max_age(time_duration(remaining));
-    let details = describe(state, &grant).await.map_err(|e| internal(&e))?;
+    let details = describe(state, &grant, lang)
+        .await
+        .map_err(|e| internal(&e, lang))?;
     let form_action = format!("{}/finish", state.interact_url(id_of(&grant), nonce));
-    let body = consent_page(&grant, &details, &form_action);
+    let body = consent_page(&grant, &details, &form_action, lang);
     let mut response = (jar.add(cookie), html_response(StatusCode::OK, body)).into_response();
     if let Some(finish_origin) = grant
         .finish_uri
@@ -148,10 +159,11 @@ pub(crate) struct DecisionForm {
 pub(crate) async fn decide(
     StateExtractor(state): StateExtractor<Arc<State>>,
     Path((id, nonce)): Path<(String, String)>,
+    lang: Lang,
     jar: CookieJar,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    match decide_inner(&state, &id, &nonce, &jar, &form.decision).await {
+    match decide_inner(&state, &id, &nonce, lang, &jar, &form.decision).await {
         Ok(response) | Err(response) => response,
     }
 }
@@ -160,20 +172,21 @@ async fn decide_inner(
     state: &State,
     id: &str,
     nonce: &str,
+    lang: Lang,
     jar: &CookieJar,
     decision: &str,
 ) -> Result<Response, Response> {
-    let grant = find(state, id, nonce).await?;
-    check_session(&grant, jar)?;
+    let grant = find(state, id, nonce, lang).await?;
+    check_session(&grant, jar).map_err(|_| wrong_browser(lang))?;
     if grant.state != states::PENDING {
         // A double click: the first answer stands, and the browser goes where it said.
-        return Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER));
+        return Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER, lang));
     }
     if grant
         .interaction_expires_at
         .is_some_and(|at| at <= state.clock.now())
     {
-        return Ok(expired(&grant, StatusCode::SEE_OTHER));
+        return Ok(expired(&grant, StatusCode::SEE_OTHER, lang));
     }
     let (new_state, interact_ref) = match decision {
         "approve" => (states::APPROVED, Some(Uuid::new_v4().to_string())),
@@ -181,8 +194,8 @@ async fn decide_inner(
         _ => {
             return Err(page_error(
                 StatusCode::BAD_REQUEST,
-                "Unknown answer",
-                "Choose Approve or Decline.",
+                &lang.texts().unknown_answer,
+                lang,
             ));
         }
     };
@@ -196,12 +209,12 @@ async fn decide_inner(
         .filter(grant::Column::State.eq(states::PENDING))
         .exec(&state.db)
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(|e| internal(&e, lang))?;
     if updated.rows_affected != 1 {
         return Err(page_error(
             StatusCode::BAD_REQUEST,
-            "This request was already answered",
-            "Each payment request can be approved or declined once.",
+            &lang.texts().already_answered,
+            lang,
         ));
     }
     let grant = grant::Model {
@@ -209,7 +222,7 @@ async fn decide_inner(
         interact_ref,
         ..grant
     };
-    Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER))
+    Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER, lang))
 }
 
 /// `GET {base}/auth/interact/{id}/{nonce}/finish`: the same browser coming back gets the same
@@ -217,12 +230,13 @@ async fn decide_inner(
 pub(crate) async fn replay_finish(
     StateExtractor(state): StateExtractor<Arc<State>>,
     Path((id, nonce)): Path<(String, String)>,
+    lang: Lang,
     jar: CookieJar,
 ) -> Response {
     let result = async {
-        let grant = find(&state, &id, &nonce).await?;
-        check_session(&grant, &jar)?;
-        Ok::<_, Response>(outcome_redirect(&state, &grant, StatusCode::FOUND))
+        let grant = find(&state, &id, &nonce, lang).await?;
+        check_session(&grant, &jar).map_err(|_| wrong_browser(lang))?;
+        Ok::<_, Response>(outcome_redirect(&state, &grant, StatusCode::FOUND, lang))
     }
     .await;
     match result {
@@ -230,7 +244,12 @@ pub(crate) async fn replay_finish(
     }
 }
 
-fn outcome_redirect(state: &State, grant: &grant::Model, status: StatusCode) -> Response {
+fn outcome_redirect(
+    state: &State,
+    grant: &grant::Model,
+    status: StatusCode,
+    lang: Lang,
+) -> Response {
     match (grant.state.as_str(), &grant.interact_ref) {
         (states::APPROVED | states::FINALIZED, Some(interact_ref)) => {
             let hash = finish_hash(
@@ -243,9 +262,12 @@ fn outcome_redirect(state: &State, grant: &grant::Model, status: StatusCode) -> 
                 grant,
                 &[("hash", &hash), ("interact_ref", interact_ref)],
                 status,
+                lang,
             )
         }
-        (states::REJECTED, _) => finish_redirect(grant, &[("result", "grant_rejected")], status),
+        (states::REJECTED, _) => {
+            finish_redirect(grant, &[("result", "grant_rejected")], status, lang)
+        }
         (states::REVOKED, _) => finish_redirect(
             grant,
             &[
@@ -253,12 +275,13 @@ fn outcome_redirect(state: &State, grant: &grant::Model, status: StatusCode) -> 
                 ("message", "unknown interaction"),
             ],
             status,
+            lang,
         ),
-        _ => finish_redirect(grant, &[("result", "grant_invalid")], status),
+        _ => finish_redirect(grant, &[("result", "grant_invalid")], status, lang),
     }
 }
 
-fn expired(grant: &grant::Model, status: StatusCode) -> Response {
+fn expired(grant: &grant::Model, status: StatusCode, lang: Lang) -> Response {
     finish_redirect(
         grant,
         &[
@@ -266,12 +289,18 @@ fn expired(grant: &grant::Model, status: StatusCode) -> Response {
             ("message", "interaction expired"),
         ],
         status,
+        lang,
     )
 }
 
 /// Redirects to the client's finish URI with `params` set (replacing any of the same name, as
-/// Rafiki's `URLSearchParams.set` does).
-fn finish_redirect(grant: &grant::Model, params: &[(&str, &str)], status: StatusCode) -> Response {
+/// Rafiki's `URLSearchParams.set` does). The protocol's own words (`message`) stay English.
+fn finish_redirect(
+    grant: &grant::Model,
+    params: &[(&str, &str)],
+    status: StatusCode,
+    lang: Lang,
+) -> Response {
     let Some(mut uri) = grant
         .finish_uri
         .as_deref()
@@ -279,8 +308,8 @@ fn finish_redirect(grant: &grant::Model, params: &[(&str, &str)], status: Status
     else {
         return page_error(
             StatusCode::BAD_REQUEST,
-            "Nowhere to go back to",
-            "The shop gave no address to return to.",
+            &lang.texts().nowhere_to_return,
+            lang,
         );
     };
     let kept: Vec<(String, String)> = uri
@@ -318,20 +347,14 @@ impl MapStatus for Response {
     }
 }
 
-async fn find(state: &State, id: &str, nonce: &str) -> Result<grant::Model, Response> {
-    let unknown = || {
-        page_error(
-            StatusCode::NOT_FOUND,
-            "Unknown payment request",
-            "This link does not lead to a payment request. Go back to the shop and start again.",
-        )
-    };
+async fn find(state: &State, id: &str, nonce: &str, lang: Lang) -> Result<grant::Model, Response> {
+    let unknown = || page_error(StatusCode::NOT_FOUND, &lang.texts().unknown_request, lang);
     let id = Uuid::parse_str(id).map_err(|_| unknown())?;
     grant::Entity::find()
         .filter(grant::Column::InteractId.eq(id))
         .one(&state.db)
         .await
-        .map_err(|e| internal(&e))?
+        .map_err(|e| internal(&e, lang))?
         .filter(|g| g.interact_nonce.as_deref() == Some(nonce))
         .ok_or_else(unknown)
 }
@@ -340,14 +363,8 @@ async fn find(state: &State, id: &str, nonce: &str) -> Result<grant::Model, Resp
 #[derive(Debug)]
 struct InvalidSession;
 
-impl From<InvalidSession> for Response {
-    fn from(_: InvalidSession) -> Self {
-        page_error(
-            StatusCode::UNAUTHORIZED,
-            "Open this request in the browser that started it",
-            "This answer did not come from the browser the payment request was opened in (invalid session). Go back to the shop and start again.",
-        )
-    }
+fn wrong_browser(lang: Lang) -> Response {
+    page_error(StatusCode::UNAUTHORIZED, &lang.texts().wrong_browser, lang)
 }
 
 fn check_session(grant: &grant::Model, jar: &CookieJar) -> Result<(), InvalidSession> {
@@ -382,7 +399,12 @@ struct Details {
     lines: Vec<Line>,
 }
 
-async fn describe(state: &State, grant: &grant::Model) -> Result<Details, sea_orm::DbErr> {
+async fn describe(
+    state: &State,
+    grant: &grant::Model,
+    lang: Lang,
+) -> Result<Details, sea_orm::DbErr> {
+    let texts = lang.texts();
     let access: Vec<Access> = serde_json::from_value(grant.access.clone()).unwrap_or_default();
     let payer_url = access
         .iter()
@@ -398,29 +420,33 @@ async fn describe(state: &State, grant: &grant::Model) -> Result<Details, sea_or
             Access::OutgoingPayment { limits, .. } => {
                 let limits = limits.clone().unwrap_or_default();
                 let amount = match (&limits.debit_amount, &limits.receive_amount) {
-                    (Some(debit), _) => format!("up to {}", amount_text(debit)),
-                    (None, Some(receive)) => {
-                        format!("enough to deliver {}", amount_text(receive))
-                    }
-                    (None, None) => "no limit".to_owned(),
+                    (Some(debit), _) => fill(texts.up_to, &[("amount", &amount_text(debit, lang))]),
+                    (None, Some(receive)) => fill(
+                        texts.enough_to_deliver,
+                        &[("amount", &amount_text(receive, lang))],
+                    ),
+                    (None, None) => texts.no_limit.to_owned(),
                 };
                 let to = match &limits.receiver {
-                    Some(receiver) => Some(describe_receiver(state, receiver).await?),
-                    None => Some("anyone".to_owned()),
+                    Some(receiver) => Some(describe_receiver(state, receiver, lang).await?),
+                    None => Some(texts.anyone.to_owned()),
                 };
                 Line {
-                    what: "Send a payment from your wallet".into(),
+                    what: texts.send_payment.into(),
                     amount: Some(amount),
                     to,
                 }
             }
             Access::IncomingPayment { actions, .. } => Line {
-                what: format!("Incoming payments: {}", action_words(actions)),
+                what: fill(
+                    texts.incoming_payments,
+                    &[("actions", &action_words(actions, lang))],
+                ),
                 amount: None,
                 to: None,
             },
             Access::Quote { actions, .. } => Line {
-                what: format!("Quotes: {}", action_words(actions)),
+                what: fill(texts.quotes, &[("actions", &action_words(actions, lang))]),
                 amount: None,
                 to: None,
             },
@@ -434,7 +460,11 @@ async fn describe(state: &State, grant: &grant::Model) -> Result<Details, sea_or
     })
 }
 
-async fn describe_receiver(state: &State, receiver: &str) -> Result<String, sea_orm::DbErr> {
+async fn describe_receiver(
+    state: &State,
+    receiver: &str,
+    lang: Lang,
+) -> Result<String, sea_orm::DbErr> {
     let Some(id) = state.resource_id("incoming-payments", receiver) else {
         return Ok(receiver.to_owned());
     };
@@ -452,7 +482,12 @@ async fn describe_receiver(state: &State, receiver: &str) -> Result<String, sea_
         .as_ref()
         .and_then(|m| m.get("description"))
         .and_then(|d| d.as_str())
-        .map(|d| format!(" for \u{201c}{d}\u{201d}"))
+        .map(|d| {
+            format!(
+                " {}",
+                fill(lang.texts().for_description, &[("description", d)])
+            )
+        })
         .unwrap_or_default();
     Ok(match owner {
         Some(owner) => format!(
@@ -464,8 +499,8 @@ async fn describe_receiver(state: &State, receiver: &str) -> Result<String, sea_
     })
 }
 
-fn amount_text(amount: &Amount) -> String {
-    display(
+fn amount_text(amount: &Amount, lang: Lang) -> String {
+    lang.amount(
         amount.value,
         Asset {
             code: &amount.asset_code,
@@ -474,28 +509,23 @@ fn amount_text(amount: &Amount) -> String {
     )
 }
 
-fn action_words(actions: &[AccessAction]) -> String {
+fn action_words(actions: &[AccessAction], lang: Lang) -> String {
     actions
         .iter()
-        .map(|a| match a {
-            AccessAction::Create => "create",
-            AccessAction::Read => "read",
-            AccessAction::ReadAll => "read all",
-            AccessAction::List => "list",
-            AccessAction::ListAll => "list all",
-            AccessAction::Complete => "complete",
-        })
+        .map(|a| lang.action(a))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn consent_page(grant: &grant::Model, details: &Details, form_action: &str) -> Markup {
+fn consent_page(grant: &grant::Model, details: &Details, form_action: &str, lang: Lang) -> Markup {
+    let texts = lang.texts();
+    let client = [("client", grant.client_name.as_str())];
     let payer_name = details
         .payer
         .as_ref()
         .map_or(details.payer_url.as_str(), |p| p.public_name.as_str());
     let balance = details.payer.as_ref().map(|p| {
-        display(
+        lang.amount(
             u64::try_from(p.balance).unwrap_or(0),
             Asset {
                 code: &p.asset_code,
@@ -504,50 +534,51 @@ fn consent_page(grant: &grant::Model, details: &Details, form_action: &str) -> M
         )
     });
     page(
-        &format!("{} asks for your approval", grant.client_name),
+        &fill(texts.asks_approval, &client),
         html! {
-            p.wallet { "Sandbox wallet \u{b7} signed in as " strong { (payer_name) } " (" (details.payer_url) ")" }
-            h1 { (grant.client_name) " asks to pay from your wallet" }
+            p.wallet { (texts.wallet_name) " \u{b7} " (texts.signed_in_as) " " strong { (payer_name) } " (" (details.payer_url) ")" }
+            h1 { (fill(texts.asks_to_pay, &client)) }
             dl {
-                dt { "Who asks" }
+                dt { (texts.who_asks) }
                 dd { (grant.client_name) br; span.muted { (grant.client) } }
                 @for line in &details.lines {
-                    dt { "Access" }
+                    dt { (texts.access) }
                     dd { (line.what) }
                     @if let Some(amount) = &line.amount {
-                        dt { "Amount" }
+                        dt { (texts.amount) }
                         dd.amount { (amount) }
                     }
                     @if let Some(to) = &line.to {
-                        dt { "To" }
+                        dt { (texts.to) }
                         dd { (to) }
                     }
                 }
                 @if let Some(balance) = &balance {
-                    dt { "Your balance" }
+                    dt { (texts.your_balance) }
                     dd { (balance) }
                 }
             }
             form method="post" action=(form_action) {
                 div.actions {
-                    button.approve type="submit" name="decision" value="approve" { "Approve" }
-                    button.decline type="submit" name="decision" value="decline" { "Decline" }
+                    button.approve type="submit" name="decision" value="approve" { (texts.approve) }
+                    button.decline type="submit" name="decision" value="decline" { (texts.decline) }
                 }
             }
-            p.muted { "Approving lets " (grant.client_name) " make this payment once, within the amount shown. Declining sends you back without paying." }
+            p.muted { (fill(texts.approve_note, &client)) }
         },
+        lang,
     )
 }
 
-fn page(title: &str, content: Markup) -> Markup {
+fn page(title: &str, content: Markup, lang: Lang) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="no-referrer";
-                title { (title) " \u{2013} Sandbox wallet" }
+                title { (title) " \u{2013} " (lang.texts().wallet_name) }
                 style { (maud::PreEscaped(STYLE)) }
             }
             body { main { (content) } }
@@ -555,25 +586,26 @@ fn page(title: &str, content: Markup) -> Markup {
     }
 }
 
-fn page_error(status: StatusCode, title: &str, message: &str) -> Response {
+fn page_error(status: StatusCode, notice: &Notice, lang: Lang) -> Response {
     html_response(
         status,
         page(
-            title,
+            notice.title,
             html! {
-                h1 { (title) }
-                p { (message) }
+                h1 { (notice.title) }
+                p { (notice.text) }
             },
+            lang,
         ),
     )
 }
 
-fn internal(cause: &dyn std::fmt::Display) -> Response {
+fn internal(cause: &dyn std::fmt::Display, lang: Lang) -> Response {
     tracing::error!(error = %cause, "sandbox consent page failed");
     page_error(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "The sandbox wallet could not handle this request. Try again.",
+        &lang.texts().internal,
+        lang,
     )
 }
 
@@ -585,6 +617,8 @@ fn html_response(status: StatusCode, body: Markup) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The page's language follows the browser's Accept-Language.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-language"));
     if let Ok(csp) = HeaderValue::from_str(&format!(
         "default-src 'none'; style-src '{}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         style_hash()

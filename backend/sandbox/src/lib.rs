@@ -24,6 +24,7 @@ mod config;
 mod consent;
 mod error;
 mod holds;
+mod language;
 pub mod money;
 mod resources;
 mod signed;

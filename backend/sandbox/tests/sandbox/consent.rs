@@ -38,11 +38,11 @@ async fn the_page_says_who_asks_how_much_and_to_whom() {
     for expected in [
         "<html lang=\"en\">",
         "Shifting asks to pay from your wallet",
-        "27.00 USD",
+        "27.00\u{a0}USD",
         "Bruno Berger",
         "Room ABC234",
         "Alice Anderson",
-        "100000.00 USD",
+        "100000.00\u{a0}USD",
         ">Approve</button>",
         ">Decline</button>",
     ] {
@@ -50,6 +50,60 @@ async fn the_page_says_who_asks_how_much_and_to_whom() {
     }
     let finish = press(&browser, &html, "approve").await;
     assert!(finish.as_str().starts_with(FINISH_URI));
+}
+
+#[tokio::test]
+async fn the_page_speaks_the_browsers_language() {
+    let sandbox = spawn(|_| {}).await;
+    let checkout = sandbox.checkout("bruno", "alice", 2500).await;
+    let browser = browser();
+    let page = browser
+        .get(&checkout.interact.redirect)
+        .header("accept-language", "es-MX,es;q=0.9,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["vary"], "accept-language");
+    let html = page.text().await.unwrap();
+    for expected in [
+        "<html lang=\"es\">",
+        "<title>Shifting pide tu aprobación \u{2013} Billetera de prueba</title>",
+        "Shifting pide pagar desde tu billetera",
+        "hasta 27,00\u{a0}USD",
+        "Tu saldo",
+        "100000,00\u{a0}USD",
+        ">Aprobar</button>",
+        ">Rechazar</button>",
+    ] {
+        assert!(html.contains(expected), "{expected:?} missing from {html}");
+    }
+    assert!(!html.contains("Approve"), "{html}");
+    // Its error pages too; the protocol's own words in the redirect stay as Rafiki sends them.
+    let refused = reqwest::Client::new()
+        .post(crate::helpers::form_action(&html))
+        .header("accept-language", "es")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=approve")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("sesión no válida"), "{text}");
+    // And the same button reads in English for an English browser.
+    let english = browser
+        .get(&checkout.interact.redirect)
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains(">Approve</button>"), "{english}");
+    let finish = press(&browser, &html, "decline").await;
+    assert_eq!(query(&finish, "result").as_deref(), Some("grant_rejected"));
 }
 
 #[tokio::test]

@@ -32,7 +32,10 @@ async fn a_buyer_pays_a_seller_in_another_currency_and_the_money_moves() {
     let (html, finish) = sandbox
         .consent(&checkout.interact.redirect, "approve")
         .await;
-    assert!(html.contains("27.00 USD"), "the page shows the debit limit");
+    assert!(
+        html.contains("27.00\u{a0}USD"),
+        "the page shows the debit limit"
+    );
     assert!(finish.as_str().starts_with(FINISH_URI));
     assert_eq!(query(&finish, "order").as_deref(), Some("42"));
     let interact_ref = query(&finish, "interact_ref").unwrap();
