@@ -23,7 +23,10 @@ use crate::text::tr;
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Session::start());
-    provide_context(FocusedPath(RwSignal::new(None)));
+    // The page a visitor lands on is read from its top (the skip link first); only navigations
+    // move the focus to the new page's heading.
+    let landing = window().location().pathname().ok();
+    provide_context(FocusedPath(RwSignal::new(landing)));
     view! {
         <I18nSubContextProvider initial_locale=Signal::stored(language::preferred())>
             <Shell/>

@@ -47,7 +47,7 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 button{font:inherit;font-weight:600;padding:.7rem 1.4rem;border-radius:8px;border:2px solid #1d4d3a;cursor:pointer;min-width:8rem}\
 button.approve{background:#1d4d3a;color:#fff}\
 button.decline{background:#fff;color:#1d4d3a}\
-button:focus-visible{outline:3px solid #e0a100;outline-offset:2px}\
+button:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}\
 @media (max-width:420px){main{margin:0;border-radius:0}dl{grid-template-columns:1fr}.actions button{flex:1}}";
 
 /// `GET {base}/auth/interact/{id}/{nonce}`: the consent page.

@@ -5,8 +5,9 @@ use leptos::html::H1;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-/// The path whose heading last took the focus, so that a page re-rendering in place (a room
-/// after a pause, a payment's live status) does not pull the focus away from where it is.
+/// The path whose heading last took the focus (at first the page landed on, which keeps it), so
+/// that a page re-rendering in place (a room after a pause, a payment's live status) does not
+/// pull the focus away from where it is.
 #[derive(Clone, Copy, Debug)]
 pub struct FocusedPath(pub RwSignal<Option<String>>);
 
