@@ -3,7 +3,8 @@
 # there: the PostgreSQL server (throwaway clusters for the API tests), Chromium with
 # ChromeDriver (the end-to-end tests) and nginx (the reverse-proxy test) from Debian (needs root or sudo when missing), and the
 # npm packages of the Open Payments interop tests (the Interledger reference implementation)
-# and of the sandbox's proof with the official Node SDK, and schemathesis (PyPI) for contract fuzzing.
+# and of the sandbox's proof with the official Node SDK, axe-core for the accessibility checks of
+# the end-to-end suite, and schemathesis (PyPI) for contract fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,12 @@ sdk=e2e/op-sdk
 if [ ! -d "$sdk/node_modules/@interledger/open-payments" ]; then
   log "installing the official Open Payments Node SDK from npm"
   npm ci --prefix "$sdk" --no-audit --no-fund --loglevel=error
+fi
+
+axe=e2e/axe
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
+  log "installing axe-core (accessibility checks of the end-to-end pages) from npm"
+  npm ci --prefix "$axe" --no-audit --no-fund --loglevel=error
 fi
 
 # schemathesis fuzzes the API against its OpenAPI document (scripts/fuzz-contract.sh).

@@ -32,6 +32,15 @@ cargo check --locked --target wasm32-unknown-unknown -p shifting-shared
 step "building the web app"
 trunk build --release
 
+step "web app tests in headless Chromium (money, dates and times through the browser's Intl)"
+# Only the web app builds for wasm32, hence -p here (a separate target directory subtree, so it
+# does not unify features with the host build). wasm-bindgen-test-runner comes with
+# wasm-bindgen-cli; webdriver.json adds our Chromium flags to its headless ones.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  CHROMEDRIVER="$(command -v chromedriver)" \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/frontend/webdriver.json" \
+  tally cargo test --locked --target wasm32-unknown-unknown -p shifting-web
+
 step "unit, property and API tests (SQLite)"
 tally cargo test --workspace --locked
 

@@ -5,9 +5,12 @@
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use shifting_api::{App, RawSettings, Settings};
@@ -81,11 +84,20 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts ChromeDriver and a headless Chromium with a fresh profile.
+    /// Starts ChromeDriver and a headless Chromium with a fresh profile, in English.
     ///
     /// # Errors
     /// When ChromeDriver or Chromium cannot start.
     pub async fn start(width: u32, height: u32) -> anyhow::Result<Self> {
+        Self::start_in(width, height, "en-US").await
+    }
+
+    /// Like [`Browser::start`], with `language` (`es-ES` …) as the browser's preferred language:
+    /// what `navigator.languages` and every request's `Accept-Language` say.
+    ///
+    /// # Errors
+    /// When ChromeDriver or Chromium cannot start.
+    pub async fn start_in(width: u32, height: u32, language: &str) -> anyhow::Result<Self> {
         let port = StdListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut command =
             Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()));
@@ -111,10 +123,13 @@ impl Browser {
             "--disable-dev-shm-usage",
             &format!("--user-data-dir={}", profile.path().display()),
             &format!("--window-size={width},{height}"),
+            &format!("--lang={language}"),
         ];
+        let primary = language.split('-').next().unwrap_or(language);
         let mut options = serde_json::json!({
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": args,
+            "prefs": { "intl": { "accept_languages": format!("{language},{primary}") } },
         });
         // Headless windows are at least 500 px wide: phones get a real viewport by emulation.
         if width < 500 {
@@ -284,6 +299,118 @@ impl Browser {
             .with_context(|| format!("no sandbox account {name}"))
     }
 
+    /// Presses and releases `key` on the keyboard (sent to whatever has the focus).
+    ///
+    /// # Errors
+    /// When the browser does not answer.
+    pub async fn press(&self, key: Key) -> anyhow::Result<()> {
+        let key = char::from(key);
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client.perform_actions(keys).await?;
+        Ok(())
+    }
+
+    /// Types `text` into the element that has the focus, without clicking it.
+    ///
+    /// # Errors
+    /// When nothing can take the text.
+    pub async fn type_text(&self, text: &str) -> anyhow::Result<()> {
+        self.client.active_element().await?.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Presses Tab until the focus is on an element matching `css` (at most 60 times), and
+    /// checks that the focused element shows a focus ring (an outline or a box shadow).
+    ///
+    /// # Errors
+    /// When Tab never reaches it, or it does not show that it has the focus.
+    pub async fn tab_to(&self, css: &str) -> anyhow::Result<()> {
+        const FOCUSED: &str = "const el = document.activeElement; \
+            if (!el || !el.matches(arguments[0])) return null; \
+            const style = getComputedStyle(el); \
+            return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) \
+                || style.boxShadow !== 'none';";
+        let mut visited = Vec::new();
+        for _ in 0..60 {
+            self.press(Key::Tab).await?;
+            let found = self
+                .client
+                .execute(FOCUSED, vec![serde_json::json!(css)])
+                .await?;
+            match found.as_bool() {
+                Some(true) => return Ok(()),
+                Some(false) => bail!("{css} has the focus but shows no focus ring"),
+                None => {
+                    let here = self
+                        .client
+                        .execute(
+                            "const el = document.activeElement; \
+                             return el ? el.tagName + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || '').trim().slice(0, 30) : '';",
+                            Vec::new(),
+                        )
+                        .await?;
+                    visited.push(here.as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+        bail!("Tab never reached {css}; it went through {visited:?}")
+    }
+
+    /// Tabs to `css` and presses Enter on it: a keyboard user following a link or pressing a
+    /// button.
+    ///
+    /// # Errors
+    /// As [`Browser::tab_to`].
+    pub async fn activate(&self, css: &str) -> anyhow::Result<()> {
+        self.tab_to(css).await?;
+        self.press(Key::Enter).await
+    }
+
+    /// Tabs to the field `#id` and types `text` into it.
+    ///
+    /// # Errors
+    /// As [`Browser::tab_to`].
+    pub async fn type_into(&self, id: &str, text: &str) -> anyhow::Result<()> {
+        self.tab_to(&format!("#{id}")).await?;
+        self.type_text(text).await
+    }
+
+    /// Checks the page with axe-core: fails on any serious or critical violation (WCAG 2.x A and
+    /// AA rules and axe's best practices), naming the rule and the elements. `page` names the
+    /// page in the message.
+    ///
+    /// # Errors
+    /// When axe finds one, or cannot run.
+    pub async fn check_accessibility(&self, page: &str) -> anyhow::Result<()> {
+        const RUN: &str = "const done = arguments[arguments.length - 1]; \
+            axe.run(document, { resultTypes: ['violations'] }).then(result => done( \
+              result.violations \
+                .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                .map(v => `${v.impact} ${v.id} (${v.help}): ` + \
+                  v.nodes.map(n => n.target.join(' ') + ' - ' + n.failureSummary).join('; ')))) \
+            .catch(err => done([`axe failed: ${err}`]));";
+        let loaded = self
+            .client
+            .execute("return typeof window.axe !== 'undefined';", Vec::new())
+            .await?;
+        if loaded.as_bool() != Some(true) {
+            self.client.execute(axe_source()?, Vec::new()).await?;
+        }
+        let found = self.client.execute_async(RUN, Vec::new()).await?;
+        let problems: Vec<String> = serde_json::from_value(found)?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "{page}: axe found {} serious or critical problems:\n{}",
+                problems.len(),
+                problems.join("\n")
+            )
+        }
+    }
+
     /// Checks that the page does not scroll sideways (its content fits the viewport).
     ///
     /// # Errors
@@ -364,6 +491,22 @@ impl Drop for Browser {
     }
 }
 
+/// axe-core's browser script, installed by `scripts/install-test-tools.sh`.
+fn axe_source() -> anyhow::Result<&'static str> {
+    static AXE: OnceLock<String> = OnceLock::new();
+    if let Some(source) = AXE.get() {
+        return Ok(source);
+    }
+    let path = repo_root().join("e2e/axe/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {} (install it with scripts/install-test-tools.sh)",
+            path.display()
+        )
+    })?;
+    Ok(AXE.get_or_init(|| source))
+}
+
 /// Runs a scenario against a fresh server and browser; on failure saves artifacts and panics
 /// with the error chain.
 pub async fn run_scenario<F>(name: &str, width: u32, height: u32, scenario: F)
@@ -383,11 +526,30 @@ pub async fn run_scenario_with<F>(
 ) where
     F: AsyncFnOnce(&Server, &Browser) -> anyhow::Result<()>,
 {
+    run(name, (width, height, "en-US"), customize, scenario).await;
+}
+
+/// Like [`run_scenario`], in a browser whose preferred language is `language` (`es-ES` …).
+pub async fn run_scenario_in<F>(name: &str, width: u32, height: u32, language: &str, scenario: F)
+where
+    F: AsyncFnOnce(&Server, &Browser) -> anyhow::Result<()>,
+{
+    run(name, (width, height, language), |_| {}, scenario).await;
+}
+
+async fn run<F>(
+    name: &str,
+    (width, height, language): (u32, u32, &str),
+    customize: impl FnOnce(&mut RawSettings),
+    scenario: F,
+) where
+    F: AsyncFnOnce(&Server, &Browser) -> anyhow::Result<()>,
+{
     let started = Instant::now();
     let server = Server::start_with(customize)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
-    let browser = Browser::start(width, height)
+    let browser = Browser::start_in(width, height, language)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let outcome = scenario(&server, &browser).await;

@@ -1,10 +1,12 @@
 //! Accounts in a real browser: sign up, stay signed in across a reload and past an access token
-//! that ran out, log out, log in, and field errors shown next to their fields.
+//! that ran out, log out, log in, and field errors shown next to their fields; the pages around
+//! the purchase checked with axe-core in both languages, with their titles and focus.
 //!
 //! These tests need the built web app and ChromeDriver, so `cargo test` skips them; the README's
 //! test command runs them (`cargo test --workspace --test accounts -- --ignored`).
 
-use shifting_e2e::{PASSWORD, run_scenario};
+use fantoccini::key::Key;
+use shifting_e2e::{Browser, PASSWORD, Server, run_scenario, run_scenario_in};
 
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
@@ -99,7 +101,9 @@ async fn bad_input_and_wrong_credentials_are_explained_next_to_the_fields() {
         browser.fill("login", "bob").await?;
         browser.fill("password", "not the password at all").await?;
         browser.click("form button[type=submit]").await?;
-        browser.wait_for_text(".form-error", "incorrect").await?;
+        browser
+            .wait_for_text(".form-error", "password is wrong")
+            .await?;
         Ok(())
     })
     .await;
@@ -163,6 +167,137 @@ async fn a_tab_whose_access_token_ran_out_renews_it_once_and_carries_on() {
             "expected at least one refused request and exactly one renewal, got {refused:?} refused and {refreshes:?} renewals"
         );
         Ok(())
+    })
+    .await;
+}
+
+/// Titles of the pages visited, in the browser's language.
+struct Titles {
+    log_in: &'static str,
+    sign_up: &'static str,
+    not_found: &'static str,
+    dashboard: &'static str,
+    settings: &'static str,
+}
+
+/// The page's `document.title`, and the tag of the element that has the focus.
+async fn title_and_focus(browser: &Browser) -> anyhow::Result<(String, String)> {
+    let focused = browser
+        .client
+        .execute("return document.activeElement.tagName;", Vec::new())
+        .await?;
+    Ok((
+        browser.client.title().await?,
+        focused.as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+/// Visits the pages around the purchase, by keyboard where a person would use links: each has
+/// its own title, takes the focus to its heading, and passes axe.
+async fn visit_the_pages(
+    server: &Server,
+    browser: &Browser,
+    titles: &Titles,
+) -> anyhow::Result<()> {
+    browser.open(&format!("{}/", server.url)).await?;
+    browser.check_accessibility("home").await?;
+    browser.activate(".nav-links a[href='/login']").await?;
+    browser.wait_for_path("/login").await?;
+    browser.wait_for("#login").await?;
+    let (title, focused) = title_and_focus(browser).await?;
+    anyhow::ensure!(title == titles.log_in, "log-in page title {title:?}");
+    anyhow::ensure!(
+        focused == "H1",
+        "the focus is on {focused}, not the heading"
+    );
+    browser.check_accessibility("log-in").await?;
+    browser.activate("a[href^='/signup']").await?;
+    browser.wait_for("#username").await?;
+    let (title, focused) = title_and_focus(browser).await?;
+    anyhow::ensure!(title == titles.sign_up, "sign-up page title {title:?}");
+    anyhow::ensure!(
+        focused == "H1",
+        "the focus is on {focused}, not the heading"
+    );
+    // Errors are described next to their fields and pass axe too.
+    browser.activate("form button[type=submit]").await?;
+    browser.wait_for("#username[aria-invalid=true]").await?;
+    browser.check_accessibility("sign-up with errors").await?;
+    browser
+        .open(&format!("{}/no-such-page", server.url))
+        .await?;
+    browser.wait_for("main h1").await?;
+    anyhow::ensure!(browser.client.title().await? == titles.not_found);
+    browser.check_accessibility("not found").await?;
+    browser.open(&format!("{}/r/ZZZZZZ", server.url)).await?;
+    browser.wait_for("main h1").await?;
+    browser.check_accessibility("unknown room").await?;
+    browser.open(&format!("{}/signup", server.url)).await?;
+    browser.submit_sign_up("ana").await?;
+    browser.wait_for("[data-testid=welcome]").await?;
+    browser.check_accessibility("home, signed in").await?;
+    browser.activate(".nav-links a[href='/dashboard']").await?;
+    browser.wait_for_path("/dashboard").await?;
+    browser.wait_for(".empty").await?;
+    anyhow::ensure!(browser.client.title().await? == titles.dashboard);
+    browser.check_accessibility("empty dashboard").await?;
+    browser.activate(".nav-links a[href='/settings']").await?;
+    browser.wait_for("#wallet_address").await?;
+    anyhow::ensure!(browser.client.title().await? == titles.settings);
+    browser
+        .check_accessibility("settings without a wallet")
+        .await?;
+    // The skip link is the first stop of the keyboard and leads to the content.
+    browser.client.refresh().await?;
+    browser.wait_for("#wallet_address").await?;
+    browser.press(Key::Tab).await?;
+    let first = browser
+        .client
+        .execute("return document.activeElement.className;", Vec::new())
+        .await?;
+    anyhow::ensure!(first == "skip-link", "the first Tab stop is {first}");
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn the_pages_around_the_purchase_are_accessible_in_english_and_spanish() {
+    run_scenario_in("pages-en", 1280, 900, "en-US", async |server, browser| {
+        let titles = Titles {
+            log_in: "Log in · Shifting",
+            sign_up: "Create your account · Shifting",
+            not_found: "Page not found · Shifting",
+            dashboard: "Dashboard · Shifting",
+            settings: "Settings · Shifting",
+        };
+        visit_the_pages(server, browser, &titles).await?;
+        // The check itself can fail: a button without a name is a critical problem.
+        browser
+            .client
+            .execute(
+                "document.querySelector('main').append(document.createElement('button'));",
+                Vec::new(),
+            )
+            .await?;
+        let found = browser.check_accessibility("a nameless button").await;
+        anyhow::ensure!(
+            found
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("button-name")),
+            "axe missed a nameless button: {found:?}"
+        );
+        Ok(())
+    })
+    .await;
+    run_scenario_in("pages-es", 390, 844, "es-ES", async |server, browser| {
+        let titles = Titles {
+            log_in: "Iniciar sesión · Shifting",
+            sign_up: "Crea tu cuenta · Shifting",
+            not_found: "Página no encontrada · Shifting",
+            dashboard: "Panel · Shifting",
+            settings: "Ajustes · Shifting",
+        };
+        visit_the_pages(server, browser, &titles).await
     })
     .await;
 }

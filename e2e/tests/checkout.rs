@@ -254,7 +254,10 @@ async fn bad_wallets_and_prices_are_explained_and_nothing_is_created() {
         browser.open(&format!("{}/rooms/new", server.url)).await?;
         browser.fill("price", "12.5").await?;
         browser
-            .wait_for_text("#price-error", "more than 0 decimal places")
+            .wait_for_text(
+                "#price-error",
+                "more decimal places than the currency allows",
+            )
             .await?;
         browser.click("form button[type=submit]").await?;
         browser.wait_for_text("#name-error", "required").await?;

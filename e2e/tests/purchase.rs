@@ -1,12 +1,14 @@
 //! A complete purchase in two real browsers: the seller sets a sandbox wallet and opens a room;
 //! the buyer, in another browser profile, opens the shared link logged out, signs up, gets a
 //! quote in another currency, approves on the sandbox consent page, and sees the receipt
-//! without reloading; the seller's dashboard shows the sale and the money moved.
+//! without reloading; the seller's dashboard shows the sale and the money moved. Every page is
+//! checked with axe-core. The same purchase in Spanish, on a phone, with the keyboard alone.
 //!
 //! Needs the built web app and ChromeDriver: `cargo test --workspace --test purchase -- --ignored`.
 //! With `SHIFTING_E2E_SCREENSHOTS=1` every page is saved under `target/e2e-artifacts/pages/`.
 
-use shifting_e2e::{Browser, Server, run_scenario};
+use fantoccini::key::Key;
+use shifting_e2e::{Browser, PASSWORD, Server, run_scenario, run_scenario_in};
 
 /// The seller's part up to the shared link: returns the room's path.
 async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Result<String> {
@@ -15,6 +17,7 @@ async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::R
     // A seller without a wallet is sent to the settings first.
     seller.click(".nav-links a[href='/rooms/new']").await?;
     seller.wait_for_path("/settings").await?;
+    seller.check_accessibility("settings").await?;
     seller
         .fill("wallet_address", &format!("{}/sandbox/alice", server.url))
         .await?;
@@ -22,6 +25,7 @@ async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::R
     seller.wait_for_path("/rooms/new").await?;
     seller.screenshot(&format!("{prefix}-new-room")).await;
     seller.expect_no_horizontal_scroll().await?;
+    seller.check_accessibility("new room").await?;
     seller.fill("name", "Guitar lesson").await?;
     seller
         .fill("description", "One hour, beginners welcome.")
@@ -29,49 +33,60 @@ async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::R
     // Checked as typed, at the scale of the wallet's currency (USD, 2 decimals).
     seller.fill("price", "25.001").await?;
     seller
-        .wait_for_text("#price-error", "more than 2 decimal places")
+        .wait_for_text(
+            "#price-error",
+            "more decimal places than the currency allows",
+        )
         .await?;
+    seller.check_accessibility("new room with an error").await?;
     seller.fill("price", "25.00").await?;
     seller.click("form button[type=submit]").await?;
     seller.wait_for("[data-testid=pause]").await?;
     seller
-        .wait_for_text("[data-testid=price]", "25.00 USD")
+        .wait_for_text("[data-testid=price]", "$25.00")
         .await?;
     seller.screenshot(&format!("{prefix}-room-seller")).await;
     seller.expect_no_horizontal_scroll().await?;
+    seller.check_accessibility("room, seller's view").await?;
     let path = seller.path().await?;
     anyhow::ensure!(path.starts_with("/r/"), "not on the room page: {path}");
     seller.open(&format!("{}/settings", server.url)).await?;
     seller.wait_for_text("[data-testid=wallet]", "USD").await?;
     seller.screenshot(&format!("{prefix}-settings")).await;
+    seller.check_accessibility("settings with a wallet").await?;
     Ok(path)
 }
 
 /// The buyer's part: from the link to the receipt. Returns the receipt text.
 async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyhow::Result<()> {
     buyer.open(&format!("{}{room}", server.url)).await?;
-    buyer
-        .wait_for_text("[data-testid=price]", "25.00 USD")
-        .await?;
+    buyer.wait_for_text("[data-testid=price]", "$25.00").await?;
     buyer.wait_for(".qr svg").await?;
     buyer.screenshot(&format!("{prefix}-room-visitor")).await;
     buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("room, visitor's view").await?;
     buyer.click("a[href^='/signup?next=']").await?;
+    buyer.wait_for("#username").await?;
+    buyer.check_accessibility("sign-up").await?;
     buyer.submit_sign_up("buyer").await?;
     buyer.wait_for_path(room).await?;
+    buyer.wait_for("[data-testid=pay]").await?;
+    buyer.check_accessibility("room, buyer's view").await?;
     buyer
         .fill("wallet_address", &format!("{}/sandbox/bruno", server.url))
         .await?;
     buyer.click("[data-testid=pay]").await?;
-    buyer.wait_for_text("[data-testid=quote]", "EUR").await?;
-    buyer
-        .wait_for_text("[data-testid=quote]", "25.00 USD")
-        .await?;
+    // 25.00 USD in EUR at the sandbox's rate.
+    buyer.wait_for_text("[data-testid=debit]", "€23.15").await?;
+    buyer.wait_for_text("[data-testid=quote]", "$25.00").await?;
     buyer.screenshot(&format!("{prefix}-quote")).await;
     buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("quote").await?;
     buyer.click("[data-testid=continue]").await?;
     buyer.wait_for("button.approve").await?;
     buyer.screenshot(&format!("{prefix}-consent")).await;
+    buyer.wait_for_text("button.approve", "Approve").await?;
+    buyer.check_accessibility("sandbox consent").await?;
     buyer.click("button.approve").await?;
     // The wallet sends the browser back; the page follows the payment without a reload.
     buyer
@@ -83,12 +98,14 @@ async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyh
     );
     buyer.screenshot(&format!("{prefix}-receipt")).await;
     buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("receipt").await?;
     buyer.click(".actions a[href^='/transactions/']").await?;
     buyer
         .wait_for_text("[data-testid=timeline]", "Completed")
         .await?;
     buyer.screenshot(&format!("{prefix}-transaction")).await;
     buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("transaction").await?;
     Ok(())
 }
 
@@ -116,6 +133,7 @@ async fn purchase(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Re
         .await?;
     seller.screenshot(&format!("{prefix}-dashboard")).await;
     seller.expect_no_horizontal_scroll().await?;
+    seller.check_accessibility("dashboard").await?;
     let alice = seller.sandbox_balance(server, "alice").await?;
     anyhow::ensure!(alice == "10002500", "alice has {alice}, not 100,025.00");
     Ok(())
@@ -136,5 +154,181 @@ async fn the_purchase_works_on_a_phone() {
     run_scenario("purchase-mobile", 390, 844, async |server, seller| {
         purchase(server, seller, "mobile").await
     })
+    .await;
+}
+
+/// The seller's part in Spanish with the keyboard alone: sign up, set the wallet, open a room
+/// priced with a decimal comma. Returns the room's path.
+async fn open_room_by_keyboard(server: &Server, seller: &Browser) -> anyhow::Result<String> {
+    seller.open(&format!("{}/signup", server.url)).await?;
+    seller.wait_for_text("h1", "Crea tu cuenta").await?;
+    seller
+        .check_accessibility("registro de la vendedora")
+        .await?;
+    seller.type_into("username", "vendedora").await?;
+    seller.type_into("email", "vendedora@example.com").await?;
+    seller.type_into("password", PASSWORD).await?;
+    seller.press(Key::Enter).await?;
+    seller
+        .wait_for_text("[data-testid=signed-in-as]", "vendedora")
+        .await?;
+    seller.activate(".nav-links a[href='/rooms/new']").await?;
+    seller.wait_for_path("/settings").await?;
+    seller.wait_for_text("h1", "Ajustes").await?;
+    seller.check_accessibility("ajustes").await?;
+    seller
+        .type_into("wallet_address", &format!("{}/sandbox/alice", server.url))
+        .await?;
+    seller.press(Key::Enter).await?;
+    seller.wait_for_path("/rooms/new").await?;
+    seller.wait_for_text("h1", "Abre una sala").await?;
+    seller.type_into("name", "Clase de guitarra").await?;
+    seller
+        .type_into("description", "Una hora, para principiantes.")
+        .await?;
+    // A Spanish reader's decimal comma; more decimals than the currency has is refused in
+    // Spanish as it is typed.
+    seller.type_into("price", "25,001").await?;
+    seller
+        .wait_for_text("#price-error", "más decimales de los que admite la moneda")
+        .await?;
+    seller.press(Key::Backspace).await?;
+    seller.check_accessibility("nueva sala").await?;
+    seller.press(Key::Enter).await?;
+    seller.wait_for("[data-testid=pause]").await?;
+    seller.wait_for_text("[data-testid=price]", "25,00").await?;
+    seller.wait_for_text("[data-testid=price]", "US$").await?;
+    seller.screenshot("es-room-seller").await;
+    seller.expect_no_horizontal_scroll().await?;
+    seller
+        .check_accessibility("sala, vista del vendedor")
+        .await?;
+    seller.path().await
+}
+
+/// The buyer's part in Spanish with the keyboard alone, from the shared link to the receipt,
+/// the transaction and the dashboard; then the language switcher, remembered after a reload.
+async fn buy_by_keyboard(server: &Server, buyer: &Browser, room: &str) -> anyhow::Result<()> {
+    buyer.open(&format!("{}{room}", server.url)).await?;
+    buyer.wait_for_text("[data-testid=price]", "25,00").await?;
+    let lang = buyer
+        .client
+        .execute("return document.documentElement.lang;", Vec::new())
+        .await?;
+    anyhow::ensure!(lang == "es", "<html lang> is {lang}, not es");
+    let title = buyer.client.title().await?;
+    anyhow::ensure!(
+        title == "Clase de guitarra · Shifting",
+        "the document title is {title:?}"
+    );
+    buyer
+        .check_accessibility("sala, vista del visitante")
+        .await?;
+    buyer.activate("a[href^='/signup?next=']").await?;
+    buyer.wait_for_text("h1", "Crea tu cuenta").await?;
+    buyer.check_accessibility("registro").await?;
+    buyer.type_into("username", "comprador").await?;
+    buyer.type_into("email", "comprador@example.com").await?;
+    buyer.type_into("password", PASSWORD).await?;
+    buyer.press(Key::Enter).await?;
+    buyer.wait_for_path(room).await?;
+    buyer.wait_for_text("[data-testid=pay]", "Pagar").await?;
+    buyer
+        .type_into("wallet_address", &format!("{}/sandbox/bruno", server.url))
+        .await?;
+    buyer
+        .check_accessibility("sala, vista del comprador")
+        .await?;
+    buyer.press(Key::Enter).await?;
+    buyer
+        .wait_for_text("[data-testid=quote]", "Tu cotización")
+        .await?;
+    buyer.wait_for_text("[data-testid=debit]", "23,15").await?;
+    buyer.wait_for_text("[data-testid=debit]", "€").await?;
+    buyer.screenshot("es-quote").await;
+    buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("cotización").await?;
+    buyer.activate("[data-testid=continue]").await?;
+    // The sandbox wallet speaks the browser's language too.
+    buyer.wait_for_text("button.approve", "Aprobar").await?;
+    buyer.screenshot("es-consent").await;
+    buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("consentimiento").await?;
+    buyer.activate("button.approve").await?;
+    // The outcome is announced: it is inside a polite live region.
+    buyer
+        .wait_for_text("[aria-live=polite] [data-testid=result]", "Pago completado")
+        .await?;
+    buyer.screenshot("es-receipt").await;
+    buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("recibo").await?;
+    buyer.activate(".actions a[href^='/transactions/']").await?;
+    buyer
+        .wait_for_text("[data-testid=timeline]", "Completado")
+        .await?;
+    buyer.screenshot("es-transaction").await;
+    buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("transacción").await?;
+    buyer.activate(".nav-links a[href='/dashboard']").await?;
+    buyer.wait_for_text("h1", "Panel").await?;
+    buyer.wait_for_text("main", "Clase de guitarra").await?;
+    // When, as a Spanish reader says it ("hace 4 segundos"), with the full date on hover.
+    let when = buyer.wait_for("main li time").await?.text().await?;
+    anyhow::ensure!(
+        when.starts_with("hace ") || when == "ahora",
+        "the purchase's time reads {when:?}"
+    );
+    buyer.screenshot("es-dashboard-buyer").await;
+    buyer.check_accessibility("panel del comprador").await?;
+
+    // The switcher, by keyboard: English at once, <html lang> with it, and after a reload.
+    buyer.tab_to("#language").await?;
+    buyer.press(Key::Up).await?;
+    buyer.wait_for_text("h1", "Dashboard").await?;
+    let lang = buyer
+        .client
+        .execute("return document.documentElement.lang;", Vec::new())
+        .await?;
+    anyhow::ensure!(lang == "en", "<html lang> is {lang} after switching");
+    buyer.client.refresh().await?;
+    buyer.wait_for_text("h1", "Dashboard").await?;
+    buyer
+        .check_accessibility("dashboard after switching")
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_spanish_speaker_buys_on_a_phone_with_the_keyboard_alone() {
+    run_scenario_in(
+        "purchase-es-keyboard",
+        390,
+        844,
+        "es-ES",
+        async |server, seller| {
+            let room = open_room_by_keyboard(server, seller).await?;
+            let buyer = Browser::start_in(390, 844, "es-MX").await?;
+            let bought = buy_by_keyboard(server, &buyer, &room).await;
+            if bought.is_err() {
+                buyer.save_artifacts("purchase-es-keyboard-buyer").await;
+            }
+            buyer.close().await;
+            bought?;
+            seller.activate(".nav-links a[href='/dashboard']").await?;
+            seller
+                .wait_for_text("[data-testid=sales]", "1 venta")
+                .await?;
+            seller
+                .wait_for_text("[data-testid=sales-list]", "a comprador")
+                .await?;
+            seller.screenshot("es-dashboard-seller").await;
+            seller.expect_no_horizontal_scroll().await?;
+            seller.check_accessibility("panel de la vendedora").await?;
+            let alice = seller.sandbox_balance(server, "alice").await?;
+            anyhow::ensure!(alice == "10002500", "alice has {alice}, not 100,025.00");
+            Ok(())
+        },
+    )
     .await;
 }

@@ -220,7 +220,7 @@ mod browser_tests {
     fn amounts_at_scale_three() {
         assert_eq!(
             amount(Locale::en, &money("1234567", "KWD", 3)),
-            "KWD 1,234.567"
+            format!("KWD{NBSP}1,234.567")
         );
         assert_eq!(
             amount(Locale::es, &money("1234567", "KWD", 3)),
