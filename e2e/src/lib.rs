@@ -358,6 +358,30 @@ impl Browser {
         bail!("Tab never reached {css}; it went through {visited:?}")
     }
 
+    /// Waits until the focus is on an element matching `css` (a part of the page that took it).
+    ///
+    /// # Errors
+    /// When it is not there within [`TIMEOUT`].
+    pub async fn expect_focus(&self, css: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let focused = self
+                .client
+                .execute(
+                    "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+                    vec![serde_json::json!(css)],
+                )
+                .await?;
+            if focused.as_bool() == Some(true) {
+                return Ok(());
+            }
+            if started.elapsed() > TIMEOUT {
+                bail!("the focus never reached {css}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Tabs to `css` and presses Enter on it: a keyboard user following a link or pressing a
     /// button.
     ///

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use fantoccini::key::Key;
 use shifting_e2e::{Browser, PASSWORD, Server, TIMEOUT, run_scenario, run_scenario_with};
 
 async fn sign_up(browser: &Browser, server: &Server, username: &str) -> anyhow::Result<()> {
@@ -180,18 +181,21 @@ async fn paused_closed_and_unknown_rooms_cannot_be_paid() {
     run_scenario("room-states", 1280, 900, async |server, seller| {
         let room = seller_with_room(seller, server).await?;
         let visitor = Browser::start(1280, 900).await?;
-        seller.click("[data-testid=pause]").await?;
+        // By keyboard: the confirmation takes the focus from the button it replaces.
+        seller.activate("[data-testid=pause]").await?;
         // The confirmation says what a pause stops.
         seller
             .wait_for_text("[data-testid=pause-stops]", "No payment is in progress")
             .await?;
-        seller.click("[data-testid=confirm-pause]").await?;
+        seller.expect_focus("[data-testid=confirm-pause]").await?;
+        seller.press(Key::Enter).await?;
         seller.wait_for("[data-testid=reopen]").await?;
         visitor.open(&format!("{}{room}", server.url)).await?;
         visitor
             .wait_for_text("[data-testid=not-payable]", "paused")
             .await?;
         seller.click("[data-testid=close]").await?;
+        seller.expect_focus("[data-testid=confirm-close]").await?;
         seller.click("[data-testid=confirm-close]").await?;
         seller.wait_for_text(".panel", "Closed for good").await?;
         visitor.client.refresh().await?;

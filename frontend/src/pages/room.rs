@@ -14,7 +14,7 @@ use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus};
 use crate::api;
 use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
-use crate::components::heading::Heading;
+use crate::components::heading::{Heading, focus_when_shown};
 use crate::components::problem::Problem;
 use crate::components::qr::Qr;
 use crate::components::status::RoomBadge;
@@ -250,13 +250,15 @@ fn QuotePreview(started: StartPaymentResponse) -> impl IntoView {
         })
     };
     let expires_at = started.quote.expires_at.map(|at| at.to_rfc3339());
+    let heading = NodeRef::<leptos::html::H2>::new();
+    focus_when_shown(heading);
     let (debit, receive) = (
         started.quote.debit_amount.clone(),
         started.quote.receive_amount.clone(),
     );
     view! {
         <div class="quote" data-testid="quote" data-expires-at=expires_at>
-            <h2 tabindex="-1">{tr!(room.quote_title)}</h2>
+            <h2 tabindex="-1" node_ref=heading>{tr!(room.quote_title)}</h2>
             <dl>
                 <dt>{tr!(room.you_pay)}</dt><dd class="amount" data-testid="debit">{move || format::amount(i18n.get_locale(), &debit)}</dd>
                 <dt>{tr!(room.seller_receives)}</dt><dd class="amount">{move || format::amount(i18n.get_locale(), &receive)}</dd>
@@ -316,8 +318,8 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                 }>
                     <p data-testid="pause-stops">{stops}</p>
                     <div class="actions">
-                        <button class="button secondary" data-testid="confirm-pause" disabled=move || change.pending().get()
-                            on:click=move |_| { change.dispatch(RoomStatus::Paused); }>{tr!(room.pause_confirm)}</button>
+                        <ConfirmButton testid="confirm-pause" danger=false pending=change.pending()
+                            on_confirm=move || { change.dispatch(RoomStatus::Paused); } text=tr!(room.pause_confirm)/>
                         <button class="button secondary" on:click=move |_| confirm_pause.set(false)>{tr!(room.keep_open)}</button>
                     </div>
                 </Show>
@@ -337,8 +339,8 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                     <p>{tr!(room.close_question)}</p>
                     <p data-testid="close-stops">{stops}</p>
                     <div class="actions">
-                        <button class="button danger" data-testid="confirm-close" disabled=move || change.pending().get()
-                            on:click=move |_| { change.dispatch(RoomStatus::Closed); }>{tr!(room.close_confirm)}</button>
+                        <ConfirmButton testid="confirm-close" danger=true pending=change.pending()
+                            on_confirm=move || { change.dispatch(RoomStatus::Closed); } text=tr!(room.close_confirm)/>
                         <button class="button secondary" on:click=move |_| confirm_close.set(false)>{tr!(room.keep)}</button>
                     </div>
                 </Show>
@@ -346,5 +348,25 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
         })}
         <p class="form-error" role="alert">{move || error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
         <p><A href=Page::Dashboard.path()>{tr!(room.see_sales)}</A></p>
+    }
+}
+
+/// The button that confirms a pause or a close. It takes the focus when the confirmation
+/// replaces the button a keyboard user pressed.
+#[component]
+fn ConfirmButton(
+    testid: &'static str,
+    danger: bool,
+    pending: Memo<bool>,
+    on_confirm: impl Fn() + 'static,
+    #[prop(into)] text: TextProp,
+) -> impl IntoView {
+    let button = NodeRef::<leptos::html::Button>::new();
+    focus_when_shown(button);
+    view! {
+        <button class="button" class:secondary=!danger class:danger=danger data-testid=testid
+            node_ref=button disabled=move || pending.get() on:click=move |_| on_confirm()>
+            {move || text.get()}
+        </button>
     }
 }
