@@ -274,3 +274,68 @@ async fn bad_wallets_and_prices_are_explained_and_nothing_is_created() {
     })
     .await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_waiting_payment_is_announced_once_not_at_every_poll() {
+    run_scenario("quiet-polls", 1280, 900, async |server, seller| {
+        let room = seller_with_room(seller, server).await?;
+        let buyer = Browser::start(1280, 900).await?;
+        quote(&buyer, server, &room, "bruno").await?;
+        // The buyer has not approved yet: open the payment's page, which polls every second.
+        buyer.open(&format!("{}/dashboard", server.url)).await?;
+        let link = buyer
+            .wait_for("[data-testid=purchases] a[href^='/transactions/']")
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
+        let id = link.trim_start_matches("/transactions/");
+        buyer.open(&format!("{}/payments/{id}", server.url)).await?;
+        buyer
+            .wait_for_text("[data-testid=outcome]", "Waiting for your approval")
+            .await?;
+        buyer
+            .client
+            .execute(
+                "window.quiet = { changes: 0, polls: () => performance.getEntriesByType('resource') \
+                   .filter(e => e.name.includes('/api/transactions/')).length }; \
+                 window.quiet.start = window.quiet.polls(); \
+                 new MutationObserver(m => { window.quiet.changes += m.length; }) \
+                   .observe(document.querySelector('[data-testid=outcome]'), \
+                     { childList: true, subtree: true, characterData: true });",
+                Vec::new(),
+            )
+            .await?;
+        // Three more answers with the same status: the live region must not change (a screen
+        // reader would repeat it every second).
+        let started = Instant::now();
+        loop {
+            let polled = buyer
+                .client
+                .execute(
+                    "return window.quiet.polls() - window.quiet.start;",
+                    Vec::new(),
+                )
+                .await?;
+            if polled.as_u64() >= Some(3) {
+                break;
+            }
+            if started.elapsed() > TIMEOUT {
+                bail!("the page stopped polling");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let changes = buyer
+            .client
+            .execute("return window.quiet.changes;", Vec::new())
+            .await?;
+        buyer.close().await;
+        anyhow::ensure!(
+            changes.as_u64() == Some(0),
+            "the live region changed {changes} times with the same status"
+        );
+        Ok(())
+    })
+    .await;
+}

@@ -44,6 +44,9 @@ fn Payment() -> impl IntoView {
         let id = id();
         async move { api::transactions::transaction(session, &id).await }
     });
+    // The outcome re-renders, and its live region speaks, only when the answer changed: a poll
+    // that brings the same status again says nothing.
+    let answer = Memo::new(move |_| payment.get());
     // Until the status is final, look again a second after each answer; leaving the page (or a
     // newer answer) cancels the pending look.
     Effect::new(move |_| {
@@ -62,12 +65,11 @@ fn Payment() -> impl IntoView {
             <Heading text=tr!(payment.title)/>
             {move || finish_note().map(|note| view! { <p class="notice" role="status" data-testid="finish-note">{note}</p> })}
             <div aria-live="polite" aria-atomic="true" data-testid="outcome">
-                <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(payment.loading)}</p> }>
-                    {move || payment.get().map(|answer| match answer {
-                        Ok(t) => outcome(t, i18n.get_locale()).into_any(),
-                        Err(err) => view! { <Problem error=err retry=Callback::new(move |()| payment.refetch())/> }.into_any(),
-                    })}
-                </Transition>
+                {move || match answer.get() {
+                    None => view! { <p class="muted" aria-busy="true">{tr!(payment.loading)}</p> }.into_any(),
+                    Some(Ok(t)) => outcome(t, i18n.get_locale()).into_any(),
+                    Some(Err(err)) => view! { <Problem error=err retry=Callback::new(move |()| payment.refetch())/> }.into_any(),
+                }}
             </div>
         </section>
     }
