@@ -194,18 +194,13 @@ impl Browser {
     /// # Errors
     /// When it does not within [`TIMEOUT`].
     pub async fn wait_for_text(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await
-                && element.text().await.is_ok_and(|t| t.contains(text))
-            {
-                return Ok(());
-            }
-            if started.elapsed() > TIMEOUT {
-                bail!("{css} never contained {text:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until(format_args!("{css} containing {text:?}"), async || {
+            Ok(match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await.is_ok_and(|t| t.contains(text)),
+                Err(_) => false,
+            })
+        })
+        .await
     }
 
     /// Waits until the path of the current URL is `path`.
@@ -213,21 +208,31 @@ impl Browser {
     /// # Errors
     /// When it is not within [`TIMEOUT`].
     pub async fn wait_for_path(&self, path: &str) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            if self
+        wait_until(format_args!("the path {path}"), async || {
+            Ok(self
                 .client
                 .current_url()
                 .await
-                .is_ok_and(|u| u.path() == path)
-            {
-                return Ok(());
-            }
-            if started.elapsed() > TIMEOUT {
-                bail!("never reached {path}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                .is_ok_and(|u| u.path() == path))
+        })
+        .await
+    }
+
+    /// Waits until the script `condition` (a function body) returns `true` on the page.
+    ///
+    /// # Errors
+    /// When it does not within [`TIMEOUT`], naming `what` was awaited.
+    pub async fn wait_for_script(
+        &self,
+        what: &str,
+        condition: &str,
+        args: Vec<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        wait_until(what, async || {
+            let answer = self.client.execute(condition, args.clone()).await?;
+            Ok(answer.as_bool() == Some(true))
+        })
+        .await
     }
 
     /// Replaces the value of the input `#id` with `text`.
@@ -363,23 +368,12 @@ impl Browser {
     /// # Errors
     /// When it is not there within [`TIMEOUT`].
     pub async fn expect_focus(&self, css: &str) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            let focused = self
-                .client
-                .execute(
-                    "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
-                    vec![serde_json::json!(css)],
-                )
-                .await?;
-            if focused.as_bool() == Some(true) {
-                return Ok(());
-            }
-            if started.elapsed() > TIMEOUT {
-                bail!("the focus never reached {css}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_script(
+            &format!("the focus on {css}"),
+            "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+            vec![serde_json::json!(css)],
+        )
+        .await
     }
 
     /// Tabs to `css` and presses Enter on it: a keyboard user following a link or pressing a
@@ -512,6 +506,24 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         self.kill_driver();
+    }
+}
+
+/// Checks `condition` every 50 ms until it holds; fails after [`TIMEOUT`], saying what was
+/// awaited. Every wait of the suite is for a condition, through here.
+async fn wait_until(
+    what: impl std::fmt::Display,
+    mut condition: impl AsyncFnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        if condition().await? {
+            return Ok(());
+        }
+        if started.elapsed() > TIMEOUT {
+            bail!("waited {} s for {what}", TIMEOUT.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

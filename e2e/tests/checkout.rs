@@ -309,23 +309,13 @@ async fn a_waiting_payment_is_announced_once_not_at_every_poll() {
             .await?;
         // Three more answers with the same status: the live region must not change (a screen
         // reader would repeat it every second).
-        let started = Instant::now();
-        loop {
-            let polled = buyer
-                .client
-                .execute(
-                    "return window.quiet.polls() - window.quiet.start;",
-                    Vec::new(),
-                )
-                .await?;
-            if polled.as_u64() >= Some(3) {
-                break;
-            }
-            if started.elapsed() > TIMEOUT {
-                bail!("the page stopped polling");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        buyer
+            .wait_for_script(
+                "three more polls",
+                "return window.quiet.polls() - window.quiet.start >= 3;",
+                Vec::new(),
+            )
+            .await?;
         let changes = buyer
             .client
             .execute("return window.quiet.changes;", Vec::new())
