@@ -8,9 +8,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// What is wrong with one request field, as a stable code. The web app has a translation for
-/// every code (a unit test there goes through them all with `FieldCode::iter()`), so adding one
-/// here means adding its text there.
+/// What is wrong with one request field, as a stable code (`field_codes` in an error body).
+/// Clients show their own words for each; `fields` says the same in English.
+// The web app has a text for every code (a unit test there goes through `FieldCode::iter()`):
+// adding one here means adding its text to the catalogues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -205,7 +206,8 @@ impl<K: Into<String>, E: Into<FieldError>> FromIterator<(K, E)> for FieldErrors 
     }
 }
 
-/// Machine-readable error codes. The web app has a translation for every one (`ErrorCode::iter()`).
+/// Machine-readable error codes: stable, for programs to act on and clients to put in words.
+// The web app has a text for every code (a unit test goes through `ErrorCode::iter()`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::EnumIter)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
