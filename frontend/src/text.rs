@@ -64,6 +64,8 @@ pub fn field(locale: Locale, code: FieldCode) -> &'static str {
         FieldCode::NotAWallet => td_string!(locale, fields.not_a_wallet),
         FieldCode::WalletAssetUnsupported => td_string!(locale, fields.wallet_asset_unsupported),
         FieldCode::OwnWallet => td_string!(locale, fields.own_wallet),
+        FieldCode::StockLimitRange => td_string!(locale, fields.stock_limit_range),
+        FieldCode::SoldOut => td_string!(locale, fields.sold_out),
     }
 }
 

@@ -9,6 +9,7 @@ mod m20261201_000003_add_user_wallet_details;
 mod m20261201_000004_create_rooms;
 mod m20261201_000005_create_transactions;
 mod m20261202_000006_harden_finish_and_sessions;
+mod m20261204_000007_sales_and_stock;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_create_rooms::Migration),
             Box::new(m20261201_000005_create_transactions::Migration),
             Box::new(m20261202_000006_harden_finish_and_sessions::Migration),
+            Box::new(m20261204_000007_sales_and_stock::Migration),
         ]
     }
 }

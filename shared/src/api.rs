@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::error::{FieldCode, FieldError, FieldErrors};
 use crate::money::{Amount, Asset, format_decimal};
-use crate::room::{RoomDescription, RoomName, RoomStatus};
+use crate::room::{RoomDescription, RoomName, RoomStatus, StockLimit};
 use crate::transaction::TransactionStatus;
 use crate::user::{Email, Password, Username};
 
@@ -240,6 +240,13 @@ pub struct CreateRoomRequest {
     /// A plain decimal in major units with at most the currency's decimal places.
     #[cfg_attr(feature = "openapi", schema(example = "25.00"))]
     pub price: String,
+    /// How many can be sold in all, 1–1,000,000; absent or `null`: no limit.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = 3, minimum = 1, maximum = 1_000_000)
+    )]
+    pub stock_limit: Option<u32>,
 }
 
 /// A room request whose fields passed validation; the price is parsed at the wallet's asset.
@@ -251,6 +258,8 @@ pub struct NewRoom {
     pub description: RoomDescription,
     /// The price.
     pub price: Amount,
+    /// How many can be sold in all.
+    pub stock_limit: Option<StockLimit>,
 }
 
 impl CreateRoomRequest {
@@ -269,11 +278,18 @@ impl CreateRoomRequest {
         let price = Amount::parse_decimal(self.price.trim(), asset)
             .map_err(|e| errors.insert("price", e))
             .ok();
-        match (name, description, price) {
-            (Some(name), Some(description), Some(price)) => Ok(NewRoom {
+        let stock_limit = self
+            .stock_limit
+            .map(StockLimit::new)
+            .transpose()
+            .map_err(|e| errors.insert("stock_limit", e))
+            .ok();
+        match (name, description, price, stock_limit) {
+            (Some(name), Some(description), Some(price), Some(stock_limit)) => Ok(NewRoom {
                 name,
                 description,
                 price,
+                stock_limit,
             }),
             _ => Err(errors),
         }
@@ -291,6 +307,26 @@ pub struct UpdateRoomRequest {
     /// A new description.
     #[serde(default)]
     pub description: Option<String>,
+    /// A new stock limit (1–1,000,000), or `null` for no limit; absent: unchanged.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 1_000_000)
+    )]
+    pub stock_limit: Option<Option<u32>>,
+}
+
+/// A field that is present, even as `null` (absent fields take the default, `None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Someone on a room or a transaction, as others see them.
@@ -323,6 +359,12 @@ pub struct RoomResponse {
     pub wallet_address: String,
     /// Whether it can be paid.
     pub status: RoomStatus,
+    /// How many can be sold in all; `null`: no limit.
+    pub stock_limit: Option<u32>,
+    /// How many can still be bought now: the limit less the units sold or held by payments in
+    /// progress (a held unit comes back when its payment ends without money); `null`: no limit.
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
+    pub stock_left: Option<u32>,
     /// The link to share.
     #[cfg_attr(
         feature = "openapi",
@@ -448,6 +490,9 @@ pub struct TransactionResponse {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When the seller had received the full price (completed payments only).
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
     /// The status history, oldest first (in the detail view).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
@@ -463,6 +508,37 @@ pub struct StartPaymentResponse {
     pub redirect_url: String,
     /// The quote to show before sending the buyer there.
     pub quote: QuoteResponse,
+}
+
+/// How many completed payments, and how much, in one currency over one period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TotalResponse {
+    /// Completed payments.
+    pub count: u64,
+    /// Their sum.
+    pub amount: AmountDto,
+}
+
+/// One currency's totals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CurrencyTotalsResponse {
+    /// Since the start of today in the caller's time zone (`utc_offset`).
+    pub today: TotalResponse,
+    /// The last 30 days (720 hours up to now).
+    pub last_30_days: TotalResponse,
+    /// Ever.
+    pub all_time: TotalResponse,
+}
+
+/// `GET /api/transactions/summary`: completed payments per currency, counted from completion.
+/// Only completed payments count; attempts never do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SalesSummaryResponse {
+    /// One entry per currency with at least one completed payment, ordered by asset code.
+    pub currencies: Vec<CurrencyTotalsResponse>,
 }
 
 /// `GET /api/transactions`: a page of the caller's transactions, newest first.
@@ -525,8 +601,22 @@ mod tests {
             name: "Tea".into(),
             description: String::new(),
             price: "1500".into(),
+            stock_limit: Some(3),
         };
-        assert_eq!(request.parse(yen.clone()).unwrap().price.value(), 1500);
+        let room = request.parse(yen.clone()).unwrap();
+        assert_eq!(room.price.value(), 1500);
+        assert_eq!(room.stock_limit.map(StockLimit::get), Some(3));
+        for limit in [0, StockLimit::MAX + 1] {
+            let request = CreateRoomRequest {
+                stock_limit: Some(limit),
+                ..request.clone()
+            };
+            let errors = request.parse(yen.clone()).unwrap_err();
+            assert_eq!(
+                errors.get("stock_limit").map(|e| e.code),
+                Some(FieldCode::StockLimitRange)
+            );
+        }
         let too_precise = CreateRoomRequest {
             price: "15.5".into(),
             name: " ".into(),

@@ -88,6 +88,10 @@ pub enum FieldCode {
     WalletAssetUnsupported,
     /// The buyer's wallet is the seller's own.
     OwnWallet,
+    /// A room's stock limit outside 1–1,000,000.
+    StockLimitRange,
+    /// Every unit of the room is sold or held by a payment in progress.
+    SoldOut,
 }
 
 /// An error of a `shared` parser that has a [`FieldCode`].

@@ -14,7 +14,10 @@ pub use error::{Coded, ErrorBody, ErrorCode, ErrorDetail, FieldCode, FieldError,
 pub use money::{
     Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,
 };
-pub use room::{RoomCode, RoomCodeError, RoomDescription, RoomName, RoomStatus, RoomTextError};
+pub use room::{
+    RoomCode, RoomCodeError, RoomDescription, RoomName, RoomStatus, RoomTextError, StockLimit,
+    StockLimitError,
+};
 pub use transaction::TransactionStatus;
 pub use user::{Email, EmailError, Password, PasswordError, Username, UsernameError};
 pub use wallet::{AddressPolicy, WalletAddress, WalletAddressError};

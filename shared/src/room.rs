@@ -142,6 +142,44 @@ impl RoomDescription {
     }
 }
 
+/// How many units of a room can be sold in all: 1 to [`StockLimit::MAX`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StockLimit(u32);
+
+/// Why a number is not a [`StockLimit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("must be a whole number from 1 to 1000000")]
+pub struct StockLimitError;
+
+impl StockLimit {
+    /// The largest limit.
+    pub const MAX: u32 = 1_000_000;
+
+    /// Checks a limit.
+    ///
+    /// # Errors
+    /// [`StockLimitError`] for 0 or more than [`StockLimit::MAX`].
+    pub fn new(units: u32) -> Result<Self, StockLimitError> {
+        if (1..=Self::MAX).contains(&units) {
+            Ok(Self(units))
+        } else {
+            Err(StockLimitError)
+        }
+    }
+
+    /// The number of units.
+    #[must_use]
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl crate::error::Coded for StockLimitError {
+    fn code(&self) -> crate::FieldCode {
+        crate::FieldCode::StockLimitRange
+    }
+}
+
 /// Whether a room can be paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

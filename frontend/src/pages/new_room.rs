@@ -140,6 +140,7 @@ fn NewRoom() -> impl IntoView {
             name: name.get_untracked(),
             description: description.get_untracked(),
             price,
+            stock_limit: None,
         };
         form_error.set(None);
         match request.parse(asset) {

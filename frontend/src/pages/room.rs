@@ -297,7 +297,7 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let change = Action::new_local(move |status: &RoomStatus| {
         let request = UpdateRoomRequest {
             status: Some(*status),
-            description: None,
+            ..UpdateRoomRequest::default()
         };
         let code = code.clone();
         async move { api::rooms::update_room(session, &code, &request).await }

@@ -31,6 +31,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// How many can be sold in all (`None`: no limit).
+    pub stock_limit: Option<i32>,
+    /// Units held by its payments: every one not over without money (started, approved,
+    /// sending, completed). A payment starts only while this is below the limit.
+    pub stock_taken: i32,
 }
 
 /// Relations.

@@ -90,6 +90,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// When the seller had received the full price (sales count from here).
+    pub completed_at: Option<DateTimeUtc>,
 }
 
 impl Model {

@@ -45,6 +45,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::start_payment))
         .routes(routes!(payments::finish_payment))
         .routes(routes!(transactions::list_transactions))
+        .routes(routes!(transactions::summary))
+        .routes(routes!(transactions::export_transactions))
         .routes(routes!(transactions::get_transaction))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))

@@ -1,15 +1,19 @@
 //! Starting a payment (incoming payment, quote, interactive grant) and the finish callback
 //! (hash check, claim, continuation, outgoing payment).
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+};
 use serde_json::json;
 use shifting_open_payments::finish::verify_finish_hash;
 use shifting_open_payments::types::{
     AccessAction, AccessItem, CreateIncomingPayment, GrantOutcome, InteractRequest, Limits,
 };
 use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
-use shifting_shared::{FieldCode, FieldError, RoomCode, RoomStatus, TransactionStatus};
+use shifting_shared::{
+    FieldCode, FieldError, FieldErrors, RoomCode, RoomStatus, TransactionStatus,
+};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -17,7 +21,7 @@ use super::error::PaymentError;
 use super::{Failure, close_incoming_payment, fail, incoming_access, load, price_of, transition};
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
-use crate::entities::{transactions, users};
+use crate::entities::{rooms as room_rows, transactions, users};
 use crate::error::{ApiError, Result};
 use crate::services::rooms::{self, link};
 use crate::services::tokens::sha256_hex;
@@ -26,6 +30,15 @@ use crate::services::wallets::{self, ResolvedWallet};
 use crate::state::AppState;
 
 use TransactionStatus::{Approved, AwaitingApproval, Expired, Failed, Rejected};
+
+/// The answer when every unit of a room is sold or held by a payment in progress.
+fn sold_out(room: &room_rows::Model) -> ApiError {
+    tracing::debug!(room = %room.code, "sold out");
+    ApiError::Conflict {
+        message: "This room is sold out: every unit is sold or held by a payment in progress (a held unit comes back if that payment does not go through).",
+        fields: FieldErrors::one("stock", FieldError::new(FieldCode::SoldOut, "is used up")),
+    }
+}
 
 /// Starts paying for a room: resolves both wallets (in parallel, cached), creates the incoming
 /// payment on the seller's wallet for the room's price, quotes it on the buyer's wallet, and
@@ -59,6 +72,12 @@ pub async fn start_payment(
                 "This room is closed and cannot be paid.",
             ));
         }
+    }
+    if room
+        .stock_limit
+        .is_some_and(|limit| room.stock_taken >= limit)
+    {
+        return Err(sold_out(&room));
     }
     let buyer = users::Entity::find_by_id(buyer_id)
         .one(db)
@@ -159,8 +178,30 @@ pub async fn start_payment(
         lease_until: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        completed_at: Set(None),
     };
     let txn = begin_write(db).await?;
+    // The payment holds one unit of the room until it ends without money; the conditional
+    // update lets exactly as many payments through as there are units, however many race.
+    let held = room_rows::Entity::update_many()
+        .col_expr(
+            room_rows::Column::StockTaken,
+            Expr::col(room_rows::Column::StockTaken).add(1),
+        )
+        .filter(room_rows::Column::Id.eq(room.id))
+        .filter(
+            Condition::any()
+                .add(room_rows::Column::StockLimit.is_null())
+                .add(
+                    Expr::col(room_rows::Column::StockTaken)
+                        .lt(Expr::col(room_rows::Column::StockLimit)),
+                ),
+        )
+        .exec(&txn)
+        .await?;
+    if held.rows_affected != 1 {
+        return Err(sold_out(&room));
+    }
     let row = row.insert(&txn).await?;
     super::record_event(
         &txn,
@@ -280,7 +321,7 @@ impl Checkout<'_> {
             });
         }
         let approval_expires = match (quote.expires_at, self.row.approval_expires_at) {
-            (Some(quote), Some(timeout)) => Some(quote.min(timeout)),
+            (Some(quote), Some(timeout)) => Some(Ord::min(quote, timeout)),
             (quote, timeout) => quote.or(timeout),
         };
         let debit = quote.debit_amount.clone();

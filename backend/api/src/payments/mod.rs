@@ -8,7 +8,7 @@ mod sending;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     UpdateMany,
@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::amount::StoredAmount;
-use crate::entities::{transaction_events, transactions};
+use crate::entities::{rooms, transaction_events, transactions};
 use crate::error::{ApiError, Result};
 
 pub use crate::config::PaymentSettings;
@@ -110,15 +110,43 @@ pub(crate) async fn transition(
             update = update.col_expr(secret, Expr::value(Option::<String>::None));
         }
     }
+    if to == TransactionStatus::Completed {
+        update = update.col_expr(transactions::Column::CompletedAt, Expr::value(now));
+    }
     let moved = changes(update).exec(&txn).await?.rows_affected == 1;
     if moved {
         record_event(&txn, id, Some(from), to, detail, now).await?;
+        if to.is_terminal() && to != TransactionStatus::Completed {
+            release_stock(&txn, id).await?;
+        }
     }
     txn.commit().await?;
     if moved {
         tracing::info!(transaction = %id, %from, %to, "payment status changed");
     }
     Ok(moved)
+}
+
+/// Gives back the unit of its room that a payment held, now that it ended without money.
+async fn release_stock(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<()> {
+    rooms::Entity::update_many()
+        .col_expr(
+            rooms::Column::StockTaken,
+            Expr::col(rooms::Column::StockTaken).sub(1),
+        )
+        .filter(
+            rooms::Column::Id.in_subquery(
+                Query::select()
+                    .column(transactions::Column::RoomId)
+                    .from(transactions::Entity)
+                    .and_where(transactions::Column::Id.eq(id))
+                    .to_owned(),
+            ),
+        )
+        .filter(rooms::Column::StockTaken.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Marks a transaction as not completed: `to` with the failure code and detail.

@@ -6,7 +6,9 @@
 //! or description, by its seller): this replica forgets its copy at once when it makes the
 //! change (a read racing with the change does not put the old view back), and other replicas
 //! serve the old one for at most the cache's lifetime. Nothing that
-//! moves money reads this cache: starting a payment reads the room from the database.
+//! moves money reads this cache: starting a payment reads the room from the database. Rooms
+//! with a stock limit are not cached at all: every payment that starts or ends changes how many
+//! are left, and a buyer must not be shown a unit that is gone.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,7 +71,8 @@ impl RoomViews {
             serde_json::to_vec(&view)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot encode a room: {e}")))?,
         );
-        if let Some(cache) = &self.cache {
+        // A room with a stock limit is never cached: its units left change with every payment.
+        if let Some(cache) = self.cache.as_ref().filter(|_| view.stock_limit.is_none()) {
             cache
                 .insert(code.as_str().to_owned(), encoded.clone())
                 .await;

@@ -15,7 +15,7 @@ use shifting_shared::api::{
 };
 use shifting_shared::{
     Asset, AssetCode, AssetScale, FieldCode, FieldError, FieldErrors, RoomCode, RoomDescription,
-    RoomStatus, TransactionStatus,
+    RoomStatus, StockLimit, TransactionStatus,
 };
 use url::Url;
 use uuid::Uuid;
@@ -69,6 +69,8 @@ pub async fn create_room(
             status: Set(RoomStatus::Open.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
+            stock_limit: Set(room.stock_limit.map(stored_limit)),
+            stock_taken: Set(0),
         };
         match row.insert(db).await {
             Ok(row) => return to_response(row, &seller.username, public_url),
@@ -79,6 +81,11 @@ pub async fn create_room(
     Err(ApiError::Internal(anyhow::anyhow!(
         "no free room code after 8 attempts"
     )))
+}
+
+/// A stock limit as stored (at most a million, so it always fits).
+fn stored_limit(limit: StockLimit) -> i32 {
+    i32::try_from(limit.get()).unwrap_or(i32::MAX)
 }
 
 fn is_unique_violation(err: &DbErr) -> bool {
@@ -214,19 +221,32 @@ pub async fn update_room(
     if room.seller_id != user_id {
         return Err(ApiError::Forbidden("Only the room's seller can change it."));
     }
+    let mut errors = FieldErrors::new();
     let description = request
         .description
         .as_deref()
         .map(RoomDescription::parse)
         .transpose()
-        .map_err(|e| ApiError::field("description", e))?;
+        .map_err(|e| errors.insert("description", e))
+        .ok()
+        .flatten();
+    let stock_limit = request
+        .stock_limit
+        .map(|limit| limit.map(StockLimit::new).transpose())
+        .transpose()
+        .map_err(|e| errors.insert("stock_limit", e))
+        .ok()
+        .flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let current = room.room_status()?;
     if let Some(next) = request.status
         && !current.can_change_to(next)
     {
         return Err(ApiError::conflict("A closed room stays closed."));
     }
-    if request.status.is_none() && description.is_none() {
+    if request.status.is_none() && description.is_none() && stock_limit.is_none() {
         return to_response(room, &seller.username, public_url);
     }
     let mut update = rooms::Entity::update_many()
@@ -241,6 +261,12 @@ pub async fn update_room(
         update = update.col_expr(
             rooms::Column::Description,
             Expr::value(description.as_str().to_owned()),
+        );
+    }
+    if let Some(limit) = stock_limit {
+        update = update.col_expr(
+            rooms::Column::StockLimit,
+            Expr::value(limit.map(stored_limit)),
         );
     }
     if update.exec(db).await?.rows_affected != 1 {
@@ -285,6 +311,10 @@ fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<Roo
         },
         wallet_address: room.wallet_address,
         status,
+        stock_limit: room.stock_limit.and_then(|limit| u32::try_from(limit).ok()),
+        stock_left: room
+            .stock_limit
+            .map(|limit| u32::try_from(limit.saturating_sub(room.stock_taken)).unwrap_or(0)),
         created_at: room.created_at,
     })
 }

@@ -1,15 +1,19 @@
 //! The buyer's and the seller's view of transactions: pages of them, and one with its history.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use shifting_shared::api::{
-    EvidenceResponse, FailureResponse, HistoryEntry, PartyResponse, QuoteResponse,
-    TransactionPageResponse, TransactionResponse,
+    AmountDto, CurrencyTotalsResponse, EvidenceResponse, FailureResponse, HistoryEntry,
+    PartyResponse, QuoteResponse, SalesSummaryResponse, TotalResponse, TransactionPageResponse,
+    TransactionResponse,
 };
+use shifting_shared::{FieldCode, FieldError, RoomCode, TransactionStatus};
 use uuid::Uuid;
 
 use crate::entities::amount::StoredAmount;
@@ -30,25 +34,105 @@ pub enum Side {
     Either,
 }
 
-/// A page of the user's transactions, newest first.
+/// Sales (completed payments) or attempts (every other one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Completed: the seller received the full price.
+    Sales,
+    /// Not completed: in progress, declined, expired or failed.
+    Attempts,
+}
+
+/// Which of a user's transactions a list or an export takes.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    /// Purchases, sales or both.
+    pub side: Side,
+    /// Sales or attempts; `None`: both.
+    pub kind: Option<Kind>,
+    /// One status only.
+    pub status: Option<TransactionStatus>,
+    /// One room only.
+    pub room: Option<RoomCode>,
+    /// From this time on (inclusive): completion for sales, start for the rest.
+    pub since: Option<DateTime<Utc>>,
+    /// Before this time (exclusive), counted like `since`.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    /// All of a side's transactions.
+    #[must_use]
+    pub fn side(side: Side) -> Self {
+        Self {
+            side,
+            kind: None,
+            status: None,
+            room: None,
+            since: None,
+            until: None,
+        }
+    }
+
+    fn condition(&self, user_id: Uuid) -> Condition {
+        let mut condition = Condition::all().add(match self.side {
+            Side::Buyer => Condition::all().add(transactions::Column::BuyerId.eq(user_id)),
+            Side::Seller => Condition::all().add(transactions::Column::SellerId.eq(user_id)),
+            Side::Either => Condition::any()
+                .add(transactions::Column::BuyerId.eq(user_id))
+                .add(transactions::Column::SellerId.eq(user_id)),
+        });
+        let completed = TransactionStatus::Completed.as_str();
+        match self.kind {
+            Some(Kind::Sales) => {
+                condition = condition.add(transactions::Column::Status.eq(completed))
+            }
+            Some(Kind::Attempts) => {
+                condition = condition.add(transactions::Column::Status.ne(completed));
+            }
+            None => {}
+        }
+        if let Some(status) = self.status {
+            condition = condition.add(transactions::Column::Status.eq(status.as_str()));
+        }
+        if let Some(room) = &self.room {
+            condition = condition.add(
+                transactions::Column::RoomId.in_subquery(
+                    Query::select()
+                        .column(rooms::Column::Id)
+                        .from(rooms::Entity)
+                        .and_where(rooms::Column::Code.eq(room.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        let when = if self.kind == Some(Kind::Sales) {
+            transactions::Column::CompletedAt
+        } else {
+            transactions::Column::CreatedAt
+        };
+        if let Some(since) = self.since {
+            condition = condition.add(when.gte(since));
+        }
+        if let Some(until) = self.until {
+            condition = condition.add(when.lt(until));
+        }
+        condition
+    }
+}
+
+/// A page of the user's transactions that `filter` takes, newest first.
 ///
 /// # Errors
 /// Internal errors.
 pub async fn list_transactions(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    side: Side,
+    filter: &Filter,
     limit: u64,
     offset: u64,
 ) -> Result<TransactionPageResponse> {
-    let mine = match side {
-        Side::Buyer => Condition::all().add(transactions::Column::BuyerId.eq(user_id)),
-        Side::Seller => Condition::all().add(transactions::Column::SellerId.eq(user_id)),
-        Side::Either => Condition::any()
-            .add(transactions::Column::BuyerId.eq(user_id))
-            .add(transactions::Column::SellerId.eq(user_id)),
-    };
-    let query = transactions::Entity::find().filter(mine);
+    let query = transactions::Entity::find().filter(filter.condition(user_id));
     let total = query.clone().count(db).await?;
     let rows = query
         .order_by_desc(transactions::Column::CreatedAt)
@@ -64,6 +148,204 @@ pub async fn list_transactions(
         limit,
         offset,
     })
+}
+
+/// The most rows one export holds.
+pub const EXPORT_MAX_ROWS: u64 = 100_000;
+
+/// The user's transactions that `filter` takes, newest first, as CSV (RFC 4180, a header row,
+/// amounts as decimals in major units). Cells that a spreadsheet would run as a formula are
+/// prefixed with `'`.
+///
+/// # Errors
+/// [`ApiError::Validation`] beyond [`EXPORT_MAX_ROWS`] rows; internal errors.
+pub async fn export_csv(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    filter: &Filter,
+) -> Result<String> {
+    let query = transactions::Entity::find().filter(filter.condition(user_id));
+    if query.clone().count(db).await? > EXPORT_MAX_ROWS {
+        return Err(ApiError::field(
+            "since",
+            FieldError::new(
+                FieldCode::OutOfRange,
+                "takes more than 100000 transactions: export a shorter period",
+            ),
+        ));
+    }
+    let rows = query
+        .order_by_desc(transactions::Column::CreatedAt)
+        .order_by_desc(transactions::Column::Id)
+        .all(db)
+        .await?;
+    let views = responses(db, rows).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(EXPORT_COLUMNS)
+        .map_err(anyhow::Error::from)?;
+    for view in &views {
+        out.write_record(export_record(view).map(spreadsheet_safe))
+            .map_err(anyhow::Error::from)?;
+    }
+    let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
+}
+
+const EXPORT_COLUMNS: [&str; 19] = [
+    "transaction_id",
+    "status",
+    "started_at",
+    "completed_at",
+    "room_code",
+    "room_name",
+    "buyer",
+    "seller",
+    "price",
+    "price_currency",
+    "buyer_paid",
+    "buyer_currency",
+    "seller_received",
+    "failure_code",
+    "buyer_wallet",
+    "seller_wallet",
+    "incoming_payment",
+    "quote",
+    "outgoing_payment",
+];
+
+fn export_record(view: &TransactionResponse) -> [String; 19] {
+    let decimal = |amount: &AmountDto| {
+        let shown = amount.display();
+        shown
+            .strip_suffix(&format!(" {}", amount.asset_code))
+            .unwrap_or(&shown)
+            .to_owned()
+    };
+    let time = |at: &DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let debit = view.quote.as_ref().map(|quote| &quote.debit_amount);
+    let evidence = &view.evidence;
+    [
+        view.id.to_string(),
+        view.status.as_str().to_owned(),
+        time(&view.created_at),
+        view.completed_at.as_ref().map(time).unwrap_or_default(),
+        view.room_code.clone(),
+        view.room_name.clone(),
+        view.buyer.username.clone(),
+        view.seller.username.clone(),
+        decimal(&view.amount),
+        view.amount.asset_code.clone(),
+        debit.map(decimal).unwrap_or_default(),
+        debit
+            .map(|amount| amount.asset_code.clone())
+            .unwrap_or_default(),
+        view.received_amount
+            .as_ref()
+            .map(decimal)
+            .unwrap_or_default(),
+        view.failure
+            .as_ref()
+            .map(|f| f.code.clone())
+            .unwrap_or_default(),
+        evidence.buyer_wallet_address.clone(),
+        evidence.seller_wallet_address.clone(),
+        evidence.incoming_payment.clone().unwrap_or_default(),
+        evidence.quote.clone().unwrap_or_default(),
+        evidence.outgoing_payment.clone().unwrap_or_default(),
+    ]
+}
+
+/// A cell a spreadsheet shows as text: one starting like a formula gets a leading `'` (OWASP's
+/// advice against CSV injection; room names and usernames are typed by other people).
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// Completed payments per currency: today, the last 30 days and all time, counted from
+/// completion. A seller's totals are what they received (the price); a buyer's, what their
+/// wallet paid (the quote's debit amount, in the buyer's currency).
+///
+/// # Errors
+/// Internal errors.
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    side: Side,
+    today_starts: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<SalesSummaryResponse> {
+    let (who, value, code, scale) = match side {
+        Side::Buyer => (
+            transactions::Column::BuyerId,
+            transactions::Column::DebitValue,
+            transactions::Column::DebitAssetCode,
+            transactions::Column::DebitAssetScale,
+        ),
+        Side::Seller | Side::Either => (
+            transactions::Column::SellerId,
+            transactions::Column::AmountValue,
+            transactions::Column::AssetCode,
+            transactions::Column::AssetScale,
+        ),
+    };
+    let periods = [
+        Some(today_starts),
+        Some(now - chrono::Duration::days(30)),
+        None,
+    ];
+    let mut currencies: BTreeMap<(String, i16), [TotalResponse; 3]> = BTreeMap::new();
+    for (slot, since) in periods.into_iter().enumerate() {
+        let mut query = transactions::Entity::find()
+            .select_only()
+            .column(code)
+            .column(scale)
+            .column_as(transactions::Column::Id.count(), "count")
+            .column_as(Expr::col(value).sum().cast_as("BIGINT"), "total")
+            .filter(who.eq(user_id))
+            .filter(transactions::Column::Status.eq(TransactionStatus::Completed.as_str()))
+            .group_by(code)
+            .group_by(scale);
+        if let Some(since) = since {
+            query = query.filter(transactions::Column::CompletedAt.gte(since));
+        }
+        let rows = query
+            .into_tuple::<(Option<String>, Option<i16>, i64, Option<i64>)>()
+            .all(db)
+            .await?;
+        for (code, scale, count, total) in rows {
+            let (Some(code), Some(scale)) = (code, scale) else {
+                continue;
+            };
+            let totals = currencies
+                .entry((code.clone(), scale))
+                .or_insert_with(|| std::array::from_fn(|_| no_sales(&code, scale)));
+            totals[slot] = TotalResponse {
+                count: u64::try_from(count).unwrap_or(0),
+                amount: StoredAmount::new(total.unwrap_or(0), &code, scale).dto(),
+            };
+        }
+    }
+    Ok(SalesSummaryResponse {
+        currencies: currencies
+            .into_values()
+            .map(|[today, last_30_days, all_time]| CurrencyTotalsResponse {
+                today,
+                last_30_days,
+                all_time,
+            })
+            .collect(),
+    })
+}
+
+fn no_sales(code: &str, scale: i16) -> TotalResponse {
+    TotalResponse {
+        count: 0,
+        amount: StoredAmount::new(0, code, scale).dto(),
+    }
 }
 
 /// One transaction with its status history, for its buyer or seller only.
@@ -214,6 +496,7 @@ fn view(
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
+        completed_at: row.completed_at,
         history: None,
     })
 }

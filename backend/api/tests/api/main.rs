@@ -16,5 +16,7 @@ mod proxy;
 mod recovery;
 mod replicas;
 mod rooms;
+mod sales;
 mod sandbox;
 mod sessions;
+mod stock;
