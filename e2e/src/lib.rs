@@ -246,6 +246,14 @@ impl Browser {
         Ok(())
     }
 
+    /// How many elements match `css` now (without waiting).
+    ///
+    /// # Errors
+    /// When the browser does not answer.
+    pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
+        Ok(self.client.find_all(Locator::Css(css)).await?.len())
+    }
+
     /// Clicks the element matching `css`.
     ///
     /// # Errors

@@ -181,6 +181,35 @@ async fn paused_closed_and_unknown_rooms_cannot_be_paid() {
     run_scenario("room-states", 1280, 900, async |server, seller| {
         let room = seller_with_room(seller, server).await?;
         let visitor = Browser::start(1280, 900).await?;
+        // The seller rewrites the description with a link and limits the stock; a visitor sees
+        // the link clickable, opening elsewhere without passing anything on.
+        seller
+            .fill(
+                "description",
+                "Details at https://example.com/lessons, beginners welcome.",
+            )
+            .await?;
+        seller.fill("stock_limit", "0").await?;
+        seller.click("[data-testid=save-room]").await?;
+        seller
+            .wait_for_text("#stock_limit-error", "from 1 to 1,000,000")
+            .await?;
+        seller.fill("stock_limit", "5").await?;
+        seller.click("[data-testid=save-room]").await?;
+        seller
+            .wait_for_text("[data-testid=stock]", "5 left")
+            .await?;
+        visitor.open(&format!("{}{room}", server.url)).await?;
+        let link = visitor
+            .wait_for(".description a[href='https://example.com/lessons']")
+            .await?;
+        anyhow::ensure!(
+            link.attr("rel").await?.as_deref() == Some("nofollow noopener noreferrer"),
+            "the description's link passes things on"
+        );
+        visitor
+            .wait_for_text(".description", "beginners welcome")
+            .await?;
         // By keyboard: the confirmation takes the focus from the button it replaces.
         seller.activate("[data-testid=pause]").await?;
         // The confirmation says what a pause stops.
@@ -194,6 +223,15 @@ async fn paused_closed_and_unknown_rooms_cannot_be_paid() {
         visitor
             .wait_for_text("[data-testid=not-payable]", "paused")
             .await?;
+        // A paused room is not offered for sharing to buyers; its seller keeps the link.
+        anyhow::ensure!(
+            visitor.count("#share-link").await? == 0,
+            "a paused room offers its link to buyers"
+        );
+        anyhow::ensure!(
+            seller.count("#share-link").await? == 1,
+            "the seller lost the link of a paused room"
+        );
         seller.click("[data-testid=close]").await?;
         seller.expect_focus("[data-testid=confirm-close]").await?;
         seller.click("[data-testid=confirm-close]").await?;
@@ -202,6 +240,10 @@ async fn paused_closed_and_unknown_rooms_cannot_be_paid() {
         visitor
             .wait_for_text("[data-testid=not-payable]", "closed")
             .await?;
+        anyhow::ensure!(
+            visitor.count("#share-link").await? + seller.count("#share-link").await? == 0,
+            "a closed room offers its link"
+        );
         visitor.open(&format!("{}/r/ZZZZZZ", server.url)).await?;
         visitor.wait_for_text("h1", "Room not found").await?;
         // The home page's code box refuses a malformed code and opens a good one.

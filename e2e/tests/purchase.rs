@@ -40,8 +40,14 @@ async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::R
         .await?;
     seller.check_accessibility("new room with an error").await?;
     seller.fill("price", "25.00").await?;
+    // Three to sell: the room says how many are left.
+    seller.fill("stock_limit", "3").await?;
     seller.click("form button[type=submit]").await?;
     seller.wait_for("[data-testid=pause]").await?;
+    seller.wait_for_text("[data-testid=stock]", "3").await?;
+    seller
+        .wait_for_text("[data-testid=payout-wallet]", "/sandbox/alice")
+        .await?;
     seller
         .wait_for_text("[data-testid=price]", "$25.00")
         .await?;
@@ -106,6 +112,13 @@ async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyh
     buyer.screenshot(&format!("{prefix}-transaction")).await;
     buyer.expect_no_horizontal_scroll().await?;
     buyer.check_accessibility("transaction").await?;
+    // Back on the room, a second purchase goes ahead only with a word about the first; one of
+    // the three is gone.
+    buyer.open(&format!("{}{room}", server.url)).await?;
+    buyer.wait_for("[data-testid=bought-before]").await?;
+    buyer.wait_for_text("[data-testid=stock]", "2").await?;
+    buyer.screenshot(&format!("{prefix}-room-again")).await;
+    buyer.check_accessibility("room, bought before").await?;
     Ok(())
 }
 
@@ -130,6 +143,16 @@ async fn purchase(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Re
         .await?;
     seller
         .wait_for_text("[data-testid=sales-list]", "to buyer")
+        .await?;
+    // The totals count the one sale, today and ever, at the price.
+    seller
+        .wait_for_text("[data-testid=sales-totals]", "$25.00")
+        .await?;
+    seller
+        .wait_for_text("[data-testid=sales-totals]", "1 sale")
+        .await?;
+    seller
+        .wait_for_text("[data-testid=stock]", "2 left")
         .await?;
     seller.screenshot(&format!("{prefix}-dashboard")).await;
     seller.expect_no_horizontal_scroll().await?;

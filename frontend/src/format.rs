@@ -135,6 +135,35 @@ pub fn relative(locale: Locale, at: &DateTime<Utc>, now: &DateTime<Utc>) -> Stri
     formatter.format(count as f64, unit).into()
 }
 
+/// Midnight where the browser is, `days` after the date `day` (`2026-12-04`, as a date input
+/// gives it), as an RFC 3339 time in UTC; `None` for an empty or malformed date.
+pub fn local_midnight(day: &str, days: u32) -> Option<String> {
+    // Read by hand: chrono's format parser costs kilobytes of wasm for this one date.
+    let mut parts = day.splitn(3, '-').map(str::parse::<u32>);
+    let (Some(Ok(year)), Some(Ok(month @ 1..=12)), Some(Ok(date @ 1..=31))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let midnight = Date::new_with_year_month_day(
+        year,
+        i32::try_from(month - 1).ok()?,
+        i32::try_from(date.checked_add(days)?).ok()?,
+    );
+    midnight.to_iso_string().as_string()
+}
+
+/// Today's date where the browser is, as `2026-12-04`.
+pub fn today() -> String {
+    let now = Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.get_full_year(),
+        now.get_month() + 1,
+        now.get_date()
+    )
+}
+
 /// The time now, by the browser's clock.
 pub fn now() -> DateTime<Utc> {
     // Milliseconds since 1970 as a whole number of them.

@@ -126,6 +126,15 @@ pub fn status(locale: Locale, status: TransactionStatus) -> &'static str {
     }
 }
 
+/// How many of a room can still be bought: `Sold out`, `1 left`, `3 left`.
+pub fn stock_left(locale: Locale, left: u32) -> String {
+    match left {
+        0 => td_string!(locale, room.sold_out).to_owned(),
+        1 => td_string!(locale, room.left_one).to_owned(),
+        count => td_string!(locale, room.left_many, count = count).to_string(),
+    }
+}
+
 /// A room status.
 pub fn room_status(locale: Locale, status: RoomStatus) -> &'static str {
     match status {

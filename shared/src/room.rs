@@ -167,6 +167,22 @@ impl StockLimit {
         }
     }
 
+    /// Parses a limit a person typed; nothing typed means no limit.
+    ///
+    /// # Errors
+    /// [`StockLimitError`] for anything but a whole number in range.
+    pub fn parse_optional(input: &str) -> Result<Option<Self>, StockLimitError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Ok(None);
+        }
+        input
+            .parse::<u32>()
+            .map_err(|_| StockLimitError)
+            .and_then(Self::new)
+            .map(Some)
+    }
+
     /// The number of units.
     #[must_use]
     pub fn get(self) -> u32 {
@@ -254,6 +270,26 @@ impl crate::error::Coded for RoomTextError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stock_limits_are_whole_numbers_in_range_or_nothing() {
+        assert_eq!(StockLimit::parse_optional("  "), Ok(None));
+        assert_eq!(
+            StockLimit::parse_optional(" 3 ").map(|l| l.map(StockLimit::get)),
+            Ok(Some(3))
+        );
+        assert_eq!(
+            StockLimit::parse_optional("1000000").map(|l| l.map(StockLimit::get)),
+            Ok(Some(StockLimit::MAX))
+        );
+        for bad in ["0", "-1", "2.5", "1000001", "three", "99999999999"] {
+            assert_eq!(
+                StockLimit::parse_optional(bad),
+                Err(StockLimitError),
+                "{bad}"
+            );
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -171,6 +171,19 @@ pub async fn get<T: DeserializeOwned>(path: &str, session: Option<Session>) -> R
     decode(Call::new(Method::GET, path).send(session).await?).await
 }
 
+/// `GET path`, expecting text back (a file to save).
+pub async fn get_text(path: &str, session: Option<Session>) -> Result<String, ApiError> {
+    let response = Call::new(Method::GET, path).send(session).await?;
+    if !response.ok() {
+        return Err(error(response).await);
+    }
+    let status = response.status();
+    response
+        .text()
+        .await
+        .map_err(|_| ApiError::Unexpected(status))
+}
+
 /// `POST path` with a JSON body.
 pub async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,

@@ -1,20 +1,59 @@
-//! `/api/transactions`: the caller's purchases and sales.
+//! `/api/transactions`: the caller's purchases and sales, their totals and their CSV export.
 
-use shifting_shared::api::{TransactionPageResponse, TransactionResponse};
+use shifting_shared::api::{SalesSummaryResponse, TransactionPageResponse, TransactionResponse};
+use wasm_bindgen::JsCast;
 
 use super::client::{self, ApiError, segment};
 use crate::session::Session;
 
-/// A page of the caller's transactions (`role` is `buyer` or `seller`).
+/// A page of the caller's transactions; `filters` is the query string of the API's filters
+/// (`role=seller&kind=sales` …).
 pub async fn transactions(
     session: Session,
-    role: &str,
+    filters: &str,
 ) -> Result<TransactionPageResponse, ApiError> {
     client::get(
-        &format!("/api/transactions?role={role}&limit=50"),
+        &format!("/api/transactions?{filters}&limit=50"),
         Some(session),
     )
     .await
+}
+
+/// The caller's completed sales per currency; "today" starts at midnight where the browser is.
+pub async fn sales_summary(session: Session) -> Result<SalesSummaryResponse, ApiError> {
+    let offset = -js_sys::Date::new_0().get_timezone_offset();
+    client::get(
+        &format!("/api/transactions/summary?role=seller&utc_offset={offset}"),
+        Some(session),
+    )
+    .await
+}
+
+/// Downloads the transactions `filters` takes as a CSV file named `file_name`.
+pub async fn export_csv(session: Session, filters: &str, file_name: &str) -> Result<(), ApiError> {
+    let text = client::get_text(
+        &format!("/api/transactions/export.csv?{filters}"),
+        Some(session),
+    )
+    .await?;
+    save(&text, file_name).map_err(|_| ApiError::Unexpected(0))
+}
+
+/// Hands `text` to the browser as a download.
+fn save(text: &str, file_name: &str) -> Result<(), wasm_bindgen::JsValue> {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or(wasm_bindgen::JsValue::NULL)?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(file_name);
+    link.click();
+    web_sys::Url::revoke_object_url(&url)
 }
 
 /// One transaction with its history.

@@ -1,8 +1,11 @@
-//! `/dashboard`: my rooms, my purchases and my sales.
+//! `/dashboard`: my rooms; my sales with their totals, filters and CSV export; my purchases.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shifting_shared::api::{OwnRoomResponse, TransactionResponse};
+use shifting_shared::TransactionStatus;
+use shifting_shared::api::{
+    OwnRoomResponse, SalesSummaryResponse, TotalResponse, TransactionResponse,
+};
 
 use crate::api;
 use crate::api::client::ApiError;
@@ -11,10 +14,10 @@ use crate::components::heading::Heading;
 use crate::components::problem::Problem;
 use crate::components::status::{RoomBadge, StatusBadge};
 use crate::format;
-use crate::i18n::{t_string, use_i18n};
+use crate::i18n::{Locale, t_string, td_string, use_i18n};
 use crate::pages::{Page, room_path, transaction_path};
 use crate::session::Session;
-use crate::text::tr;
+use crate::text::{self, stock_left, tr};
 
 /// The dashboard, for signed-in users.
 #[component]
@@ -29,12 +32,7 @@ fn Dashboard() -> impl IntoView {
         api::rooms::my_rooms(session).await.map(|list| list.rooms)
     });
     let purchases = LocalResource::new(move || async move {
-        api::transactions::transactions(session, "buyer")
-            .await
-            .map(|p| p.transactions)
-    });
-    let sales = LocalResource::new(move || async move {
-        api::transactions::transactions(session, "seller")
+        api::transactions::transactions(session, "role=buyer")
             .await
             .map(|p| p.transactions)
     });
@@ -51,21 +49,162 @@ fn Dashboard() -> impl IntoView {
                     Err(err) => problem(err, move || rooms.refetch()),
                 })}
             </Transition>
+            <Sales rooms/>
             <h2 class="section-title">{tr!(dashboard.my_purchases)}</h2>
             <Transition fallback=loading>
                 {move || purchases.get().map(|answer| match answer {
-                    Ok(list) => transactions_view(list, Side::Buyer).into_any(),
+                    Ok(list) => transactions_view(list, Side::Buyer, false).into_any(),
                     Err(err) => problem(err, move || purchases.refetch()),
                 })}
             </Transition>
-            <h2 class="section-title">{tr!(dashboard.my_sales)}</h2>
-            <Transition fallback=loading>
-                {move || sales.get().map(|answer| match answer {
-                    Ok(list) => transactions_view(list, Side::Seller).into_any(),
-                    Err(err) => problem(err, move || sales.refetch()),
-                })}
-            </Transition>
         </section>
+    }
+}
+
+/// The filters the sales list starts with.
+const DEFAULT_SALES: &str = "role=seller&kind=sales";
+
+type Rooms = LocalResource<Result<Vec<OwnRoomResponse>, ApiError>>;
+
+/// The seller's totals, and their sales or attempts, filtered, with the CSV export.
+#[component]
+fn Sales(rooms: Rooms) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let summary = LocalResource::new(move || api::transactions::sales_summary(session));
+    let show = RwSignal::new(String::from("sales"));
+    let room = RwSignal::new(String::new());
+    let since = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    let filters = Memo::new(move |_| {
+        let mut query = match show.get().as_str() {
+            "sales" => DEFAULT_SALES.to_owned(),
+            "attempts" => "role=seller&kind=attempts".to_owned(),
+            status => format!("role=seller&status={status}"),
+        };
+        room.with(|code| {
+            if !code.is_empty() {
+                query.push_str(&format!("&room={code}"));
+            }
+        });
+        if let Some(at) = since.with(|day| format::local_midnight(day, 0)) {
+            query.push_str(&format!("&since={at}"));
+        }
+        // The "to" day is included: the filter ends at the next midnight.
+        if let Some(at) = until.with(|day| format::local_midnight(day, 1)) {
+            query.push_str(&format!("&until={at}"));
+        }
+        query
+    });
+    let list = LocalResource::new(move || {
+        let filters = filters.get();
+        async move { api::transactions::transactions(session, &filters).await }
+    });
+    let export = Action::new_local(move |(): &()| {
+        let filters = filters.get_untracked();
+        let name = format!("shifting-sales-{}.csv", format::today());
+        async move { api::transactions::export_csv(session, &filters, &name).await }
+    });
+    let export_error = move || {
+        export
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|err| view! { <p class="error" role="alert">{move || text::api_error(i18n.get_locale(), &err)}</p> })
+    };
+    let statuses = TransactionStatus::ALL
+        .into_iter()
+        .filter(|status| *status != TransactionStatus::Completed);
+    view! {
+        <h2 class="section-title">{tr!(dashboard.my_sales)}</h2>
+        <Transition fallback=loading>
+            {move || summary.get().map(|answer| match answer {
+                Ok(summary) => totals_view(summary).into_any(),
+                Err(err) => problem(err, move || summary.refetch()),
+            })}
+        </Transition>
+        <form class="filters" on:submit=|ev| ev.prevent_default() data-testid="sales-filters">
+            <label>{tr!(dashboard.filter_show)}
+                <select prop:value=show on:change=move |ev| show.set(event_target_value(&ev))>
+                    <option value="sales">{tr!(dashboard.filter_sales)}</option>
+                    <option value="attempts">{tr!(dashboard.filter_attempts)}</option>
+                    {statuses.map(|status| view! {
+                        <option value=status.as_str()>{move || text::status(i18n.get_locale(), status)}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>{tr!(dashboard.filter_room)}
+                <select prop:value=room on:change=move |ev| room.set(event_target_value(&ev))>
+                    <option value="">{tr!(dashboard.filter_all_rooms)}</option>
+                    {move || rooms.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|own| view! {
+                        <option value=own.room.code.clone()>{own.room.name.clone()} " · " {own.room.code.clone()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>{tr!(dashboard.filter_from)}
+                <input type="date" prop:value=since on:change=move |ev| since.set(event_target_value(&ev))/>
+            </label>
+            <label>{tr!(dashboard.filter_to)}
+                <input type="date" prop:value=until on:change=move |ev| until.set(event_target_value(&ev))/>
+            </label>
+            <button type="button" class="button secondary" data-testid="export" disabled=move || export.pending().get()
+                aria-busy=move || export.pending().get().to_string()
+                on:click=move |_| { export.dispatch(()); }>
+                {move || if export.pending().get() { t_string!(i18n, dashboard.exporting) } else { t_string!(i18n, dashboard.export_csv) }}
+            </button>
+        </form>
+        {export_error}
+        <Transition fallback=loading>
+            {move || list.get().map(|answer| match answer {
+                Ok(page) => {
+                    let (shown, total) = (page.transactions.len(), page.total);
+                    let more = (u64::try_from(shown).unwrap_or(u64::MAX) < total).then(|| view! {
+                        <p class="muted">{move || t_string!(i18n, dashboard.showing, shown = shown, total = total).to_string()}</p>
+                    });
+                    let filtered = filters.get_untracked() != DEFAULT_SALES;
+                    view! { {transactions_view(page.transactions, Side::Seller, filtered)} {more} }.into_any()
+                }
+                Err(err) => problem(err, move || list.refetch()),
+            })}
+        </Transition>
+    }
+}
+
+/// Completed sales per currency: today, the last 30 days, all time.
+fn totals_view(summary: SalesSummaryResponse) -> impl IntoView {
+    let i18n = use_i18n();
+    if summary.currencies.is_empty() {
+        return view! { <p class="muted">{tr!(dashboard.totals_none)}</p> }.into_any();
+    }
+    let figure = move |label: fn(Locale) -> &'static str, total: TotalResponse| {
+        let count = total.count;
+        view! {
+            <div class="figure">
+                <span class="muted">{move || label(i18n.get_locale())}</span>
+                <strong class="amount">{move || format::amount(i18n.get_locale(), &total.amount)}</strong>
+                <span class="muted">{move || sales_count(i18n.get_locale(), count)}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class="totals" data-testid="sales-totals">
+            {summary.currencies.into_iter().map(|currency| view! {
+                <div class="figures">
+                    {figure(|l| td_string!(l, dashboard.totals_today), currency.today)}
+                    {figure(|l| td_string!(l, dashboard.totals_30_days), currency.last_30_days)}
+                    {figure(|l| td_string!(l, dashboard.totals_all_time), currency.all_time)}
+                </div>
+            }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+fn sales_count(locale: Locale, count: u64) -> String {
+    match count {
+        0 => td_string!(locale, dashboard.sales_none).to_owned(),
+        1 => td_string!(locale, dashboard.sales_one).to_owned(),
+        count => td_string!(locale, dashboard.sales_many, count = count).to_string(),
     }
 }
 
@@ -93,11 +232,10 @@ fn rooms_view(rooms: Vec<OwnRoomResponse>) -> impl IntoView {
             {rooms.into_iter().map(|own| {
                 let room = own.room;
                 let count = own.sales;
-                let sales = move || match count {
-                    0 => t_string!(i18n, dashboard.sales_none).to_owned(),
-                    1 => t_string!(i18n, dashboard.sales_one).to_owned(),
-                    count => t_string!(i18n, dashboard.sales_many, count).to_string(),
-                };
+                let sales = move || sales_count(i18n.get_locale(), count);
+                let left = room.stock_left.map(|left| view! {
+                    <span class="muted" data-testid="stock">{move || stock_left(i18n.get_locale(), left)}</span>
+                });
                 let price = room.price.clone();
                 view! {
                     <li class="row">
@@ -109,6 +247,7 @@ fn rooms_view(rooms: Vec<OwnRoomResponse>) -> impl IntoView {
                             <span class="amount">{move || format::amount(i18n.get_locale(), &price)}</span>
                             <RoomBadge status=room.status/>
                             <span class="muted" data-testid="sales">{sales}</span>
+                            {left}
                         </div>
                     </li>
                 }
@@ -124,10 +263,12 @@ enum Side {
     Seller,
 }
 
-fn transactions_view(list: Vec<TransactionResponse>, side: Side) -> impl IntoView {
+/// A list of transactions; `filtered` when filters other than the default ones chose it.
+fn transactions_view(list: Vec<TransactionResponse>, side: Side, filtered: bool) -> impl IntoView {
     let i18n = use_i18n();
     if list.is_empty() {
         let text = move || match side {
+            _ if filtered => t_string!(i18n, dashboard.no_match),
             Side::Buyer => t_string!(i18n, dashboard.no_purchases),
             Side::Seller => t_string!(i18n, dashboard.no_sales),
         };

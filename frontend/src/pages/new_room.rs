@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 use shifting_shared::api::CreateRoomRequest;
-use shifting_shared::{Amount, Asset, AssetCode, AssetScale, Coded, ErrorCode, FieldErrors};
+use shifting_shared::{
+    Amount, Asset, AssetCode, AssetScale, Coded, ErrorCode, FieldErrors, StockLimit,
+};
 
 use crate::api;
 use crate::api::client::ApiError;
@@ -57,6 +59,7 @@ fn NewRoom() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let price = RwSignal::new(String::new());
+    let stock = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
     let asset = move || wallet_asset(session);
@@ -115,7 +118,7 @@ fn NewRoom() -> impl IntoView {
             let fields = err.fields();
             // Only the form's own fields have a place to show; anything else is said above the
             // button.
-            let shown = ["name", "description", "price"]
+            let shown = ["name", "description", "price", "stock_limit"]
                 .iter()
                 .any(|f| fields.get(f).is_some());
             form_error.set((!shown).then_some(err));
@@ -136,22 +139,27 @@ fn NewRoom() -> impl IntoView {
         let price = parsed
             .as_ref()
             .map_or(typed, |amount| amount.to_decimal_string());
+        let stock_limit = StockLimit::parse_optional(&stock.get_untracked());
         let request = CreateRoomRequest {
             name: name.get_untracked(),
             description: description.get_untracked(),
             price,
-            stock_limit: None,
+            stock_limit: stock_limit.ok().flatten().map(StockLimit::get),
         };
         form_error.set(None);
-        match request.parse(asset) {
-            Err(mut fields) => {
+        match (request.parse(asset), stock_limit) {
+            (Err(mut fields), _) => {
                 // The typed price's own problem, in the reader's decimal mark.
                 if let Err(problem) = &parsed {
                     fields.insert("price", problem.clone());
                 }
+                if let Err(problem) = stock_limit {
+                    fields.insert("stock_limit", problem);
+                }
                 errors.set(fields);
             }
-            Ok(_) => {
+            (Ok(_), Err(problem)) => errors.set(FieldErrors::one("stock_limit", problem)),
+            (Ok(_), Ok(_)) => {
                 errors.set(FieldErrors::new());
                 create.dispatch(request);
             }
@@ -178,6 +186,8 @@ fn NewRoom() -> impl IntoView {
                     value=description error=error_for(i18n, errors, "description")/>
                 <Field name="price" label=tr!(new_room.price_label) hint=currency inputmode="decimal"
                     unit=Signal::derive(move || asset().map(|a| a.code.to_string())) value=price error=Signal::derive(price_error)/>
+                <Field name="stock_limit" label=tr!(new_room.stock_label) hint=tr!(new_room.stock_hint)
+                    inputmode="numeric" value=stock error=error_for(i18n, errors, "stock_limit")/>
                 <p class="form-error" role="alert">{form_text}</p>
                 <button class="button" type="submit" disabled=move || create.pending().get()>
                     {move || if create.pending().get() { t_string!(i18n, new_room.submitting) } else { t_string!(i18n, new_room.submit) }}

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use shifting_shared::api::{
     RoomResponse, StartPaymentRequest, StartPaymentResponse, UpdateRoomRequest,
 };
-use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus};
+use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit};
 
 use crate::api;
 use crate::api::client::ApiError;
@@ -65,7 +65,11 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let seller = room.seller.username.clone();
     let is_seller = move || session.user().is_some_and(|u| u.username == seller);
     let status = room.status;
+    let sold_out = room.stock_left == Some(0);
     let code = room.code.clone();
+    let (share, share_code) = (room.share_url.clone(), room.code.clone());
+    let seller_name = room.seller.username.clone();
+    let is_seller_now = move || session.user().is_some_and(|u| u.username == seller_name);
     let for_buyer = room.clone();
     let for_seller = room.clone();
     view! {
@@ -80,11 +84,18 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                 </div>
                 <RoomBadge status=status/>
             </div>
-            <p class="price" data-testid="price">{
-                let price = room.price.clone();
-                move || format::amount(i18n.get_locale(), &price)
-            }</p>
-            {(!room.description.is_empty()).then(|| view! { <p class="description">{room.description.clone()}</p> })}
+            <p class="price">
+                <span data-testid="price">{
+                    let price = room.price.clone();
+                    move || format::amount(i18n.get_locale(), &price)
+                }</span>
+                {room.stock_left.map(|left| view! {
+                    <span class="stock" class:sold-out=left == 0 data-testid="stock">
+                        {move || text::stock_left(i18n.get_locale(), left)}
+                    </span>
+                })}
+            </p>
+            {(!room.description.is_empty()).then(|| view! { <p class="description">{linked(&room.description)}</p> })}
             <div class="room-grid">
                 <div class="panel">
                     {move || {
@@ -99,6 +110,11 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                                 t_string!(i18n, room.closed_notice)
                             };
                             view! { <p class="notice" data-testid="not-payable">{why}</p> }.into_any()
+                        } else if sold_out {
+                            view! {
+                                <h2>{tr!(room.sold_out)}</h2>
+                                <p class="notice" data-testid="not-payable">{tr!(room.sold_out_text)}</p>
+                            }.into_any()
                         } else if session.user().is_none() {
                             let next = room_path(&code);
                             view! {
@@ -114,10 +130,35 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                         }
                     }}
                 </div>
-                <SharePanel link=room.share_url.clone() code=room.code.clone()/>
+                // Buyers are offered the link only while the room can be paid; its seller, until
+                // it is closed.
+                {move || (status == RoomStatus::Open || (is_seller_now() && status == RoomStatus::Paused))
+                    .then(|| view! { <SharePanel link=share.clone() code=share_code.clone()/> })}
             </div>
         </section>
     }
+}
+
+/// A description with its web links clickable; they open elsewhere and pass nothing on
+/// (`nofollow noopener noreferrer`), and only `http` and `https` ones are links.
+fn linked(description: &str) -> impl IntoView + use<> {
+    let mut finder = linkify::LinkFinder::new();
+    finder.kinds(&[linkify::LinkKind::Url]);
+    finder
+        .spans(description)
+        .map(|span| {
+            let text = span.as_str().to_owned();
+            let web = span.kind().is_some()
+                && (text.starts_with("https://") || text.starts_with("http://"));
+            if web {
+                let href = text.clone();
+                view! { <a href=href rel="nofollow noopener noreferrer" target="_blank">{text}</a> }
+                    .into_any()
+            } else {
+                text.into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// The link, a copy button and a QR code.
@@ -204,6 +245,26 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
             start.dispatch(typed);
         }
     };
+    // A repeat purchase goes ahead, but not without the buyer knowing.
+    let room_filter = format!("role=buyer&kind=sales&room={}", room.code);
+    let earlier = LocalResource::new(move || {
+        let filter = room_filter.clone();
+        async move { api::transactions::transactions(session, &filter).await.ok() }
+    });
+    let bought_before = move || {
+        let at = earlier
+            .get()
+            .flatten()?
+            .transactions
+            .first()?
+            .completed_at?;
+        Some(view! {
+            <p class="notice" data-testid="bought-before">{move || {
+                let date = format::date_time(i18n.get_locale(), &at);
+                t_string!(i18n, room.bought_before, date).to_string()
+            }}</p>
+        })
+    };
     let price = room.price.clone();
     view! {
         {move || match start.value().get() {
@@ -216,7 +277,14 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
                         <Field name="wallet_address" label=tr!(room.wallet_label)
                             hint=tr!(room.wallet_hint)
                             value=wallet error=error_for(i18n, errors, "wallet_address")/>
-                        <p class="form-error" role="alert">{move || form_error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
+                        <p class="form-error" role="alert">{move || form_error.get().map(|e| {
+                            let locale = i18n.get_locale();
+                            match e.fields().get("stock") {
+                                Some(sold_out) => text::field(locale, sold_out.code).to_owned(),
+                                None => text::api_error(locale, &e),
+                            }
+                        })}</p>
+                        {bought_before}
                         <button class="button" type="submit" data-testid="pay" disabled=move || start.pending().get()>
                             {move || if start.pending().get() {
                                 t_string!(i18n, room.asking).to_owned()
@@ -308,8 +376,10 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
         None => {}
     });
     let status = room.status;
+    let wallet = room.wallet_address.clone();
     view! {
         <h2>{tr!(room.your_room)}</h2>
+        <p class="muted" data-testid="payout-wallet">{move || t_string!(i18n, room.pays_into, wallet = wallet.clone()).to_string()}</p>
         {match status {
             RoomStatus::Open => view! {
                 <p>{tr!(room.open_text)}</p>
@@ -347,7 +417,61 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             </div>
         })}
         <p class="form-error" role="alert">{move || error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
+        {(status != RoomStatus::Closed).then(|| view! { <EditRoom room=room.clone() changed=changed/> })}
         <p><A href=Page::Dashboard.path()>{tr!(room.see_sales)}</A></p>
+    }
+}
+
+/// The seller's changes to the description and the stock limit (the price never changes).
+#[component]
+fn EditRoom(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let description = RwSignal::new(room.description.clone());
+    let stock = RwSignal::new(room.stock_limit.map(|n| n.to_string()).unwrap_or_default());
+    let errors = RwSignal::new(FieldErrors::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let code = room.code.clone();
+    let save = Action::new_local(move |request: &UpdateRoomRequest| {
+        let (request, code) = (request.clone(), code.clone());
+        async move { api::rooms::update_room(session, &code, &request).await }
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(_)) => changed.run(()),
+        Some(Err(err)) => {
+            let fields = err.fields();
+            error.set(fields.is_empty().then_some(err));
+            errors.set(fields);
+        }
+        None => {}
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match StockLimit::parse_optional(&stock.get_untracked()) {
+            Ok(stock_limit) => {
+                errors.set(FieldErrors::new());
+                save.dispatch(UpdateRoomRequest {
+                    description: Some(description.get_untracked()),
+                    stock_limit: Some(stock_limit.map(StockLimit::get)),
+                    ..UpdateRoomRequest::default()
+                });
+            }
+            Err(problem) => errors.set(FieldErrors::one("stock_limit", problem)),
+        }
+    };
+    view! {
+        <form class="stack edit-room" on:submit=on_submit novalidate data-testid="edit-room">
+            <h3>{tr!(room.edit_title)}</h3>
+            <Field name="description" label=tr!(new_room.description_label)
+                hint=tr!(new_room.description_hint) multiline=true
+                value=description error=error_for(i18n, errors, "description")/>
+            <Field name="stock_limit" label=tr!(room.stock_label) hint=tr!(room.stock_hint)
+                inputmode="numeric" value=stock error=error_for(i18n, errors, "stock_limit")/>
+            <p class="form-error" role="alert">{move || error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
+            <button class="button secondary" type="submit" data-testid="save-room" disabled=move || save.pending().get()>
+                {move || if save.pending().get() { t_string!(i18n, room.saving) } else { t_string!(i18n, room.save) }}
+            </button>
+        </form>
     }
 }
 
