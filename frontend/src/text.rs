@@ -109,6 +109,7 @@ pub fn failure(locale: Locale, code: &str) -> Option<&'static str> {
         "not_received" => td_string!(locale, failures.not_received),
         "room_closed" => td_string!(locale, failures.room_closed),
         "room_paused" => td_string!(locale, failures.room_paused),
+        "cancelled" => td_string!(locale, failures.cancelled),
         _ => return None,
     })
 }

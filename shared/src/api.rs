@@ -472,6 +472,10 @@ pub struct TransactionResponse {
     pub room_name: String,
     /// Where the payment is.
     pub status: TransactionStatus,
+    /// The buyer's wallet's consent page, to go back to: shown to the buyer only, while the
+    /// payment awaits approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_url: Option<String>,
     /// The price, copied from the room.
     pub amount: AmountDto,
     /// The quote, once there is one.

@@ -18,7 +18,7 @@ pub enum TransactionStatus {
     Sending,
     /// The seller received the full price.
     Completed,
-    /// The buyer declined at their wallet.
+    /// The buyer declined at their wallet, or cancelled before approving.
     Rejected,
     /// The quote or the consent expired before the buyer approved.
     Expired,
@@ -106,6 +106,7 @@ pub const FAILURE_CODES: &[&str] = &[
     "not_received",
     "room_closed",
     "room_paused",
+    "cancelled",
 ];
 
 #[cfg(test)]

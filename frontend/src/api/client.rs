@@ -55,6 +55,17 @@ impl ApiError {
         }
     }
 
+    /// Whether trying the same request again may help: the network, the server's own trouble,
+    /// or a rate limit; never a refusal such as "no such transaction".
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Network | Self::Unexpected(_) => true,
+            Self::Api { status, .. } | Self::Unknown { status, .. } => {
+                *status >= 500 || *status == 429 || *status == 408
+            }
+        }
+    }
+
     /// Whether the session is missing or over.
     pub fn is_unauthorized(&self) -> bool {
         self.code() == Some(ErrorCode::Unauthorized)

@@ -56,6 +56,15 @@ fn save(text: &str, file_name: &str) -> Result<(), wasm_bindgen::JsValue> {
     web_sys::Url::revoke_object_url(&url)
 }
 
+/// Cancels a payment that awaits the caller's approval.
+pub async fn cancel(session: Session, id: &str) -> Result<TransactionResponse, ApiError> {
+    client::post_empty(
+        &format!("/api/transactions/{}/cancel", segment(id)),
+        Some(session),
+    )
+    .await
+}
+
 /// One transaction with its history.
 pub async fn transaction(session: Session, id: &str) -> Result<TransactionResponse, ApiError> {
     client::get(&format!("/api/transactions/{}", segment(id)), Some(session)).await

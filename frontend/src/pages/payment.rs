@@ -47,6 +47,26 @@ fn Payment() -> impl IntoView {
     // The outcome re-renders, and its live region speaks, only when the answer changed: a poll
     // that brings the same status again says nothing.
     let answer = Memo::new(move |_| payment.get());
+    let cancel = Action::new_local(move |(): &()| {
+        let id = id();
+        async move { api::transactions::cancel(session, &id).await }
+    });
+    let cancel_error = RwSignal::new(None);
+    Effect::new(move |_| match cancel.value().get() {
+        Some(Ok(_)) => payment.refetch(),
+        Some(Err(err)) => {
+            cancel_error.set(Some(err));
+            payment.refetch();
+        }
+        None => {}
+    });
+    let actions = Actions {
+        cancel: Callback::new(move |()| {
+            cancel_error.set(None);
+            cancel.dispatch(());
+        }),
+        cancelling: cancel.pending(),
+    };
     // Until the status is final, look again a second after each answer; leaving the page (or a
     // newer answer) cancels the pending look.
     Effect::new(move |_| {
@@ -67,15 +87,26 @@ fn Payment() -> impl IntoView {
             <div aria-live="polite" aria-atomic="true" data-testid="outcome">
                 {move || match answer.get() {
                     None => view! { <p class="muted" aria-busy="true">{tr!(payment.loading)}</p> }.into_any(),
-                    Some(Ok(t)) => outcome(t, i18n.get_locale()).into_any(),
-                    Some(Err(err)) => view! { <Problem error=err retry=Callback::new(move |()| payment.refetch())/> }.into_any(),
+                    Some(Ok(t)) => outcome(t, i18n.get_locale(), actions).into_any(),
+                    Some(Err(err)) => view! {
+                        <Problem error=err retry=Callback::new(move |()| payment.refetch())/>
+                        <p><A href=Page::Dashboard.path()>{tr!(payment.dashboard)}</A></p>
+                    }.into_any(),
                 }}
             </div>
+            <p class="form-error" role="alert">{move || cancel_error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
         </section>
     }
 }
 
-fn outcome(t: TransactionResponse, locale: Locale) -> impl IntoView {
+/// What the buyer can do about a payment that awaits their approval.
+#[derive(Clone, Copy)]
+struct Actions {
+    cancel: Callback<()>,
+    cancelling: Memo<bool>,
+}
+
+fn outcome(t: TransactionResponse, locale: Locale, actions: Actions) -> impl IntoView {
     let again = room_path(&t.room_code);
     let details = transaction_path(&t.id.to_string());
     let reason = t
@@ -86,13 +117,25 @@ fn outcome(t: TransactionResponse, locale: Locale) -> impl IntoView {
     let status = t.status;
     let room_name = t.room_name.clone();
     let body = match status {
-        TransactionStatus::AwaitingApproval => view! {
-            <p class="status-line"><span class="spinner" aria-hidden="true"></span>
-                {td_string!(locale, payment.awaiting)}</p>
-            <p class="muted">{td_string!(locale, payment.awaiting_hint)} " "
-                <A href=again.clone()>{room_name}</A></p>
+        TransactionStatus::AwaitingApproval => {
+            let back = t.consent_url.clone().map(|url| view! {
+                <a class="button" href=url data-testid="return-to-wallet">{td_string!(locale, payment.return_to_wallet)}</a>
+            });
+            view! {
+                <p class="status-line"><span class="spinner" aria-hidden="true"></span>
+                    {td_string!(locale, payment.awaiting)}</p>
+                <p class="muted">{td_string!(locale, payment.awaiting_hint)} " "
+                    <A href=again.clone()>{room_name}</A></p>
+                <div class="actions">
+                    {back}
+                    <button class="button secondary" type="button" data-testid="cancel-payment"
+                        disabled=move || actions.cancelling.get() on:click=move |_| actions.cancel.run(())>
+                        {td_string!(locale, payment.cancel)}
+                    </button>
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
         TransactionStatus::Approved => view! {
             <p class="status-line"><span class="spinner" aria-hidden="true"></span>
                 {td_string!(locale, payment.approved)}</p>
@@ -104,10 +147,13 @@ fn outcome(t: TransactionResponse, locale: Locale) -> impl IntoView {
         }
         .into_any(),
         TransactionStatus::Completed => receipt(&t, locale).into_any(),
-        TransactionStatus::Rejected => view! {
-            <p class="result bad" data-testid="result">{td_string!(locale, failures.declined)}</p>
+        TransactionStatus::Rejected => {
+            let why = t.failure.as_ref().map_or_else(
+                || td_string!(locale, failures.declined).to_owned(),
+                |_| reason.clone(),
+            );
+            view! { <p class="result bad" data-testid="result">{why}</p> }.into_any()
         }
-        .into_any(),
         TransactionStatus::Expired => view! {
             <p class="result bad" data-testid="result">{td_string!(locale, failures.expired)}</p>
         }
@@ -152,7 +198,7 @@ fn receipt(t: &TransactionResponse, locale: Locale) -> impl IntoView {
             <dt>{td_string!(locale, payment.seller)}</dt><dd>{t.seller.username.clone()}</dd>
             {paid.map(|paid| view! { <dt>{td_string!(locale, payment.you_paid)}</dt><dd class="amount" data-testid="paid">{paid}</dd> })}
             <dt>{td_string!(locale, payment.seller_received)}</dt><dd class="amount">{received}</dd>
-            <dt>{td_string!(locale, payment.completed_at)}</dt><dd>{format::date_time(locale, &t.updated_at)}</dd>
+            <dt>{td_string!(locale, payment.completed_at)}</dt><dd>{format::date_time(locale, &t.completed_at.unwrap_or(t.updated_at))}</dd>
             <dt>{td_string!(locale, payment.receipt_number)}</dt><dd class="code">{t.id.to_string()}</dd>
         </dl>
     }

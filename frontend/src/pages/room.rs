@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::api::{
-    RoomResponse, StartPaymentRequest, StartPaymentResponse, UpdateRoomRequest,
+    RoomResponse, StartPaymentRequest, TransactionResponse, UpdateRoomRequest,
 };
 use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit};
 
@@ -202,7 +202,8 @@ fn SharePanel(link: String, code: String) -> impl IntoView {
     }
 }
 
-/// Wallet address → quote preview → continue to the wallet.
+/// Wallet address → quote preview → continue to the wallet. A quote this buyer already has for
+/// the room (the page was reloaded) is found again and shown.
 #[component]
 fn BuyPanel(room: RoomResponse) -> impl IntoView {
     let session = expect_context::<Session>();
@@ -215,6 +216,8 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
     );
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
+    // The payment whose quote is on show.
+    let current = RwSignal::new(None::<TransactionResponse>);
     let code = room.code.clone();
     let start = Action::new_local(move |address: &String| {
         let request = StartPaymentRequest {
@@ -223,11 +226,35 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
         let code = code.clone();
         async move { api::payments::start_payment(session, &code, &request).await }
     });
-    Effect::new(move |_| {
-        if let Some(Err(err)) = start.value().get() {
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(started)) => current.set(Some(started.transaction)),
+        Some(Err(err)) => {
             let fields = err.fields();
             form_error.set(fields.get("wallet_address").is_none().then_some(err));
             errors.set(fields);
+        }
+        None => {}
+    });
+    let waiting_filter = format!("role=buyer&room={}&status=awaiting_approval", room.code);
+    let waiting = LocalResource::new(move || {
+        let filter = waiting_filter.clone();
+        async move { api::transactions::transactions(session, &filter).await.ok() }
+    });
+    Effect::new(move |_| {
+        let now = format::now();
+        let found = waiting.get().flatten().and_then(|page| {
+            page.transactions.into_iter().find(|t| {
+                t.consent_url.is_some()
+                    && t.quote
+                        .as_ref()
+                        .and_then(|q| q.expires_at)
+                        .is_some_and(|at| at > now)
+            })
+        });
+        if let Some(found) = found
+            && current.get_untracked().is_none()
+        {
+            current.set(Some(found));
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -245,6 +272,39 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
             start.dispatch(typed);
         }
     };
+    // Leaving a quote (another wallet, cancel, or a new quote) cancels its payment first, so
+    // it holds nothing (a unit of stock, the wallet's grant) for nobody.
+    let leave = Action::new_local(move |(id, again): &(String, Option<String>)| {
+        let (id, again) = (id.clone(), again.clone());
+        async move {
+            // Already ended (expired meanwhile): nothing is left to cancel.
+            let _ = api::transactions::cancel(session, &id).await;
+            again
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(again) = leave.value().get() {
+            current.set(None);
+            start.value().set(None);
+            if let Some(address) = again {
+                start.dispatch(address);
+            }
+        }
+    });
+    let choice = Callback::new(move |choice: Leave| {
+        let Some(shown) = current.get_untracked() else {
+            return;
+        };
+        let again = match choice {
+            Leave::NewQuote => Some(shown.evidence.buyer_wallet_address.clone()),
+            Leave::OtherWallet | Leave::Cancel => None,
+        };
+        if choice == Leave::OtherWallet {
+            wallet.set(String::new());
+        }
+        leave.dispatch((shown.id.to_string(), again));
+    });
+    let busy = Memo::new(move |_| leave.pending().get() || start.pending().get());
     // A repeat purchase goes ahead, but not without the buyer knowing.
     let room_filter = format!("role=buyer&kind=sales&room={}", room.code);
     let earlier = LocalResource::new(move || {
@@ -267,9 +327,9 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
     };
     let price = room.price.clone();
     view! {
-        {move || match start.value().get() {
-            Some(Ok(started)) => view! { <QuotePreview started=started/> }.into_any(),
-            _ => {
+        {move || match current.get() {
+            Some(shown) => view! { <QuotePreview shown=shown leave=choice busy=busy/> }.into_any(),
+            None => {
                 let price = price.clone();
                 view! {
                     <h2>{tr!(room.buy_title)}</h2>
@@ -285,8 +345,8 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
                             }
                         })}</p>
                         {bought_before}
-                        <button class="button" type="submit" data-testid="pay" disabled=move || start.pending().get()>
-                            {move || if start.pending().get() {
+                        <button class="button" type="submit" data-testid="pay" disabled=move || busy.get()>
+                            {move || if busy.get() {
                                 t_string!(i18n, room.asking).to_owned()
                             } else {
                                 let price = format::amount(i18n.get_locale(), &price);
@@ -300,43 +360,101 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
     }
 }
 
-/// What the buyer pays and the seller receives, before leaving for the wallet.
+/// How a buyer leaves a quote.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leave {
+    /// The quote expired: ask the same wallet again.
+    NewQuote,
+    /// Back to the form, to pay from another wallet.
+    OtherWallet,
+    /// Back to the form.
+    Cancel,
+}
+
+/// What the buyer pays, from which wallet, at which rate, and for how long, before leaving for
+/// the wallet. An expired quote turns into "get a new quote" in place.
 #[component]
-fn QuotePreview(started: StartPaymentResponse) -> impl IntoView {
+fn QuotePreview(
+    shown: TransactionResponse,
+    leave: Callback<Leave>,
+    busy: Memo<bool>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let redirect = started.redirect_url.clone();
+    let redirect = shown.consent_url.clone().unwrap_or_default();
     let leaving = RwSignal::new(false);
     let go = move |_| {
         leaving.set(true);
         let _ = window().location().set_href(&redirect);
     };
-    let expiry = started.quote.expires_at;
-    let valid = move || {
-        expiry.map(|at| {
-            let time = format::time(i18n.get_locale(), &at);
-            t_string!(i18n, room.valid_until, time).to_string()
-        })
+    let Some(quote) = shown.quote.clone() else {
+        return view! { <p class="muted">{tr!(app.loading)}</p> }.into_any();
     };
-    let expires_at = started.quote.expires_at.map(|at| at.to_rfc3339());
+    let expiry = quote.expires_at;
+    // The countdown ticks every second while the quote is on show.
+    let now = RwSignal::new(format::now());
+    if let Ok(ticker) = set_interval_with_handle(
+        move || now.set(format::now()),
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
+    let left = Memo::new(move |_| expiry.map(|at| (at - now.get()).num_seconds().max(0)));
+    let expired = Memo::new(move |_| left.get() == Some(0));
+    let countdown = move || {
+        let (seconds, at) = (left.get()?, expiry?);
+        let time = format::time(i18n.get_locale(), &at);
+        let left = format!("{}:{:02}", seconds / 60, seconds % 60);
+        Some(t_string!(i18n, room.valid_for, left, time).to_string())
+    };
+    let expires_at = expiry.map(|at| at.to_rfc3339());
     let heading = NodeRef::<leptos::html::H2>::new();
     focus_when_shown(heading);
-    let (debit, receive) = (
-        started.quote.debit_amount.clone(),
-        started.quote.receive_amount.clone(),
-    );
+    let (debit, receive) = (quote.debit_amount.clone(), quote.receive_amount.clone());
+    let rate = format::rate(&receive, &debit);
+    let pay = debit.clone();
+    let from = shown.evidence.buyer_wallet_address.clone();
     view! {
-        <div class="quote" data-testid="quote" data-expires-at=expires_at>
+        <div class="quote" data-testid="quote" data-expires-at=expires_at data-transaction=shown.id.to_string()>
             <h2 tabindex="-1" node_ref=heading>{tr!(room.quote_title)}</h2>
             <dl>
                 <dt>{tr!(room.you_pay)}</dt><dd class="amount" data-testid="debit">{move || format::amount(i18n.get_locale(), &debit)}</dd>
                 <dt>{tr!(room.seller_receives)}</dt><dd class="amount">{move || format::amount(i18n.get_locale(), &receive)}</dd>
+                {rate.map(|rate| view! { <dt>{tr!(room.rate)}</dt><dd data-testid="rate">{rate}</dd> })}
+                <dt>{tr!(room.from_wallet)}</dt><dd class="wallet" data-testid="paying-wallet">{from}</dd>
             </dl>
-            <p class="muted">{valid} " " {tr!(room.approve_next)}</p>
-            <button class="button" type="button" data-testid="continue" on:click=go disabled=move || leaving.get()>
-                {move || if leaving.get() { t_string!(i18n, room.opening) } else { t_string!(i18n, room.continue_to_wallet) }}
-            </button>
+            <Show when=move || expired.get() fallback=move || view! {
+                <p class="muted" data-testid="valid-for">{countdown} " " {tr!(room.approve_next)}</p>
+            }>
+                <p class="notice" role="status" data-testid="quote-expired">{tr!(room.quote_expired)}</p>
+            </Show>
+            <div class="actions">
+                <Show when=move || expired.get() fallback={
+                    let pay = pay.clone();
+                    move || {
+                        let pay = pay.clone();
+                        view! {
+                            <button class="button" type="button" data-testid="continue" on:click=go.clone() disabled=move || leaving.get() || busy.get()>
+                                {move || if leaving.get() {
+                                    t_string!(i18n, room.opening).to_owned()
+                                } else {
+                                    let amount = format::amount(i18n.get_locale(), &pay);
+                                    t_string!(i18n, room.pay_at_wallet, amount).to_string()
+                                }}
+                            </button>
+                        }
+                    }
+                }>
+                    <button class="button" type="button" data-testid="requote" disabled=move || busy.get()
+                        on:click=move |_| leave.run(Leave::NewQuote)>{tr!(room.new_quote)}</button>
+                </Show>
+                <button class="button secondary" type="button" data-testid="other-wallet" disabled=move || busy.get()
+                    on:click=move |_| leave.run(Leave::OtherWallet)>{tr!(room.other_wallet)}</button>
+                <button class="button secondary" type="button" data-testid="cancel-quote" disabled=move || busy.get()
+                    on:click=move |_| leave.run(Leave::Cancel)>{tr!(room.cancel)}</button>
+            </div>
         </div>
     }
+    .into_any()
 }
 
 /// Pause, reopen or close the room.

@@ -48,6 +48,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(transactions::summary))
         .routes(routes!(transactions::export_transactions))
         .routes(routes!(transactions::get_transaction))
+        .routes(routes!(transactions::cancel_transaction))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
 }

@@ -288,6 +288,35 @@ pub async fn summary(
     ))
 }
 
+/// Cancel a payment that awaits the buyer's approval (the buyer only). The grant is cancelled
+/// at the buyer's wallet and the seller's incoming payment closed; the payment ends `rejected`
+/// with the failure code `cancelled`, and a unit of a stocked room comes back.
+#[utoipa::path(
+    post,
+    path = "/api/transactions/{id}/cancel",
+    tag = "transactions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The transaction id.")),
+    responses(
+        (status = 200, description = "Cancelled; the transaction with its history.", body = TransactionResponse),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 403, description = "The seller cannot cancel the buyer's payment.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the caller's (or the id is not a UUID).", body = ErrorBody),
+        (status = 409, description = "Already approved or ended.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn cancel_transaction(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+) -> Result<axum::Json<TransactionResponse>> {
+    let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
+    Ok(axum::Json(
+        crate::payments::checkout::cancel_payment(&state, user.id, id).await?,
+    ))
+}
+
 /// One transaction with its status history (its buyer and seller only).
 #[utoipa::path(
     get,

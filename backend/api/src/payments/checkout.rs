@@ -229,7 +229,7 @@ pub async fn start_payment(
             let row = load(db, id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
-            let transaction = transaction_response(db, row, false).await?;
+            let transaction = transaction_response(db, row, buyer_id, false).await?;
             let quote = transaction
                 .quote
                 .clone()
@@ -696,4 +696,49 @@ fn release_in_background(state: &AppState, row: &transactions::Model) {
 /// 128 random bits as hex, for the client nonce and the finish state.
 fn hex_nonce() -> String {
     hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// The buyer gives up a payment they have not approved. Only a payment still awaiting approval
+/// can be cancelled: the conditional status change races fairly with an approval arriving at
+/// the same moment, and exactly one of them wins. Afterwards the incoming payment is closed and
+/// the grant cancelled at the wallet, so the consent page no longer offers it.
+///
+/// # Errors
+/// 404 for anyone but its buyer and seller, 403 for the seller, 409 once it was approved or
+/// has ended.
+pub async fn cancel_payment(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<shifting_shared::api::TransactionResponse> {
+    let db = &state.db;
+    let row = load(db, id)
+        .await?
+        .filter(|row| row.buyer_id == user_id || row.seller_id == user_id)
+        .ok_or(ApiError::NotFound("No such transaction."))?;
+    if row.buyer_id != user_id {
+        return Err(ApiError::Forbidden("Only the buyer can cancel a payment."));
+    }
+    let now = state.settings.clock.now();
+    let cancelled = fail(
+        db,
+        now,
+        id,
+        AwaitingApproval,
+        Rejected,
+        Failure::Cancelled,
+        "The buyer cancelled the payment before approving it.",
+    )
+    .await?;
+    if !cancelled {
+        return Err(ApiError::conflict(
+            "This payment can no longer be cancelled: it was approved or has already ended.",
+        ));
+    }
+    // The row as read before the change still holds the grant's continuation.
+    super::release_resources(&state.open_payments, &row).await;
+    let row = load(db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
+    transaction_response(db, row, user_id, true).await
 }

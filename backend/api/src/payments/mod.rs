@@ -54,6 +54,8 @@ pub enum Failure {
     RoomClosed,
     /// The seller paused the room before the approval was sent on.
     RoomPaused,
+    /// The buyer cancelled the payment here before approving it at their wallet.
+    Cancelled,
 }
 
 impl Failure {
@@ -69,6 +71,7 @@ impl Failure {
             Self::NotReceived => "not_received",
             Self::RoomClosed => "room_closed",
             Self::RoomPaused => "room_paused",
+            Self::Cancelled => "cancelled",
         }
     }
 }

@@ -141,7 +141,7 @@ pub async fn list_transactions(
         .offset(offset)
         .all(db)
         .await?;
-    let transactions = responses(db, rows).await?;
+    let transactions = responses(db, rows, user_id).await?;
     Ok(TransactionPageResponse {
         transactions,
         total,
@@ -179,7 +179,7 @@ pub async fn export_csv(
         .order_by_desc(transactions::Column::Id)
         .all(db)
         .await?;
-    let views = responses(db, rows).await?;
+    let views = responses(db, rows, user_id).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(EXPORT_COLUMNS)
         .map_err(anyhow::Error::from)?;
@@ -362,16 +362,17 @@ pub async fn get_transaction(
         .await?
         .filter(|row| row.buyer_id == user_id || row.seller_id == user_id)
         .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    transaction_response(db, row, true).await
+    transaction_response(db, row, user_id, true).await
 }
 
-/// The API view of one stored transaction, optionally with its history.
+/// The API view of one stored transaction as `viewer` sees it, optionally with its history.
 ///
 /// # Errors
 /// Internal errors.
 pub(crate) async fn transaction_response(
     db: &impl ConnectionTrait,
     row: transactions::Model,
+    viewer: Uuid,
     with_history: bool,
 ) -> Result<TransactionResponse> {
     let history = if with_history {
@@ -395,7 +396,7 @@ pub(crate) async fn transaction_response(
     } else {
         None
     };
-    let mut responses = responses(db, vec![row]).await?;
+    let mut responses = responses(db, vec![row], viewer).await?;
     let mut response = responses
         .pop()
         .ok_or_else(|| anyhow::anyhow!("a transaction without its room or users"))?;
@@ -403,10 +404,12 @@ pub(crate) async fn transaction_response(
     Ok(response)
 }
 
-/// Views of several rows, with their rooms and users loaded in two queries.
+/// Views of several rows as `viewer` sees them, with their rooms and users loaded in two
+/// queries.
 async fn responses(
     db: &impl ConnectionTrait,
     rows: Vec<transactions::Model>,
+    viewer: Uuid,
 ) -> Result<Vec<TransactionResponse>> {
     let room_ids: Vec<Uuid> = rows.iter().map(|r| r.room_id).collect();
     let user_ids: Vec<Uuid> = rows
@@ -442,7 +445,7 @@ async fn responses(
                 username: names.get(&id).cloned().unwrap_or_default(),
             };
             let (buyer, seller) = (party(row.buyer_id), party(row.seller_id));
-            view(row, code, name, buyer, seller)
+            view(row, code, name, buyer, seller, viewer)
         })
         .collect()
 }
@@ -453,7 +456,15 @@ fn view(
     room_name: String,
     buyer: PartyResponse,
     seller: PartyResponse,
+    viewer: Uuid,
 ) -> Result<TransactionResponse> {
+    let status = row.transaction_status()?;
+    // The way back to the wallet's consent page is the buyer's alone, and only while it can
+    // still be answered.
+    let consent_url = row
+        .redirect_url
+        .clone()
+        .filter(|_| row.buyer_id == viewer && status == TransactionStatus::AwaitingApproval);
     let in_price_asset =
         |value: i64| StoredAmount::new(value, &row.asset_code, row.asset_scale).dto();
     let quote = match (
@@ -480,7 +491,8 @@ fn view(
         id: row.id,
         room_code,
         room_name,
-        status: row.transaction_status()?,
+        status,
+        consent_url,
         amount: in_price_asset(row.amount_value),
         quote,
         received_amount: row.received_value.map(in_price_asset),

@@ -638,3 +638,120 @@ async fn an_approval_arriving_after_the_quote_expired_sends_nothing() {
     assert_eq!(app.sandbox_outgoing_payments().await, 0);
     assert_eq!(app.balance("bruno").await, bruno);
 }
+
+#[tokio::test]
+async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
+    let app = spawn_app().await;
+    let (seller, buyer, code) = market(&app).await;
+    let bruno = app.balance("bruno").await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let path = format!("/api/transactions/{id}");
+
+    // The way back to the consent page is the buyer's alone.
+    let mine = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(mine["consent_url"], started["redirect_url"]);
+    let theirs = app.transaction(&seller.account.access_token, &id).await;
+    assert!(theirs.get("consent_url").is_none(), "{theirs}");
+
+    // Nobody but the buyer cancels.
+    let cancel = format!("{path}/cancel");
+    let error = error_of(
+        app.send_json(
+            Method::POST,
+            &cancel,
+            &seller.account.access_token,
+            &json!({}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(error["code"], "forbidden");
+    let stranger = app.trader("stranger", "carmen").await;
+    error_of(
+        app.send_json(
+            Method::POST,
+            &cancel,
+            &stranger.account.access_token,
+            &json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let response = app
+        .send_json(
+            Method::POST,
+            &cancel,
+            &buyer.account.access_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cancelled: Value = response.json().await.unwrap();
+    assert_eq!(cancelled["status"], "rejected");
+    assert_eq!(cancelled["failure"]["code"], "cancelled");
+    assert!(cancelled.get("consent_url").is_none());
+    assert_eq!(statuses(&cancelled), ["awaiting_approval", "rejected"]);
+
+    // The grant is cancelled at the wallet: its consent page sends the browser back without an
+    // approval, and that return changes nothing.
+    let page = app
+        .client
+        .get(started["redirect_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::FOUND,
+        "the consent page still asks"
+    );
+    let finish = page.headers()["location"].to_str().unwrap().to_owned();
+    assert!(finish.contains("result="), "{finish}");
+    app.finish(&finish).await;
+    let after = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(statuses(&after), ["awaiting_approval", "rejected"]);
+
+    // Twice is a conflict, and so is an approved payment.
+    error_of(
+        app.send_json(
+            Method::POST,
+            &cancel,
+            &buyer.account.access_token,
+            &json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let paid = app.buy(&buyer, &code).await;
+    app.wait_for_status(&buyer.account.access_token, &paid, "completed")
+        .await;
+    error_of(
+        app.send_json(
+            Method::POST,
+            &format!("/api/transactions/{paid}/cancel"),
+            &buyer.account.access_token,
+            &json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    error_of(
+        app.send_json(
+            Method::POST,
+            "/api/transactions/not-a-uuid/cancel",
+            &buyer.account.access_token,
+            &json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(app.sandbox_outgoing_payments().await, 1);
+    assert!(app.balance("bruno").await < bruno);
+}
