@@ -27,6 +27,16 @@ async fn a_visitor_signs_up_stays_signed_in_logs_out_and_logs_back_in() {
         browser
             .wait_for_text("[data-testid=welcome]", "Alice")
             .await?;
+        // A new account is shown its first steps, none done yet.
+        browser.wait_for("[data-testid=first-steps]").await?;
+        anyhow::ensure!(
+            browser
+                .count("[data-testid=first-steps] li[data-done=false]")
+                .await?
+                == 3,
+            "a new account has steps done"
+        );
+        browser.screenshot("home-first-steps").await;
 
         // The access token lives in memory only: a reload restores it from the refresh cookie.
         browser.client.refresh().await?;
@@ -36,6 +46,9 @@ async fn a_visitor_signs_up_stays_signed_in_logs_out_and_logs_back_in() {
 
         browser.click(".nav-links button").await?;
         browser.wait_for(".nav-links a[href='/login']").await?;
+        browser
+            .wait_for_text("[data-testid=signed-out]", "You are logged out")
+            .await?;
         browser.client.refresh().await?;
         browser.wait_for(".nav-links a[href='/login']").await?;
 

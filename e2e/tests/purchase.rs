@@ -154,6 +154,11 @@ async fn purchase(server: &Server, seller: &Browser, prefix: &str) -> anyhow::Re
     seller
         .wait_for_text("[data-testid=stock]", "2 left")
         .await?;
+    // Wallet, room, a sale: the first steps are done and gone.
+    anyhow::ensure!(
+        seller.count("[data-testid=first-steps]").await? == 0,
+        "the first steps outlive the first sale"
+    );
     seller.screenshot(&format!("{prefix}-dashboard")).await;
     seller.expect_no_horizontal_scroll().await?;
     seller.check_accessibility("dashboard").await?;

@@ -94,7 +94,7 @@ pub fn api_error(locale: Locale, err: &ApiError) -> String {
         ApiError::Network => td_string!(locale, errors.network).to_owned(),
         ApiError::Api { body, .. } => error(locale, body.error.code).to_owned(),
         ApiError::Unknown { message, .. } => message.clone(),
-        ApiError::Unexpected(status) => td_string!(locale, errors.unexpected, status).to_string(),
+        ApiError::Unexpected(_) => td_string!(locale, errors.unexpected).to_owned(),
     }
 }
 

@@ -50,7 +50,7 @@ pub enum FieldCode {
     AmountSyntax,
     /// More decimal places than the currency has.
     AmountTooPrecise,
-    /// Zero.
+    /// Zero or negative.
     AmountZero,
     /// Too large.
     AmountTooLarge,

@@ -117,8 +117,11 @@ pub enum AmountError {
     /// Zero.
     #[error("must be greater than zero")]
     Zero,
+    /// A minus sign before a number: an amount is never negative.
+    #[error("must be greater than zero")]
+    Negative,
     /// Above `i64::MAX` minor units.
-    #[error("is too large")]
+    #[error("is larger than any price can be: check the number of digits")]
     TooLarge,
 }
 
@@ -163,6 +166,13 @@ impl Amount {
     pub fn parse_decimal(input: &str, asset: Asset) -> Result<Self, AmountError> {
         if input.is_empty() {
             return Err(AmountError::Empty);
+        }
+        // "-5" is a negative price, not a typing accident: say so rather than "not a number".
+        if input
+            .strip_prefix('-')
+            .is_some_and(|rest| Self::parse_decimal(rest, asset.clone()).is_ok())
+        {
+            return Err(AmountError::Negative);
         }
         let (whole, fraction) = match input.split_once('.') {
             Some((w, f)) => (w, f),
@@ -269,7 +279,7 @@ impl crate::error::Coded for AmountError {
             Self::Empty => FieldCode::Required,
             Self::Syntax => FieldCode::AmountSyntax,
             Self::TooPrecise(_) => FieldCode::AmountTooPrecise,
-            Self::Zero => FieldCode::AmountZero,
+            Self::Zero | Self::Negative => FieldCode::AmountZero,
             Self::TooLarge => FieldCode::AmountTooLarge,
         }
     }
@@ -277,6 +287,32 @@ impl crate::error::Coded for AmountError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_negative_amount_says_it_must_be_positive() {
+        let usd = Asset {
+            code: AssetCode::parse("USD").unwrap(),
+            scale: AssetScale::new(2).unwrap(),
+        };
+        assert_eq!(
+            Amount::parse_decimal("-5", usd.clone()),
+            Err(AmountError::Negative)
+        );
+        assert_eq!(
+            Amount::parse_decimal("-5.00", usd.clone()),
+            Err(AmountError::Negative)
+        );
+        // Not a number after the sign: still a syntax error.
+        assert_eq!(
+            Amount::parse_decimal("-x", usd.clone()),
+            Err(AmountError::Syntax)
+        );
+        assert_eq!(Amount::parse_decimal("--5", usd), Err(AmountError::Syntax));
+        assert_eq!(
+            crate::Coded::code(&AmountError::Negative),
+            crate::FieldCode::AmountZero
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reusable pieces of the interface.
 
 pub mod field;
+pub mod first_steps;
 pub mod guard;
 pub mod heading;
 pub mod language;

@@ -21,7 +21,10 @@ pub fn Nav() -> impl IntoView {
         spawn_local(async move {
             session.sign_out().await;
             signing_out.set(false);
-            navigate(Page::Home.path(), Default::default());
+            navigate(
+                &format!("{}?signed_out", Page::Home.path()),
+                Default::default(),
+            );
         });
     };
     view! {

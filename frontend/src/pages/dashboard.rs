@@ -9,6 +9,7 @@ use shifting_shared::api::{
 
 use crate::api;
 use crate::api::client::ApiError;
+use crate::components::first_steps::FirstSteps;
 use crate::components::guard::RequireLogin;
 use crate::components::heading::Heading;
 use crate::components::problem::Problem;
@@ -42,6 +43,7 @@ fn Dashboard() -> impl IntoView {
                 <Heading text=tr!(dashboard.title)/>
                 <A href=Page::NewRoom.path() attr:class="button">{tr!(dashboard.new_room)}</A>
             </div>
+            <FirstSteps/>
             <h2 class="section-title">{tr!(dashboard.my_rooms)}</h2>
             <Transition fallback=loading>
                 {move || rooms.get().map(|answer| match answer {

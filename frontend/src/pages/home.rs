@@ -2,9 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use shifting_shared::RoomCode;
 
+use crate::components::first_steps::FirstSteps;
 use crate::components::heading::Heading;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::{Page, room_path};
@@ -16,6 +17,9 @@ use crate::text::tr;
 pub fn HomePage() -> impl IntoView {
     let session = expect_context::<Session>();
     let i18n = use_i18n();
+    // Where a log-out lands: said once, so that leaving is confirmed.
+    let query = use_query_map();
+    let signed_out = move || query.read().get("signed_out").is_some();
     view! {
         <section class="hero">
             <Heading text=tr!(home.title)/>
@@ -25,9 +29,13 @@ pub fn HomePage() -> impl IntoView {
                     let name = user.username;
                     view! {
                         <p class="welcome" data-testid="welcome">{t!(i18n, home.welcome, name = name.clone())}</p>
+                        <FirstSteps/>
                     }.into_any()
                 }
                 None => view! {
+                    {move || signed_out().then(|| view! {
+                        <p class="notice" role="status" data-testid="signed-out">{tr!(home.signed_out)}</p>
+                    })}
                     <div class="actions">
                         <A href=Page::Signup.path() attr:class="button">{tr!(home.create_account)}</A>
                         <A href=Page::Login.path() attr:class="button secondary">{tr!(home.log_in)}</A>

@@ -66,23 +66,20 @@ fn NewRoom() -> impl IntoView {
     let currency = move || {
         asset().map_or_else(String::new, |a| {
             let scale = a.scale.get();
-            let example = if scale == 0 {
-                "1500".to_owned()
-            } else {
+            let code = a.code.to_string();
+            if scale == 0 {
+                // "Up to 0 decimal places" says nothing: whole units it is.
+                return t_string!(i18n, new_room.price_hint_whole, code, example = "1500")
+                    .to_string();
+            }
+            let example = {
                 format!(
                     "12{}{}",
                     decimal_mark(i18n.get_locale()),
                     "5".repeat(usize::from(scale))
                 )
             };
-            t_string!(
-                i18n,
-                new_room.price_hint,
-                code = a.code.to_string(),
-                scale,
-                example
-            )
-            .to_string()
+            t_string!(i18n, new_room.price_hint, code, scale, example).to_string()
         })
     };
     // The price as typed, in the reader's decimal mark, parsed exactly by the `shared` parser.

@@ -311,13 +311,8 @@ impl Checkout<'_> {
         let price = price_of(self.row);
         if quote.receive_amount != price {
             return Err(PaymentError::WrongQuote {
-                got: format!(
-                    "{} {}/{}",
-                    quote.receive_amount.value,
-                    quote.receive_amount.asset_code,
-                    quote.receive_amount.asset_scale
-                ),
-                want: format!("{} {}/{}", price.value, price.asset_code, price.asset_scale),
+                got: super::for_people(&quote.receive_amount),
+                want: super::for_people(&price),
             });
         }
         let approval_expires = match (quote.expires_at, self.row.approval_expires_at) {

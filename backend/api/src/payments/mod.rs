@@ -226,6 +226,16 @@ pub(crate) fn incoming_access(seller_wallet: &str) -> AccessItem {
     }
 }
 
+/// An Open Payments amount as people read it: `25.00 USD`.
+pub(crate) fn for_people(amount: &OpAmount) -> String {
+    shifting_shared::api::AmountDto {
+        value: amount.value.to_string(),
+        asset_code: amount.asset_code.clone(),
+        asset_scale: amount.asset_scale,
+    }
+    .display()
+}
+
 /// The price of a transaction as an Open Payments amount.
 pub(crate) fn price_of(row: &transactions::Model) -> OpAmount {
     StoredAmount::new(row.amount_value, &row.asset_code, row.asset_scale).open_payments()

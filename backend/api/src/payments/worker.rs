@@ -18,7 +18,9 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use shifting_open_payments::client::OpenPaymentsClient;
-use shifting_open_payments::types::{AccessToken, IncomingPayment, OutgoingPayment};
+use shifting_open_payments::types::{
+    AccessToken, Amount as OpAmount, IncomingPayment, OutgoingPayment,
+};
 use shifting_shared::TransactionStatus;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -269,10 +271,11 @@ impl Worker {
                 Sending,
                 Completed,
                 Some(format!(
-                    "The seller's wallet received {} {} (scale {}).",
-                    received_value.unwrap_or_default(),
-                    price.asset_code,
-                    price.asset_scale
+                    "The seller's wallet received {}.",
+                    super::for_people(&OpAmount {
+                        value: received_value.unwrap_or_default(),
+                        ..price.clone()
+                    })
                 )),
                 |u| {
                     self.release_lease(u)

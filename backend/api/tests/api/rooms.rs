@@ -116,6 +116,9 @@ async fn room_requests_are_validated_field_by_field() {
         .map(String::as_str)
         .collect();
     assert_eq!(fields, ["description", "name", "price"]);
+    // A negative price is called what it is.
+    assert_eq!(error["field_codes"]["price"], "amount_zero");
+    assert_eq!(error["fields"]["price"], "must be greater than zero");
 
     for body in [
         json!({"name": "Lesson", "price": "10", "asset_code": "EUR"}),
