@@ -178,6 +178,63 @@ async fn a_quote_survives_a_reload_and_can_be_changed_or_cancelled() {
 
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_seller_who_changes_wallets_moves_a_room_at_a_price_they_choose() {
+    run_scenario("wallet-change", 390, 844, async |server, seller| {
+        let room = seller_with_room(seller, server).await?;
+        let visitor = Browser::start(390, 844).await?;
+        visitor.open(&format!("{}{room}", server.url)).await?;
+        visitor
+            .wait_for_text("[data-testid=paid-to]", "Alice Anderson")
+            .await?;
+        // From dollars to yen: Settings says which room still pays into the old wallet.
+        set_wallet(seller, server, "kenji").await?;
+        seller
+            .wait_for_text("[data-testid=stale-rooms]", "Guitar lesson")
+            .await?;
+        seller
+            .wait_for_text("[data-testid=stale-rooms]", "/sandbox/alice")
+            .await?;
+        seller.screenshot("wallet-change-settings").await;
+        seller.expect_no_horizontal_scroll().await?;
+        seller
+            .check_accessibility("settings with a room to move")
+            .await?;
+        let input = format!("move-{}", &room["/r/".len()..]);
+        // Yen have no decimals; the seller's price is checked in the new currency.
+        seller.fill(&input, "25.50").await?;
+        seller.click(".move-room button").await?;
+        seller
+            .wait_for_text(&format!("#{input}-error"), "decimal places")
+            .await?;
+        seller.fill(&input, "3750").await?;
+        seller.click(".move-room button").await?;
+        wait_gone(seller, "[data-testid=stale-rooms]").await?;
+        visitor.client.refresh().await?;
+        visitor
+            .wait_for_text("[data-testid=paid-to]", "Kenji Kato")
+            .await?;
+        visitor
+            .wait_for_text("[data-testid=price]", "3,750")
+            .await?;
+        visitor.close().await;
+        Ok(())
+    })
+    .await;
+}
+
+/// Waits until nothing matches `css`.
+async fn wait_gone(browser: &Browser, css: &str) -> anyhow::Result<()> {
+    browser
+        .wait_for_script(
+            &format!("{css} to go"),
+            "return document.querySelector(arguments[0]) === null;",
+            vec![css.into()],
+        )
+        .await
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
 async fn too_little_money_ends_in_failed_with_the_reason() {
     run_scenario("insufficient-funds", 1280, 900, async |server, seller| {
         let room = seller_with_room(seller, server).await?;

@@ -10,6 +10,7 @@ mod m20261201_000004_create_rooms;
 mod m20261201_000005_create_transactions;
 mod m20261202_000006_harden_finish_and_sessions;
 mod m20261204_000007_sales_and_stock;
+mod m20261204_000008_room_wallet_name;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_create_transactions::Migration),
             Box::new(m20261202_000006_harden_finish_and_sessions::Migration),
             Box::new(m20261204_000007_sales_and_stock::Migration),
+            Box::new(m20261204_000008_room_wallet_name::Migration),
         ]
     }
 }

@@ -329,6 +329,16 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// `POST /api/rooms/{code}/wallet`: move the room's payouts to the seller's current wallet.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MoveRoomRequest {
+    /// The new price, a plain decimal in the new wallet's currency (nothing is converted).
+    #[cfg_attr(feature = "openapi", schema(example = "3750"))]
+    pub price: String,
+}
+
 /// Someone on a room or a transaction, as others see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -357,6 +367,10 @@ pub struct RoomResponse {
     pub seller: PartyResponse,
     /// The wallet address the money goes to.
     pub wallet_address: String,
+    /// The name that wallet's provider shows for it (its owner), when it has one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "Alice Anderson"))]
+    pub wallet_name: Option<String>,
     /// Whether it can be paid.
     pub status: RoomStatus,
     /// How many can be sold in all; `null`: no limit.

@@ -95,6 +95,9 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                     </span>
                 })}
             </p>
+            {room.wallet_name.clone().map(|name| view! {
+                <p class="muted" data-testid="paid-to">{move || t_string!(i18n, room.paid_to, name = name.clone()).to_string()}</p>
+            })}
             {(!room.description.is_empty()).then(|| view! { <p class="description">{linked(&room.description)}</p> })}
             <div class="room-grid">
                 <div class="panel">

@@ -2,16 +2,21 @@
 //! its provider (name and currency shown once resolved).
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use shifting_shared::{FieldCode, FieldError, FieldErrors};
+use shifting_shared::api::RoomResponse;
+use shifting_shared::{
+    Amount, Asset, AssetCode, AssetScale, Coded, FieldCode, FieldError, FieldErrors, RoomStatus,
+};
 
 use crate::api;
 use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
 use crate::components::guard::RequireLogin;
 use crate::components::heading::Heading;
+use crate::format::{self, decimal_mark};
 use crate::i18n::{t_string, use_i18n};
-use crate::pages::next_path;
+use crate::pages::{next_path, room_path};
 use crate::session::Session;
 use crate::text;
 use crate::text::tr;
@@ -93,6 +98,7 @@ fn Settings() -> impl IntoView {
                     {move || if save.pending().get() { t_string!(i18n, settings.submitting) } else { t_string!(i18n, settings.submit) }}
                 </button>
             </form>
+            <RoomsOnOtherWallets/>
             <div aria-live="polite">
                 {move || session.user().and_then(|u| u.wallet).map(|w| {
                     let name = w.public_name.clone();
@@ -109,5 +115,108 @@ fn Settings() -> impl IntoView {
                 })}
             </div>
         </section>
+    }
+}
+
+/// The seller's rooms (not closed) that still pay into a wallet other than the current one,
+/// each with a price to type in the new currency and a button to move it. Nothing is converted.
+#[component]
+fn RoomsOnOtherWallets() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let rooms = LocalResource::new(move || async move {
+        // Asked again whenever the wallet changes.
+        let _ = session.user().map(|u| u.wallet_address);
+        api::rooms::my_rooms(session).await.map(|list| list.rooms)
+    });
+    move || {
+        let user = session.user()?;
+        let current = user.wallet_address.clone()?;
+        let wallet = user.wallet?;
+        let asset = Asset {
+            code: AssetCode::parse(&wallet.asset_code).ok()?,
+            scale: AssetScale::new(wallet.asset_scale).ok()?,
+        };
+        let stale: Vec<RoomResponse> = rooms
+            .get()?
+            .ok()?
+            .into_iter()
+            .map(|own| own.room)
+            .filter(|room| room.status != RoomStatus::Closed && room.wallet_address != current)
+            .collect();
+        if stale.is_empty() {
+            return None;
+        }
+        let (code, address) = (asset.code.to_string(), current.clone());
+        Some(view! {
+            <section class="card stale-rooms" data-testid="stale-rooms" aria-labelledby="stale-title">
+                <h2 id="stale-title">{tr!(settings.stale_title)}</h2>
+                <p>{move || t_string!(i18n, settings.stale_text, wallet = address.clone(), code = code.clone()).to_string()}</p>
+                <ul class="list">
+                    {stale.into_iter().map(|room| view! {
+                        <MoveRoom room=room asset=asset.clone() moved=Callback::new(move |()| rooms.refetch())/>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
+    }
+}
+
+/// One room to move: where it pays now, and the new price.
+#[component]
+fn MoveRoom(room: RoomResponse, asset: Asset, moved: Callback<()>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let price = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let code = room.code.clone();
+    let send = Action::new_local(move |price: &String| {
+        let (code, price) = (code.clone(), price.clone());
+        async move { api::rooms::move_room(session, &code, price).await }
+    });
+    Effect::new(move |_| match send.value().get() {
+        Some(Ok(_)) => moved.run(()),
+        Some(Err(err)) => problem.set(Some(match err.fields().get("price") {
+            Some(field) => text::field(i18n.get_locale_untracked(), field.code).to_owned(),
+            None => text::api_error(i18n.get_locale_untracked(), &err),
+        })),
+        None => {}
+    });
+    let unit = asset.code.to_string();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mark = decimal_mark(i18n.get_locale_untracked());
+        match Amount::parse_decimal_with(price.get_untracked().trim(), asset.clone(), mark) {
+            Ok(amount) => {
+                problem.set(None);
+                send.dispatch(amount.to_decimal_string());
+            }
+            Err(err) => problem.set(Some(
+                text::field(i18n.get_locale_untracked(), err.code()).to_owned(),
+            )),
+        }
+    };
+    let input = format!("move-{}", room.code);
+    let error_id = format!("move-{}-error", room.code);
+    let (old_wallet, old_price) = (room.wallet_address.clone(), room.price.clone());
+    view! {
+        <li class="row">
+            <div class="row-main">
+                <A href=room_path(&room.code)>{room.name.clone()}</A>
+                <span class="muted">{move || t_string!(i18n, settings.pays_into, wallet = old_wallet.clone(),
+                    price = format::amount(i18n.get_locale(), &old_price)).to_string()}</span>
+            </div>
+            <form class="move-room" on:submit=on_submit novalidate>
+                <label for=input.clone()>{move || t_string!(i18n, settings.new_price, code = unit.clone()).to_string()}</label>
+                <div class="with-unit">
+                    <input id=input name="price" inputmode="decimal" autocomplete="off" bind:value=price
+                        aria-invalid=move || problem.get().is_some().to_string() aria-describedby=error_id.clone()/>
+                    <button class="button" type="submit" disabled=move || send.pending().get()>
+                        {move || if send.pending().get() { t_string!(i18n, settings.moving) } else { t_string!(i18n, settings.move_room) }}
+                    </button>
+                </div>
+                <p class="field-error" id=error_id role="alert">{move || problem.get()}</p>
+            </form>
+        </li>
     }
 }

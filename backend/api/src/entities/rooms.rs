@@ -23,8 +23,10 @@ pub struct Model {
     pub price_asset_code: String,
     /// Asset scale of the price.
     pub price_asset_scale: i16,
-    /// Where the money goes: the seller's wallet when the room was created.
+    /// Where the money goes: the seller's wallet when the room was created or last moved.
     pub wallet_address: String,
+    /// The name its provider shows for that wallet (its owner), when it has one.
+    pub wallet_public_name: Option<String>,
     /// `open`, `paused` or `closed`.
     pub status: String,
     /// Created.

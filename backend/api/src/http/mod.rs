@@ -42,6 +42,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::get_me, me::update_me))
         .routes(routes!(rooms::create_room, rooms::list_rooms))
         .routes(routes!(rooms::get_room, rooms::update_room))
+        .routes(routes!(rooms::move_room_wallet))
         .routes(routes!(payments::start_payment))
         .routes(routes!(payments::finish_payment))
         .routes(routes!(transactions::list_transactions))

@@ -3,7 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shifting_shared::api::{CreateRoomRequest, RoomListResponse, RoomResponse, UpdateRoomRequest};
+use shifting_shared::api::{
+    CreateRoomRequest, MoveRoomRequest, RoomListResponse, RoomResponse, UpdateRoomRequest,
+};
 use shifting_shared::{ErrorBody, RoomCode};
 
 use crate::error::{ApiError, Result};
@@ -138,4 +140,52 @@ pub async fn update_room(
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("the room update task failed: {e}")))?;
     Ok(axum::Json(updated?))
+}
+
+/// Move the room's payouts to the seller's current wallet (set in the profile), at a new price
+/// in that wallet's currency. Nothing is converted: the seller names the new price. Payments
+/// already started finish with the wallet and the price they started with.
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{code}/wallet",
+    tag = "rooms",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "The room's code.", example = "K7M2QX")),
+    request_body = MoveRoomRequest,
+    responses(
+        (status = 200, description = "The room, paying into the seller's current wallet.", body = RoomResponse),
+        (status = 400, description = "Malformed JSON.", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 403, description = "Not the room's seller.", body = ErrorBody),
+        (status = 404, description = "No room has this code.", body = ErrorBody),
+        (status = 409, description = "The room is closed, the seller has no wallet, the room already pays into it, or the room changed meanwhile.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
+        (status = 422, description = "A price that is not valid in the new currency, or unknown fields.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn move_room_wallet(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(code): Path<String>,
+    Json(request): Json<MoveRoomRequest>,
+) -> Result<axum::Json<RoomResponse>> {
+    let code = room_code(&code)?;
+    // As for a status change: in its own task, so the cached view is always forgotten.
+    let moved = tokio::spawn(async move {
+        let moved = rooms::move_to_current_wallet(
+            &state.db,
+            user.id,
+            &code,
+            &request,
+            &state.public_url,
+            state.settings.clock.now(),
+        )
+        .await;
+        state.room_views.forget(&code).await;
+        moved
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the room move task failed: {e}")))?;
+    Ok(axum::Json(moved?))
 }

@@ -10,12 +10,12 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use shifting_shared::api::{
-    AmountDto, CreateRoomRequest, OwnRoomResponse, PartyResponse, RoomListResponse, RoomResponse,
-    UpdateRoomRequest,
+    AmountDto, CreateRoomRequest, MoveRoomRequest, OwnRoomResponse, PartyResponse,
+    RoomListResponse, RoomResponse, UpdateRoomRequest,
 };
 use shifting_shared::{
-    Asset, AssetCode, AssetScale, FieldCode, FieldError, FieldErrors, RoomCode, RoomDescription,
-    RoomStatus, StockLimit, TransactionStatus,
+    Amount, Asset, AssetCode, AssetScale, FieldCode, FieldError, FieldErrors, RoomCode,
+    RoomDescription, RoomStatus, StockLimit, TransactionStatus,
 };
 use url::Url;
 use uuid::Uuid;
@@ -66,6 +66,7 @@ pub async fn create_room(
             price_asset_code: Set(room.price.asset().code.as_str().to_owned()),
             price_asset_scale: Set(i16::from(room.price.asset().scale.get())),
             wallet_address: Set(wallet.clone()),
+            wallet_public_name: Set(seller.wallet_public_name.clone()),
             status: Set(RoomStatus::Open.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
@@ -277,6 +278,76 @@ pub async fn update_room(
     get_room(db, code, public_url).await
 }
 
+/// Moves a room's payouts to its seller's current wallet, at a new price in that wallet's
+/// currency: the seller chooses it, nothing is converted. Payments already started keep the
+/// wallet and the price they started with.
+///
+/// # Errors
+/// [`ApiError::NotFound`], [`ApiError::Forbidden`] for anyone but the seller,
+/// [`ApiError::Conflict`] for a closed room, a seller without a wallet, a room that already pays
+/// into it, or a concurrent change; [`ApiError::Validation`] for the price.
+pub async fn move_to_current_wallet(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    code: &RoomCode,
+    request: &MoveRoomRequest,
+    public_url: &Url,
+    now: DateTime<Utc>,
+) -> Result<RoomResponse> {
+    let (room, seller) = find_with_seller(db, code).await?;
+    if room.seller_id != user_id {
+        return Err(ApiError::Forbidden("Only the room's seller can change it."));
+    }
+    if room.room_status()? == RoomStatus::Closed {
+        return Err(ApiError::conflict("A closed room stays closed."));
+    }
+    let (Some(wallet), Some(asset)) = (seller.wallet_address.clone(), wallet_asset(&seller)) else {
+        return Err(ApiError::Conflict {
+            message: "Set your wallet address in your profile first: the room moves to it.",
+            fields: FieldErrors::one(
+                "wallet_address",
+                FieldError::new(FieldCode::Required, "is required"),
+            ),
+        });
+    };
+    if wallet == room.wallet_address {
+        return Err(ApiError::conflict(
+            "This room already pays into your current wallet.",
+        ));
+    }
+    let price = Amount::parse_decimal(request.price.trim(), asset)
+        .map_err(|e| ApiError::field("price", e))?;
+    let value = i64::try_from(price.value()).map_err(anyhow::Error::from)?;
+    let moved = rooms::Entity::update_many()
+        .col_expr(rooms::Column::WalletAddress, Expr::value(wallet))
+        .col_expr(
+            rooms::Column::WalletPublicName,
+            Expr::value(seller.wallet_public_name.clone()),
+        )
+        .col_expr(rooms::Column::PriceValue, Expr::value(value))
+        .col_expr(
+            rooms::Column::PriceAssetCode,
+            Expr::value(price.asset().code.as_str().to_owned()),
+        )
+        .col_expr(
+            rooms::Column::PriceAssetScale,
+            Expr::value(i16::from(price.asset().scale.get())),
+        )
+        .col_expr(rooms::Column::UpdatedAt, Expr::value(now))
+        .filter(rooms::Column::Id.eq(room.id))
+        // Conditional on what was read, so a concurrent close or move is never undone.
+        .filter(rooms::Column::Status.eq(room.status.clone()))
+        .filter(rooms::Column::WalletAddress.eq(room.wallet_address.clone()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(ApiError::conflict(
+            "The room changed meanwhile; reload it and try again.",
+        ));
+    }
+    get_room(db, code, public_url).await
+}
+
 /// The price of a stored room.
 pub(crate) fn price_dto(room: &rooms::Model) -> AmountDto {
     StoredAmount::new(
@@ -310,6 +381,7 @@ fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<Roo
             username: seller.to_owned(),
         },
         wallet_address: room.wallet_address,
+        wallet_name: room.wallet_public_name,
         status,
         stock_limit: room.stock_limit.and_then(|limit| u32::try_from(limit).ok()),
         stock_left: room

@@ -317,3 +317,118 @@ async fn the_public_view_is_served_from_memory_and_forgotten_when_the_seller_cha
     assert_eq!(after["status"], "paused");
     assert_eq!(after["description"], "Changed elsewhere");
 }
+
+#[tokio::test]
+async fn a_seller_moves_a_room_to_a_new_wallet_at_a_price_they_choose() {
+    let app = spawn_app().await;
+    let seller = app.trader("seller", "alice").await;
+    let buyer = app.trader("buyer", "bruno").await;
+    let token = &seller.account.access_token;
+    let code = app.room(&seller, "25.00").await;
+    let path = format!("/api/rooms/{code}");
+    let public: Value = app
+        .client
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["wallet_name"], "Alice Anderson");
+    // A payment started before the move finishes as it started: to alice, in dollars.
+    let started = app.checkout(&buyer, &code).await;
+
+    let moving = format!("{path}/wallet");
+    let error = error_of(
+        app.send_json(Method::POST, &moving, token, &json!({"price": "3750"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        error["message"].as_str().unwrap().contains("already pays"),
+        "{error}"
+    );
+    let response = app.set_wallet(token, &app.sandbox_wallet("kenji")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // The room still pays into alice until its seller moves it.
+    let rooms: Value = app
+        .get_authed("/api/rooms", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rooms["rooms"][0]["wallet_address"],
+        app.sandbox_wallet("alice")
+    );
+
+    // Yen have no decimals: the seller's price is checked in the new currency, not converted.
+    let error = error_of(
+        app.send_json(Method::POST, &moving, token, &json!({"price": "25.00"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["field_codes"]["price"], "amount_too_precise");
+    let stranger = app.trader("stranger", "carmen").await;
+    error_of(
+        app.send_json(
+            Method::POST,
+            &moving,
+            &stranger.account.access_token,
+            &json!({"price": "3750"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let response = app
+        .send_json(Method::POST, &moving, token, &json!({"price": "3750"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let moved: Value = response.json().await.unwrap();
+    assert_eq!(moved["wallet_address"], app.sandbox_wallet("kenji"));
+    assert_eq!(moved["wallet_name"], "Kenji Kato");
+    assert_eq!(
+        moved["price"],
+        json!({"value": "3750", "asset_code": "JPY", "asset_scale": 0})
+    );
+    // The public view shows the move at once on this replica.
+    let public: Value = app
+        .client
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["wallet_name"], "Kenji Kato");
+
+    let (alice, kenji) = (app.balance("alice").await, app.balance("kenji").await);
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    let old = started["transaction"]["id"].as_str().unwrap();
+    app.wait_for_status(token, old, "completed").await;
+    assert_eq!(app.balance("alice").await, alice + 2500);
+    let new = app.buy(&buyer, &code).await;
+    let done = app.wait_for_status(token, &new, "completed").await;
+    assert_eq!(done["amount"]["asset_code"], "JPY");
+    assert_eq!(app.balance("kenji").await, kenji + 3750);
+
+    let response = app
+        .send_json(Method::PATCH, &path, token, &json!({"status": "closed"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.set_wallet(token, &app.sandbox_wallet("alice")).await;
+    error_of(
+        app.send_json(Method::POST, &moving, token, &json!({"price": "25.00"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
