@@ -86,12 +86,12 @@ pub fn router(
     let mut router = api
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .with_state(state)
+        .with_state(state.clone())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::spec()));
     if let Some(sandbox) = sandbox {
         router = router.nest(sandbox.mount_path(), sandbox.router());
     }
-    web.attach(router)
+    web.attach(router, state)
         .layer(DefaultBodyLimit::max(max_body))
         // A bug that panics answers 500 in our error format instead of dropping the connection.
         .layer(CatchPanicLayer::custom(panic_response))

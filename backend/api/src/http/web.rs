@@ -1,28 +1,36 @@
 //! Serving the built web app (Trunk's output) with an `index.html` fallback for client-side
 //! routes, and the Content-Security-Policy that fits it.
 
-use std::path::{Path, PathBuf};
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
 
 use axum::Router;
-use axum::http::HeaderValue;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use shifting_shared::RoomCode;
+use shifting_shared::api::RoomResponse;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The web app on disk, if it was built.
 #[derive(Debug)]
 pub struct WebApp {
     dir: PathBuf,
-    built: bool,
+    /// `index.html`, when the app is built.
+    index: Option<Arc<str>>,
     csp: HeaderValue,
 }
 
 impl WebApp {
     /// Looks for `index.html` in `dir` and derives the CSP from it.
     #[must_use]
-    pub fn load(dir: &Path) -> Self {
+    pub fn load(dir: &FsPath) -> Self {
         let index = std::fs::read_to_string(dir.join("index.html"));
         if index.is_err() {
             tracing::warn!(
@@ -36,8 +44,8 @@ impl WebApp {
             .unwrap_or_default();
         Self {
             dir: dir.to_owned(),
-            built: index.is_ok(),
             csp: content_security_policy(&hashes),
+            index: index.ok().map(Arc::from),
         }
     }
 
@@ -48,15 +56,22 @@ impl WebApp {
     }
 
     /// Adds the web app as the router's fallback: files from the build directory, and
-    /// `index.html` for every other path so client-side routes load the app.
-    pub fn attach(&self, router: Router) -> Router {
-        if self.built {
+    /// `index.html` for every other path so client-side routes load the app. A shared room link
+    /// (`/r/{code}`) gets `index.html` with the room's link preview in its head.
+    pub fn attach(&self, router: Router, state: AppState) -> Router {
+        if let Some(index) = &self.index {
             let spa = tower::ServiceBuilder::new()
                 .layer(axum::middleware::from_fn(cache_control))
                 .service(
                     ServeDir::new(&self.dir).fallback(ServeFile::new(self.dir.join("index.html"))),
                 );
-            router.fallback_service(spa)
+            let previews = Router::new()
+                .route("/r/{code}", get(room_page))
+                .with_state(RoomPage {
+                    state,
+                    index: index.clone(),
+                });
+            router.merge(previews).fallback_service(spa)
         } else {
             router.fallback(|| async {
                 ApiError::NotFound("Not found (the web app is not built on this server).")
@@ -65,13 +80,85 @@ impl WebApp {
     }
 }
 
+/// What a room link's page needs: the room views and the app's `index.html`.
+#[derive(Clone)]
+struct RoomPage {
+    state: AppState,
+    index: Arc<str>,
+}
+
+/// `index.html` for a shared room link, with Open Graph and Twitter Card tags (name, price,
+/// seller, description) in its head so chat apps and social sites show a preview; the app then
+/// loads as on any other path. An unknown room gets the plain page with a 404.
+async fn room_page(State(page): State<RoomPage>, Path(code): Path<String>) -> Response {
+    let state = &page.state;
+    let room = match RoomCode::parse(&code) {
+        Ok(code) => state
+            .room_views
+            .get(&state.db, &code, &state.public_url)
+            .await
+            .ok()
+            .and_then(|view| serde_json::from_slice::<RoomResponse>(&view).ok()),
+        Err(_) => None,
+    };
+    let (status, html) = match room {
+        Some(room) => (StatusCode::OK, with_preview(&page.index, &room)),
+        None => (StatusCode::NOT_FOUND, page.index.to_string()),
+    };
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// The most characters of a description a preview shows.
+const PREVIEW_CHARS: usize = 200;
+
+/// `index` with the room's title and preview tags, every value escaped by maud.
+fn with_preview(index: &str, room: &RoomResponse) -> String {
+    let title = format!("{} · {}", room.name, room.price_display);
+    let mut description = format!("Sold by {} on Shifting.", room.seller.username);
+    if !room.description.is_empty() {
+        let text: String = room
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut short: String = text.chars().take(PREVIEW_CHARS).collect();
+        if short.len() < text.len() {
+            short.push('…');
+        }
+        description = format!("{short} {description}");
+    }
+    let tags = maud::html! {
+        meta property="og:type" content="website";
+        meta property="og:site_name" content="Shifting";
+        meta property="og:title" content=(title);
+        meta property="og:description" content=(description);
+        meta property="og:url" content=(room.share_url);
+        meta name="twitter:card" content="summary";
+        meta name="twitter:title" content=(title);
+        meta name="twitter:description" content=(description);
+        meta name="description" content=(description);
+    }
+    .into_string();
+    let page_title = maud::html! { title { (room.name) " · Shifting" } }.into_string();
+    let index = index.replacen("<title>Shifting</title>", &page_title, 1);
+    match index.find("</head>") {
+        Some(at) => format!("{}{tags}{}", &index[..at], &index[at..]),
+        None => index,
+    }
+}
+
 /// Caching for the web app's files: Trunk names the script, wasm and style files after a hash
 /// of their content, so they never change and may be kept for a year; everything else (the
 /// `index.html` that names them) is revalidated on every load, so a deploy shows at once.
-async fn cache_control(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let hashed = is_hashed_asset(request.uri().path());
     let mut response = next.run(request).await;
     if response.status().is_success() {
@@ -80,10 +167,9 @@ async fn cache_control(
         } else {
             "no-cache"
         };
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            HeaderValue::from_static(value),
-        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     response
 }

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{error_of, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn setting_a_wallet_resolves_it_and_stores_its_canonical_id_and_asset() {
@@ -431,4 +431,81 @@ async fn a_seller_moves_a_room_to_a_new_wallet_at_a_price_they_choose() {
         StatusCode::CONFLICT,
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_shared_room_link_carries_its_preview_in_the_html() {
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(
+        web.path().join("index.html"),
+        "<!DOCTYPE html><html><head><title>Shifting</title></head><body></body></html>",
+    )
+    .unwrap();
+    let dir = web.path().to_owned();
+    let app = spawn_app_with(move |s| s.server.web_dir = dir).await;
+    let seller = app.trader("seller", "alice").await;
+    let response = app
+        .create_room(
+            &seller.account.access_token,
+            &json!({
+                "name": "Guitar \"lesson\" <script>alert(1)</script>",
+                "description": format!("One hour.\nBeginners & {}", "very ".repeat(60)),
+                "price": "25.00",
+            }),
+        )
+        .await;
+    let room: Value = response.json().await.unwrap();
+    let code = room["code"].as_str().unwrap();
+
+    let response = app
+        .client
+        .get(app.url(&format!("/r/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert!(response.headers().contains_key("content-security-policy"));
+    let html = response.text().await.unwrap();
+    let head = &html[..html.find("</head>").expect("a head")];
+    let title = "Guitar &quot;lesson&quot; &lt;script&gt;alert(1)&lt;/script&gt; · 25.00 USD";
+    for tag in [
+        format!(r#"<meta property="og:title" content="{title}">"#),
+        format!(r#"<meta name="twitter:title" content="{title}">"#),
+        format!(
+            r#"<meta property="og:url" content="{}">"#,
+            app.url(&format!("/r/{code}"))
+        ),
+        r#"<meta name="twitter:card" content="summary">"#.to_owned(),
+        "<title>Guitar &quot;lesson&quot; &lt;script&gt;alert(1)&lt;/script&gt; · Shifting</title>"
+            .to_owned(),
+    ] {
+        assert!(head.contains(&tag), "{tag} missing from {head}");
+    }
+    assert!(!html.contains("<script>alert"), "{html}");
+    // The description is one line, cut at 200 characters, with the seller.
+    let description = head
+        .split(r#"<meta property="og:description" content=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("og:description");
+    assert!(
+        description.starts_with("One hour. Beginners &amp; very"),
+        "{description}"
+    );
+    assert!(
+        description.ends_with("… Sold by seller on Shifting."),
+        "{description}"
+    );
+
+    // An unknown room gets the plain app (which says so) with a 404, and no preview.
+    for path in ["/r/ZZZZZZ", "/r/not-a-code"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<title>Shifting</title>") && !html.contains("og:title"));
+    }
 }
