@@ -273,7 +273,7 @@ async fn my_rooms_are_listed_newest_first() {
 #[tokio::test]
 async fn the_public_view_is_served_from_memory_and_forgotten_when_the_seller_changes_it() {
     use sea_orm::ConnectionTrait;
-    let app = crate::helpers::spawn_app_with(|s| s.server.room_view_cache_ms = 60_000).await;
+    let app = spawn_app_with(|s| s.server.room_view_cache_ms = 60_000).await;
     let seller = app.trader("alice", "alice").await;
     let code = app.room(&seller, "25.00").await;
     let path = format!("/api/rooms/{code}");
