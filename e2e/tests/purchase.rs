@@ -109,6 +109,14 @@ async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyh
     buyer
         .wait_for_text("[data-testid=timeline]", "Completed")
         .await?;
+    // A receipt to keep: its number, the rate, and a print (or PDF) button.
+    buyer
+        .wait_for_text("[data-testid=receipt-number]", "SHF-")
+        .await?;
+    buyer
+        .wait_for_text("[data-testid=rate]", "1 USD = 0.9260 EUR")
+        .await?;
+    buyer.wait_for("[data-testid=print]").await?;
     buyer.screenshot(&format!("{prefix}-transaction")).await;
     buyer.expect_no_horizontal_scroll().await?;
     buyer.check_accessibility("transaction").await?;

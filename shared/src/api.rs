@@ -511,6 +511,11 @@ pub struct TransactionResponse {
     /// When the seller had received the full price (completed payments only).
     #[serde(default)]
     pub completed_at: Option<DateTime<Utc>>,
+    /// The receipt number of a completed payment: the seller's mark and the sale's number among
+    /// theirs.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "SHF-7Q2-00042"))]
+    pub receipt_number: Option<String>,
     /// The status history, oldest first (in the detail view).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,

@@ -199,7 +199,7 @@ fn receipt(t: &TransactionResponse, locale: Locale) -> impl IntoView {
             {paid.map(|paid| view! { <dt>{td_string!(locale, payment.you_paid)}</dt><dd class="amount" data-testid="paid">{paid}</dd> })}
             <dt>{td_string!(locale, payment.seller_received)}</dt><dd class="amount">{received}</dd>
             <dt>{td_string!(locale, payment.completed_at)}</dt><dd>{format::date_time(locale, &t.completed_at.unwrap_or(t.updated_at))}</dd>
-            <dt>{td_string!(locale, payment.receipt_number)}</dt><dd class="code">{t.id.to_string()}</dd>
+            <dt>{td_string!(locale, payment.receipt_number)}</dt><dd class="code" data-testid="receipt-number">{t.receipt_number.clone().unwrap_or_else(|| t.id.to_string())}</dd>
         </dl>
     }
 }

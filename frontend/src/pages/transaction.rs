@@ -65,16 +65,32 @@ fn details(t: TransactionResponse, locale: Locale) -> impl IntoView {
         ),
     ];
     let amount = |a| format::amount(locale, a);
+    let rate = t
+        .quote
+        .as_ref()
+        .and_then(|q| format::rate(&t.amount, &q.debit_amount));
+    let print = t.receipt_number.is_some().then(|| view! {
+        <button class="button secondary no-print" type="button" data-testid="print"
+            on:click=|_| { let _ = window().print(); }>{td_string!(locale, transaction.print)}</button>
+    });
     view! {
         <div class="page-head">
             <Heading text=t.room_name.clone()/>
             <StatusBadge status=t.status/>
+            {print}
         </div>
         <dl class="receipt">
+            {t.receipt_number.clone().map(|number| view! {
+                <dt>{td_string!(locale, transaction.receipt_number)}</dt><dd class="code" data-testid="receipt-number">{number}</dd>
+            })}
+            {t.completed_at.map(|at| view! {
+                <dt>{td_string!(locale, transaction.completed)}</dt><dd>{format::date_time(locale, &at)}</dd>
+            })}
             <dt>{td_string!(locale, transaction.room)}</dt><dd><A href=room_path(&t.room_code)>{t.room_code.clone()}</A></dd>
             <dt>{td_string!(locale, transaction.price)}</dt><dd class="amount">{amount(&t.amount)}</dd>
             {t.quote.as_ref().map(|q| view! { <dt>{td_string!(locale, transaction.buyer_pays)}</dt><dd class="amount">{amount(&q.debit_amount)}</dd> })}
             {t.received_amount.as_ref().map(|r| view! { <dt>{td_string!(locale, transaction.seller_received)}</dt><dd class="amount">{amount(r)}</dd> })}
+            {rate.map(|rate| view! { <dt>{td_string!(locale, transaction.rate)}</dt><dd data-testid="rate">{rate}</dd> })}
             <dt>{td_string!(locale, transaction.buyer)}</dt><dd>{t.buyer.username.clone()}</dd>
             <dt>{td_string!(locale, transaction.seller)}</dt><dd>{t.seller.username.clone()}</dd>
             {t.failure.as_ref().map(|f| view! { <dt>{td_string!(locale, transaction.reason)}</dt><dd>{crate::pages::payment::failure_text(locale, f)}</dd> })}
@@ -93,8 +109,9 @@ fn details(t: TransactionResponse, locale: Locale) -> impl IntoView {
         <ul class="evidence">
             <li>{td_string!(locale, transaction.buyer_wallet)} ": " <span class="code">{t.evidence.buyer_wallet_address.clone()}</span></li>
             <li>{td_string!(locale, transaction.seller_wallet)} ": " <span class="code">{t.evidence.seller_wallet_address.clone()}</span></li>
-            {evidence.into_iter().filter_map(|(label, url)| url.map(|url| view! {
-                <li>{label} ": " <span class="code">{url}</span></li>
+            {evidence.into_iter().filter_map(|(label, url)| url.map(|url| {
+                let href = url.clone();
+                view! { <li>{label} ": " <a class="code" href=href rel="noopener noreferrer" target="_blank">{url}</a></li> }
             })).collect_view()}
         </ul>
     }

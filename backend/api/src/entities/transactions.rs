@@ -92,6 +92,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When the seller had received the full price (sales count from here).
     pub completed_at: Option<DateTimeUtc>,
+    /// The sale's number among its seller's sales (1, 2, 3 …), given at completion.
+    pub receipt_seq: Option<i64>,
 }
 
 impl Model {

@@ -27,6 +27,8 @@ pub struct Model {
     pub wallet_asset_scale: Option<i16>,
     /// `user` or `admin`.
     pub role: String,
+    /// How many of their sales have completed: the last receipt number given.
+    pub receipts_issued: i64,
     /// Created.
     pub created_at: DateTimeUtc,
     /// Last changed.

@@ -179,6 +179,7 @@ pub async fn start_payment(
         created_at: Set(now),
         updated_at: Set(now),
         completed_at: Set(None),
+        receipt_seq: Set(None),
     };
     let txn = begin_write(db).await?;
     // The payment holds one unit of the room until it ends without money; the conditional

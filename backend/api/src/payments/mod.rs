@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    UpdateMany,
+    QuerySelect, UpdateMany,
 };
 use shifting_open_payments::client::OpenPaymentsClient;
 use shifting_open_payments::types::{
@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::amount::StoredAmount;
-use crate::entities::{rooms, transaction_events, transactions};
+use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
 
 pub use crate::config::PaymentSettings;
@@ -119,7 +119,9 @@ pub(crate) async fn transition(
     let moved = changes(update).exec(&txn).await?.rows_affected == 1;
     if moved {
         record_event(&txn, id, Some(from), to, detail, now).await?;
-        if to.is_terminal() && to != TransactionStatus::Completed {
+        if to == TransactionStatus::Completed {
+            number_receipt(&txn, id).await?;
+        } else if to.is_terminal() {
             release_stock(&txn, id).await?;
         }
     }
@@ -128,6 +130,39 @@ pub(crate) async fn transition(
         tracing::info!(transaction = %id, %from, %to, "payment status changed");
     }
     Ok(moved)
+}
+
+/// Gives a completed sale the next number among its seller's sales. The seller's row is updated
+/// first, so concurrent completions for one seller wait for each other and never share a number
+/// (a unique index says so too).
+async fn number_receipt(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<()> {
+    let seller: Option<Uuid> = transactions::Entity::find_by_id(id)
+        .select_only()
+        .column(transactions::Column::SellerId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let seller = seller.ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::ReceiptsIssued,
+            Expr::col(users::Column::ReceiptsIssued).add(1),
+        )
+        .filter(users::Column::Id.eq(seller))
+        .exec(db)
+        .await?;
+    let issued: Option<i64> = users::Entity::find_by_id(seller)
+        .select_only()
+        .column(users::Column::ReceiptsIssued)
+        .into_tuple()
+        .one(db)
+        .await?;
+    transactions::Entity::update_many()
+        .col_expr(transactions::Column::ReceiptSeq, Expr::value(issued))
+        .filter(transactions::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Gives back the unit of its room that a payment held, now that it ended without money.

@@ -92,6 +92,7 @@ pub async fn sign_up(
         wallet_asset_code: Set(None),
         wallet_asset_scale: Set(None),
         role: Set("user".to_owned()),
+        receipts_issued: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -191,7 +191,8 @@ pub async fn export_csv(
     Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
 }
 
-const EXPORT_COLUMNS: [&str; 19] = [
+const EXPORT_COLUMNS: [&str; 20] = [
+    "receipt_number",
     "transaction_id",
     "status",
     "started_at",
@@ -213,7 +214,7 @@ const EXPORT_COLUMNS: [&str; 19] = [
     "outgoing_payment",
 ];
 
-fn export_record(view: &TransactionResponse) -> [String; 19] {
+fn export_record(view: &TransactionResponse) -> [String; 20] {
     let decimal = |amount: &AmountDto| {
         let shown = amount.display();
         shown
@@ -225,6 +226,7 @@ fn export_record(view: &TransactionResponse) -> [String; 19] {
     let debit = view.quote.as_ref().map(|quote| &quote.debit_amount);
     let evidence = &view.evidence;
     [
+        view.receipt_number.clone().unwrap_or_default(),
         view.id.to_string(),
         view.status.as_str().to_owned(),
         time(&view.created_at),
@@ -450,6 +452,18 @@ async fn responses(
         .collect()
 }
 
+/// A receipt number people can read out and search for: `SHF-7Q2-00042`, the seller's mark
+/// (three characters derived from their id, from the room-code alphabet) and the sale's number
+/// among theirs.
+pub(crate) fn receipt_number(seller: Uuid, seq: i64) -> String {
+    let alphabet = RoomCode::ALPHABET;
+    let mark: String = seller.as_bytes()[..3]
+        .iter()
+        .map(|byte| char::from(alphabet[usize::from(*byte) % alphabet.len()]))
+        .collect();
+    format!("SHF-{mark}-{seq:05}")
+}
+
 fn view(
     row: transactions::Model,
     room_code: String,
@@ -509,6 +523,9 @@ fn view(
         created_at: row.created_at,
         updated_at: row.updated_at,
         completed_at: row.completed_at,
+        receipt_number: row
+            .receipt_seq
+            .map(|seq| receipt_number(row.seller_id, seq)),
         history: None,
     })
 }

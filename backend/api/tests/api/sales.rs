@@ -75,6 +75,19 @@ async fn sales_are_apart_from_attempts_and_filter_by_room_status_and_time() {
 
     let sales = page(&app, &seller, "role=seller&kind=sales").await;
     assert_eq!(sales["total"], 2);
+    // Receipts are numbered per seller in the order the sales completed; attempts get none.
+    let numbers: Vec<&str> = sales["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["receipt_number"].as_str().unwrap())
+        .collect();
+    let mark = &numbers[0][..8];
+    assert!(
+        mark.starts_with("SHF-") && mark.ends_with('-'),
+        "{numbers:?}"
+    );
+    assert_eq!(numbers, [format!("{mark}00002"), format!("{mark}00001")]);
     assert_eq!(ids(&sales), [sold_piano.clone(), sold_guitar.clone()]);
     let attempts = page(&app, &seller, "role=seller&kind=attempts").await;
     assert_eq!(ids(&attempts), [declined.clone(), waiting.clone()]);
@@ -111,6 +124,17 @@ async fn sales_are_apart_from_attempts_and_filter_by_room_status_and_time() {
         assert_eq!(purchase["quote"]["debit_amount"]["asset_code"], "EUR");
         assert_eq!(purchase["amount"]["asset_code"], "USD");
     }
+
+    // Another seller's sales are numbered from 1.
+    let other_seller = app.trader("other-seller", "carmen").await;
+    let elsewhere = app.room(&other_seller, "100.00").await;
+    let theirs = sale(&app, &buyer, &elsewhere).await;
+    let theirs = app.transaction(&buyer.account.access_token, &theirs).await;
+    let number = theirs["receipt_number"].as_str().unwrap();
+    assert!(
+        number.ends_with("-00001") && !number.starts_with(mark),
+        "{number}"
+    );
 
     let token = &seller.account.access_token;
     for (query, field) in [
@@ -262,6 +286,7 @@ async fn the_sales_export_is_a_csv_a_spreadsheet_cannot_run() {
         rows[0][at].to_owned()
     };
     assert_eq!(cell("transaction_id"), sold);
+    assert!(cell("receipt_number").ends_with("-00001"), "{body}");
     assert_eq!(cell("status"), "completed");
     assert_eq!(
         cell("room_name"),
