@@ -40,7 +40,10 @@ async fn open_room(server: &Server, seller: &Browser, prefix: &str) -> anyhow::R
         .await?;
     seller.check_accessibility("new room with an error").await?;
     seller.fill("price", "25.00").await?;
-    // Three to sell: the room says how many are left.
+    // What the buyer gets once paid, and three to sell: the room says how many are left.
+    seller
+        .fill("delivery", "Your lesson link: https://meet.example/guitar")
+        .await?;
     seller.fill("stock_limit", "3").await?;
     seller.click("form button[type=submit]").await?;
     seller.wait_for("[data-testid=pause]").await?;
@@ -102,6 +105,10 @@ async fn buy(server: &Server, buyer: &Browser, room: &str, prefix: &str) -> anyh
         buyer.path().await?.starts_with("/payments/"),
         "not on the outcome page"
     );
+    // The seller's delivery is on the receipt, its link clickable.
+    buyer
+        .wait_for("[data-testid=delivery] a[href='https://meet.example/guitar']")
+        .await?;
     buyer.screenshot(&format!("{prefix}-receipt")).await;
     buyer.expect_no_horizontal_scroll().await?;
     buyer.check_accessibility("receipt").await?;

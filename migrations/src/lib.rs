@@ -12,6 +12,7 @@ mod m20261202_000006_harden_finish_and_sessions;
 mod m20261204_000007_sales_and_stock;
 mod m20261204_000008_room_wallet_name;
 mod m20261204_000009_receipt_numbers;
+mod m20261204_000010_room_delivery;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_sales_and_stock::Migration),
             Box::new(m20261204_000008_room_wallet_name::Migration),
             Box::new(m20261204_000009_receipt_numbers::Migration),
+            Box::new(m20261204_000010_room_delivery::Migration),
         ]
     }
 }

@@ -247,6 +247,14 @@ pub struct CreateRoomRequest {
         schema(example = 3, minimum = 1, maximum = 1_000_000)
     )]
     pub stock_limit: Option<u32>,
+    /// What the buyer gets once their payment completes: a message, which may hold links, at
+    /// most 2000 characters; only buyers of completed payments see it. Empty: nothing.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Your lesson link: https://meet.example/abc. See you Tuesday!")
+    )]
+    pub delivery: String,
 }
 
 /// A room request whose fields passed validation; the price is parsed at the wallet's asset.
@@ -260,6 +268,8 @@ pub struct NewRoom {
     pub price: Amount,
     /// How many can be sold in all.
     pub stock_limit: Option<StockLimit>,
+    /// What the buyer gets (empty: nothing).
+    pub delivery: RoomDescription,
 }
 
 impl CreateRoomRequest {
@@ -284,13 +294,19 @@ impl CreateRoomRequest {
             .transpose()
             .map_err(|e| errors.insert("stock_limit", e))
             .ok();
-        match (name, description, price, stock_limit) {
-            (Some(name), Some(description), Some(price), Some(stock_limit)) => Ok(NewRoom {
-                name,
-                description,
-                price,
-                stock_limit,
-            }),
+        let delivery = RoomDescription::parse(&self.delivery)
+            .map_err(|e| errors.insert("delivery", e))
+            .ok();
+        match (name, description, price, stock_limit, delivery) {
+            (Some(name), Some(description), Some(price), Some(stock_limit), Some(delivery)) => {
+                Ok(NewRoom {
+                    name,
+                    description,
+                    price,
+                    stock_limit,
+                    delivery,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -307,6 +323,9 @@ pub struct UpdateRoomRequest {
     /// A new description.
     #[serde(default)]
     pub description: Option<String>,
+    /// A new delivery message for buyers of completed payments (empty: none).
+    #[serde(default)]
+    pub delivery: Option<String>,
     /// A new stock limit (1–1,000,000), or `null` for no limit; absent: unchanged.
     #[serde(
         default,
@@ -401,6 +420,8 @@ pub struct OwnRoomResponse {
     /// Payments a buyer has started and not yet sent: pausing or closing the room stops them
     /// (nothing is paid, the buyer is told why).
     pub payments_in_progress: u64,
+    /// What buyers get once their payment completes (empty: nothing); the seller's eyes only.
+    pub delivery: String,
 }
 
 /// `GET /api/rooms`: the caller's rooms, newest first.
@@ -511,6 +532,9 @@ pub struct TransactionResponse {
     /// When the seller had received the full price (completed payments only).
     #[serde(default)]
     pub completed_at: Option<DateTime<Utc>>,
+    /// What the seller delivers with the room: to its buyer, once the payment completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
     /// The receipt number of a completed payment: the seller's mark and the sale's number among
     /// theirs.
     #[serde(default)]

@@ -60,6 +60,7 @@ fn NewRoom() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let price = RwSignal::new(String::new());
     let stock = RwSignal::new(String::new());
+    let delivery = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
     let asset = move || wallet_asset(session);
@@ -115,7 +116,7 @@ fn NewRoom() -> impl IntoView {
             let fields = err.fields();
             // Only the form's own fields have a place to show; anything else is said above the
             // button.
-            let shown = ["name", "description", "price", "stock_limit"]
+            let shown = ["name", "description", "price", "stock_limit", "delivery"]
                 .iter()
                 .any(|f| fields.get(f).is_some());
             form_error.set((!shown).then_some(err));
@@ -142,6 +143,7 @@ fn NewRoom() -> impl IntoView {
             description: description.get_untracked(),
             price,
             stock_limit: stock_limit.ok().flatten().map(StockLimit::get),
+            delivery: delivery.get_untracked(),
         };
         form_error.set(None);
         match (request.parse(asset), stock_limit) {
@@ -183,6 +185,9 @@ fn NewRoom() -> impl IntoView {
                     value=description error=error_for(i18n, errors, "description")/>
                 <Field name="price" label=tr!(new_room.price_label) hint=currency inputmode="decimal"
                     unit=Signal::derive(move || asset().map(|a| a.code.to_string())) value=price error=Signal::derive(price_error)/>
+                <Field name="delivery" label=tr!(new_room.delivery_label)
+                    hint=tr!(new_room.delivery_hint) multiline=true
+                    value=delivery error=error_for(i18n, errors, "delivery")/>
                 <Field name="stock_limit" label=tr!(new_room.stock_label) hint=tr!(new_room.stock_hint)
                     inputmode="numeric" value=stock error=error_for(i18n, errors, "stock_limit")/>
                 <p class="form-error" role="alert">{form_text}</p>

@@ -201,5 +201,11 @@ fn receipt(t: &TransactionResponse, locale: Locale) -> impl IntoView {
             <dt>{td_string!(locale, payment.completed_at)}</dt><dd>{format::date_time(locale, &t.completed_at.unwrap_or(t.updated_at))}</dd>
             <dt>{td_string!(locale, payment.receipt_number)}</dt><dd class="code" data-testid="receipt-number">{t.receipt_number.clone().unwrap_or_else(|| t.id.to_string())}</dd>
         </dl>
+        {t.delivery.as_deref().map(|text| view! {
+            <section class="delivery" data-testid="delivery">
+                <h2>{td_string!(locale, payment.delivery_title)}</h2>
+                <p class="description">{crate::pages::room::linked(text)}</p>
+            </section>
+        })}
     }
 }

@@ -144,7 +144,7 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
 
 /// A description with its web links clickable; they open elsewhere and pass nothing on
 /// (`nofollow noopener noreferrer`), and only `http` and `https` ones are links.
-fn linked(description: &str) -> impl IntoView + use<> {
+pub(crate) fn linked(description: &str) -> impl IntoView + use<> {
     let mut finder = linkify::LinkFinder::new();
     finder.kinds(&[linkify::LinkKind::Url]);
     finder
@@ -538,17 +538,32 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             </div>
         })}
         <p class="form-error" role="alert">{move || error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
-        {(status != RoomStatus::Closed).then(|| view! { <EditRoom room=room.clone() changed=changed/> })}
+        {(status != RoomStatus::Closed).then(|| {
+            let room = room.clone();
+            // The delivery text is the seller's alone: it comes with their own list of rooms.
+            move || {
+                let code = room.code.clone();
+                let delivery = mine
+                    .get()?
+                    .ok()?
+                    .rooms
+                    .into_iter()
+                    .find(|own| own.room.code == code)?
+                    .delivery;
+                Some(view! { <EditRoom room=room.clone() delivery changed=changed/> })
+            }
+        })}
         <p><A href=Page::Dashboard.path()>{tr!(room.see_sales)}</A></p>
     }
 }
 
 /// The seller's changes to the description and the stock limit (the price never changes).
 #[component]
-fn EditRoom(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
+fn EditRoom(room: RoomResponse, delivery: String, changed: Callback<()>) -> impl IntoView {
     let session = expect_context::<Session>();
     let i18n = use_i18n();
     let description = RwSignal::new(room.description.clone());
+    let delivery = RwSignal::new(delivery);
     let stock = RwSignal::new(room.stock_limit.map(|n| n.to_string()).unwrap_or_default());
     let errors = RwSignal::new(FieldErrors::new());
     let error = RwSignal::new(None::<ApiError>);
@@ -573,6 +588,7 @@ fn EditRoom(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                 errors.set(FieldErrors::new());
                 save.dispatch(UpdateRoomRequest {
                     description: Some(description.get_untracked()),
+                    delivery: Some(delivery.get_untracked()),
                     stock_limit: Some(stock_limit.map(StockLimit::get)),
                     ..UpdateRoomRequest::default()
                 });
@@ -586,6 +602,9 @@ fn EditRoom(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             <Field name="description" label=tr!(new_room.description_label)
                 hint=tr!(new_room.description_hint) multiline=true
                 value=description error=error_for(i18n, errors, "description")/>
+            <Field name="delivery" label=tr!(new_room.delivery_label)
+                hint=tr!(new_room.delivery_hint) multiline=true
+                value=delivery error=error_for(i18n, errors, "delivery")/>
             <Field name="stock_limit" label=tr!(room.stock_label) hint=tr!(room.stock_hint)
                 inputmode="numeric" value=stock error=error_for(i18n, errors, "stock_limit")/>
             <p class="form-error" role="alert">{move || error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>

@@ -95,6 +95,12 @@ fn details(t: TransactionResponse, locale: Locale) -> impl IntoView {
             <dt>{td_string!(locale, transaction.seller)}</dt><dd>{t.seller.username.clone()}</dd>
             {t.failure.as_ref().map(|f| view! { <dt>{td_string!(locale, transaction.reason)}</dt><dd>{crate::pages::payment::failure_text(locale, f)}</dd> })}
         </dl>
+        {t.delivery.as_deref().map(|text| view! {
+            <section class="delivery" data-testid="delivery">
+                <h2 class="section-title">{td_string!(locale, payment.delivery_title)}</h2>
+                <p class="description">{crate::pages::room::linked(text)}</p>
+            </section>
+        })}
         <h2 class="section-title">{td_string!(locale, transaction.timeline)}</h2>
         <ol class="timeline" data-testid="timeline">
             {history.into_iter().map(|event| view! {

@@ -27,6 +27,9 @@ pub struct Model {
     pub wallet_address: String,
     /// The name its provider shows for that wallet (its owner), when it has one.
     pub wallet_public_name: Option<String>,
+    /// What a buyer gets once their payment completes (a message, which may hold links);
+    /// shown to those buyers only.
+    pub delivery: Option<String>,
     /// `open`, `paused` or `closed`.
     pub status: String,
     /// Created.

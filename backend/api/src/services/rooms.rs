@@ -72,6 +72,7 @@ pub async fn create_room(
             updated_at: Set(now),
             stock_limit: Set(room.stock_limit.map(stored_limit)),
             stock_taken: Set(0),
+            delivery: Set(Some(room.delivery.as_str().to_owned()).filter(|d| !d.is_empty())),
         };
         match row.insert(db).await {
             Ok(row) => return to_response(row, &seller.username, public_url),
@@ -146,6 +147,7 @@ pub async fn list_own_rooms(
             Ok(OwnRoomResponse {
                 sales: count(&sales, &row.id),
                 payments_in_progress: count(&in_progress, &row.id),
+                delivery: row.delivery.clone().unwrap_or_default(),
                 room: to_response(row, &seller.username, public_url)?,
             })
         })
@@ -231,6 +233,14 @@ pub async fn update_room(
         .map_err(|e| errors.insert("description", e))
         .ok()
         .flatten();
+    let delivery = request
+        .delivery
+        .as_deref()
+        .map(RoomDescription::parse)
+        .transpose()
+        .map_err(|e| errors.insert("delivery", e))
+        .ok()
+        .flatten();
     let stock_limit = request
         .stock_limit
         .map(|limit| limit.map(StockLimit::new).transpose())
@@ -247,7 +257,11 @@ pub async fn update_room(
     {
         return Err(ApiError::conflict("A closed room stays closed."));
     }
-    if request.status.is_none() && description.is_none() && stock_limit.is_none() {
+    if request.status.is_none()
+        && description.is_none()
+        && stock_limit.is_none()
+        && delivery.is_none()
+    {
         return to_response(room, &seller.username, public_url);
     }
     let mut update = rooms::Entity::update_many()
@@ -263,6 +277,10 @@ pub async fn update_room(
             rooms::Column::Description,
             Expr::value(description.as_str().to_owned()),
         );
+    }
+    if let Some(delivery) = &delivery {
+        let text = Some(delivery.as_str().to_owned()).filter(|d| !d.is_empty());
+        update = update.col_expr(rooms::Column::Delivery, Expr::value(text));
     }
     if let Some(limit) = stock_limit {
         update = update.col_expr(

@@ -418,15 +418,29 @@ async fn responses(
         .iter()
         .flat_map(|r| [r.buyer_id, r.seller_id])
         .collect();
-    let rooms: HashMap<Uuid, (String, String)> = rooms::Entity::find()
+    let rooms: HashMap<Uuid, RoomFacts> = rooms::Entity::find()
         .select_only()
-        .columns([rooms::Column::Id, rooms::Column::Code, rooms::Column::Name])
+        .columns([
+            rooms::Column::Id,
+            rooms::Column::Code,
+            rooms::Column::Name,
+            rooms::Column::Delivery,
+        ])
         .filter(rooms::Column::Id.is_in(room_ids))
-        .into_tuple::<(Uuid, String, String)>()
+        .into_tuple::<(Uuid, String, String, Option<String>)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|(id, code, name)| (id, (code, name)))
+        .map(|(id, code, name, delivery)| {
+            (
+                id,
+                RoomFacts {
+                    code,
+                    name,
+                    delivery,
+                },
+            )
+        })
         .collect();
     let names: HashMap<Uuid, String> = users::Entity::find()
         .select_only()
@@ -439,7 +453,7 @@ async fn responses(
         .collect();
     rows.into_iter()
         .map(|row| {
-            let (code, name) = rooms
+            let room = rooms
                 .get(&row.room_id)
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("transaction {} has no room", row.id))?;
@@ -447,7 +461,7 @@ async fn responses(
                 username: names.get(&id).cloned().unwrap_or_default(),
             };
             let (buyer, seller) = (party(row.buyer_id), party(row.seller_id));
-            view(row, code, name, buyer, seller, viewer)
+            view(row, room, buyer, seller, viewer)
         })
         .collect()
 }
@@ -464,15 +478,27 @@ pub(crate) fn receipt_number(seller: Uuid, seq: i64) -> String {
     format!("SHF-{mark}-{seq:05}")
 }
 
+/// What a transaction's view shows of its room.
+#[derive(Clone)]
+struct RoomFacts {
+    code: String,
+    name: String,
+    delivery: Option<String>,
+}
+
 fn view(
     row: transactions::Model,
-    room_code: String,
-    room_name: String,
+    room: RoomFacts,
     buyer: PartyResponse,
     seller: PartyResponse,
     viewer: Uuid,
 ) -> Result<TransactionResponse> {
     let status = row.transaction_status()?;
+    // What the seller delivers is the buyer's once the money arrived, and only theirs.
+    let delivery = room
+        .delivery
+        .filter(|_| row.buyer_id == viewer && status == TransactionStatus::Completed);
+    let (room_code, room_name) = (room.code, room.name);
     // The way back to the wallet's consent page is the buyer's alone, and only while it can
     // still be answered.
     let consent_url = row
@@ -526,6 +552,7 @@ fn view(
         receipt_number: row
             .receipt_seq
             .map(|seq| receipt_number(row.seller_id, seq)),
+        delivery,
         history: None,
     })
 }

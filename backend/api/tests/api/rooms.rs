@@ -509,3 +509,92 @@ async fn a_shared_room_link_carries_its_preview_in_the_html() {
         assert!(html.contains("<title>Shifting</title>") && !html.contains("og:title"));
     }
 }
+
+#[tokio::test]
+async fn what_a_seller_delivers_is_shown_to_a_paying_buyer_only_once_paid() {
+    let app = spawn_app().await;
+    let seller = app.trader("seller", "alice").await;
+    let buyer = app.trader("buyer", "bruno").await;
+    let token = &seller.account.access_token;
+    let secret = "Your lesson: https://meet.example/abc";
+    let response = app
+        .create_room(
+            token,
+            &json!({"name": "Lesson", "price": "25.00", "delivery": secret}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let room: Value = response.json().await.unwrap();
+    let code = room["code"].as_str().unwrap();
+    // Never in the public view, nor in the page a link preview reads.
+    let public = app
+        .client
+        .get(app.url(&format!("/api/rooms/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!public.contains("meet.example"), "{public}");
+    // The seller reads it back in their own list.
+    let mine: Value = app
+        .get_authed("/api/rooms", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["rooms"][0]["delivery"], secret);
+
+    // Before the money arrives, the buyer does not see it.
+    let started = app.checkout(&buyer, code).await;
+    let id = started["transaction"]["id"].as_str().unwrap().to_owned();
+    let waiting = app.transaction(&buyer.account.access_token, &id).await;
+    assert!(waiting.get("delivery").is_none(), "{waiting}");
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    let paid = app
+        .wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    assert_eq!(paid["delivery"], secret);
+    let listed: Value = app
+        .get_authed("/api/transactions?role=buyer", &buyer.account.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["transactions"][0]["delivery"], secret);
+    // The seller's view of the sale does not repeat it.
+    let sale = app.transaction(token, &id).await;
+    assert!(sale.get("delivery").is_none(), "{sale}");
+
+    // The seller edits it; too long is refused; empty removes it.
+    let path = format!("/api/rooms/{code}");
+    let error = error_of(
+        app.send_json(
+            Method::PATCH,
+            &path,
+            token,
+            &json!({"delivery": "x".repeat(2001)}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["field_codes"]["delivery"], "too_long");
+    app.send_json(
+        Method::PATCH,
+        &path,
+        token,
+        &json!({"delivery": "New link"}),
+    )
+    .await;
+    let paid = app.transaction(&buyer.account.access_token, &id).await;
+    assert_eq!(paid["delivery"], "New link");
+    app.send_json(Method::PATCH, &path, token, &json!({"delivery": ""}))
+        .await;
+    let paid = app.transaction(&buyer.account.access_token, &id).await;
+    assert!(paid.get("delivery").is_none(), "{paid}");
+}
