@@ -649,6 +649,7 @@ mod tests {
             description: String::new(),
             price: "1500".into(),
             stock_limit: Some(3),
+            delivery: String::new(),
         };
         let room = request.parse(yen.clone()).unwrap();
         assert_eq!(room.price.value(), 1500);
@@ -664,6 +665,12 @@ mod tests {
                 Some(FieldCode::StockLimitRange)
             );
         }
+        let long_delivery = CreateRoomRequest {
+            delivery: "x".repeat(2001),
+            ..request.clone()
+        };
+        let errors = long_delivery.parse(yen.clone()).unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["delivery"]);
         let too_precise = CreateRoomRequest {
             price: "15.5".into(),
             name: " ".into(),
