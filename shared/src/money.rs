@@ -388,7 +388,9 @@ mod tests {
         use AmountError::*;
         let cases = [
             ("", Empty),
-            ("-1", Syntax),
+            ("-1", Negative),
+            ("-0.5", Negative),
+            ("-", Syntax),
             ("+1", Syntax),
             ("1e3", Syntax),
             ("1E3", Syntax),
