@@ -108,7 +108,11 @@ async fn the_built_web_app_is_served_with_index_fallback_and_its_script_hash_in_
     let dir = web.path().to_owned();
     let app = crate::helpers::spawn_app_with(|s| s.server.web_dir = dir).await;
 
-    let page = app.client.get(app.url("/r/ABCDEF")).send().await.unwrap();
+    // An unknown room's link still loads the app (which says so), with a 404 for crawlers.
+    let unknown = app.client.get(app.url("/r/ABCDEF")).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(unknown.text().await.unwrap().contains(script));
+    let page = app.client.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let csp = page.headers()["content-security-policy"]
         .to_str()

@@ -254,7 +254,10 @@ async fn a_wallet_that_quotes_less_than_the_price_is_refused_and_nothing_is_left
 
     let body = error_of(response, StatusCode::BAD_GATEWAY).await;
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains("quoted 2499 USD/2"), "{message}");
+    assert!(
+        message.contains("quoted 24.99 USD for the seller instead of the price 25.00 USD"),
+        "{message}"
+    );
     let purchases: Value = app
         .get_authed("/api/transactions?role=buyer", &buyer.account.access_token)
         .await
