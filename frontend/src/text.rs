@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(failure(Locale::en, "something_new"), None);
         assert_eq!(
             api_error(Locale::es, &ApiError::Unexpected(418)),
-            "El servidor respondió de forma inesperada (HTTP 418). Vuelve a intentarlo."
+            "El servidor envió una respuesta que esta página no puede leer. Recarga la página; si vuelve a ocurrir, inténtalo dentro de unos minutos."
         );
         for code in FieldCode::iter() {
             assert_ne!(field(Locale::en, code), field(Locale::es, code), "{code:?}");
