@@ -121,25 +121,11 @@ pub async fn update_room(
     Json(request): Json<UpdateRoomRequest>,
 ) -> Result<axum::Json<RoomResponse>> {
     let code = room_code(&code)?;
-    // In its own task, so a client that disconnects cannot stop it between the change and
-    // forgetting the cached view.
-    let updated = tokio::spawn(async move {
-        let updated = rooms::update_room(
-            &state.db,
-            user.id,
-            &code,
-            &request,
-            &state.public_url,
-            state.settings.clock.now(),
-        )
-        .await;
-        // Forgotten whatever the outcome: a conflict means the room changed under us.
-        state.room_views.forget(&code).await;
-        updated
+    let now = state.settings.clock.now();
+    changing(state, code, move |state, code| async move {
+        rooms::update_room(&state.db, user.id, &code, &request, &state.public_url, now).await
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the room update task failed: {e}")))?;
-    Ok(axum::Json(updated?))
 }
 
 /// Move the room's payouts to the seller's current wallet (set in the profile), at a new price
@@ -171,21 +157,32 @@ pub async fn move_room_wallet(
     Json(request): Json<MoveRoomRequest>,
 ) -> Result<axum::Json<RoomResponse>> {
     let code = room_code(&code)?;
-    // As for a status change: in its own task, so the cached view is always forgotten.
-    let moved = tokio::spawn(async move {
-        let moved = rooms::move_to_current_wallet(
-            &state.db,
-            user.id,
-            &code,
-            &request,
-            &state.public_url,
-            state.settings.clock.now(),
-        )
-        .await;
-        state.room_views.forget(&code).await;
-        moved
+    let now = state.settings.clock.now();
+    changing(state, code, move |state, code| async move {
+        rooms::move_to_current_wallet(&state.db, user.id, &code, &request, &state.public_url, now)
+            .await
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the room move task failed: {e}")))?;
-    Ok(axum::Json(moved?))
+}
+
+/// Runs a change to a room in its own task, so a client that disconnects cannot stop it between
+/// the change and forgetting the cached view; the view is forgotten whatever the outcome (a
+/// conflict means the room changed under us).
+async fn changing<F, Fut>(
+    state: AppState,
+    code: RoomCode,
+    change: F,
+) -> Result<axum::Json<RoomResponse>>
+where
+    F: FnOnce(AppState, RoomCode) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<RoomResponse>> + Send,
+{
+    let changed = tokio::spawn(async move {
+        let changed = change(state.clone(), code.clone()).await;
+        state.room_views.forget(&code).await;
+        changed
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the room change task failed: {e}")))?;
+    Ok(axum::Json(changed?))
 }

@@ -329,6 +329,18 @@ impl TestApp {
         room["code"].as_str().expect("code").to_owned()
     }
 
+    /// The public view of room `code`, as anyone reads it.
+    pub async fn public_room(&self, code: &str) -> Value {
+        self.client
+            .get(self.url(&format!("/api/rooms/{code}")))
+            .send()
+            .await
+            .expect("room")
+            .json()
+            .await
+            .expect("json")
+    }
+
     pub async fn start_payment(&self, token: &str, code: &str, body: &Value) -> Response {
         self.send_json(
             reqwest::Method::POST,

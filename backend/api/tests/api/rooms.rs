@@ -326,15 +326,7 @@ async fn a_seller_moves_a_room_to_a_new_wallet_at_a_price_they_choose() {
     let token = &seller.account.access_token;
     let code = app.room(&seller, "25.00").await;
     let path = format!("/api/rooms/{code}");
-    let public: Value = app
-        .client
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public = app.public_room(&code).await;
     assert_eq!(public["wallet_name"], "Alice Anderson");
     // A payment started before the move finishes as it started: to alice, in dollars.
     let started = app.checkout(&buyer, &code).await;
@@ -396,15 +388,7 @@ async fn a_seller_moves_a_room_to_a_new_wallet_at_a_price_they_choose() {
         json!({"value": "3750", "asset_code": "JPY", "asset_scale": 0})
     );
     // The public view shows the move at once on this replica.
-    let public: Value = app
-        .client
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public = app.public_room(&code).await;
     assert_eq!(public["wallet_name"], "Kenji Kato");
 
     let (alice, kenji) = (app.balance("alice").await, app.balance("kenji").await);

@@ -23,17 +23,6 @@ async fn stocked_room(app: &TestApp, seller: &Trader, limit: u32) -> String {
     room["code"].as_str().expect("a code").to_owned()
 }
 
-async fn room(app: &TestApp, code: &str) -> Value {
-    app.client
-        .get(app.url(&format!("/api/rooms/{code}")))
-        .send()
-        .await
-        .expect("room")
-        .json()
-        .await
-        .expect("json")
-}
-
 #[tokio::test]
 async fn the_last_units_go_to_exactly_as_many_buyers_as_there_are() {
     let app = spawn_app().await;
@@ -64,7 +53,7 @@ async fn the_last_units_go_to_exactly_as_many_buyers_as_there_are() {
         }
     }
     assert_eq!((started.len(), sold_out), (2, 4));
-    assert_eq!(room(&app, &code).await["stock_left"], 0);
+    assert_eq!(app.public_room(&code).await["stock_left"], 0);
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) AS n FROM transactions t JOIN rooms r ON r.id = t.room_id WHERE r.code = '{code}'"
@@ -81,7 +70,7 @@ async fn the_last_units_go_to_exactly_as_many_buyers_as_there_are() {
     app.finish(&finish).await;
     app.wait_for_status(&seller.account.access_token, &id_of(declined), "rejected")
         .await;
-    assert_eq!(room(&app, &code).await["stock_left"], 1);
+    assert_eq!(app.public_room(&code).await["stock_left"], 1);
     let approved = &started[1];
     let finish = app
         .consent(approved["redirect_url"].as_str().unwrap(), "approve")
@@ -89,13 +78,13 @@ async fn the_last_units_go_to_exactly_as_many_buyers_as_there_are() {
     app.finish(&finish).await;
     app.wait_for_status(&seller.account.access_token, &id_of(approved), "completed")
         .await;
-    assert_eq!(room(&app, &code).await["stock_left"], 1);
+    assert_eq!(app.public_room(&code).await["stock_left"], 1);
 
     // The unit that came back can be bought once more, and then none is left.
     let last = app.buy(&buyers[5], &code).await;
     app.wait_for_status(&seller.account.access_token, &last, "completed")
         .await;
-    assert_eq!(room(&app, &code).await["stock_left"], 0);
+    assert_eq!(app.public_room(&code).await["stock_left"], 0);
     let error = error_of(
         app.start_payment(&buyers[4].account.access_token, &code, &json!({}))
             .await,
@@ -128,12 +117,12 @@ async fn an_expired_payment_gives_its_unit_back() {
     let buyer = app.trader("buyer", "bruno").await;
     let code = stocked_room(&app, &seller, 1).await;
     let started = app.checkout(&buyer, &code).await;
-    assert_eq!(room(&app, &code).await["stock_left"], 0);
+    assert_eq!(app.public_room(&code).await["stock_left"], 0);
     // The quote runs out before the buyer approves: the worker expires the payment.
     app.clock.advance(std::time::Duration::from_secs(61));
     app.wait_for_status(&buyer.account.access_token, &id_of(&started), "expired")
         .await;
-    assert_eq!(room(&app, &code).await["stock_left"], 1);
+    assert_eq!(app.public_room(&code).await["stock_left"], 1);
 }
 
 #[tokio::test]
