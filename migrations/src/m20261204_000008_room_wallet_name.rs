@@ -13,7 +13,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Rooms::Table)
-                    .add_column(string_len_null(Rooms::WalletPublicName, 200))
+                    .add_column(text_null(Rooms::WalletPublicName))
                     .to_owned(),
             )
             .await?;

@@ -31,7 +31,7 @@ use crate::state::AppState;
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "The seller cannot buy from their own room.", body = ErrorBody),
         (status = 404, description = "No room has this code.", body = ErrorBody),
-        (status = 409, description = "The room is paused or closed.", body = ErrorBody),
+        (status = 409, description = "The room is paused or closed, or sold out (`field_codes.stock` is `sold_out`: every unit is sold or held by a payment in progress).", body = ErrorBody),
         (status = 415, description = "Body is not JSON.", body = ErrorBody),
         (status = 422, description = "Unknown fields (an amount), or an unusable buyer wallet address.", body = ErrorBody),
         (status = 429, description = "Too many payment starts from this account or address.", body = ErrorBody,

@@ -190,7 +190,7 @@ pub async fn list_transactions(
         (status = 200, description = "The CSV file.", content_type = "text/csv", body = String),
         (status = 400, description = "An unknown role, kind or status, or a malformed time.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
-        (status = 422, description = "A malformed room code, `until` not after `since`, or more than 100,000 rows.", body = ErrorBody),
+        (status = 422, description = "A malformed room code, `until` not after `since`, or more than 100,000 rows (reported on `since`: export a shorter period).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -302,7 +302,7 @@ pub async fn summary(
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "The seller cannot cancel the buyer's payment.", body = ErrorBody),
         (status = 404, description = "No such transaction of the caller's (or the id is not a UUID).", body = ErrorBody),
-        (status = 409, description = "Already approved or ended.", body = ErrorBody),
+        (status = 409, description = "Already approved or ended, or its start is still running (retry once the quote is shown).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -326,9 +326,8 @@ pub async fn cancel_transaction(
     params(("id" = Uuid, Path, description = "The transaction id.")),
     responses(
         (status = 200, description = "The transaction.", body = TransactionResponse),
-        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
-        (status = 404, description = "No such transaction of the caller's.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the caller's (or the id is not a UUID).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

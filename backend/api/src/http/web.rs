@@ -92,18 +92,28 @@ struct RoomPage {
 /// loads as on any other path. An unknown room gets the plain page with a 404.
 async fn room_page(State(page): State<RoomPage>, Path(code): Path<String>) -> Response {
     let state = &page.state;
-    let room = match RoomCode::parse(&code) {
-        Ok(code) => state
-            .room_views
-            .get(&state.db, &code, &state.public_url)
-            .await
-            .ok()
-            .and_then(|view| serde_json::from_slice::<RoomResponse>(&view).ok()),
-        Err(_) => None,
+    let view = match RoomCode::parse(&code) {
+        Ok(code) => {
+            state
+                .room_views
+                .get(&state.db, &code, &state.public_url)
+                .await
+        }
+        Err(_) => Err(ApiError::NotFound("No room has this code.")),
     };
-    let (status, html) = match room {
-        Some(room) => (StatusCode::OK, with_preview(&page.index, &room)),
-        None => (StatusCode::NOT_FOUND, page.index.to_string()),
+    let (status, html) = match view.map(|view| serde_json::from_slice::<RoomResponse>(&view)) {
+        Ok(Ok(room)) => (StatusCode::OK, with_preview(&page.index, &room)),
+        Err(ApiError::NotFound(_)) => (StatusCode::NOT_FOUND, page.index.to_string()),
+        // Trouble on our side is no reason to tell a crawler the room does not exist: the page
+        // loads without a preview.
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "a room view does not decode for its preview");
+            (StatusCode::OK, page.index.to_string())
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "no room view for a link preview");
+            (StatusCode::OK, page.index.to_string())
+        }
     };
     (
         status,

@@ -45,7 +45,8 @@ fn sold_out(room: &room_rows::Model) -> ApiError {
 /// requests the interactive outgoing-payment grant. Each result is stored before the next step.
 ///
 /// # Errors
-/// 404 for an unknown room, 403 for the seller's own room, 409 for a room that is not open,
+/// 404 for an unknown room, 403 for the seller's own room, 409 for a room that is not open or
+/// is sold out,
 /// 422 for an unusable buyer wallet, 502 when a wallet provider fails (the transaction is then
 /// recorded as failed with the reason).
 pub async fn start_payment(
@@ -697,11 +698,12 @@ fn hex_nonce() -> String {
 /// The buyer gives up a payment they have not approved. Only a payment still awaiting approval
 /// can be cancelled: the conditional status change races fairly with an approval arriving at
 /// the same moment, and exactly one of them wins. Afterwards the incoming payment is closed and
-/// the grant cancelled at the wallet, so the consent page no longer offers it.
+/// the grant cancelled at the wallet (in the background), so the consent page no longer offers
+/// it.
 ///
 /// # Errors
-/// 404 for anyone but its buyer and seller, 403 for the seller, 409 once it was approved or
-/// has ended.
+/// 404 for anyone but its buyer and seller, 403 for the seller, 409 while its start is still
+/// running and once it was approved or has ended.
 pub async fn cancel_payment(
     state: &AppState,
     user_id: Uuid,
@@ -715,15 +717,32 @@ pub async fn cancel_payment(
     if row.buyer_id != user_id {
         return Err(ApiError::Forbidden("Only the buyer can cancel a payment."));
     }
+    if row.transaction_status()? == AwaitingApproval && row.redirect_url.is_none() {
+        // Its start is still asking the wallets: cancelling now would leave what it creates
+        // next (the quote, the grant) behind.
+        return Err(ApiError::conflict(
+            "This payment is still being started; cancel it once its quote is shown.",
+        ));
+    }
     let now = state.settings.clock.now();
-    let cancelled = fail(
+    let detail = "The buyer cancelled the payment before approving it.";
+    let cancelled = transition(
         db,
         now,
         id,
         AwaitingApproval,
         Rejected,
-        Failure::Cancelled,
-        "The buyer cancelled the payment before approving it.",
+        Some(detail.to_owned()),
+        |update| {
+            super::clear_lease(update)
+                .col_expr(
+                    transactions::Column::FailureCode,
+                    Expr::value(Failure::Cancelled.code()),
+                )
+                .col_expr(transactions::Column::FailureDetail, Expr::value(detail))
+                // Only a payment whose start finished: its grant and incoming payment are known.
+                .filter(transactions::Column::RedirectUrl.is_not_null())
+        },
     )
     .await?;
     if !cancelled {
@@ -731,8 +750,9 @@ pub async fn cancel_payment(
             "This payment can no longer be cancelled: it was approved or has already ended.",
         ));
     }
-    // The row as read before the change still holds the grant's continuation.
-    super::release_resources(&state.open_payments, &row).await;
+    // The row as read before the change still holds the grant's continuation. The wallets are
+    // told off the request, as after a finish: the cancel itself is already final.
+    release_in_background(state, &row);
     let row = load(db, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;

@@ -1,6 +1,6 @@
 //! The buyer's and the seller's view of transactions: pages of them, and one with its history.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -413,25 +413,30 @@ async fn responses(
     rows: Vec<transactions::Model>,
     viewer: Uuid,
 ) -> Result<Vec<TransactionResponse>> {
-    let room_ids: Vec<Uuid> = rows.iter().map(|r| r.room_id).collect();
-    let user_ids: Vec<Uuid> = rows
+    let room_ids: BTreeSet<Uuid> = rows.iter().map(|r| r.room_id).collect();
+    let user_ids: BTreeSet<Uuid> = rows
         .iter()
         .flat_map(|r| [r.buyer_id, r.seller_id])
         .collect();
-    let rooms: HashMap<Uuid, RoomFacts> = rooms::Entity::find()
-        .select_only()
-        .columns([
-            rooms::Column::Id,
-            rooms::Column::Code,
-            rooms::Column::Name,
-            rooms::Column::Delivery,
-        ])
-        .filter(rooms::Column::Id.is_in(room_ids))
-        .into_tuple::<(Uuid, String, String, Option<String>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, code, name, delivery)| {
+    let room_ids: Vec<Uuid> = room_ids.into_iter().collect();
+    let user_ids: Vec<Uuid> = user_ids.into_iter().collect();
+    let mut rooms: HashMap<Uuid, RoomFacts> = HashMap::new();
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    // In slices, so a large export stays under every database's limit on bound parameters.
+    for ids in room_ids.chunks(IDS_PER_QUERY) {
+        let found = rooms::Entity::find()
+            .select_only()
+            .columns([
+                rooms::Column::Id,
+                rooms::Column::Code,
+                rooms::Column::Name,
+                rooms::Column::Delivery,
+            ])
+            .filter(rooms::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple::<(Uuid, String, String, Option<String>)>()
+            .all(db)
+            .await?;
+        rooms.extend(found.into_iter().map(|(id, code, name, delivery)| {
             (
                 id,
                 RoomFacts {
@@ -440,17 +445,18 @@ async fn responses(
                     delivery,
                 },
             )
-        })
-        .collect();
-    let names: HashMap<Uuid, String> = users::Entity::find()
-        .select_only()
-        .columns([users::Column::Id, users::Column::Username])
-        .filter(users::Column::Id.is_in(user_ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+        }));
+    }
+    for ids in user_ids.chunks(IDS_PER_QUERY) {
+        let found = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Username])
+            .filter(users::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple::<(Uuid, String)>()
+            .all(db)
+            .await?;
+        names.extend(found);
+    }
     rows.into_iter()
         .map(|row| {
             let room = rooms
@@ -477,6 +483,9 @@ pub(crate) fn receipt_number(seller: Uuid, seq: i64) -> String {
         .collect();
     format!("SHF-{mark}-{seq:05}")
 }
+
+/// The most ids one query binds (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+const IDS_PER_QUERY: usize = 5_000;
 
 /// What a transaction's view shows of its room.
 #[derive(Clone)]
