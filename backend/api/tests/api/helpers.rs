@@ -415,6 +415,28 @@ impl TestApp {
         panic!("the transaction never became {status}: {last:#}");
     }
 
+    /// Polls the consent page at `redirect` until the wallet stops offering the approval (its
+    /// grant was cancelled, which the platform does after a payment ends) and sends the browser
+    /// back instead; returns that finish URL. Bounded by attempts, like `wait_for_status`.
+    pub async fn wait_until_consent_refused(&self, redirect: &str) -> String {
+        for _ in 0..600 {
+            let page = self
+                .client
+                .get(redirect)
+                .send()
+                .await
+                .expect("consent page");
+            if page.status() == StatusCode::FOUND {
+                return page.headers()["location"]
+                    .to_str()
+                    .expect("a location")
+                    .to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the consent page at {redirect} still offers the approval");
+    }
+
     /// A sandbox account's balance in minor units.
     pub async fn balance(&self, name: &str) -> i64 {
         let accounts: Value = self

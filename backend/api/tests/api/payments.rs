@@ -194,24 +194,9 @@ async fn a_quote_that_expires_before_consent_ends_in_expired_and_nothing_is_sent
 
     // The grant is cancelled: the consent page now sends the browser back without approval
     // (once the worker's clean-up after the expiry has reached the wallet).
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut answer = None;
-    for _ in 0..200 {
-        let page = browser
-            .get(started["redirect_url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
-        if page.status() == StatusCode::FOUND {
-            answer = Some(page.headers()["location"].to_str().unwrap().to_owned());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let finish = answer.expect("the consent page stops offering the approval");
+    let finish = app
+        .wait_until_consent_refused(started["redirect_url"].as_str().unwrap())
+        .await;
     assert!(finish.contains("result="), "{finish}");
     app.finish(&finish).await;
     let after = app.transaction(&buyer.account.access_token, &id).await;
@@ -698,21 +683,9 @@ async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
 
     // The grant is cancelled at the wallet (once the clean-up after the cancel reached it): its
     // consent page sends the browser back without an approval, and that return changes nothing.
-    let mut answer = None;
-    for _ in 0..200 {
-        let page = app
-            .client
-            .get(started["redirect_url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
-        if page.status() == StatusCode::FOUND {
-            answer = Some(page.headers()["location"].to_str().unwrap().to_owned());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let finish = answer.expect("the consent page stops offering the approval");
+    let finish = app
+        .wait_until_consent_refused(started["redirect_url"].as_str().unwrap())
+        .await;
     assert!(finish.contains("result="), "{finish}");
     app.finish(&finish).await;
     let after = app.transaction(&buyer.account.access_token, &id).await;
