@@ -415,11 +415,23 @@ impl TestApp {
         panic!("the transaction never became {status}: {last:#}");
     }
 
+    /// `POST /api/transactions/{id}/cancel` as the holder of `token`.
+    pub async fn cancel(&self, token: &str, id: &str) -> Response {
+        self.send_json(
+            reqwest::Method::POST,
+            &format!("/api/transactions/{id}/cancel"),
+            token,
+            &json!({}),
+        )
+        .await
+    }
+
     /// Polls the consent page at `redirect` until the wallet stops offering the approval (its
     /// grant was cancelled, which the platform does after a payment ends) and sends the browser
-    /// back instead; returns that finish URL. Bounded by attempts, like `wait_for_status`.
+    /// back instead; returns that finish URL. Each look is a request, so the clean-up runs in
+    /// between; no time is waited, and the number of looks is bounded.
     pub async fn wait_until_consent_refused(&self, redirect: &str) -> String {
-        for _ in 0..600 {
+        for _ in 0..5_000 {
             let page = self
                 .client
                 .get(redirect)
@@ -432,7 +444,7 @@ impl TestApp {
                     .expect("a location")
                     .to_owned();
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tokio::task::yield_now().await;
         }
         panic!("the consent page at {redirect} still offers the approval");
     }

@@ -631,7 +631,6 @@ async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
     let bruno = app.balance("bruno").await;
     let started = app.checkout(&buyer, &code).await;
     let id = id_of(&started);
-    let path = format!("/api/transactions/{id}");
 
     // The way back to the consent page is the buyer's alone.
     let mine = app.transaction(&buyer.account.access_token, &id).await;
@@ -640,40 +639,20 @@ async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
     assert!(theirs.get("consent_url").is_none(), "{theirs}");
 
     // Nobody but the buyer cancels.
-    let cancel = format!("{path}/cancel");
     let error = error_of(
-        app.send_json(
-            Method::POST,
-            &cancel,
-            &seller.account.access_token,
-            &json!({}),
-        )
-        .await,
+        app.cancel(&seller.account.access_token, &id).await,
         StatusCode::FORBIDDEN,
     )
     .await;
     assert_eq!(error["code"], "forbidden");
     let stranger = app.trader("stranger", "carmen").await;
     error_of(
-        app.send_json(
-            Method::POST,
-            &cancel,
-            &stranger.account.access_token,
-            &json!({}),
-        )
-        .await,
+        app.cancel(&stranger.account.access_token, &id).await,
         StatusCode::NOT_FOUND,
     )
     .await;
 
-    let response = app
-        .send_json(
-            Method::POST,
-            &cancel,
-            &buyer.account.access_token,
-            &json!({}),
-        )
-        .await;
+    let response = app.cancel(&buyer.account.access_token, &id).await;
     assert_eq!(response.status(), StatusCode::OK);
     let cancelled: Value = response.json().await.unwrap();
     assert_eq!(cancelled["status"], "rejected");
@@ -693,13 +672,7 @@ async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
 
     // Twice is a conflict, and so is an approved payment.
     error_of(
-        app.send_json(
-            Method::POST,
-            &cancel,
-            &buyer.account.access_token,
-            &json!({}),
-        )
-        .await,
+        app.cancel(&buyer.account.access_token, &id).await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -707,24 +680,12 @@ async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
     app.wait_for_status(&buyer.account.access_token, &paid, "completed")
         .await;
     error_of(
-        app.send_json(
-            Method::POST,
-            &format!("/api/transactions/{paid}/cancel"),
-            &buyer.account.access_token,
-            &json!({}),
-        )
-        .await,
+        app.cancel(&buyer.account.access_token, &paid).await,
         StatusCode::CONFLICT,
     )
     .await;
     error_of(
-        app.send_json(
-            Method::POST,
-            "/api/transactions/not-a-uuid/cancel",
-            &buyer.account.access_token,
-            &json!({}),
-        )
-        .await,
+        app.cancel(&buyer.account.access_token, "not-a-uuid").await,
         StatusCode::NOT_FOUND,
     )
     .await;
