@@ -13,6 +13,7 @@ mod m20261204_000007_sales_and_stock;
 mod m20261204_000008_room_wallet_name;
 mod m20261204_000009_receipt_numbers;
 mod m20261204_000010_room_delivery;
+mod m20261204_000011_guest_checkout;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_room_wallet_name::Migration),
             Box::new(m20261204_000009_receipt_numbers::Migration),
             Box::new(m20261204_000010_room_delivery::Migration),
+            Box::new(m20261204_000011_guest_checkout::Migration),
         ]
     }
 }

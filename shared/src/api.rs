@@ -362,8 +362,11 @@ pub struct MoveRoomRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyResponse {
-    /// Their username.
+    /// Their username (empty for a guest).
     pub username: String,
+    /// A guest: a buyer who paid without an account (and has not claimed the purchase).
+    #[serde(default)]
+    pub guest: bool,
 }
 
 /// A room as anyone sees it.
@@ -441,6 +444,31 @@ pub struct StartPaymentRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(example = "$ilp.interledger-test.dev/bob"))]
     pub wallet_address: Option<String>,
+}
+
+/// `POST /api/rooms/{code}/guest-payments`: paying without an account.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GuestPaymentRequest {
+    /// The wallet to pay from.
+    #[cfg_attr(feature = "openapi", schema(example = "$ilp.interledger-test.dev/bob"))]
+    pub wallet_address: String,
+    /// Where the receipt may be sent (optional; kept with the purchase only).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "bob@example.com"))]
+    pub email: Option<String>,
+}
+
+/// `POST /api/me/purchases`: moves a guest purchase into the caller's account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClaimPurchaseRequest {
+    /// The guest purchase.
+    pub transaction_id: Uuid,
+    /// Its key, from the receipt link (`#key=…`).
+    pub key: String,
 }
 
 /// What the buyer's wallet quoted.
@@ -555,6 +583,13 @@ pub struct StartPaymentResponse {
     pub redirect_url: String,
     /// The quote to show before sending the buyer there.
     pub quote: QuoteResponse,
+    /// Guest checkouts only: the key that opens this purchase (send it as `X-Guest-Key`; the
+    /// receipt link carries it as `#key=…`). Shown once, never stored in the clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_key: Option<String>,
+    /// Guest checkouts only: the receipt link, with the key in its fragment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_url: Option<String>,
 }
 
 /// How many completed payments, and how much, in one currency over one period.

@@ -11,8 +11,8 @@ pub struct Model {
     pub id: Uuid,
     /// The room.
     pub room_id: Uuid,
-    /// The buyer.
-    pub buyer_id: Uuid,
+    /// The buyer's account; none for a guest's purchase until they claim it.
+    pub buyer_id: Option<Uuid>,
     /// The seller.
     pub seller_id: Uuid,
     /// A `TransactionStatus` name.
@@ -94,6 +94,11 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     /// The sale's number among its seller's sales (1, 2, 3 …), given at completion.
     pub receipt_seq: Option<i64>,
+    /// Hex SHA-256 of the key that opens a guest's purchase (its receipt link); kept after a
+    /// claim so the link still works.
+    pub guest_key_hash: Option<String>,
+    /// The address a guest left for the receipt.
+    pub guest_email: Option<String>,
 }
 
 impl Model {

@@ -165,6 +165,44 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
     }
 }
 
+/// The header that carries a guest's purchase key (the secret of their receipt link).
+pub const GUEST_KEY_HEADER: &str = "x-guest-key";
+
+/// Who asks for one purchase: a signed-in user (`Authorization: Bearer`), or a guest presenting
+/// the purchase's key (`X-Guest-Key`). Whether either may see the transaction is the service's
+/// answer ([`crate::services::transactions::authorise`]); a bearer token, when sent, must be
+/// valid, and wins over a key.
+#[derive(Clone, Debug)]
+pub enum PurchaseCaller {
+    /// A signed-in user.
+    User(Uuid),
+    /// A guest with a purchase key (unchecked until matched against the transaction).
+    Guest(secrecy::SecretString),
+}
+
+impl FromRequestParts<AppState> for PurchaseCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(token) = bearer_token(parts)? {
+            return Ok(Self::User(state.tokens.verify_access(token)?));
+        }
+        let key = parts
+            .headers
+            .get(GUEST_KEY_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .ok_or(ApiError::Unauthorized(
+                "Log in, or open the purchase through its receipt link.",
+            ))?;
+        Ok(Self::Guest(key.to_owned().into()))
+    }
+}
+
 fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Ok(None);

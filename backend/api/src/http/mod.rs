@@ -44,6 +44,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(rooms::get_room, rooms::update_room))
         .routes(routes!(rooms::move_room_wallet))
         .routes(routes!(payments::start_payment))
+        .routes(routes!(payments::start_guest_payment))
+        .routes(routes!(me::claim_purchase))
         .routes(routes!(payments::finish_payment))
         .routes(routes!(transactions::list_transactions))
         .routes(routes!(transactions::summary))

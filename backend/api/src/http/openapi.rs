@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the routes.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 /// Document-level metadata; the paths come from [`super::api_router`].
@@ -10,7 +10,8 @@ use utoipa::{Modify, OpenApi};
         title = "Shifting API",
         description = "Peer-to-peer marketplace paid through Open Payments. All bodies are JSON; errors are \
             `{\"error\": {\"code\", \"message\", \"fields\"?}}`. Amounts are `{\"value\": \"<minor units>\", \"asset_code\", \"asset_scale\"}`. \
-            Authenticate with `Authorization: Bearer <access_token>` from sign-up, log-in or refresh.",
+            Authenticate with `Authorization: Bearer <access_token>` from sign-up, log-in or refresh; \
+            a guest buyer opens their purchase with `X-Guest-Key`.",
         license(name = "MIT")
     ),
     tags(
@@ -25,7 +26,8 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
-/// Adds the `bearer` security scheme (JWT access tokens).
+/// Adds the security schemes: `bearer` (JWT access tokens) and `guest_key` (the key of a guest's
+/// purchase, from its receipt link).
 #[derive(Debug)]
 struct BearerAuth;
 
@@ -40,6 +42,13 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "guest_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Guest-Key",
+                "The key of a guest's purchase (`guest_key` from `POST /api/rooms/{code}/guest-payments`; the receipt link's `#key=`). Opens that one transaction.",
+            ))),
         );
     }
 }

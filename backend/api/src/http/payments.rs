@@ -5,14 +5,14 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
-use shifting_shared::ErrorBody;
-use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
+use shifting_shared::api::{GuestPaymentRequest, StartPaymentRequest, StartPaymentResponse};
+use shifting_shared::{Email, ErrorBody};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
 use crate::http::extract::{AuthUser, ClientIp, Json};
 use crate::http::rooms::room_code;
-use crate::payments::checkout::{self, FinishOutcome, FinishQuery};
+use crate::payments::checkout::{self, Buyer, FinishOutcome, FinishQuery};
 use crate::state::AppState;
 
 /// Start paying for a room: creates the incoming payment on the seller's wallet, quotes it on
@@ -50,7 +50,61 @@ pub async fn start_payment(
     state.payment_limiters.per_user.check_key(&user.id)?;
     state.payment_limiters.per_ip.check(ip)?;
     let code = room_code(&code)?;
-    let started = checkout::start_payment(&state, user.id, &code, &request).await?;
+    let buyer = Buyer::Account {
+        id: user.id,
+        wallet_address: request.wallet_address,
+    };
+    let started = checkout::start_payment(&state, buyer, &code).await?;
+    Ok((StatusCode::CREATED, axum::Json(started)))
+}
+
+/// Pay for a room without an account: with a wallet address, and optionally an e-mail address
+/// for the receipt. Works like the signed-in start; the answer also carries the purchase's
+/// `guest_key` (shown once) and the `receipt_url` holding it, which open the transaction
+/// (`X-Guest-Key`) and move it into an account later (`POST /api/me/purchases`).
+#[utoipa::path(
+    post,
+    path = "/api/rooms/{code}/guest-payments",
+    tag = "payments",
+    params(("code" = String, Path, description = "The room's code.", example = "K7M2QX")),
+    request_body = GuestPaymentRequest,
+    responses(
+        (status = 201, description = "Awaiting the buyer's approval at their wallet; keep `guest_key`.", body = StartPaymentResponse),
+        (status = 400, description = "Malformed JSON.", body = ErrorBody),
+        (status = 404, description = "No room has this code.", body = ErrorBody),
+        (status = 409, description = "The room is paused or closed, or sold out (`field_codes.stock` is `sold_out`).", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
+        (status = 422, description = "Unknown fields, an unusable wallet address or an invalid e-mail address.", body = ErrorBody),
+        (status = 429, description = "Too many payment starts from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+        (status = 502, description = "A wallet provider failed; the transaction is recorded as failed.", body = ErrorBody),
+    )
+)]
+pub async fn start_guest_payment(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    Json(request): Json<GuestPaymentRequest>,
+) -> Result<(StatusCode, axum::Json<StartPaymentResponse>)> {
+    state.payment_limiters.per_ip.check(ip)?;
+    let code = room_code(&code)?;
+    let email = request
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|email| !email.is_empty())
+        .map(|email| {
+            Email::parse(email)
+                .map(|email| email.as_str().to_owned())
+                .map_err(|problem| ApiError::field("email", problem))
+        })
+        .transpose()?;
+    let buyer = Buyer::Guest {
+        wallet_address: request.wallet_address,
+        email,
+    };
+    let started = checkout::start_payment(&state, buyer, &code).await?;
     Ok((StatusCode::CREATED, axum::Json(started)))
 }
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::AuthUser;
+use crate::http::extract::{AuthUser, PurchaseCaller};
 use crate::services::transactions::{self, Filter, Kind, Side};
 use crate::state::AppState;
 
@@ -295,25 +295,25 @@ pub async fn summary(
     post,
     path = "/api/transactions/{id}/cancel",
     tag = "transactions",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("guest_key" = [])),
     params(("id" = Uuid, Path, description = "The transaction id.")),
     responses(
         (status = 200, description = "Cancelled; the transaction with its history.", body = TransactionResponse),
-        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "The seller cannot cancel the buyer's payment.", body = ErrorBody),
-        (status = 404, description = "No such transaction of the caller's (or the id is not a UUID).", body = ErrorBody),
+        (status = 404, description = "No such transaction of the caller's, a guest key that does not open it, or an id that is not a UUID.", body = ErrorBody),
         (status = 409, description = "Already approved or ended, or its start is still running (retry once the quote is shown).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
 pub async fn cancel_transaction(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: PurchaseCaller,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<axum::Json<TransactionResponse>> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
     Ok(axum::Json(
-        crate::payments::checkout::cancel_payment(&state, user.id, id).await?,
+        crate::payments::checkout::cancel_payment(&state, &caller, id).await?,
     ))
 }
 
@@ -322,22 +322,22 @@ pub async fn cancel_transaction(
     get,
     path = "/api/transactions/{id}",
     tag = "transactions",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("guest_key" = [])),
     params(("id" = Uuid, Path, description = "The transaction id.")),
     responses(
         (status = 200, description = "The transaction.", body = TransactionResponse),
-        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
-        (status = 404, description = "No such transaction of the caller's (or the id is not a UUID).", body = ErrorBody),
+        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the caller's, a guest key that does not open it, or an id that is not a UUID.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
 pub async fn get_transaction(
     State(state): State<AppState>,
-    user: AuthUser,
+    caller: PurchaseCaller,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
 ) -> Result<axum::Json<TransactionResponse>> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
     Ok(axum::Json(
-        transactions::get_transaction(&state.db, user.id, id).await?,
+        transactions::get_transaction(&state.db, &caller, id).await?,
     ))
 }

@@ -10,7 +10,7 @@ use shifting_open_payments::finish::verify_finish_hash;
 use shifting_open_payments::types::{
     AccessAction, AccessItem, CreateIncomingPayment, GrantOutcome, InteractRequest, Limits,
 };
-use shifting_shared::api::{StartPaymentRequest, StartPaymentResponse};
+use shifting_shared::api::StartPaymentResponse;
 use shifting_shared::{
     FieldCode, FieldError, FieldErrors, RoomCode, RoomStatus, TransactionStatus,
 };
@@ -23,9 +23,10 @@ use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::{rooms as room_rows, transactions, users};
 use crate::error::{ApiError, Result};
+use crate::http::extract::PurchaseCaller;
 use crate::services::rooms::{self, link};
 use crate::services::tokens::sha256_hex;
-use crate::services::transactions::transaction_response;
+use crate::services::transactions::{Viewer, transaction_response};
 use crate::services::wallets::{self, ResolvedWallet};
 use crate::state::AppState;
 
@@ -40,9 +41,29 @@ fn sold_out(room: &room_rows::Model) -> ApiError {
     }
 }
 
+/// Who pays.
+#[derive(Clone, Debug)]
+pub enum Buyer {
+    /// A signed-in user, with the wallet they chose for this payment (or their profile's).
+    Account {
+        /// Their id.
+        id: Uuid,
+        /// The wallet they chose; `None`: their profile's.
+        wallet_address: Option<String>,
+    },
+    /// Someone without an account: a wallet address, and an address for the receipt.
+    Guest {
+        /// The wallet to pay from.
+        wallet_address: String,
+        /// Where the receipt may go (validated, lower-cased).
+        email: Option<String>,
+    },
+}
+
 /// Starts paying for a room: resolves both wallets (in parallel, cached), creates the incoming
 /// payment on the seller's wallet for the room's price, quotes it on the buyer's wallet, and
 /// requests the interactive outgoing-payment grant. Each result is stored before the next step.
+/// A guest gets the purchase's key (once; we keep its hash) and the receipt link carrying it.
 ///
 /// # Errors
 /// 404 for an unknown room, 403 for the seller's own room, 409 for a room that is not open or
@@ -51,14 +72,17 @@ fn sold_out(room: &room_rows::Model) -> ApiError {
 /// recorded as failed with the reason).
 pub async fn start_payment(
     state: &AppState,
-    buyer_id: Uuid,
+    buyer: Buyer,
     code: &RoomCode,
-    request: &StartPaymentRequest,
 ) -> Result<StartPaymentResponse> {
     let db = &state.db;
     let client = &state.open_payments;
     let (room, seller) = rooms::find_with_seller(db, code).await?;
-    if room.seller_id == buyer_id {
+    let buyer_id = match &buyer {
+        Buyer::Account { id, .. } => Some(*id),
+        Buyer::Guest { .. } => None,
+    };
+    if Some(room.seller_id) == buyer_id {
         return Err(ApiError::Forbidden("You cannot buy from your own room."));
     }
     match room.room_status()? {
@@ -80,23 +104,32 @@ pub async fn start_payment(
     {
         return Err(sold_out(&room));
     }
-    let buyer = users::Entity::find_by_id(buyer_id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
-    let buyer_input = request
-        .wallet_address
-        .clone()
-        .or(buyer.wallet_address.clone())
-        .ok_or_else(|| {
-            ApiError::field(
-                "wallet_address",
-                FieldError::new(
-                    FieldCode::Required,
-                    "is required: send one, or set it in your profile",
-                ),
-            )
-        })?;
+    let (buyer_input, buyer_name, guest_email) = match buyer {
+        Buyer::Account { id, wallet_address } => {
+            let account = users::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
+            let wallet = wallet_address
+                .or(account.wallet_address.clone())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "wallet_address",
+                        FieldError::new(
+                            FieldCode::Required,
+                            "is required: send one, or set it in your profile",
+                        ),
+                    )
+                })?;
+            (wallet, account.username, None)
+        }
+        Buyer::Guest {
+            wallet_address,
+            email,
+        } => (wallet_address, "A guest".to_owned(), email),
+    };
+    // A guest's key opens their purchase: only its hash is kept.
+    let guest_key = buyer_id.is_none().then(guest_key);
 
     let (buyer_wallet, seller_wallet) = tokio::join!(
         wallets::resolve(client, state.address_policy, &buyer_input, "wallet_address"),
@@ -181,6 +214,8 @@ pub async fn start_payment(
         updated_at: Set(now),
         completed_at: Set(None),
         receipt_seq: Set(None),
+        guest_key_hash: Set(guest_key.as_deref().map(sha256_hex)),
+        guest_email: Set(guest_email),
     };
     let txn = begin_write(db).await?;
     // The payment holds one unit of the room until it ends without money; the conditional
@@ -210,7 +245,7 @@ pub async fn start_payment(
         id,
         None,
         AwaitingApproval,
-        Some(format!("{} started paying", buyer.username)),
+        Some(format!("{buyer_name} started paying")),
         now,
     )
     .await?;
@@ -231,15 +266,21 @@ pub async fn start_payment(
             let row = load(db, id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
-            let transaction = transaction_response(db, row, buyer_id, false).await?;
+            let viewer = buyer_id.map_or(Viewer::Guest, Viewer::User);
+            let transaction = transaction_response(db, row, viewer, false).await?;
             let quote = transaction
                 .quote
                 .clone()
                 .ok_or_else(|| anyhow::anyhow!("transaction {id} has no quote"))?;
+            let receipt_url = guest_key
+                .as_ref()
+                .map(|key| link(&state.public_url, &format!("transactions/{id}#key={key}")));
             Ok(StartPaymentResponse {
                 transaction,
                 redirect_url: redirect,
                 quote,
+                guest_key,
+                receipt_url,
             })
         }
         Err(step) => {
@@ -690,6 +731,12 @@ fn release_in_background(state: &AppState, row: &transactions::Model) {
     tokio::spawn(async move { super::release_resources(&client, &row).await });
 }
 
+/// A guest purchase's key: 256 random bits, URL-safe.
+fn guest_key() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
 /// 128 random bits as hex, for the client nonce and the finish state.
 fn hex_nonce() -> String {
     hex::encode(rand::random::<[u8; 16]>())
@@ -706,15 +753,12 @@ fn hex_nonce() -> String {
 /// running and once it was approved or has ended.
 pub async fn cancel_payment(
     state: &AppState,
-    user_id: Uuid,
+    caller: &PurchaseCaller,
     id: Uuid,
 ) -> Result<shifting_shared::api::TransactionResponse> {
     let db = &state.db;
-    let row = load(db, id)
-        .await?
-        .filter(|row| row.buyer_id == user_id || row.seller_id == user_id)
-        .ok_or(ApiError::NotFound("No such transaction."))?;
-    if row.buyer_id != user_id {
+    let (row, viewer) = crate::services::transactions::find_for(db, caller, id).await?;
+    if !viewer.is_buyer(&row) {
         return Err(ApiError::Forbidden("Only the buyer can cancel a payment."));
     }
     if row.transaction_status()? == AwaitingApproval && row.redirect_url.is_none() {
@@ -756,5 +800,5 @@ pub async fn cancel_payment(
     let row = load(db, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
-    transaction_response(db, row, user_id, true).await
+    transaction_response(db, row, viewer, true).await
 }

@@ -397,6 +397,7 @@ fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<Roo
         description: room.description,
         seller: PartyResponse {
             username: seller.to_owned(),
+            guest: false,
         },
         wallet_address: room.wallet_address,
         wallet_name: room.wallet_public_name,

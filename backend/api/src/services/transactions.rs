@@ -20,6 +20,10 @@ use crate::entities::amount::StoredAmount;
 use crate::entities::parse_stored;
 use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
+use crate::http::extract::PurchaseCaller;
+use crate::services::tokens::sha256_hex;
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
 
 const NOT_FOUND: &str = "No such transaction.";
 
@@ -141,7 +145,7 @@ pub async fn list_transactions(
         .offset(offset)
         .all(db)
         .await?;
-    let transactions = responses(db, rows, user_id).await?;
+    let transactions = responses(db, rows, Viewer::User(user_id)).await?;
     Ok(TransactionPageResponse {
         transactions,
         total,
@@ -179,7 +183,7 @@ pub async fn export_csv(
         .order_by_desc(transactions::Column::Id)
         .all(db)
         .await?;
-    let views = responses(db, rows, user_id).await?;
+    let views = responses(db, rows, Viewer::User(user_id)).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(EXPORT_COLUMNS)
         .map_err(anyhow::Error::from)?;
@@ -233,7 +237,11 @@ fn export_record(view: &TransactionResponse) -> [String; 20] {
         view.completed_at.as_ref().map(time).unwrap_or_default(),
         view.room_code.clone(),
         view.room_name.clone(),
-        view.buyer.username.clone(),
+        if view.buyer.guest {
+            "(guest)".to_owned()
+        } else {
+            view.buyer.username.clone()
+        },
         view.seller.username.clone(),
         decimal(&view.amount),
         view.amount.asset_code.clone(),
@@ -350,21 +358,118 @@ fn no_sales(code: &str, scale: i16) -> TotalResponse {
     }
 }
 
-/// One transaction with its status history, for its buyer or seller only.
+/// Who looks at a transaction, once allowed to ([`authorise`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    /// A user: its buyer or its seller.
+    User(Uuid),
+    /// The guest who bought it, proven by the purchase's key.
+    Guest,
+}
+
+impl Viewer {
+    /// Whether the viewer is the transaction's buyer.
+    #[must_use]
+    pub fn is_buyer(self, row: &transactions::Model) -> bool {
+        match self {
+            Self::User(id) => row.buyer_id == Some(id),
+            Self::Guest => true,
+        }
+    }
+}
+
+/// Whether `caller` may see `row`: its buyer, its seller, or a guest holding its key. Anyone
+/// else learns nothing, not even that the id exists.
+///
+/// # Errors
+/// [`ApiError::NotFound`] for anyone else.
+pub fn authorise(row: &transactions::Model, caller: &PurchaseCaller) -> Result<Viewer> {
+    let allowed = match caller {
+        PurchaseCaller::User(id) => {
+            (row.buyer_id == Some(*id) || row.seller_id == *id).then_some(Viewer::User(*id))
+        }
+        PurchaseCaller::Guest(key) => row
+            .guest_key_hash
+            .as_deref()
+            .filter(|stored| {
+                bool::from(
+                    sha256_hex(key.expose_secret())
+                        .as_bytes()
+                        .ct_eq(stored.as_bytes()),
+                )
+            })
+            .map(|_| Viewer::Guest),
+    };
+    allowed.ok_or(ApiError::NotFound(NOT_FOUND))
+}
+
+/// One stored transaction `caller` may see.
+///
+/// # Errors
+/// [`ApiError::NotFound`] when there is none.
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    caller: &PurchaseCaller,
+    id: Uuid,
+) -> Result<(transactions::Model, Viewer)> {
+    let row = transactions::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+    let viewer = authorise(&row, caller)?;
+    Ok((row, viewer))
+}
+
+/// One transaction with its status history, for its buyer (or guest buyer) or seller only.
 ///
 /// # Errors
 /// [`ApiError::NotFound`] for anyone else, so that ids cannot be probed.
 pub async fn get_transaction(
     db: &impl ConnectionTrait,
-    user_id: Uuid,
+    caller: &PurchaseCaller,
     id: Uuid,
 ) -> Result<TransactionResponse> {
+    let (row, viewer) = find_for(db, caller, id).await?;
+    transaction_response(db, row, viewer, true).await
+}
+
+/// Moves a guest's purchase into `user_id`'s account: the key proves it is theirs. Once only:
+/// the move is a conditional update, so of two accounts racing with the same key exactly one
+/// gets it. Claiming a purchase already in one's own account answers it again.
+///
+/// # Errors
+/// 404 when the key does not open the transaction, 403 for its seller, 409 when it is already
+/// in another account.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+    key: &secrecy::SecretString,
+) -> Result<TransactionResponse> {
+    let (row, _) = find_for(db, &PurchaseCaller::Guest(key.clone()), id).await?;
+    if row.seller_id == user_id {
+        return Err(ApiError::Forbidden(
+            "This is a sale of yours: it cannot also be your purchase.",
+        ));
+    }
+    if row.buyer_id.is_none() {
+        transactions::Entity::update_many()
+            .col_expr(transactions::Column::BuyerId, Expr::value(user_id))
+            .filter(transactions::Column::Id.eq(id))
+            .filter(transactions::Column::BuyerId.is_null())
+            .exec(db)
+            .await?;
+    }
     let row = transactions::Entity::find_by_id(id)
         .one(db)
         .await?
-        .filter(|row| row.buyer_id == user_id || row.seller_id == user_id)
         .ok_or(ApiError::NotFound(NOT_FOUND))?;
-    transaction_response(db, row, user_id, true).await
+    if row.buyer_id != Some(user_id) {
+        return Err(ApiError::conflict(
+            "This purchase is already in another account.",
+        ));
+    }
+    transaction_response(db, row, Viewer::User(user_id), true).await
 }
 
 /// The API view of one stored transaction as `viewer` sees it, optionally with its history.
@@ -374,7 +479,7 @@ pub async fn get_transaction(
 pub(crate) async fn transaction_response(
     db: &impl ConnectionTrait,
     row: transactions::Model,
-    viewer: Uuid,
+    viewer: Viewer,
     with_history: bool,
 ) -> Result<TransactionResponse> {
     let history = if with_history {
@@ -411,12 +516,13 @@ pub(crate) async fn transaction_response(
 async fn responses(
     db: &impl ConnectionTrait,
     rows: Vec<transactions::Model>,
-    viewer: Uuid,
+    viewer: Viewer,
 ) -> Result<Vec<TransactionResponse>> {
     let room_ids: BTreeSet<Uuid> = rows.iter().map(|r| r.room_id).collect();
     let user_ids: BTreeSet<Uuid> = rows
         .iter()
-        .flat_map(|r| [r.buyer_id, r.seller_id])
+        .flat_map(|r| [r.buyer_id, Some(r.seller_id)])
+        .flatten()
         .collect();
     let room_ids: Vec<Uuid> = room_ids.into_iter().collect();
     let user_ids: Vec<Uuid> = user_ids.into_iter().collect();
@@ -463,10 +569,17 @@ async fn responses(
                 .get(&row.room_id)
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("transaction {} has no room", row.id))?;
-            let party = |id: Uuid| PartyResponse {
-                username: names.get(&id).cloned().unwrap_or_default(),
+            let party = |id: Option<Uuid>| match id {
+                Some(id) => PartyResponse {
+                    username: names.get(&id).cloned().unwrap_or_default(),
+                    guest: false,
+                },
+                None => PartyResponse {
+                    username: String::new(),
+                    guest: true,
+                },
             };
-            let (buyer, seller) = (party(row.buyer_id), party(row.seller_id));
+            let (buyer, seller) = (party(row.buyer_id), party(Some(row.seller_id)));
             view(row, room, buyer, seller, viewer)
         })
         .collect()
@@ -500,20 +613,21 @@ fn view(
     room: RoomFacts,
     buyer: PartyResponse,
     seller: PartyResponse,
-    viewer: Uuid,
+    viewer: Viewer,
 ) -> Result<TransactionResponse> {
     let status = row.transaction_status()?;
+    let buyer_views = viewer.is_buyer(&row);
     // What the seller delivers is the buyer's once the money arrived, and only theirs.
     let delivery = room
         .delivery
-        .filter(|_| row.buyer_id == viewer && status == TransactionStatus::Completed);
+        .filter(|_| buyer_views && status == TransactionStatus::Completed);
     let (room_code, room_name) = (room.code, room.name);
     // The way back to the wallet's consent page is the buyer's alone, and only while it can
     // still be answered.
     let consent_url = row
         .redirect_url
         .clone()
-        .filter(|_| row.buyer_id == viewer && status == TransactionStatus::AwaitingApproval);
+        .filter(|_| buyer_views && status == TransactionStatus::AwaitingApproval);
     let in_price_asset =
         |value: i64| StoredAmount::new(value, &row.asset_code, row.asset_scale).dto();
     let quote = match (

@@ -573,3 +573,56 @@ async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
         .expect("a row");
     row.try_get("", "n").expect("n")
 }
+
+/// Guest checkout: paying without an account, and the purchase key that opens it.
+impl TestApp {
+    /// `POST /api/rooms/{code}/guest-payments` with `body`, from no account.
+    pub async fn start_guest_payment(&self, code: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(&format!("/api/rooms/{code}/guest-payments")))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A guest checkout from the sandbox wallet `wallet` that must start; returns the 201 body.
+    pub async fn guest_checkout(&self, code: &str, wallet: &str) -> Value {
+        let response = self
+            .start_guest_payment(
+                code,
+                &json!({ "wallet_address": self.sandbox_wallet(wallet) }),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// `GET /api/transactions/{id}` with the purchase key `key` and no account.
+    pub async fn guest_transaction(&self, id: &str, key: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/api/transactions/{id}")))
+            .header("X-Guest-Key", key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Reads the guest's purchase until its status is `status`; each look is a request, the
+    /// number of looks bounded, and no time is waited.
+    pub async fn wait_for_guest_status(&self, id: &str, key: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..5_000 {
+            let response = self.guest_transaction(id, key).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            last = response.json().await.expect("json");
+            if last["status"] == status {
+                return last;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the guest's purchase never became {status}: {last:#}");
+    }
+}

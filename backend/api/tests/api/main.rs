@@ -6,6 +6,7 @@ mod cli;
 mod crashes;
 mod errors;
 mod finish;
+mod guests;
 mod helpers;
 mod openapi;
 mod operations;
