@@ -4,7 +4,8 @@
 # ChromeDriver (the end-to-end tests) and nginx (the reverse-proxy test) from Debian (needs root or sudo when missing), and the
 # npm packages of the Open Payments interop tests (the Interledger reference implementation)
 # and of the sandbox's proof with the official Node SDK, axe-core for the accessibility checks of
-# the end-to-end suite, and schemathesis (PyPI) for contract fuzzing.
+# the end-to-end suite, schemathesis (PyPI) for contract fuzzing, and moto's S3 server (PyPI) for
+# the media store's S3 path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +51,14 @@ if ! tools/st-venv/bin/st --version 2>/dev/null | grep -q "version $st_version\$
   log "installing schemathesis $st_version from PyPI into tools/st-venv"
   python3 -m venv tools/st-venv
   tools/st-venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$st_version"
+fi
+
+# moto's S3-compatible server: where the API tests keep room pictures and delivery files when a
+# bucket is configured (tests/api/media.rs starts it on a free port).
+moto_version=5.2.5
+if ! tools/moto-venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null \
+   || [ ! -x tools/moto-venv/bin/moto_server ]; then
+  log "installing moto[server] $moto_version from PyPI into tools/moto-venv"
+  python3 -m venv tools/moto-venv
+  tools/moto-venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$moto_version"
 fi

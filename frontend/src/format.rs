@@ -135,33 +135,9 @@ pub fn relative(locale: Locale, at: &DateTime<Utc>, now: &DateTime<Utc>) -> Stri
     formatter.format(count as f64, unit).into()
 }
 
-/// The effective rate of a quote, `1 USD = 0.9260 EUR`: what one major unit of `receive`
-/// costs in `debit`, to four decimals; `None` when both are in the same currency or an amount
-/// is malformed.
+/// The effective rate of a quote, `1 USD = 0.9260 EUR` ([`AmountDto::rate`]).
 pub fn rate(receive: &AmountDto, debit: &AmountDto) -> Option<String> {
-    if receive.asset_code == debit.asset_code {
-        return None;
-    }
-    let (paid, got) = (
-        debit.value.parse::<u128>().ok()?,
-        receive.value.parse::<u128>().ok()?,
-    );
-    // paid / 10^ds per got / 10^rs, times 10^4, rounded half up: twice that, plus one, halved.
-    let numerator = paid
-        .checked_mul(10u128.checked_pow(u32::from(receive.asset_scale))?)?
-        .checked_mul(20_000)?;
-    let denominator = got.checked_mul(10u128.checked_pow(u32::from(debit.asset_scale))?)?;
-    if denominator == 0 {
-        return None;
-    }
-    let scaled = (numerator / denominator).checked_add(1)? / 2;
-    Some(format!(
-        "1 {} = {}.{:04} {}",
-        receive.asset_code,
-        scaled / 10_000,
-        scaled % 10_000,
-        debit.asset_code
-    ))
+    receive.rate(debit)
 }
 
 /// Midnight where the browser is, `days` after the date `day` (`2026-12-04`, as a date input
@@ -204,40 +180,6 @@ pub fn now() -> DateTime<Utc> {
 mod tests {
     use super::*;
 
-    fn money(value: &str, code: &str, scale: u8) -> AmountDto {
-        AmountDto {
-            value: value.into(),
-            asset_code: code.into(),
-            asset_scale: scale,
-        }
-    }
-
-    #[test]
-    fn the_rate_is_what_one_unit_costs_to_four_decimals() {
-        let usd = money("2500", "USD", 2);
-        assert_eq!(
-            rate(&usd, &money("2315", "EUR", 2)).as_deref(),
-            Some("1 USD = 0.9260 EUR")
-        );
-        // Different scales: 25.00 USD for 3,750 JPY is 150 yen a dollar.
-        assert_eq!(
-            rate(&usd, &money("3750", "JPY", 0)).as_deref(),
-            Some("1 USD = 150.0000 JPY")
-        );
-        // Rounded half up: 1/3 and 2/3.
-        assert_eq!(
-            rate(&money("300", "USD", 2), &money("100", "EUR", 2)).as_deref(),
-            Some("1 USD = 0.3333 EUR")
-        );
-        assert_eq!(
-            rate(&money("300", "USD", 2), &money("200", "EUR", 2)).as_deref(),
-            Some("1 USD = 0.6667 EUR")
-        );
-        assert_eq!(rate(&usd, &money("2500", "USD", 2)), None);
-        assert_eq!(rate(&money("0", "USD", 2), &money("1", "EUR", 2)), None);
-        assert_eq!(rate(&usd, &money("many", "EUR", 2)), None);
-    }
-
     #[test]
     fn the_relative_unit_is_the_largest_that_fits() {
         assert_eq!(relative_unit(-5), (-5, "second"));
@@ -264,14 +206,6 @@ mod browser_tests {
     use super::*;
 
     wasm_bindgen_test_configure!(run_in_browser);
-
-    fn money(value: &str, code: &str, scale: u8) -> AmountDto {
-        AmountDto {
-            value: value.into(),
-            asset_code: code.into(),
-            asset_scale: scale,
-        }
-    }
 
     const NBSP: &str = "\u{a0}";
 

@@ -66,6 +66,10 @@ pub fn field(locale: Locale, code: FieldCode) -> &'static str {
         FieldCode::OwnWallet => td_string!(locale, fields.own_wallet),
         FieldCode::StockLimitRange => td_string!(locale, fields.stock_limit_range),
         FieldCode::SoldOut => td_string!(locale, fields.sold_out),
+        FieldCode::ImageType => td_string!(locale, fields.image_type),
+        FieldCode::ImageUnreadable => td_string!(locale, fields.image_unreadable),
+        FieldCode::ImageTooManyPixels => td_string!(locale, fields.image_too_many_pixels),
+        FieldCode::TooManyImages => td_string!(locale, fields.too_many_images),
     }
 }
 

@@ -14,6 +14,7 @@ mod m20261204_000008_room_wallet_name;
 mod m20261204_000009_receipt_numbers;
 mod m20261204_000010_room_delivery;
 mod m20261204_000011_guest_checkout;
+mod m20261204_000012_room_media;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_receipt_numbers::Migration),
             Box::new(m20261204_000010_room_delivery::Migration),
             Box::new(m20261204_000011_guest_checkout::Migration),
+            Box::new(m20261204_000012_room_media::Migration),
         ]
     }
 }

@@ -187,6 +187,37 @@ impl AmountDto {
             _ => format!("{} {}", self.value, self.asset_code),
         }
     }
+
+    /// The effective rate of a quote that delivers `self` for `debit`, `1 USD = 0.9260 EUR`:
+    /// what one major unit of `self` costs in `debit`, to four decimals, in integers; `None`
+    /// when both are in the same currency or an amount is malformed.
+    #[must_use]
+    pub fn rate(&self, debit: &AmountDto) -> Option<String> {
+        let receive = self;
+        if receive.asset_code == debit.asset_code {
+            return None;
+        }
+        let (paid, got) = (
+            debit.value.parse::<u128>().ok()?,
+            receive.value.parse::<u128>().ok()?,
+        );
+        // paid / 10^ds per got / 10^rs, times 10^4, rounded half up: twice that, plus one, halved.
+        let numerator = paid
+            .checked_mul(10u128.checked_pow(u32::from(receive.asset_scale))?)?
+            .checked_mul(20_000)?;
+        let denominator = got.checked_mul(10u128.checked_pow(u32::from(debit.asset_scale))?)?;
+        if denominator == 0 {
+            return None;
+        }
+        let scaled = (numerator / denominator).checked_add(1)? / 2;
+        Some(format!(
+            "1 {} = {}.{:04} {}",
+            receive.asset_code,
+            scaled / 10_000,
+            scaled % 10_000,
+            debit.asset_code
+        ))
+    }
 }
 
 /// A wallet address as its Open Payments provider describes it.
@@ -369,6 +400,42 @@ pub struct PartyResponse {
     pub guest: bool,
 }
 
+/// One of a room's pictures (re-encoded by the server, without metadata).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomImage {
+    /// Its id.
+    pub id: Uuid,
+    /// The picture, at most 1600 pixels on its longest side.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://shifting.example/api/rooms/K7M2QX/images/0b9e4c1e-3f57-4a44-9a43-3c3c2b1f6d10"
+        )
+    )]
+    pub url: String,
+    /// Its thumbnail, at most 480 pixels on its longest side.
+    pub thumbnail_url: String,
+    /// Width in pixels (of `url`).
+    pub width: u32,
+    /// Height in pixels (of `url`).
+    pub height: u32,
+}
+
+/// A file a room delivers to its buyers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryFileResponse {
+    /// Its name, as the buyer's download saves it.
+    #[cfg_attr(feature = "openapi", schema(example = "lesson-notes.pdf"))]
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The media type the seller uploaded it with (downloads are always served as attachments).
+    #[cfg_attr(feature = "openapi", schema(example = "application/pdf"))]
+    pub content_type: String,
+}
+
 /// A room as anyone sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -407,6 +474,9 @@ pub struct RoomResponse {
         schema(example = "https://shifting.example/r/K7M2QX")
     )]
     pub share_url: String,
+    /// Its pictures, in order (at most four).
+    #[serde(default)]
+    pub images: Vec<RoomImage>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -425,6 +495,9 @@ pub struct OwnRoomResponse {
     pub payments_in_progress: u64,
     /// What buyers get once their payment completes (empty: nothing); the seller's eyes only.
     pub delivery: String,
+    /// The file buyers download once their payment completes; the seller's eyes only.
+    #[serde(default)]
+    pub delivery_file: Option<DeliveryFileResponse>,
 }
 
 /// `GET /api/rooms`: the caller's rooms, newest first.
@@ -563,6 +636,10 @@ pub struct TransactionResponse {
     /// What the seller delivers with the room: to its buyer, once the payment completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
+    /// The file the seller delivers with the room, downloadable by its buyer once the payment
+    /// completed (`GET /api/transactions/{id}/delivery-file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_file: Option<DeliveryFileResponse>,
     /// The receipt number of a completed payment: the seller's mark and the sale's number among
     /// theirs.
     #[serde(default)]
@@ -730,5 +807,43 @@ mod tests {
             asset_scale: 2,
         };
         assert_eq!(dto.display(), "12.50 EUR");
+    }
+
+    fn money(value: &str, code: &str, scale: u8) -> AmountDto {
+        AmountDto {
+            value: value.into(),
+            asset_code: code.into(),
+            asset_scale: scale,
+        }
+    }
+
+    #[test]
+    fn the_rate_is_what_one_unit_costs_to_four_decimals() {
+        let usd = money("2500", "USD", 2);
+        assert_eq!(
+            usd.rate(&money("2315", "EUR", 2)).as_deref(),
+            Some("1 USD = 0.9260 EUR")
+        );
+        // Different scales: 25.00 USD for 3,750 JPY is 150 yen a dollar.
+        assert_eq!(
+            usd.rate(&money("3750", "JPY", 0)).as_deref(),
+            Some("1 USD = 150.0000 JPY")
+        );
+        // Rounded half up: 1/3 and 2/3.
+        assert_eq!(
+            money("300", "USD", 2)
+                .rate(&money("100", "EUR", 2))
+                .as_deref(),
+            Some("1 USD = 0.3333 EUR")
+        );
+        assert_eq!(
+            money("300", "USD", 2)
+                .rate(&money("200", "EUR", 2))
+                .as_deref(),
+            Some("1 USD = 0.6667 EUR")
+        );
+        assert_eq!(usd.rate(&money("2500", "USD", 2)), None);
+        assert_eq!(money("0", "USD", 2).rate(&money("1", "EUR", 2)), None);
+        assert_eq!(usd.rate(&money("many", "EUR", 2)), None);
     }
 }

@@ -92,6 +92,15 @@ pub enum FieldCode {
     StockLimitRange,
     /// Every unit of the room is sold or held by a payment in progress.
     SoldOut,
+    /// An upload that is not a JPEG, PNG or WebP picture (by its bytes).
+    ImageType,
+    /// A picture that does not decode (damaged or incomplete).
+    ImageUnreadable,
+    /// A picture with more pixels than we take (40 megapixels; also what a decompression bomb
+    /// claims).
+    ImageTooManyPixels,
+    /// The room already has its four pictures.
+    TooManyImages,
 }
 
 /// An error of a `shared` parser that has a [`FieldCode`].

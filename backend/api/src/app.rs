@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::config::{OpIdentity, Settings};
 use crate::http::web::WebApp;
+use crate::media::MediaStore;
 use crate::payments::worker::Worker;
 use crate::server::{ConnectionLimits, serve};
 use crate::services::rate_limit::RateLimiter;
@@ -143,6 +144,7 @@ impl App {
             public_url: public_url.clone(),
             worker_wake,
             room_views: RoomViews::new(settings.server.room_view_cache),
+            media: MediaStore::open(&settings.media)?,
             settings: Arc::new(settings),
         };
         let clock = state.settings.clock.clone();

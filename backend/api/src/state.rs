@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use url::Url;
 
 use crate::config::Settings;
+use crate::media::MediaStore;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
@@ -49,4 +50,6 @@ pub struct AppState {
     pub worker_wake: Arc<Notify>,
     /// Public room views, cached briefly (this replica's own copies).
     pub room_views: RoomViews,
+    /// Room pictures and delivery files.
+    pub media: MediaStore,
 }

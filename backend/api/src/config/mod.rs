@@ -10,6 +10,7 @@
 mod auth;
 mod database;
 mod logging;
+mod media;
 mod open_payments;
 mod payments;
 mod sandbox;
@@ -27,6 +28,7 @@ use shifting_open_payments::Clock;
 pub use auth::AuthSettings;
 pub use database::DatabaseSettings;
 pub use logging::{LogFormat, LoggingSettings};
+pub use media::{MediaBackend, MediaSettings, S3Settings};
 pub use open_payments::{OpIdentity, OpenPaymentsSettings};
 pub use payments::PaymentSettings;
 pub use sandbox::SandboxSettings;
@@ -51,6 +53,8 @@ pub struct RawSettings {
     pub open_payments: open_payments::Raw,
     /// The embedded (or external) sandbox network.
     pub sandbox: sandbox::Raw,
+    /// Where room pictures and delivery files are kept.
+    pub media: media::Raw,
 }
 
 /// The validated settings the application runs with.
@@ -70,6 +74,8 @@ pub struct Settings {
     pub open_payments: OpenPaymentsSettings,
     /// The embedded (or external) sandbox network.
     pub sandbox: SandboxSettings,
+    /// Where room pictures and delivery files are kept, and their size limits.
+    pub media: MediaSettings,
     /// Where every part of the process reads the time (moved by tests).
     pub clock: Clock,
 }
@@ -141,6 +147,7 @@ pub fn keys() -> Vec<&'static str> {
         fields::<payments::Raw>(),
         fields::<open_payments::Raw>(),
         fields::<sandbox::Raw>(),
+        fields::<media::Raw>(),
     ]
     .concat()
 }
@@ -179,6 +186,7 @@ impl RawSettings {
             payments: section(figment, &mut problems),
             open_payments: section(figment, &mut problems),
             sandbox: section(figment, &mut problems),
+            media: section(figment, &mut problems),
         };
         if problems.is_empty() {
             Ok(raw)
@@ -241,6 +249,7 @@ impl Settings {
         let payments = raw.payments.validate(&mut problems);
         let open_payments = raw.open_payments.validate(&mut problems);
         let sandbox = raw.sandbox.validate(&database.data_dir, &mut problems);
+        let media = raw.media.validate(&database.data_dir, &mut problems);
         if open_payments.identity.is_some() {
             for (on, name) in [
                 (!sandbox.clock_ahead.is_zero(), "sandbox_clock_ahead_secs"),
@@ -263,6 +272,7 @@ impl Settings {
                 payments,
                 open_payments,
                 sandbox,
+                media,
                 clock,
             }),
             _ => Err(ConfigError(problems.0)),

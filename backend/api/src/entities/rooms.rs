@@ -41,6 +41,10 @@ pub struct Model {
     /// Units held by its payments: every one not over without money (started, approved,
     /// sending, completed). A payment starts only while this is below the limit.
     pub stock_taken: i32,
+    /// Its pictures, in order: a JSON array of [`crate::services::room_media::StoredImage`].
+    pub images: String,
+    /// The file its buyers download, as JSON ([`crate::services::room_media::StoredFile`]).
+    pub delivery_file: Option<String>,
 }
 
 /// Relations.

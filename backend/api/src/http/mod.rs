@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod extract;
 pub mod health;
 pub mod me;
+pub mod media;
 pub mod openapi;
 pub mod payments;
 pub mod rooms;
@@ -43,6 +44,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(rooms::create_room, rooms::list_rooms))
         .routes(routes!(rooms::get_room, rooms::update_room))
         .routes(routes!(rooms::move_room_wallet))
+        .routes(routes!(media::add_room_image))
+        .routes(routes!(media::room_image, media::remove_room_image))
+        .routes(routes!(media::room_image_thumbnail))
+        .routes(routes!(
+            media::put_delivery_file,
+            media::delete_delivery_file
+        ))
+        .routes(routes!(media::download_delivery_file))
         .routes(routes!(payments::start_payment))
         .routes(routes!(payments::start_guest_payment))
         .routes(routes!(me::claim_purchase))
@@ -52,6 +61,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(transactions::export_transactions))
         .routes(routes!(transactions::get_transaction))
         .routes(routes!(transactions::cancel_transaction))
+        .routes(routes!(transactions::receipt_pdf))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
 }

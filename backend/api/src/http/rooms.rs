@@ -168,7 +168,7 @@ pub async fn move_room_wallet(
 /// Runs a change to a room in its own task, so a client that disconnects cannot stop it between
 /// the change and forgetting the cached view; the view is forgotten whatever the outcome (a
 /// conflict means the room changed under us).
-async fn changing<F, Fut>(
+pub(crate) async fn changing<F, Fut>(
     state: AppState,
     code: RoomCode,
     change: F,

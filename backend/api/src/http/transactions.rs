@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
 use crate::http::extract::{AuthUser, PurchaseCaller};
+use crate::services::receipts;
 use crate::services::transactions::{self, Filter, Kind, Side};
 use crate::state::AppState;
 
@@ -339,5 +340,68 @@ pub async fn get_transaction(
     let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
     Ok(axum::Json(
         transactions::get_transaction(&state.db, &caller, id).await?,
+    ))
+}
+
+/// The receipt's language.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptQuery {
+    /// `en` or `es`; default: from `Accept-Language`, else English.
+    #[param(example = "es")]
+    pub lang: Option<String>,
+}
+
+/// The receipt of a completed payment as a PDF (its buyer, a guest buyer with the purchase's
+/// key, or its seller), in English or Spanish.
+#[utoipa::path(
+    get,
+    path = "/api/transactions/{id}/receipt.pdf",
+    tag = "transactions",
+    security(("bearer" = []), ("guest_key" = [])),
+    params(("id" = Uuid, Path, description = "The transaction id."), ReceiptQuery),
+    responses(
+        (status = 200, description = "The receipt.", content((Vec<u8> = "application/pdf")),
+            headers(("Content-Disposition" = String, description = "attachment; filename=\"SHF-7Q2-00042.pdf\""))),
+        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the caller's, a guest key that does not open it, or an id that is not a UUID.", body = ErrorBody),
+        (status = 409, description = "The payment has not completed: there is no receipt.", body = ErrorBody),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    caller: PurchaseCaller,
+    id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
+    query: Result<Query<ReceiptQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse> {
+    let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
+    let asked = query
+        .ok()
+        .and_then(|Query(q)| q.lang)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let view = transactions::get_transaction(&state.db, &caller, id).await?;
+    let language = receipts::Language::choose(&asked);
+    let number = view.receipt_number.clone().unwrap_or_default();
+    let pdf = tokio::task::spawn_blocking(move || receipts::pdf(&view, language))
+        .await
+        .map_err(|err| ApiError::Internal(anyhow::anyhow!("the receipt task failed: {err}")))??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{number}.pdf\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        pdf,
     ))
 }

@@ -145,13 +145,23 @@ fn with_preview(index: &str, room: &RoomResponse) -> String {
         }
         description = format!("{short} {description}");
     }
+    let image = room.images.first();
     let tags = maud::html! {
         meta property="og:type" content="website";
         meta property="og:site_name" content="Shifting";
         meta property="og:title" content=(title);
         meta property="og:description" content=(description);
         meta property="og:url" content=(room.share_url);
-        meta name="twitter:card" content="summary";
+        @if let Some(image) = image {
+            meta property="og:image" content=(image.url);
+            meta property="og:image:width" content=(image.width);
+            meta property="og:image:height" content=(image.height);
+            meta property="og:image:alt" content=(room.name);
+            meta name="twitter:card" content="summary_large_image";
+            meta name="twitter:image" content=(image.url);
+        } @else {
+            meta name="twitter:card" content="summary";
+        }
         meta name="twitter:title" content=(title);
         meta name="twitter:description" content=(description);
         meta name="description" content=(description);

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod health;
 pub mod passwords;
 pub mod rate_limit;
+pub mod receipts;
+pub mod room_media;
 pub mod room_views;
 pub mod rooms;
 pub mod tokens;

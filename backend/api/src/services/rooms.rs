@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transactions, users};
 use crate::error::{ApiError, Result};
+use crate::services::room_media;
 
 const NO_ROOM: &str = "No room has this code.";
 
@@ -73,6 +74,8 @@ pub async fn create_room(
             stock_limit: Set(room.stock_limit.map(stored_limit)),
             stock_taken: Set(0),
             delivery: Set(Some(room.delivery.as_str().to_owned()).filter(|d| !d.is_empty())),
+            images: Set("[]".to_owned()),
+            delivery_file: Set(None),
         };
         match row.insert(db).await {
             Ok(row) => return to_response(row, &seller.username, public_url),
@@ -148,6 +151,8 @@ pub async fn list_own_rooms(
                 sales: count(&sales, &row.id),
                 payments_in_progress: count(&in_progress, &row.id),
                 delivery: row.delivery.clone().unwrap_or_default(),
+                delivery_file: room_media::stored_file(row.delivery_file.as_deref())?
+                    .map(|file| file.response()),
                 room: to_response(row, &seller.username, public_url)?,
             })
         })
@@ -388,7 +393,9 @@ pub(crate) fn link(public_url: &Url, path: &str) -> String {
 fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<RoomResponse> {
     let price = price_dto(&room);
     let status = room.room_status()?;
+    let images = room_media::image_views(&room, public_url)?;
     Ok(RoomResponse {
+        images,
         share_url: link(public_url, &format!("r/{}", room.code)),
         price_display: price.display(),
         price,

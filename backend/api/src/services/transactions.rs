@@ -9,9 +9,9 @@ use sea_orm::{
     QuerySelect,
 };
 use shifting_shared::api::{
-    AmountDto, CurrencyTotalsResponse, EvidenceResponse, FailureResponse, HistoryEntry,
-    PartyResponse, QuoteResponse, SalesSummaryResponse, TotalResponse, TransactionPageResponse,
-    TransactionResponse,
+    AmountDto, CurrencyTotalsResponse, DeliveryFileResponse, EvidenceResponse, FailureResponse,
+    HistoryEntry, PartyResponse, QuoteResponse, SalesSummaryResponse, TotalResponse,
+    TransactionPageResponse, TransactionResponse,
 };
 use shifting_shared::{FieldCode, FieldError, RoomCode, TransactionStatus};
 use uuid::Uuid;
@@ -21,6 +21,7 @@ use crate::entities::parse_stored;
 use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
 use crate::http::extract::PurchaseCaller;
+use crate::services::room_media;
 use crate::services::tokens::sha256_hex;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -537,21 +538,24 @@ async fn responses(
                 rooms::Column::Code,
                 rooms::Column::Name,
                 rooms::Column::Delivery,
+                rooms::Column::DeliveryFile,
             ])
             .filter(rooms::Column::Id.is_in(ids.iter().copied()))
-            .into_tuple::<(Uuid, String, String, Option<String>)>()
+            .into_tuple::<(Uuid, String, String, Option<String>, Option<String>)>()
             .all(db)
             .await?;
-        rooms.extend(found.into_iter().map(|(id, code, name, delivery)| {
-            (
+        for (id, code, name, delivery, file) in found {
+            let delivery_file = room_media::stored_file(file.as_deref())?.map(|f| f.response());
+            rooms.insert(
                 id,
                 RoomFacts {
                     code,
                     name,
                     delivery,
+                    delivery_file,
                 },
-            )
-        }));
+            );
+        }
     }
     for ids in user_ids.chunks(IDS_PER_QUERY) {
         let found = users::Entity::find()
@@ -606,6 +610,7 @@ struct RoomFacts {
     code: String,
     name: String,
     delivery: Option<String>,
+    delivery_file: Option<DeliveryFileResponse>,
 }
 
 fn view(
@@ -618,9 +623,9 @@ fn view(
     let status = row.transaction_status()?;
     let buyer_views = viewer.is_buyer(&row);
     // What the seller delivers is the buyer's once the money arrived, and only theirs.
-    let delivery = room
-        .delivery
-        .filter(|_| buyer_views && status == TransactionStatus::Completed);
+    let delivered = buyer_views && status == TransactionStatus::Completed;
+    let delivery = room.delivery.filter(|_| delivered);
+    let delivery_file = room.delivery_file.filter(|_| delivered);
     let (room_code, room_name) = (room.code, room.name);
     // The way back to the wallet's consent page is the buyer's alone, and only while it can
     // still be answered.
@@ -676,6 +681,7 @@ fn view(
             .receipt_seq
             .map(|seq| receipt_number(row.seller_id, seq)),
         delivery,
+        delivery_file,
         history: None,
     })
 }

@@ -381,10 +381,8 @@ async fn of_accounts_racing_to_claim_one_purchase_exactly_one_gets_it() {
         "{statuses:?}"
     );
     assert_eq!(
-        app.count(&format!(
-            "SELECT COUNT(*) AS n FROM transactions WHERE buyer_id IS NOT NULL"
-        ))
-        .await,
+        app.count("SELECT COUNT(*) AS n FROM transactions WHERE buyer_id IS NOT NULL")
+            .await,
         1
     );
 }

@@ -8,6 +8,7 @@ mod errors;
 mod finish;
 mod guests;
 mod helpers;
+mod media;
 mod openapi;
 mod operations;
 mod payment_failures;

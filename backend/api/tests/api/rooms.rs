@@ -485,6 +485,37 @@ async fn a_shared_room_link_carries_its_preview_in_the_html() {
         "{description}"
     );
 
+    // With a picture, its first one is the preview's image, in a large card.
+    let response = app
+        .upload_image(
+            &seller.account.access_token,
+            code,
+            "image/png",
+            crate::media::png(1200, 630),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let picture: Value = response.json().await.unwrap();
+    let url = picture["images"][0]["url"].as_str().unwrap();
+    let html = app
+        .client
+        .get(app.url(&format!("/r/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for tag in [
+        format!(r#"<meta property="og:image" content="{url}">"#),
+        r#"<meta property="og:image:width" content="1200">"#.to_owned(),
+        r#"<meta property="og:image:height" content="630">"#.to_owned(),
+        format!(r#"<meta name="twitter:image" content="{url}">"#),
+        r#"<meta name="twitter:card" content="summary_large_image">"#.to_owned(),
+    ] {
+        assert!(html.contains(&tag), "{tag} missing from {html}");
+    }
+
     // An unknown room gets the plain app (which says so) with a 404, and no preview.
     for path in ["/r/ZZZZZZ", "/r/not-a-code"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
