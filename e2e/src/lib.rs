@@ -80,7 +80,7 @@ pub struct Browser {
     /// The WebDriver session.
     pub client: Client,
     driver: Option<Child>,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -129,7 +129,14 @@ impl Browser {
         let mut options = serde_json::json!({
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": args,
-            "prefs": { "intl": { "accept_languages": format!("{language},{primary}") } },
+            "prefs": {
+                "intl": { "accept_languages": format!("{language},{primary}") },
+                // Downloads land in the profile, without asking, where tests read them.
+                "download": {
+                    "default_directory": profile.path().join("downloads"),
+                    "prompt_for_download": false,
+                },
+            },
         });
         // Headless windows are at least 500 px wide: phones get a real viewport by emulation.
         if width < 500 {
@@ -157,7 +164,7 @@ impl Browser {
         Ok(Self {
             client,
             driver: Some(driver),
-            _profile: profile,
+            profile,
         })
     }
 
@@ -252,6 +259,30 @@ impl Browser {
     /// When the browser does not answer.
     pub async fn count(&self, css: &str) -> anyhow::Result<usize> {
         Ok(self.client.find_all(Locator::Css(css)).await?.len())
+    }
+
+    /// Waits until the browser has saved the download `name` completely; returns its bytes.
+    ///
+    /// # Errors
+    /// When it does not within [`TIMEOUT`].
+    pub async fn downloaded(&self, name: &str) -> anyhow::Result<Vec<u8>> {
+        let file = self.profile.path().join("downloads").join(name);
+        wait_until(format_args!("the download {name}"), async || {
+            // Chromium writes `name.crdownload` and renames it once complete.
+            Ok(file.is_file())
+        })
+        .await?;
+        Ok(std::fs::read(&file)?)
+    }
+
+    /// Gives the file input matching `css` the file at `path`, as picking it would.
+    ///
+    /// # Errors
+    /// When the input is missing.
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) -> anyhow::Result<()> {
+        let input = self.wait_for(css).await?;
+        input.send_keys(&path.display().to_string()).await?;
+        Ok(())
     }
 
     /// Clicks the element matching `css`.

@@ -2,7 +2,9 @@
 //! the buyer, in another browser profile, opens the shared link logged out, signs up, gets a
 //! quote in another currency, approves on the sandbox consent page, and sees the receipt
 //! without reloading; the seller's dashboard shows the sale and the money moved. Every page is
-//! checked with axe-core. The same purchase in Spanish, on a phone, with the keyboard alone.
+//! checked with axe-core. The same purchase in Spanish, on a phone, with the keyboard alone. A
+//! guest on a phone buys a room with a picture and a file without an account, downloads both
+//! the file and the PDF receipt, and keeps the purchase by signing up afterwards.
 //!
 //! Needs the built web app and ChromeDriver: `cargo test --workspace --test purchase -- --ignored`.
 //! With `SHIFTING_E2E_SCREENSHOTS=1` every page is saved under `target/e2e-artifacts/pages/`.
@@ -373,5 +375,210 @@ async fn a_spanish_speaker_buys_on_a_phone_with_the_keyboard_alone() {
             Ok(())
         },
     )
+    .await;
+}
+
+/// A 1200 × 800 PNG photo in `dir`.
+fn photo(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("print.png");
+    image::RgbImage::from_fn(1200, 800, |x, y| {
+        image::Rgb([(x / 5 % 256) as u8, (y / 4 % 256) as u8, 140])
+    })
+    .save(&path)?;
+    Ok(path)
+}
+
+/// The seller opens a room with a picture and a file for buyers; returns its path. Screenshots
+/// are named after `device`.
+async fn room_with_media(
+    server: &Server,
+    seller: &Browser,
+    files: &std::path::Path,
+    device: &str,
+) -> anyhow::Result<String> {
+    seller.open(&format!("{}/signup", server.url)).await?;
+    seller.submit_sign_up("seller").await?;
+    seller.open(&format!("{}/settings", server.url)).await?;
+    seller
+        .fill("wallet_address", &format!("{}/sandbox/alice", server.url))
+        .await?;
+    seller.click("form button[type=submit]").await?;
+    seller.wait_for_text("[data-testid=wallet]", "USD").await?;
+    seller.open(&format!("{}/rooms/new", server.url)).await?;
+    seller.fill("name", "Signed print").await?;
+    seller.fill("price", "25.00").await?;
+    seller
+        .fill("delivery", "Thank you! The print ships this week.")
+        .await?;
+    seller.click("form button[type=submit]").await?;
+    seller.wait_for("[data-testid=pause]").await?;
+    seller
+        .choose_file("[data-testid=add-picture]", &photo(files)?)
+        .await?;
+    seller.wait_for("[data-testid=gallery-main]").await?;
+    seller.wait_for("[data-testid=remove-picture]").await?;
+    let notes = files.join("care-notes.txt");
+    std::fs::write(&notes, "Keep it out of direct sunlight.")?;
+    seller
+        .choose_file("[data-testid=attach-file]", &notes)
+        .await?;
+    seller
+        .wait_for_text("[data-testid=current-file]", "care-notes.txt")
+        .await?;
+    seller
+        .screenshot(&format!("{device}-room-media-seller"))
+        .await;
+    seller
+        .client
+        .execute(
+            "document.querySelector('[data-testid=pictures]').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    seller
+        .screenshot(&format!("{device}-room-media-editors"))
+        .await;
+    seller.expect_no_horizontal_scroll().await?;
+    seller
+        .check_accessibility("room with a picture and a file, seller's view")
+        .await?;
+    seller.path().await
+}
+
+/// The guest's purchase on a phone: pays, reads the delivery, downloads the file and the PDF
+/// receipt, then signs up and finds the purchase in the account.
+async fn guest_buys(server: &Server, guest: &Browser, room: &str) -> anyhow::Result<()> {
+    guest.open(&format!("{}{room}", server.url)).await?;
+    guest.wait_for("[data-testid=gallery-main]").await?;
+    guest.wait_for("[data-testid=pay]").await?;
+    guest.screenshot("guest-room").await;
+    guest.expect_no_horizontal_scroll().await?;
+    guest
+        .check_accessibility("room with a picture, guest's view")
+        .await?;
+    guest
+        .fill("wallet_address", &format!("{}/sandbox/bruno", server.url))
+        .await?;
+    guest.fill("email", "bruno@example.com").await?;
+    guest.click("[data-testid=pay]").await?;
+    guest.wait_for_text("[data-testid=debit]", "€23.15").await?;
+    guest.check_accessibility("guest quote").await?;
+    guest.click("[data-testid=continue]").await?;
+    guest.click("button.approve").await?;
+    guest
+        .wait_for_text("[data-testid=result]", "Payment completed")
+        .await?;
+    guest
+        .wait_for_text("[data-testid=delivery]", "The print ships this week.")
+        .await?;
+    guest.screenshot("guest-receipt").await;
+    guest.expect_no_horizontal_scroll().await?;
+    guest.check_accessibility("guest's outcome").await?;
+
+    guest.click(".actions a[href^='/transactions/']").await?;
+    guest.wait_for("[data-testid=guest-note]").await?;
+    guest.wait_for_text(".receipt", "Guest").await?;
+    guest.screenshot("guest-transaction").await;
+    guest
+        .client
+        .execute(
+            "document.querySelector('[data-testid=delivery-file]').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+    guest.screenshot("guest-transaction-downloads").await;
+    guest.expect_no_horizontal_scroll().await?;
+    guest.check_accessibility("guest's receipt").await?;
+    guest.click("[data-testid=download-file]").await?;
+    let file = guest.downloaded("care-notes.txt").await?;
+    anyhow::ensure!(
+        file == b"Keep it out of direct sunlight.",
+        "the file came back different"
+    );
+    let number = guest
+        .wait_for("[data-testid=receipt-number]")
+        .await?
+        .text()
+        .await?;
+    guest.click("[data-testid=download-pdf]").await?;
+    let pdf = guest.downloaded(&format!("{number}.pdf")).await?;
+    anyhow::ensure!(pdf.starts_with(b"%PDF-"), "the receipt is not a PDF");
+
+    // Signing up keeps the purchase: it moves into the new account.
+    guest
+        .click("[data-testid=guest-note] a[href^='/signup']")
+        .await?;
+    guest.submit_sign_up("bruno").await?;
+    guest
+        .wait_for_script(
+            "the purchase in the account, or the button that moves it there",
+            "return !!document.querySelector('[data-testid=claim]') || \
+             (document.querySelector('.receipt')?.textContent ?? '').includes('bruno');",
+            vec![],
+        )
+        .await?;
+    if guest.count("[data-testid=claim]").await? > 0 {
+        guest.click("[data-testid=claim]").await?;
+    }
+    guest.wait_for_text(".receipt", "bruno").await?;
+    guest.open(&format!("{}/dashboard", server.url)).await?;
+    guest
+        .wait_for_text("[data-testid=purchases]", "Signed print")
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_guest_on_a_phone_buys_a_room_with_a_picture_and_keeps_the_receipt() {
+    run_scenario("guest-purchase", 1280, 900, async |server, seller| {
+        let files = tempfile::tempdir()?;
+        let room = room_with_media(server, seller, files.path(), "desktop").await?;
+        let guest = Browser::start(390, 844).await?;
+        let bought = guest_buys(server, &guest, &room).await;
+        if bought.is_err() {
+            guest.save_artifacts("guest-buyer").await;
+        }
+        guest.close().await;
+        bought?;
+        seller.open(&format!("{}/dashboard", server.url)).await?;
+        seller
+            .wait_for_text("[data-testid=sales]", "1 sale")
+            .await?;
+        seller
+            .wait_for_text("[data-testid=sales-totals]", "$25.00")
+            .await?;
+        seller
+            .wait_for_text("[data-testid=sales-totals]", "1 sale")
+            .await?;
+        seller
+            .wait_for("[data-testid=my-rooms] img.row-thumb")
+            .await?;
+        seller.screenshot("guest-dashboard").await;
+        seller
+            .check_accessibility("dashboard with a guest's sale")
+            .await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_seller_adds_a_picture_and_a_file_on_a_phone() {
+    run_scenario("media-mobile", 390, 844, async |server, seller| {
+        let files = tempfile::tempdir()?;
+        room_with_media(server, seller, files.path(), "mobile").await?;
+        // Removing the picture takes it off the page.
+        seller.click("[data-testid=remove-picture]").await?;
+        seller
+            .wait_for_script(
+                "the picture gone",
+                "return !document.querySelector('[data-testid=gallery]');",
+                vec![],
+            )
+            .await?;
+        Ok(())
+    })
     .await;
 }

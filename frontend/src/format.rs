@@ -78,6 +78,29 @@ pub fn amount(locale: Locale, amount: &AmountDto) -> String {
     }
 }
 
+/// A file size for people, in decimal units as the browser writes them: `820B`, `12.5kB`,
+/// `3.2MB`.
+pub fn bytes(locale: Locale, size: u64) -> String {
+    // Sizes are shown to one decimal: an f64 holds every size a file here has.
+    #[allow(clippy::cast_precision_loss)]
+    let size_f = size as f64;
+    let (value, unit) = match size {
+        0..1_000 => (size_f, "byte"),
+        1_000..1_000_000 => (size_f / 1e3, "kilobyte"),
+        _ => (size_f / 1e6, "megabyte"),
+    };
+    let formatter = Intl::NumberFormat::new(
+        &locales(locale),
+        &options(&[
+            ("style", JsValue::from_str("unit")),
+            ("unit", JsValue::from_str(unit)),
+            ("unitDisplay", JsValue::from_str("narrow")),
+            ("maximumFractionDigits", JsValue::from_f64(1.0)),
+        ]),
+    );
+    call(&formatter.format(), &JsValue::from_f64(value)).unwrap_or_else(|| format!("{size} B"))
+}
+
 fn date(at: &DateTime<Utc>) -> Date {
     // Milliseconds since 1970 fit an f64 exactly for any date a person will see.
     #[allow(clippy::cast_precision_loss)]

@@ -18,6 +18,7 @@ mod api;
 mod app;
 mod components;
 mod format;
+mod guest;
 mod pages;
 mod session;
 mod text;

@@ -85,11 +85,29 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// One request: the method, the path and the JSON body, kept so it can be sent again.
+/// Who asks about one purchase: the signed-in user, or a guest with the purchase's key (the
+/// `X-Guest-Key` header; see [`crate::guest`]).
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// The session (its access token).
+    Session(Session),
+    /// A guest purchase's key.
+    Guest(String),
+}
+
+/// What a request carries.
+enum Body {
+    Json(String),
+    /// A file as the browser holds it, sent as is with its media type.
+    File(web_sys::Blob, String),
+}
+
+/// One request: the method, the path and the body, kept so it can be sent again.
 struct Call<'a> {
     method: Method,
     path: &'a str,
-    body: Option<String>,
+    body: Option<Body>,
+    guest_key: Option<String>,
 }
 
 impl<'a> Call<'a> {
@@ -98,11 +116,13 @@ impl<'a> Call<'a> {
             method,
             path,
             body: None,
+            guest_key: None,
         }
     }
 
     fn json<B: Serialize>(mut self, body: &B) -> Result<Self, ApiError> {
-        self.body = Some(serde_json::to_string(body).map_err(|_| ApiError::Unexpected(0))?);
+        let json = serde_json::to_string(body).map_err(|_| ApiError::Unexpected(0))?;
+        self.body = Some(Body::Json(json));
         Ok(self)
     }
 
@@ -114,14 +134,31 @@ impl<'a> Call<'a> {
         if let Some(token) = token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }
+        if let Some(key) = &self.guest_key {
+            request = request.header("X-Guest-Key", key);
+        }
         let request = match &self.body {
-            Some(body) => request
+            Some(Body::Json(body)) => request
                 .header("Content-Type", "application/json")
                 .body(body.as_str()),
+            Some(Body::File(file, media_type)) => request
+                .header("Content-Type", media_type)
+                .body(wasm_bindgen::JsValue::from(file.clone())),
             None => request.build(),
         }
         .map_err(|_| ApiError::Unexpected(0))?;
         request.send().await.map_err(|_| ApiError::Network)
+    }
+
+    /// Sends the call as `caller`.
+    async fn send_as(mut self, caller: Caller) -> Result<Response, ApiError> {
+        match caller {
+            Caller::Session(session) => self.send(Some(session)).await,
+            Caller::Guest(key) => {
+                self.guest_key = Some(key);
+                self.attempt(None).await
+            }
+        }
     }
 
     /// Sends the call, as `session` when there is one, renewing an expired access token once.
@@ -231,6 +268,56 @@ pub async fn post_empty<T: DeserializeOwned>(
     session: Option<Session>,
 ) -> Result<T, ApiError> {
     decode(Call::new(Method::POST, path).send(session).await?).await
+}
+
+/// `GET path` as `caller`, expecting JSON back.
+pub async fn get_as<T: DeserializeOwned>(path: &str, caller: Caller) -> Result<T, ApiError> {
+    decode(Call::new(Method::GET, path).send_as(caller).await?).await
+}
+
+/// `POST path` without a body as `caller`, expecting JSON back.
+pub async fn post_empty_as<T: DeserializeOwned>(path: &str, caller: Caller) -> Result<T, ApiError> {
+    decode(Call::new(Method::POST, path).send_as(caller).await?).await
+}
+
+/// `GET path` as `caller`, expecting a file back (its bytes).
+pub async fn get_file(path: &str, caller: Caller) -> Result<Vec<u8>, ApiError> {
+    let response = Call::new(Method::GET, path).send_as(caller).await?;
+    if !response.ok() {
+        return Err(error(response).await);
+    }
+    let status = response.status();
+    response
+        .binary()
+        .await
+        .map_err(|_| ApiError::Unexpected(status))
+}
+
+/// Sends `file` as the body of `method path` with its media type, expecting JSON back.
+pub async fn send_file<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    file: web_sys::Blob,
+    media_type: &str,
+    session: Session,
+) -> Result<T, ApiError> {
+    let mut call = Call::new(method, path);
+    call.body = Some(Body::File(file, media_type.to_owned()));
+    decode(call.send(Some(session)).await?).await
+}
+
+/// `DELETE path`, expecting JSON back.
+pub async fn delete<T: DeserializeOwned>(path: &str, session: Session) -> Result<T, ApiError> {
+    decode(Call::new(Method::DELETE, path).send(Some(session)).await?).await
+}
+
+/// `DELETE path`, expecting no content back.
+pub async fn delete_no_content(path: &str, session: Session) -> Result<(), ApiError> {
+    let response = Call::new(Method::DELETE, path).send(Some(session)).await?;
+    if response.ok() {
+        return Ok(());
+    }
+    Err(error(response).await)
 }
 
 /// `POST path` without a body, expecting no content back.

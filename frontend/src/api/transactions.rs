@@ -3,7 +3,7 @@
 use shifting_shared::api::{SalesSummaryResponse, TransactionPageResponse, TransactionResponse};
 use wasm_bindgen::JsCast;
 
-use super::client::{self, ApiError, segment};
+use super::client::{self, ApiError, Caller, segment};
 use crate::session::Session;
 
 /// A page of the caller's transactions; `filters` is the query string of the API's filters
@@ -36,15 +36,53 @@ pub async fn export_csv(session: Session, filters: &str, file_name: &str) -> Res
         Some(session),
     )
     .await?;
-    save(&text, file_name).map_err(|_| ApiError::Unexpected(0))
+    let parts = js_sys::Array::of1(&text.into());
+    save(&parts, "text/csv;charset=utf-8", file_name).map_err(|_| ApiError::Unexpected(0))
 }
 
-/// Hands `text` to the browser as a download.
-fn save(text: &str, file_name: &str) -> Result<(), wasm_bindgen::JsValue> {
-    let parts = js_sys::Array::of1(&text.into());
+/// Downloads the receipt of a completed payment as a PDF in `language` (`en`, `es`).
+pub async fn receipt_pdf(
+    caller: Caller,
+    id: &str,
+    language: &str,
+    file_name: &str,
+) -> Result<(), ApiError> {
+    let bytes = client::get_file(
+        &format!(
+            "/api/transactions/{}/receipt.pdf?lang={}",
+            segment(id),
+            segment(language)
+        ),
+        caller,
+    )
+    .await?;
+    save_bytes(&bytes, "application/pdf", file_name)
+}
+
+/// Downloads the file the room delivers to this purchase's buyer.
+pub async fn delivery_file(caller: Caller, id: &str, file_name: &str) -> Result<(), ApiError> {
+    let bytes = client::get_file(
+        &format!("/api/transactions/{}/delivery-file", segment(id)),
+        caller,
+    )
+    .await?;
+    save_bytes(&bytes, "application/octet-stream", file_name)
+}
+
+fn save_bytes(bytes: &[u8], media_type: &str, file_name: &str) -> Result<(), ApiError> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    save(&parts, media_type, file_name).map_err(|_| ApiError::Unexpected(0))
+}
+
+/// Hands `parts` to the browser as a download.
+fn save(
+    parts: &js_sys::Array,
+    media_type: &str,
+    file_name: &str,
+) -> Result<(), wasm_bindgen::JsValue> {
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    options.set_type(media_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -57,15 +95,11 @@ fn save(text: &str, file_name: &str) -> Result<(), wasm_bindgen::JsValue> {
 }
 
 /// Cancels a payment that awaits the caller's approval.
-pub async fn cancel(session: Session, id: &str) -> Result<TransactionResponse, ApiError> {
-    client::post_empty(
-        &format!("/api/transactions/{}/cancel", segment(id)),
-        Some(session),
-    )
-    .await
+pub async fn cancel(caller: Caller, id: &str) -> Result<TransactionResponse, ApiError> {
+    client::post_empty_as(&format!("/api/transactions/{}/cancel", segment(id)), caller).await
 }
 
 /// One transaction with its history.
-pub async fn transaction(session: Session, id: &str) -> Result<TransactionResponse, ApiError> {
-    client::get(&format!("/api/transactions/{}", segment(id)), Some(session)).await
+pub async fn transaction(caller: Caller, id: &str) -> Result<TransactionResponse, ApiError> {
+    client::get_as(&format!("/api/transactions/{}", segment(id)), caller).await
 }

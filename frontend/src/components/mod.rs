@@ -2,6 +2,7 @@
 
 pub mod field;
 pub mod first_steps;
+pub mod gallery;
 pub mod guard;
 pub mod heading;
 pub mod language;

@@ -241,9 +241,14 @@ fn rooms_view(rooms: Vec<OwnRoomResponse>) -> impl IntoView {
                 let price = room.price.clone();
                 view! {
                     <li class="row">
-                        <div class="row-main">
-                            <A href=room_path(&room.code)>{room.name.clone()}</A>
-                            <span class="muted code">{room.code.clone()}</span>
+                        <div class="row-lead">
+                            {room.images.first().map(|image| view! {
+                                <img class="row-thumb" src=image.thumbnail_url.clone() alt="" width="64" height="64" loading="lazy"/>
+                            })}
+                            <div class="row-main">
+                                <A href=room_path(&room.code)>{room.name.clone()}</A>
+                                <span class="muted code">{room.code.clone()}</span>
+                            </div>
                         </div>
                         <div class="row-side">
                             <span class="amount">{move || format::amount(i18n.get_locale(), &price)}</span>
@@ -285,7 +290,11 @@ fn transactions_view(list: Vec<TransactionResponse>, side: Side, filtered: bool)
         <ul class="list" data-testid=testid>
             {list.into_iter().map(|t| {
                 let seller = t.seller.username.clone();
-                let buyer = t.buyer.username.clone();
+                let buyer = if t.buyer.guest {
+                    t_string!(i18n, transaction.guest_buyer).to_owned()
+                } else {
+                    t.buyer.username.clone()
+                };
                 let other = move || match side {
                     Side::Buyer => t_string!(i18n, dashboard.from, name = seller.clone()).to_string(),
                     Side::Seller => t_string!(i18n, dashboard.to, name = buyer.clone()).to_string(),

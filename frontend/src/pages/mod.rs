@@ -15,6 +15,7 @@ pub mod new_room;
 pub mod not_found;
 pub mod payment;
 pub mod room;
+pub mod room_media;
 pub mod settings;
 pub mod signup;
 pub mod transaction;

@@ -16,16 +16,23 @@ use crate::components::heading::Heading;
 use crate::components::problem::Problem;
 use crate::components::status::StatusBadge;
 use crate::format;
+use crate::guest;
 use crate::i18n::{Locale, t_string, td_string, use_i18n};
 use crate::pages::{Page, room_path, transaction_path};
 use crate::session::Session;
 use crate::text;
 use crate::text::tr;
 
-/// The payment outcome page, for signed-in users.
+/// The payment outcome page, for signed-in users and for guests holding the purchase's key.
 #[component]
 pub fn PaymentPage() -> impl IntoView {
-    view! { <RequireLogin><Payment/></RequireLogin> }
+    let params = use_params_map();
+    let id = params.read_untracked().get("id").unwrap_or_default();
+    if guest::key_for(&id).is_some() {
+        view! { <Payment/> }.into_any()
+    } else {
+        view! { <RequireLogin><Payment/></RequireLogin> }.into_any()
+    }
 }
 
 #[component]
@@ -42,14 +49,14 @@ fn Payment() -> impl IntoView {
     };
     let payment = LocalResource::new(move || {
         let id = id();
-        async move { api::transactions::transaction(session, &id).await }
+        async move { api::transactions::transaction(guest::caller(session, &id), &id).await }
     });
     // The outcome re-renders, and its live region speaks, only when the answer changed: a poll
     // that brings the same status again says nothing.
     let answer = Memo::new(move |_| payment.get());
     let cancel = Action::new_local(move |(): &()| {
         let id = id();
-        async move { api::transactions::cancel(session, &id).await }
+        async move { api::transactions::cancel(guest::caller(session, &id), &id).await }
     });
     let cancel_error = RwSignal::new(None);
     Effect::new(move |_| match cancel.value().get() {
@@ -174,7 +181,9 @@ fn outcome(t: TransactionResponse, locale: Locale, actions: Actions) -> impl Int
             <div class="actions">
                 {retry.then(|| view! { <A href=again.clone() attr:class="button" attr:data-testid="try-again">{td_string!(locale, payment.try_again)}</A> })}
                 <A href=details attr:class="button secondary">{td_string!(locale, payment.details)}</A>
-                <A href=Page::Dashboard.path() attr:class="button secondary">{td_string!(locale, payment.dashboard)}</A>
+                {(!t.buyer.guest).then(|| view! {
+                    <A href=Page::Dashboard.path() attr:class="button secondary">{td_string!(locale, payment.dashboard)}</A>
+                })}
             </div>
         </div>
     }

@@ -7,19 +7,21 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::api::{
-    RoomResponse, StartPaymentRequest, TransactionResponse, UpdateRoomRequest,
+    GuestPaymentRequest, RoomResponse, StartPaymentRequest, TransactionResponse, UpdateRoomRequest,
 };
 use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit};
 
 use crate::api;
 use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
+use crate::components::gallery::Gallery;
 use crate::components::heading::{Heading, focus_when_shown};
 use crate::components::problem::Problem;
 use crate::components::qr::Qr;
 use crate::components::status::RoomBadge;
 use crate::format;
 use crate::i18n::{t_string, use_i18n};
+use crate::pages::room_media::{DeliveryFileEditor, PicturesEditor};
 use crate::pages::{Page, room_path};
 use crate::session::Session;
 use crate::text;
@@ -98,6 +100,7 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             {room.wallet_name.clone().map(|name| view! {
                 <p class="muted" data-testid="paid-to">{move || t_string!(i18n, room.paid_to, name = name.clone()).to_string()}</p>
             })}
+            <Gallery images=room.images.clone() name=room.name.clone()/>
             {(!room.description.is_empty()).then(|| view! { <p class="description">{linked(&room.description)}</p> })}
             <div class="room-grid">
                 <div class="panel">
@@ -121,12 +124,11 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                         } else if session.user().is_none() {
                             let next = room_path(&code);
                             view! {
-                                <h2>{tr!(room.buy_title)}</h2>
-                                <p>{tr!(room.login_prompt)}</p>
-                                <div class="actions">
-                                    <A href=format!("{}?next={next}", Page::Login.path()) attr:class="button">{tr!(room.log_in_to_pay)}</A>
-                                    <A href=format!("{}?next={next}", Page::Signup.path()) attr:class="button secondary">{tr!(room.sign_up)}</A>
-                                </div>
+                                <BuyPanel room=for_buyer.clone() guest=true/>
+                                <p class="muted" data-testid="guest-login">{tr!(room.have_account)} " "
+                                    <A href=format!("{}?next={next}", Page::Login.path())>{tr!(room.log_in_to_pay)}</A>
+                                    " · "
+                                    <A href=format!("{}?next={next}", Page::Signup.path())>{tr!(room.sign_up)}</A></p>
                             }.into_any()
                         } else {
                             view! { <BuyPanel room=for_buyer.clone()/> }.into_any()
@@ -206,9 +208,10 @@ fn SharePanel(link: String, code: String) -> impl IntoView {
 }
 
 /// Wallet address → quote preview → continue to the wallet. A quote this buyer already has for
-/// the room (the page was reloaded) is found again and shown.
+/// the room (the page was reloaded) is found again and shown. A `guest` pays without an account
+/// (and may leave an e-mail address for the receipt); the purchase's key stays in this browser.
 #[component]
-fn BuyPanel(room: RoomResponse) -> impl IntoView {
+fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView {
     let session = expect_context::<Session>();
     let i18n = use_i18n();
     let wallet = RwSignal::new(
@@ -217,32 +220,50 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
             .and_then(|u| u.wallet_address)
             .unwrap_or_default(),
     );
+    let email = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
     // The payment whose quote is on show.
     let current = RwSignal::new(None::<TransactionResponse>);
     let code = room.code.clone();
     let start = Action::new_local(move |address: &String| {
-        let request = StartPaymentRequest {
-            wallet_address: Some(address.clone()),
-        };
-        let code = code.clone();
-        async move { api::payments::start_payment(session, &code, &request).await }
+        let (address, code) = (address.clone(), code.clone());
+        let email = Some(email.get_untracked().trim().to_owned()).filter(|e| !e.is_empty());
+        async move {
+            if guest {
+                let request = GuestPaymentRequest {
+                    wallet_address: address,
+                    email,
+                };
+                api::payments::start_guest_payment(&code, &request).await
+            } else {
+                let request = StartPaymentRequest {
+                    wallet_address: Some(address),
+                };
+                api::payments::start_payment(session, &code, &request).await
+            }
+        }
     });
     Effect::new(move |_| match start.value().get() {
         Some(Ok(started)) => current.set(Some(started.transaction)),
         Some(Err(err)) => {
             let fields = err.fields();
-            form_error.set(fields.get("wallet_address").is_none().then_some(err));
+            let shown = fields.get("wallet_address").is_some() || fields.get("email").is_some();
+            form_error.set((!shown).then_some(err));
             errors.set(fields);
         }
         None => {}
     });
+    // A signed-in buyer's own purchases: a quote left open, an earlier purchase.
+    let mine = move |filter: String| async move {
+        if guest {
+            None
+        } else {
+            api::transactions::transactions(session, &filter).await.ok()
+        }
+    };
     let waiting_filter = format!("role=buyer&room={}&status=awaiting_approval", room.code);
-    let waiting = LocalResource::new(move || {
-        let filter = waiting_filter.clone();
-        async move { api::transactions::transactions(session, &filter).await.ok() }
-    });
+    let waiting = LocalResource::new(move || mine(waiting_filter.clone()));
     Effect::new(move |_| {
         let now = format::now();
         let found = waiting.get().flatten().and_then(|page| {
@@ -281,7 +302,7 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
         let (id, again) = (id.clone(), again.clone());
         async move {
             // Already ended (expired meanwhile): nothing is left to cancel.
-            let _ = api::transactions::cancel(session, &id).await;
+            let _ = api::transactions::cancel(crate::guest::caller(session, &id), &id).await;
             again
         }
     });
@@ -310,10 +331,7 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
     let busy = Memo::new(move |_| leave.pending().get() || start.pending().get());
     // A repeat purchase goes ahead, but not without the buyer knowing.
     let room_filter = format!("role=buyer&kind=sales&room={}", room.code);
-    let earlier = LocalResource::new(move || {
-        let filter = room_filter.clone();
-        async move { api::transactions::transactions(session, &filter).await.ok() }
-    });
+    let earlier = LocalResource::new(move || mine(room_filter.clone()));
     let bought_before = move || {
         let at = earlier
             .get()
@@ -340,6 +358,11 @@ fn BuyPanel(room: RoomResponse) -> impl IntoView {
                         <Field name="wallet_address" label=tr!(room.wallet_label)
                             hint=tr!(room.wallet_hint)
                             value=wallet error=error_for(i18n, errors, "wallet_address")/>
+                        {guest.then(|| view! {
+                            <Field name="email" kind="email" autocomplete="email" label=tr!(room.email_label)
+                                hint=tr!(room.email_hint)
+                                value=email error=error_for(i18n, errors, "email")/>
+                        })}
                         <p class="form-error" role="alert">{move || form_error.get().map(|e| {
                             let locale = i18n.get_locale();
                             match e.fields().get("stock") {
@@ -543,14 +566,20 @@ fn SellerControls(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
             // The delivery text is the seller's alone: it comes with their own list of rooms.
             move || {
                 let code = room.code.clone();
-                let delivery = mine
+                let own = mine
                     .get()?
                     .ok()?
                     .rooms
                     .into_iter()
-                    .find(|own| own.room.code == code)?
-                    .delivery;
-                Some(view! { <EditRoom room=room.clone() delivery changed=changed/> })
+                    .find(|own| own.room.code == code)?;
+                Some(view! {
+                    <EditRoom room=room.clone() delivery=own.delivery changed=changed/>
+                    <PicturesEditor room=room.clone() changed=changed/>
+                    <DeliveryFileEditor code=code current=own.delivery_file changed=Callback::new(move |()| {
+                        mine.refetch();
+                        changed.run(());
+                    })/>
+                })
             }
         })}
         <p><A href=Page::Dashboard.path()>{tr!(room.see_sales)}</A></p>

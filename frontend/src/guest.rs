@@ -1,0 +1,103 @@
+//! Purchases made without an account. Each has a key (the server keeps only its hash) that
+//! opens it; this browser keeps the keys of the purchases made or opened in it (a receipt link
+//! carries its key in the fragment, `#key=…`), and moves them into the account when someone
+//! signs in here.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::api::client::{ApiError, Caller};
+use crate::session::Session;
+
+/// The local storage item holding `{transaction id: key}`.
+const STORAGE_KEY: &str = "shifting.guest-purchases";
+
+fn storage() -> Option<web_sys::Storage> {
+    // Storage can be switched off (private modes, policies): then keys last the page.
+    window().local_storage().ok().flatten()
+}
+
+fn read() -> BTreeMap<String, String> {
+    storage()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+fn write(keys: &BTreeMap<String, String>) {
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(keys)) {
+        let _ = storage.set_item(STORAGE_KEY, &json);
+    }
+}
+
+/// Keeps the key of purchase `id`.
+pub fn remember(id: &str, key: &str) {
+    let mut keys = read();
+    keys.insert(id.to_owned(), key.to_owned());
+    write(&keys);
+}
+
+/// The key this browser holds for purchase `id`.
+pub fn key_for(id: &str) -> Option<String> {
+    read().remove(id)
+}
+
+fn forget(id: &str) {
+    let mut keys = read();
+    if keys.remove(id).is_some() {
+        write(&keys);
+    }
+}
+
+/// Who asks about purchase `id`: its key when this browser holds one (it opens the purchase
+/// whoever is signed in), else the session.
+pub fn caller(session: Session, id: &str) -> Caller {
+    key_for(id).map_or(Caller::Session(session), Caller::Guest)
+}
+
+/// Takes a receipt link's key out of the address (`#key=…`) into this browser's keys, and
+/// drops the fragment, so it is not bookmarked or shared by accident.
+pub fn take_key_from_address(id: &str) {
+    let location = window().location();
+    let Ok(hash) = location.hash() else { return };
+    let Some(key) = hash.strip_prefix("#key=").filter(|key| !key.is_empty()) else {
+        return;
+    };
+    remember(id, key);
+    if let (Ok(path), Ok(history)) = (location.pathname(), window().history()) {
+        let search = location.search().unwrap_or_default();
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{search}")),
+        );
+    }
+}
+
+/// Moves purchase `id` into the signed-in account; forgets its key once it is there.
+pub async fn claim(session: Session, id: String, key: String) -> Result<(), ApiError> {
+    api::me::claim_purchase(session, &id, &key).await?;
+    forget(&id);
+    Ok(())
+}
+
+/// After a sign-in: moves every purchase this browser holds a key for into the account. A key
+/// that no longer opens anything is dropped; one whose purchase is in another account is kept
+/// (it still opens the receipt).
+pub fn claim_all(session: Session) {
+    let keys = read();
+    if keys.is_empty() {
+        return;
+    }
+    spawn_local(async move {
+        for (id, key) in keys {
+            match api::me::claim_purchase(session, &id, &key).await {
+                Ok(_) | Err(ApiError::Api { status: 404, .. }) => forget(&id),
+                Err(_) => {}
+            }
+        }
+    });
+}
