@@ -43,8 +43,10 @@ pub enum KindParam {
 #[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     /// Only purchases (`buyer`) or only sales (`seller`); default both.
+    #[param(inline)]
     pub role: Option<Role>,
     /// Only completed payments (`sales`) or only the others (`attempts`); default both.
+    #[param(inline)]
     pub kind: Option<KindParam>,
     /// Only this status.
     pub status: Option<TransactionStatus>,
@@ -229,6 +231,7 @@ pub async fn export_transactions(
 pub struct SummaryQuery {
     /// Whose totals: `seller` (what the caller received; the default) or `buyer` (what the
     /// caller's wallets paid).
+    #[param(inline)]
     pub role: Option<Role>,
     /// The caller's offset from UTC in minutes, −840 to 840 (default 0), for where "today"
     /// starts. East of UTC is positive: 60 for Madrid in winter, −300 for New York.

@@ -90,3 +90,42 @@ async fn the_interactive_docs_are_served_without_external_assets() {
         .unwrap();
     assert_eq!(bundle.status(), StatusCode::OK);
 }
+
+/// Every `$ref` names a schema the document holds, and the transaction filters' `role` is the
+/// buyer/seller choice, not the user's role of the same name.
+#[test]
+fn every_reference_resolves_and_no_schema_is_mistaken_for_another() {
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target);
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let spec: Value =
+        serde_json::from_str(&shifting_api::http::openapi::spec_json().unwrap()).unwrap();
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target} is not a schema reference"));
+        assert!(
+            spec["components"]["schemas"].get(name).is_some(),
+            "{target} does not resolve"
+        );
+    }
+    let role = spec["paths"]["/api/transactions"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "role")
+        .unwrap();
+    assert_eq!(role["schema"]["enum"], serde_json::json!(["buyer", "seller"]));
+}
