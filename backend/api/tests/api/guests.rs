@@ -386,3 +386,52 @@ async fn of_accounts_racing_to_claim_one_purchase_exactly_one_gets_it() {
         1
     );
 }
+
+/// The guest-checkout migration on a database with purchases: undone, account purchases keep
+/// their rows and events and `buyer_id` is required again (a guest purchase has no account to
+/// fall back to and goes); redone, guests can buy again.
+#[tokio::test]
+async fn the_guest_migration_goes_down_and_up_over_real_purchases() {
+    use sea_orm::ConnectionTrait;
+    use shifting_migrations::{Migrator, MigratorTrait};
+
+    let app = spawn_app().await;
+    let seller = app.trader("alice", "alice").await;
+    let code = app.room(&seller, "25.00").await;
+    let buyer = app.trader("bruno", "bruno").await;
+    let id = app.buy(&buyer, &code).await;
+    app.wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    guest_purchase(&app, &code).await;
+    let events = app
+        .count("SELECT COUNT(*) AS n FROM transaction_events")
+        .await;
+
+    // Down past the pictures and the guests.
+    Migrator::down(&app.db, Some(2)).await.expect("down");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM transactions").await, 1);
+    assert!(
+        app.count("SELECT COUNT(*) AS n FROM transaction_events")
+            .await
+            >= 4
+            && app
+                .count("SELECT COUNT(*) AS n FROM transaction_events")
+                .await
+                < events,
+        "the account purchase keeps its history, the guest's goes"
+    );
+    let refused = app
+        .db
+        .execute_unprepared("UPDATE transactions SET buyer_id = NULL")
+        .await;
+    assert!(refused.is_err(), "buyer_id is required again");
+
+    Migrator::up(&app.db, None).await.expect("up");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM transactions").await, 1);
+    let again = app.guest_checkout(&code, "carmen").await;
+    assert_eq!(again["transaction"]["buyer"]["guest"], true);
+    assert_eq!(
+        app.transaction(&buyer.account.access_token, &id).await["status"],
+        "completed"
+    );
+}

@@ -127,5 +127,8 @@ fn every_reference_resolves_and_no_schema_is_mistaken_for_another() {
         .iter()
         .find(|p| p["name"] == "role")
         .unwrap();
-    assert_eq!(role["schema"]["enum"], serde_json::json!(["buyer", "seller"]));
+    assert_eq!(
+        role["schema"]["enum"],
+        serde_json::json!(["buyer", "seller"])
+    );
 }
