@@ -462,6 +462,17 @@ async fn guest_buys(server: &Server, guest: &Browser, room: &str) -> anyhow::Res
     guest.fill("email", "bruno@example.com").await?;
     guest.click("[data-testid=pay]").await?;
     guest.wait_for_text("[data-testid=debit]", "€23.15").await?;
+    // The receipt link to keep, before leaving for the wallet.
+    guest
+        .wait_for_script(
+            "the receipt link with its key",
+            "const link = document.querySelector('#receipt-link')?.value ?? ''; \
+             return link.includes('/transactions/') && link.includes('#key=');",
+            vec![],
+        )
+        .await?;
+    guest.screenshot("guest-quote").await;
+    guest.expect_no_horizontal_scroll().await?;
     guest.check_accessibility("guest quote").await?;
     guest.click("[data-testid=continue]").await?;
     guest.click("button.approve").await?;
@@ -504,23 +515,17 @@ async fn guest_buys(server: &Server, guest: &Browser, room: &str) -> anyhow::Res
     let pdf = guest.downloaded(&format!("{number}.pdf")).await?;
     anyhow::ensure!(pdf.starts_with(b"%PDF-"), "the receipt is not a PDF");
 
-    // Signing up keeps the purchase: it moves into the new account.
+    // Signing up, then asking, keeps the purchase: it moves into the new account.
     guest
         .click("[data-testid=guest-note] a[href^='/signup']")
         .await?;
     guest.submit_sign_up("bruno").await?;
-    guest
-        .wait_for_script(
-            "the purchase in the account, or the button that moves it there",
-            "return !!document.querySelector('[data-testid=claim]') || \
-             (document.querySelector('.receipt')?.textContent ?? '').includes('bruno');",
-            vec![],
-        )
-        .await?;
-    if guest.count("[data-testid=claim]").await? > 0 {
-        guest.click("[data-testid=claim]").await?;
-    }
+    guest.click("[data-testid=claim]").await?;
     guest.wait_for_text(".receipt", "bruno").await?;
+    anyhow::ensure!(
+        guest.count("[data-testid=guest-note]").await? == 0,
+        "the purchase is still offered to an account"
+    );
     guest.open(&format!("{}/dashboard", server.url)).await?;
     guest
         .wait_for_text("[data-testid=purchases]", "Signed print")

@@ -1,12 +1,12 @@
 //! Purchases made without an account. Each has a key (the server keeps only its hash) that
 //! opens it; this browser keeps the keys of the purchases made or opened in it (a receipt link
-//! carries its key in the fragment, `#key=…`), and moves them into the account when someone
-//! signs in here.
+//! carries its key in the fragment, `#key=…`). A purchase moves into an account only when its
+//! holder asks, on its receipt page: never by itself at a sign-in, which on a shared computer
+//! could be someone else's.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::api::client::{ApiError, Caller};
@@ -15,21 +15,34 @@ use crate::session::Session;
 /// The local storage item holding `{transaction id: key}`.
 const STORAGE_KEY: &str = "shifting.guest-purchases";
 
+thread_local! {
+    /// The keys while local storage is switched off (private modes, policies): they last as
+    /// long as the app stays loaded.
+    static IN_MEMORY: std::cell::RefCell<BTreeMap<String, String>> = const {
+        std::cell::RefCell::new(BTreeMap::new())
+    };
+}
+
 fn storage() -> Option<web_sys::Storage> {
-    // Storage can be switched off (private modes, policies): then keys last the page.
     window().local_storage().ok().flatten()
 }
 
 fn read() -> BTreeMap<String, String> {
-    storage()
-        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+    let mut keys: BTreeMap<String, String> = storage()
+        .and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten())
         .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    IN_MEMORY.with_borrow(|memory| keys.extend(memory.clone()));
+    keys
 }
 
 fn write(keys: &BTreeMap<String, String>) {
-    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(keys)) {
-        let _ = storage.set_item(STORAGE_KEY, &json);
+    let stored = storage().and_then(|storage| {
+        let json = serde_json::to_string(keys).ok()?;
+        storage.set_item(STORAGE_KEY, &json).ok()
+    });
+    if stored.is_none() {
+        IN_MEMORY.with_borrow_mut(|memory| memory.clone_from(keys));
     }
 }
 
@@ -82,22 +95,4 @@ pub async fn claim(session: Session, id: String, key: String) -> Result<(), ApiE
     api::me::claim_purchase(session, &id, &key).await?;
     forget(&id);
     Ok(())
-}
-
-/// After a sign-in: moves every purchase this browser holds a key for into the account. A key
-/// that no longer opens anything is dropped; one whose purchase is in another account is kept
-/// (it still opens the receipt).
-pub fn claim_all(session: Session) {
-    let keys = read();
-    if keys.is_empty() {
-        return;
-    }
-    spawn_local(async move {
-        for (id, key) in keys {
-            match api::me::claim_purchase(session, &id, &key).await {
-                Ok(_) | Err(ApiError::Api { status: 404, .. }) => forget(&id),
-                Err(_) => {}
-            }
-        }
-    });
 }

@@ -58,8 +58,6 @@ impl Session {
             user: auth.user,
             access_token: auth.access_token,
         }));
-        // Purchases made here as a guest join the account.
-        crate::guest::claim_all(self);
         set_timeout(
             move || {
                 // A newer sign-in or a sign-out supersedes this timer.

@@ -1,5 +1,6 @@
 //! Reusable pieces of the interface.
 
+pub mod copy;
 pub mod field;
 pub mod first_steps;
 pub mod gallery;

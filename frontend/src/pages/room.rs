@@ -3,7 +3,6 @@
 //! reopen and close controls instead.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::api::{
@@ -13,6 +12,7 @@ use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit
 
 use crate::api;
 use crate::api::client::ApiError;
+use crate::components::copy::CopyLink;
 use crate::components::field::{Field, error_for};
 use crate::components::gallery::Gallery;
 use crate::components::heading::{Heading, focus_when_shown};
@@ -170,34 +170,10 @@ pub(crate) fn linked(description: &str) -> impl IntoView + use<> {
 #[component]
 fn SharePanel(link: String, code: String) -> impl IntoView {
     let i18n = use_i18n();
-    // None until a copy is tried; then whether the clipboard took the link.
-    let copied = RwSignal::new(None::<bool>);
-    let to_copy = link.clone();
-    let copy = move |_| {
-        let written = window().navigator().clipboard().write_text(&to_copy);
-        spawn_local(async move {
-            let taken = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
-            // The page may be gone by the time the browser answers.
-            let _ = copied.try_set(Some(taken));
-        });
-    };
     view! {
         <div class="panel share">
             <h2>{tr!(room.share_title)}</h2>
-            <label for="share-link">{tr!(room.link_label)}</label>
-            <div class="with-unit">
-                <input id="share-link" readonly value=link.clone()/>
-                <button class="button secondary" type="button" on:click=copy>
-                    {move || match copied.get() {
-                        None => t_string!(i18n, room.copy),
-                        Some(true) => t_string!(i18n, room.copied),
-                        Some(false) => t_string!(i18n, room.copy_failed),
-                    }}
-                </button>
-            </div>
-            <p class="muted" aria-live="polite" class:visually-hidden=move || copied.get().is_none()>
-                {move || copied.get().map(|ok| if ok { t_string!(i18n, room.copied) } else { t_string!(i18n, room.copy_failed) })}
-            </p>
+            <CopyLink id="share-link" label=tr!(room.link_label) link=link.clone()/>
             <p class="muted">{
                 let code = code.clone();
                 move || t_string!(i18n, room.or_code, code = code.clone()).to_string()
@@ -223,8 +199,9 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
     let email = RwSignal::new(String::new());
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
-    // The payment whose quote is on show.
+    // The payment whose quote is on show, and a guest's link to its receipt.
     let current = RwSignal::new(None::<TransactionResponse>);
+    let receipt = RwSignal::new(None::<String>);
     let code = room.code.clone();
     let start = Action::new_local(move |address: &String| {
         let (address, code) = (address.clone(), code.clone());
@@ -245,7 +222,10 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
         }
     });
     Effect::new(move |_| match start.value().get() {
-        Some(Ok(started)) => current.set(Some(started.transaction)),
+        Some(Ok(started)) => {
+            receipt.set(started.receipt_url);
+            current.set(Some(started.transaction));
+        }
         Some(Err(err)) => {
             let fields = err.fields();
             let shown = fields.get("wallet_address").is_some() || fields.get("email").is_some();
@@ -349,7 +329,7 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
     let price = room.price.clone();
     view! {
         {move || match current.get() {
-            Some(shown) => view! { <QuotePreview shown=shown leave=choice busy=busy/> }.into_any(),
+            Some(shown) => view! { <QuotePreview shown=shown leave=choice busy=busy receipt=receipt.get()/> }.into_any(),
             None => {
                 let price = price.clone();
                 view! {
@@ -404,6 +384,8 @@ fn QuotePreview(
     shown: TransactionResponse,
     leave: Callback<Leave>,
     busy: Memo<bool>,
+    /// A guest's receipt link: shown to keep before leaving for the wallet.
+    receipt: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let redirect = shown.consent_url.clone().unwrap_or_default();
@@ -448,6 +430,12 @@ fn QuotePreview(
                 {rate.map(|rate| view! { <dt>{tr!(room.rate)}</dt><dd data-testid="rate">{rate}</dd> })}
                 <dt>{tr!(room.from_wallet)}</dt><dd class="wallet" data-testid="paying-wallet">{from}</dd>
             </dl>
+            {receipt.map(|link| view! {
+                <div class="receipt-link" data-testid="receipt-link">
+                    <CopyLink id="receipt-link" label=tr!(room.receipt_link_label) link=link/>
+                    <p class="muted">{tr!(room.receipt_link_hint)}</p>
+                </div>
+            })}
             <Show when=move || expired.get() fallback=move || view! {
                 <p class="muted" data-testid="valid-for">{countdown} " " {tr!(room.approve_next)}</p>
             }>

@@ -59,10 +59,11 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
     ), description = "The picture file (at most `SHIFTING_IMAGE_MAX_BYTES`, 10 MiB by default)."),
     responses(
         (status = 201, description = "The room with its pictures.", body = RoomResponse),
+        (status = 400, description = "The body could not be read.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not the room's seller.", body = ErrorBody),
         (status = 404, description = "No room has this code.", body = ErrorBody),
-        (status = 409, description = "The room already has four pictures (`field_codes.image` is `too_many_images`).", body = ErrorBody),
+        (status = 409, description = "The room already has four pictures (`field_codes.image` is `too_many_images`), or its pictures kept changing meanwhile.", body = ErrorBody),
         (status = 413, description = "The file is larger than the limit.", body = ErrorBody),
         (status = 415, description = "The body is not declared as `image/jpeg`, `image/png` or `image/webp`.", body = ErrorBody),
         (status = 422, description = "Not a picture we take: `field_codes.image` is `image_type`, `image_unreadable` or `image_too_many_pixels`.", body = ErrorBody),
@@ -80,11 +81,15 @@ pub async fn add_room_image(
     if !content_type(&headers).is_some_and(|mime| IMAGE_TYPES.contains(&mime.as_str())) {
         return Err(ApiError::UnsupportedMediaType);
     }
+    // Nobody but the seller gets a body read; uploads take turns.
+    room_media::own_room(&state.db, user.id, &code).await?;
+    let turn = state.media.upload_turn().await?;
     let upload = read_body(body, state.settings.media.image_max_bytes).await?;
     let room = changing(state, code, move |state, code| async move {
         room_media::add_image(&state, user.id, &code, upload).await
     })
     .await?;
+    drop(turn);
     Ok((StatusCode::CREATED, room))
 }
 
@@ -234,6 +239,7 @@ pub struct FileNameQuery {
     ), description = "The file (at most `SHIFTING_DELIVERY_FILE_MAX_BYTES`, 25 MiB by default), with any `Content-Type`."),
     responses(
         (status = 200, description = "The file now delivered with the room.", body = DeliveryFileResponse),
+        (status = 400, description = "The body could not be read.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not the room's seller.", body = ErrorBody),
         (status = 404, description = "No room has this code.", body = ErrorBody),
@@ -257,6 +263,8 @@ pub async fn put_delivery_file(
     let declared = content_type(&headers)
         .filter(|mime| mime.len() <= 100 && mime.contains('/'))
         .unwrap_or_else(|| "application/octet-stream".to_owned());
+    room_media::own_room(&state.db, user.id, &code).await?;
+    let _turn = state.media.upload_turn().await?;
     let bytes = read_body(body, state.settings.media.delivery_file_max_bytes).await?;
     if bytes.is_empty() {
         return Err(ApiError::field(
@@ -311,7 +319,7 @@ pub async fn delete_delivery_file(
         (status = 200, description = "The file, as an attachment.", content((Vec<u8> = "application/octet-stream")),
             headers(("Content-Disposition" = String, description = "attachment; filename=…"))),
         (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
-        (status = 404, description = "Not the buyer's transaction, or the room delivers no file.", body = ErrorBody),
+        (status = 404, description = "Not the buyer's transaction, or the room delivers no file (or it changed during the request: download again).", body = ErrorBody),
         (status = 409, description = "The payment has not completed.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
@@ -322,10 +330,10 @@ pub async fn download_delivery_file(
     id: std::result::Result<Path<Uuid>, PathRejection>,
 ) -> Result<Response> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
-    let (file, stream) = room_media::delivery_download(&state, &caller, id).await?;
+    let (file, size, stream) = room_media::delivery_download(&state, &caller, id).await?;
     Ok(stream_response(
         stream,
-        file.size,
+        size,
         [
             // Never rendered on our origin: a seller's HTML would run as us.
             (

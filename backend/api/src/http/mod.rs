@@ -24,7 +24,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -93,7 +92,7 @@ pub fn router(
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
+        .layer(axum::middleware::from_fn(request_timeout));
 
     let mut router = api
         .route("/api", any(api_not_found))
@@ -108,6 +107,30 @@ pub fn router(
         // A bug that panics answers 500 in our error format instead of dropping the connection.
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware)
+}
+
+/// How long a request may take to be answered.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an upload may take: 25 MiB from a phone on a slow network.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Answers `408` to a request not answered in time; uploads (room pictures, delivery files)
+/// get longer than the rest.
+async fn request_timeout(request: Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let upload = matches!(
+        *request.method(),
+        axum::http::Method::POST | axum::http::Method::PUT
+    ) && path.starts_with("/api/rooms/")
+        && (path.ends_with("/images") || path.ends_with("/delivery-file"));
+    let limit = if upload {
+        UPLOAD_TIMEOUT
+    } else {
+        REQUEST_TIMEOUT
+    };
+    tokio::time::timeout(limit, next.run(request))
+        .await
+        .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response())
 }
 
 /// The answer when a handler panicked: logged as an internal error, sent as our 500 body.

@@ -20,7 +20,14 @@ use crate::config::{MediaBackend, MediaSettings};
 #[derive(Clone, Debug)]
 pub struct MediaStore {
     store: Arc<dyn ObjectStore>,
+    /// Uploads being read and processed at once on this replica: each may hold its body (up
+    /// to the size limit) and a decoded picture (up to about 0.8 GB for 40 megapixels at 16
+    /// bits), so they take turns.
+    uploads: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many uploads a replica reads and processes at once.
+const UPLOADS_AT_ONCE: usize = 2;
 
 /// A stored file's bytes as they arrive from the store.
 pub type ByteStream = BoxStream<'static, Result<Bytes, object_store::Error>>;
@@ -52,7 +59,18 @@ impl MediaStore {
                 Arc::new(builder.build()?)
             }
         };
-        Ok(Self { store })
+        Ok(Self {
+            store,
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
+        })
+    }
+
+    /// A turn to read and process one upload; held until dropped.
+    ///
+    /// # Errors
+    /// Never in practice: the semaphore is never closed.
+    pub async fn upload_turn(&self) -> anyhow::Result<tokio::sync::OwnedSemaphorePermit> {
+        Ok(self.uploads.clone().acquire_owned().await?)
     }
 
     /// Stores `bytes` under `key`, replacing what was there.

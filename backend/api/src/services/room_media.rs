@@ -122,8 +122,11 @@ pub fn image_views(room: &rooms::Model, public_url: &Url) -> Result<Vec<RoomImag
         .collect())
 }
 
-/// The room, checked to be `user_id`'s.
-async fn own_room(
+/// The room, checked to be `user_id`'s (before an upload's body is read).
+///
+/// # Errors
+/// 404 for an unknown room, 403 for anyone but its seller.
+pub async fn own_room(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     code: &RoomCode,
@@ -298,15 +301,12 @@ pub async fn image_file(
         .into_iter()
         .find(|image| image.id == image_id)
         .ok_or(ApiError::NotFound("This room has no such picture."))?;
+    // Removed between the two reads: gone, as the room now says.
     let (size, stream) = state
         .media
         .get(&image_key(room.id, &image, thumbnail))
         .await?
-        .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "picture {image_id} of room {code} is missing from the store"
-            ))
-        })?;
+        .ok_or(ApiError::NotFound("This room has no such picture."))?;
     Ok((image.format.content_type(), size, stream))
 }
 
@@ -326,7 +326,10 @@ pub fn file_name(raw: &str) -> Result<String> {
             ),
         ));
     }
-    if base.chars().any(char::is_control) {
+    if base
+        .chars()
+        .any(|c| c.is_control() || is_format_character(c))
+    {
         return Err(ApiError::field(
             "name",
             FieldError::new(
@@ -342,6 +345,15 @@ pub fn file_name(raw: &str) -> Result<String> {
         ));
     }
     Ok(base.to_owned())
+}
+
+/// Invisible characters that change how a name displays (direction overrides and isolates,
+/// zero-width ones, the byte-order mark): `report\u{202E}fdp.exe` would show as
+/// `reportexe.pdf`.
+fn is_format_character(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// Attaches (or replaces) the file a room's buyers download. The new file is stored first,
@@ -436,7 +448,7 @@ pub async fn delivery_download(
     state: &AppState,
     caller: &PurchaseCaller,
     transaction_id: Uuid,
-) -> Result<(StoredFile, ByteStream)> {
+) -> Result<(StoredFile, u64, ByteStream)> {
     let db = &state.db;
     let (row, viewer) = find_for(db, caller, transaction_id).await?;
     if !viewer.is_buyer(&row) {
@@ -455,15 +467,14 @@ pub async fn delivery_download(
         })?;
     let file = stored_file(room.delivery_file.as_deref())?
         .ok_or(ApiError::NotFound("This room delivers no file."))?;
-    let (_, stream) = state
-        .media
-        .get(&file_key(room.id, &file))
-        .await?
-        .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "delivery file of room {} is missing from the store",
-                room.code
-            ))
-        })?;
-    Ok((file, stream))
+    // Replaced or removed between the two reads: the next request finds the current one.
+    let (size, stream) =
+        state
+            .media
+            .get(&file_key(room.id, &file))
+            .await?
+            .ok_or(ApiError::NotFound(
+                "This room's file has just changed; download it again.",
+            ))?;
+    Ok((file, size, stream))
 }

@@ -448,7 +448,13 @@ async fn delivery_files_are_checked() {
         StatusCode::PAYLOAD_TOO_LARGE,
     )
     .await;
-    for (name, field) in [("", "name"), ("a\u{7}b.txt", "name"), ("../", "name")] {
+    for (name, field) in [
+        ("", "name"),
+        ("a\u{7}b.txt", "name"),
+        ("../", "name"),
+        // Shows as "reportexe.pdf".
+        ("report\u{202E}fdp.exe", "name"),
+    ] {
         let error = error_of(
             app.upload_file(token, &code, name, b"x".to_vec()).await,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -464,6 +470,13 @@ async fn delivery_files_are_checked() {
     let bruno = app.create_account("bruno").await;
     error_of(
         app.upload_file(&bruno.access_token, &code, "x.txt", b"x".to_vec())
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    // Refused before its body is read: too large for anyone, but the answer is who may upload.
+    error_of(
+        app.upload_file(&bruno.access_token, &code, "x.txt", vec![1; 5000])
             .await,
         StatusCode::FORBIDDEN,
     )
