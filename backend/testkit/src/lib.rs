@@ -200,3 +200,40 @@ pub async fn balance(http: &reqwest::Client, sandbox: &str, name: &str) -> anyho
         .with_context(|| format!("no sandbox account {name}"))?;
     Ok(balance.parse()?)
 }
+
+/// A PNG that claims `width` × `height` pixels and holds none (an empty compressed stream):
+/// what a decompression bomb looks like to whoever reads its header before its pixels.
+#[must_use]
+pub fn claimed_png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFF_u32;
+        for byte in data {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    0xEDB8_8320 ^ (crc >> 1)
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend(height.to_be_bytes());
+    header.extend([8, 2, 0, 0, 0]);
+    let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (&b"IHDR"[..], &header[..]),
+        (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01"),
+        (b"IEND", b""),
+    ] {
+        let mut chunk = kind.to_vec();
+        chunk.extend(data);
+        let length = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        file.extend(length.to_be_bytes());
+        file.extend(&chunk);
+        file.extend(crc32(&chunk).to_be_bytes());
+    }
+    file
+}

@@ -250,48 +250,11 @@ mod tests {
         }
     }
 
-    /// A PNG that claims `width` × `height` pixels and holds none: what a decompression bomb
-    /// looks like before it is inflated.
-    pub(crate) fn claimed_png(width: u32, height: u32) -> Vec<u8> {
-        fn crc32(data: &[u8]) -> u32 {
-            let mut crc = 0xFFFF_FFFF_u32;
-            for byte in data {
-                crc ^= u32::from(*byte);
-                for _ in 0..8 {
-                    crc = if crc & 1 == 1 {
-                        0xEDB8_8320 ^ (crc >> 1)
-                    } else {
-                        crc >> 1
-                    };
-                }
-            }
-            !crc
-        }
-        let mut header = width.to_be_bytes().to_vec();
-        header.extend(height.to_be_bytes());
-        header.extend([8, 2, 0, 0, 0]);
-        let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
-        // The header, a few compressed bytes of pixel data (an empty zlib stream), the end.
-        for (kind, data) in [
-            (&b"IHDR"[..], &header[..]),
-            (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01"),
-            (b"IEND", b""),
-        ] {
-            let length = u32::try_from(data.len()).unwrap();
-            let mut chunk = kind.to_vec();
-            chunk.extend(data);
-            file.extend(length.to_be_bytes());
-            file.extend(&chunk);
-            file.extend(crc32(&chunk).to_be_bytes());
-        }
-        file
-    }
-
     #[test]
     fn a_decompression_bomb_is_refused_from_its_header() {
         // 9000 × 9000: 81 megapixels claimed by a 65-byte file; had its pixels been decoded,
         // the missing data would make it `Unreadable` instead.
-        let bomb = claimed_png(9000, 9000);
+        let bomb = shifting_testkit::claimed_png(9000, 9000);
         assert_eq!(
             process(&bomb).unwrap_err(),
             Refusal::TooManyPixels {

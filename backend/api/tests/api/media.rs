@@ -22,41 +22,6 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-/// A PNG that claims `width` × `height` pixels and holds almost none: a decompression bomb as
-/// its header shows it.
-fn claimed_png(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFF_u32;
-        for byte in data {
-            crc ^= u32::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    0xEDB8_8320 ^ (crc >> 1)
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let mut header = width.to_be_bytes().to_vec();
-    header.extend(height.to_be_bytes());
-    header.extend([8, 2, 0, 0, 0]);
-    let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (&b"IHDR"[..], &header[..]),
-        (b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01"),
-        (b"IEND", b""),
-    ] {
-        let mut chunk = kind.to_vec();
-        chunk.extend(data);
-        file.extend(u32::try_from(data.len()).expect("small").to_be_bytes());
-        file.extend(&chunk);
-        file.extend(crc32(&chunk).to_be_bytes());
-    }
-    file
-}
-
 impl TestApp {
     /// Uploads `bytes` as a picture of room `code` with the media type `mime`.
     pub async fn upload_image(
@@ -266,7 +231,10 @@ async fn uploads_that_are_not_pictures_we_take_are_refused_and_nothing_is_kept()
             "image_type",
         ),
         (photo[..photo.len() / 2].to_vec(), "image_unreadable"),
-        (claimed_png(20_000, 20_000), "image_too_many_pixels"),
+        (
+            shifting_testkit::claimed_png(20_000, 20_000),
+            "image_too_many_pixels",
+        ),
     ] {
         let error = error_of(
             app.upload_image(token, &code, "image/png", bytes).await,
