@@ -357,7 +357,102 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use shifting_shared::TransactionStatus;
+    use shifting_shared::api::{AmountDto, EvidenceResponse, PartyResponse, QuoteResponse};
+
     use super::*;
+
+    fn money(value: &str, code: &str) -> AmountDto {
+        AmountDto {
+            value: value.into(),
+            asset_code: code.into(),
+            asset_scale: 2,
+        }
+    }
+
+    /// A completed sale with long, non-Latin and right-to-left names.
+    fn sale() -> TransactionResponse {
+        let at = chrono::DateTime::from_timestamp(1_796_400_000, 0).unwrap();
+        let rs =
+            "https://wallet.example.com/rs/incoming-payments/0b9e4c1e-3f57-4a44-9a43-3c3c2b1f6d10";
+        TransactionResponse {
+            id: uuid::Uuid::nil(),
+            room_code: "K7M2QX".into(),
+            room_name:
+                "Урок гитары · Γιώργος's very long lesson name that goes on and on past the column"
+                    .into(),
+            status: TransactionStatus::Completed,
+            consent_url: None,
+            amount: money("2500", "USD"),
+            quote: Some(QuoteResponse {
+                debit_amount: money("2315", "EUR"),
+                receive_amount: money("2500", "USD"),
+                expires_at: None,
+            }),
+            received_amount: Some(money("2500", "USD")),
+            failure: None,
+            buyer: PartyResponse {
+                username: String::new(),
+                guest: true,
+            },
+            seller: PartyResponse {
+                username: "Zoë".into(),
+                guest: false,
+            },
+            evidence: EvidenceResponse {
+                buyer_wallet_address: "https://wallet.example.com/bruno".into(),
+                seller_wallet_address: "https://wallet.example.com/alice".into(),
+                incoming_payment: Some(rs.into()),
+                quote: Some(rs.replace("incoming-payments", "quotes")),
+                outgoing_payment: Some(rs.replace("incoming-payments", "outgoing-payments")),
+            },
+            created_at: at,
+            updated_at: at,
+            completed_at: Some(at),
+            delivery: None,
+            delivery_file: None,
+            receipt_number: Some("SHF-7Q2-00042".into()),
+            history: None,
+        }
+    }
+
+    #[test]
+    fn a_receipt_is_one_small_page_with_every_name_as_typed() {
+        let pdf = pdf(&sale(), Language::Es).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.len() < 100_000, "{} bytes", pdf.len());
+        let document = lopdf::Document::load_mem(&pdf).unwrap();
+        assert_eq!(document.get_pages().len(), 1);
+        let text = document.extract_text(&[1]).unwrap();
+        for expected in [
+            "Recibo",
+            "SHF-7Q2-00042",
+            "Урок гитары",
+            "Γιώργος",
+            "Zoë",
+            "Invitado",
+            "1 USD = 0.9260 EUR",
+        ] {
+            assert!(text.contains(expected), "{expected} is not in {text}");
+        }
+        // For looking at: the sample receipt stays in the temporary directory.
+        std::fs::write(
+            std::env::temp_dir().join("shifting-receipt-sample.pdf"),
+            &pdf,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_payment_that_did_not_complete_has_no_receipt() {
+        let mut pending = sale();
+        pending.completed_at = None;
+        pending.receipt_number = None;
+        assert!(matches!(
+            pdf(&pending, Language::En),
+            Err(ApiError::Conflict { .. })
+        ));
+    }
 
     #[test]
     fn long_values_wrap_at_spaces_and_inside_urls() {
