@@ -232,6 +232,22 @@ mod browser_tests {
 
     const NBSP: &str = "\u{a0}";
 
+    fn money(value: &str, code: &str, scale: u8) -> AmountDto {
+        AmountDto {
+            value: value.into(),
+            asset_code: code.into(),
+            asset_scale: scale,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn file_sizes_are_short_and_decimal() {
+        assert_eq!(bytes(Locale::en, 31), "31B");
+        assert_eq!(bytes(Locale::en, 12_500), "12.5kB");
+        assert_eq!(bytes(Locale::en, 3_240_000), "3.2MB");
+        assert_eq!(bytes(Locale::es, 3_240_000), "3,2MB");
+    }
+
     #[wasm_bindgen_test]
     fn amounts_at_scale_two() {
         assert_eq!(amount(Locale::en, &money("1234", "USD", 2)), "$12.34");
