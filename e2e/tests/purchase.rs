@@ -474,6 +474,10 @@ async fn guest_buys(server: &Server, guest: &Browser, room: &str) -> anyhow::Res
     guest.screenshot("guest-quote").await;
     guest.expect_no_horizontal_scroll().await?;
     guest.check_accessibility("guest quote").await?;
+    // A reload finds the same quote again (through the key this browser keeps), with its link.
+    guest.open(&format!("{}{room}", server.url)).await?;
+    guest.wait_for_text("[data-testid=debit]", "€23.15").await?;
+    guest.wait_for("#receipt-link").await?;
     guest.click("[data-testid=continue]").await?;
     guest.click("button.approve").await?;
     guest

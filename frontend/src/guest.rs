@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
+use shifting_shared::TransactionStatus;
+use shifting_shared::api::TransactionResponse;
 
 use crate::api;
 use crate::api::client::{ApiError, Caller};
@@ -63,6 +65,32 @@ fn forget(id: &str) {
     if keys.remove(id).is_some() {
         write(&keys);
     }
+}
+
+/// This browser's guest purchases of room `code` in `status`, newest first (each read with its
+/// key; those that no longer answer are left out).
+pub async fn purchases(code: &str, status: TransactionStatus) -> Vec<TransactionResponse> {
+    let mut found = Vec::new();
+    for (id, key) in read() {
+        if let Ok(purchase) = api::transactions::transaction(Caller::Guest(key), &id).await
+            && purchase.room_code == code
+            && purchase.status == status
+        {
+            found.push(purchase);
+        }
+    }
+    found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    found
+}
+
+/// The receipt link of purchase `id`, with the key this browser holds for it.
+pub fn receipt_link(id: &str) -> Option<String> {
+    let key = key_for(id)?;
+    let origin = window().location().origin().ok()?;
+    Some(format!(
+        "{origin}{}#key={key}",
+        crate::pages::transaction_path(id)
+    ))
 }
 
 /// Who asks about purchase `id`: its key when this browser holds one (it opens the purchase

@@ -6,9 +6,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::api::{
-    GuestPaymentRequest, RoomResponse, StartPaymentRequest, TransactionResponse, UpdateRoomRequest,
+    GuestPaymentRequest, RoomResponse, StartPaymentRequest, TransactionPageResponse,
+    TransactionResponse, UpdateRoomRequest,
 };
-use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit};
+use shifting_shared::{
+    FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit, TransactionStatus,
+};
 
 use crate::api;
 use crate::api::client::ApiError;
@@ -235,15 +238,31 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
         None => {}
     });
     // A signed-in buyer's own purchases: a quote left open, an earlier purchase.
-    let mine = move |filter: String| async move {
-        if guest {
-            None
-        } else {
-            api::transactions::transactions(session, &filter).await.ok()
+    // A guest's are the ones this browser holds keys for.
+    let guest_room = room.code.clone();
+    let mine = move |filter: String, status: TransactionStatus| {
+        let room = guest_room.clone();
+        async move {
+            if guest {
+                let transactions = crate::guest::purchases(&room, status).await;
+                Some(TransactionPageResponse {
+                    total: transactions.len() as u64,
+                    limit: 50,
+                    offset: 0,
+                    transactions,
+                })
+            } else {
+                api::transactions::transactions(session, &filter).await.ok()
+            }
         }
     };
     let waiting_filter = format!("role=buyer&room={}&status=awaiting_approval", room.code);
-    let waiting = LocalResource::new(move || mine(waiting_filter.clone()));
+    let waiting = {
+        let mine = mine.clone();
+        LocalResource::new(move || {
+            mine(waiting_filter.clone(), TransactionStatus::AwaitingApproval)
+        })
+    };
     Effect::new(move |_| {
         let now = format::now();
         let found = waiting.get().flatten().and_then(|page| {
@@ -258,6 +277,9 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
         if let Some(found) = found
             && current.get_untracked().is_none()
         {
+            if guest {
+                receipt.set(crate::guest::receipt_link(&found.id.to_string()));
+            }
             current.set(Some(found));
         }
     });
@@ -311,7 +333,8 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
     let busy = Memo::new(move |_| leave.pending().get() || start.pending().get());
     // A repeat purchase goes ahead, but not without the buyer knowing.
     let room_filter = format!("role=buyer&kind=sales&room={}", room.code);
-    let earlier = LocalResource::new(move || mine(room_filter.clone()));
+    let earlier =
+        LocalResource::new(move || mine(room_filter.clone(), TransactionStatus::Completed));
     let bought_before = move || {
         let at = earlier
             .get()
