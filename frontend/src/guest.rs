@@ -79,7 +79,7 @@ pub async fn purchases(code: &str, status: TransactionStatus) -> Vec<Transaction
             found.push(purchase);
         }
     }
-    found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    found.sort_by_key(|purchase| std::cmp::Reverse(purchase.created_at));
     found
 }
 
