@@ -126,8 +126,9 @@ pub async fn remove_room_image(
     .await
 }
 
-/// A room picture (at most 1600 pixels on its longest side), for anyone. Cached for good: a
-/// picture's id never names other bytes.
+/// A room picture (at most 1600 pixels on its longest side), for anyone. Caches keep it five
+/// minutes and then check back with its `ETag` (a picture's id never names other bytes; a
+/// removed one is a 404).
 #[utoipa::path(
     get,
     path = "/api/rooms/{code}/images/{id}",
@@ -140,7 +141,8 @@ pub async fn remove_room_image(
         (status = 200, description = "The picture.", content(
             (Vec<u8> = "image/jpeg"),
             (Vec<u8> = "image/png"),
-        )),
+        ), headers(("ETag" = String, description = "The picture's id."))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, description = "No room has this code, or it has no such picture.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
@@ -148,8 +150,9 @@ pub async fn remove_room_image(
 pub async fn room_image(
     State(state): State<AppState>,
     path: std::result::Result<Path<(String, Uuid)>, PathRejection>,
+    headers: HeaderMap,
 ) -> Result<Response> {
-    serve_image(&state, path, false).await
+    serve_image(&state, path, &headers, false).await
 }
 
 /// A room picture's thumbnail (at most 480 pixels on its longest side), for anyone.
@@ -165,7 +168,8 @@ pub async fn room_image(
         (status = 200, description = "The thumbnail.", content(
             (Vec<u8> = "image/jpeg"),
             (Vec<u8> = "image/png"),
-        )),
+        ), headers(("ETag" = String, description = "The picture's id."))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, description = "No room has this code, or it has no such picture.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
@@ -173,28 +177,56 @@ pub async fn room_image(
 pub async fn room_image_thumbnail(
     State(state): State<AppState>,
     path: std::result::Result<Path<(String, Uuid)>, PathRejection>,
+    headers: HeaderMap,
 ) -> Result<Response> {
-    serve_image(&state, path, true).await
+    serve_image(&state, path, &headers, true).await
 }
 
 async fn serve_image(
     state: &AppState,
     path: std::result::Result<Path<(String, Uuid)>, PathRejection>,
+    headers: &HeaderMap,
     thumbnail: bool,
 ) -> Result<Response> {
     let Path((code, id)) =
         path.map_err(|_| ApiError::NotFound("This room has no such picture."))?;
     let code = room_code(&code)?;
-    let (content_type, size, stream) = room_media::image_file(state, &code, id, thumbnail).await?;
+    let (room_id, image) = room_media::find_image(&state.db, &code, id).await?;
+    // An id never names other bytes, so its ETag never changes; caches check back every few
+    // minutes, so a picture its seller removes stops being shown soon.
+    let etag = format!(
+        "\"{}{}\"",
+        image.id,
+        if thumbnail { "-thumbnail" } else { "" }
+    );
+    let etag = HeaderValue::from_str(&etag)
+        .map_err(|err| ApiError::Internal(anyhow::anyhow!("an ETag: {err}")))?;
+    let cache = HeaderValue::from_static("public, max-age=300");
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|tag| tag.trim().as_bytes() == etag.as_bytes())
+        });
+    if unchanged {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    let (size, stream) = room_media::image_file(state, room_id, &image, thumbnail).await?;
     Ok(stream_response(
         stream,
         size,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(image.format.content_type()),
             ),
+            (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag),
         ],
     ))
 }

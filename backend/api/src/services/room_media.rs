@@ -286,28 +286,39 @@ fn forget_files(store: &MediaStore, keys: &[String]) {
     }
 }
 
-/// A picture's bytes, for anyone who can see the room: its media type, size and stream.
+/// One of a room's pictures, for anyone who can see the room: the room's id and the picture.
 ///
 /// # Errors
 /// 404 for an unknown room or picture.
-pub async fn image_file(
-    state: &AppState,
+pub async fn find_image(
+    db: &impl ConnectionTrait,
     code: &RoomCode,
     image_id: Uuid,
-    thumbnail: bool,
-) -> Result<(&'static str, u64, ByteStream)> {
-    let (room, _) = find_with_seller(&state.db, code).await?;
+) -> Result<(Uuid, StoredImage)> {
+    let (room, _) = find_with_seller(db, code).await?;
     let image = stored_images(&room)?
         .into_iter()
         .find(|image| image.id == image_id)
         .ok_or(ApiError::NotFound("This room has no such picture."))?;
+    Ok((room.id, image))
+}
+
+/// A picture's bytes (or its thumbnail's): size and stream.
+///
+/// # Errors
+/// 404 when it was removed since [`find_image`] found it.
+pub async fn image_file(
+    state: &AppState,
+    room_id: Uuid,
+    image: &StoredImage,
+    thumbnail: bool,
+) -> Result<(u64, ByteStream)> {
     // Removed between the two reads: gone, as the room now says.
-    let (size, stream) = state
+    state
         .media
-        .get(&image_key(room.id, &image, thumbnail))
+        .get(&image_key(room_id, image, thumbnail))
         .await?
-        .ok_or(ApiError::NotFound("This room has no such picture."))?;
-    Ok((image.format.content_type(), size, stream))
+        .ok_or(ApiError::NotFound("This room has no such picture."))
 }
 
 /// The delivery file's name, cleaned: no folders, no control characters, at most 200
