@@ -70,6 +70,12 @@ pub fn field(locale: Locale, code: FieldCode) -> &'static str {
         FieldCode::ImageUnreadable => td_string!(locale, fields.image_unreadable),
         FieldCode::ImageTooManyPixels => td_string!(locale, fields.image_too_many_pixels),
         FieldCode::TooManyImages => td_string!(locale, fields.too_many_images),
+        FieldCode::RatingRange => td_string!(locale, fields.rating_range),
+        FieldCode::NotCompleted => td_string!(locale, fields.not_completed),
+        FieldCode::ReviewWindowClosed => td_string!(locale, fields.review_window_closed),
+        FieldCode::AlreadyReviewed => td_string!(locale, fields.already_reviewed),
+        FieldCode::EditWindowClosed => td_string!(locale, fields.edit_window_closed),
+        FieldCode::ProofUnsupported => td_string!(locale, fields.proof_unsupported),
     }
 }
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::error::{FieldCode, FieldError, FieldErrors};
 use crate::money::{Amount, Asset, format_decimal};
+use crate::review::{RatingSummary, ReviewResponse, WalletBadge};
 use crate::room::{RoomDescription, RoomName, RoomStatus, StockLimit};
 use crate::transaction::TransactionStatus;
 use crate::user::{Email, Password, Username};
@@ -131,6 +132,9 @@ pub struct UserResponse {
     pub role: Role,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The proof that the user controls their wallet, while that wallet is unchanged.
+    #[serde(default)]
+    pub wallet_badge: Option<WalletBadge>,
 }
 
 /// A successful sign-up, log-in or refresh. The refresh token travels in an HttpOnly cookie.
@@ -477,6 +481,16 @@ pub struct RoomResponse {
     /// Its pictures, in order (at most four).
     #[serde(default)]
     pub images: Vec<RoomImage>,
+    /// The reviews of this room's purchases.
+    #[serde(default)]
+    pub rating: RatingSummary,
+    /// The reviews of all the seller's rooms.
+    #[serde(default)]
+    pub seller_rating: RatingSummary,
+    /// The seller's proof of controlling the wallet this room pays into; `null` when there is
+    /// none or the room pays into another wallet.
+    #[serde(default)]
+    pub wallet_badge: Option<WalletBadge>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -648,6 +662,13 @@ pub struct TransactionResponse {
     /// The status history, oldest first (in the detail view).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
+    /// Until when its buyer may review it: 60 days after completion (completed purchases of
+    /// a signed-in buyer only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_until: Option<DateTime<Utc>>,
+    /// Its review, with the seller's reply (in the detail view, once written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewResponse>,
 }
 
 /// `POST /api/rooms/{code}/payments`: the transaction and where to send the buyer's browser.

@@ -101,6 +101,18 @@ pub enum FieldCode {
     ImageTooManyPixels,
     /// The room already has its four pictures.
     TooManyImages,
+    /// A rating that is not a whole number of stars from 1 to 5.
+    RatingRange,
+    /// Only a completed purchase can be reviewed.
+    NotCompleted,
+    /// The 60 days to review a purchase are over.
+    ReviewWindowClosed,
+    /// The purchase has its review already (one each, also after deleting it).
+    AlreadyReviewed,
+    /// The review can no longer be changed (the seller replied, or 14 days passed).
+    EditWindowClosed,
+    /// The wallet's provider does not offer ownership proofs.
+    ProofUnsupported,
 }
 
 /// An error of a `shared` parser that has a [`FieldCode`].

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod error;
 pub mod money;
+pub mod review;
 pub mod room;
 pub mod transaction;
 pub mod user;
@@ -14,6 +15,7 @@ pub use error::{Coded, ErrorBody, ErrorCode, ErrorDetail, FieldCode, FieldError,
 pub use money::{
     Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,
 };
+pub use review::{Rating, RatingError, RatingSummary, ReviewText, StarCounts, WalletBadge};
 pub use room::{
     RoomCode, RoomCodeError, RoomDescription, RoomName, RoomStatus, RoomTextError, StockLimit,
     StockLimitError,

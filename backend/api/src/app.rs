@@ -79,6 +79,11 @@ impl App {
             settings.auth.rate_limit.burst,
         ));
         RateLimiter::spawn_cleanup(&auth_limiter);
+        let review_limiter = Arc::new(RateLimiter::new(
+            settings.auth.review_rate_limit.per_minute,
+            settings.auth.review_rate_limit.burst,
+        ));
+        RateLimiter::spawn_cleanup(&review_limiter);
         let payment_limiters = crate::state::PaymentLimiters {
             per_ip: Arc::new(RateLimiter::new(
                 settings.payments.rate_limit.per_minute,
@@ -134,6 +139,7 @@ impl App {
             db: db.clone(),
             tokens: Arc::new(tokens),
             auth_limiter,
+            review_limiter,
             payment_limiters,
             cookie_secure: settings
                 .auth

@@ -33,6 +33,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Per-IP limiter for log-in and sign-up.
     pub auth_limiter: Arc<RateLimiter>,
+    /// Review and reply writes, per user.
+    pub review_limiter: Arc<RateLimiter<uuid::Uuid>>,
     /// Payment starts, per client address and per user.
     pub payment_limiters: PaymentLimiters,
     /// Validated settings.

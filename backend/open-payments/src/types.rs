@@ -146,13 +146,53 @@ pub enum AccessItem {
 /// A grant request body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GrantRequest {
-    /// What to grant.
-    pub access_token: AccessTokenRequest,
+    /// What to grant; may be left out of a `subject` grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<AccessTokenRequest>,
     /// Our wallet address `id`, as a plain string (§0.6).
     pub client: String,
+    /// Whose identity to prove (spec 1.1.0 `subject` grants).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
     /// Interaction, for interactive grants.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interact: Option<InteractRequest>,
+}
+
+/// `subject` of a grant request or of its continuation: the identifiers to prove (Open
+/// Payments allows one, a wallet address).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// The identifiers.
+    pub sub_ids: Vec<SubjectId>,
+}
+
+impl Subject {
+    /// A wallet address, as a `uri` subject identifier.
+    #[must_use]
+    pub fn wallet(address: impl Into<String>) -> Self {
+        Self {
+            sub_ids: vec![SubjectId {
+                id: address.into(),
+                format: "uri".into(),
+            }],
+        }
+    }
+
+    /// Whether the subject names exactly `address`, as a `uri`.
+    #[must_use]
+    pub fn is_wallet(&self, address: &str) -> bool {
+        matches!(self.sub_ids.as_slice(), [one] if one.format == "uri" && one.id == address)
+    }
+}
+
+/// One subject identifier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectId {
+    /// The identifier (a wallet address URL).
+    pub id: String,
+    /// Its format: `uri`.
+    pub format: String,
 }
 
 /// `access_token` of a grant request.
@@ -210,6 +250,9 @@ pub struct GrantResponse {
     /// How to continue the grant.
     #[serde(default, rename = "continue")]
     pub continuation: Option<Continuation>,
+    /// The proven subject, when a `subject` grant is finalized.
+    #[serde(default)]
+    pub subject: Option<Subject>,
 }
 
 /// What a grant response means.
@@ -219,7 +262,9 @@ pub enum GrantOutcome<'a> {
     Granted(&'a AccessToken),
     /// The user must interact first.
     Pending(&'a InteractResponse, &'a Continuation),
-    /// A shape this client does not use (a `subject` grant, a `card` flow …).
+    /// A `subject` grant was finalized: the auth server vouches for the subject.
+    Subject(&'a Subject),
+    /// A shape this client does not use (a `card` flow …).
     Unsupported,
 }
 
@@ -227,11 +272,17 @@ impl GrantResponse {
     /// Classifies the response.
     #[must_use]
     pub fn outcome(&self) -> GrantOutcome<'_> {
-        match (&self.access_token, &self.interact, &self.continuation) {
-            (Some(token), _, _) => GrantOutcome::Granted(token),
-            (None, Some(interact), Some(continuation)) => {
+        match (
+            &self.access_token,
+            &self.interact,
+            &self.continuation,
+            &self.subject,
+        ) {
+            (Some(token), _, _, _) => GrantOutcome::Granted(token),
+            (None, Some(interact), Some(continuation), _) => {
                 GrantOutcome::Pending(interact, continuation)
             }
+            (None, None, _, Some(subject)) => GrantOutcome::Subject(subject),
             _ => GrantOutcome::Unsupported,
         }
     }

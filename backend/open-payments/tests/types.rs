@@ -77,12 +77,32 @@ fn grant_responses_of_every_shape_are_classified() {
     }))
     .unwrap();
     assert_eq!(polling.outcome(), GrantOutcome::Unsupported);
+    // A finalized subject grant (spec 1.1.0, as Rafiki 2.4 answered it): no access token.
     let subject: GrantResponse = serde_json::from_value(json!({
-        "subject": {"sub_ids": [{"format": "uri", "uri": "https://ilp.example/alice"}]},
+        "subject": {"sub_ids": [{"id": "https://ilp.example/alice", "format": "uri"}]},
         "continue": {"access_token": {"value": "X"}, "uri": "https://auth.example/continue/1"}
     }))
     .unwrap();
-    assert_eq!(subject.outcome(), GrantOutcome::Unsupported);
+    match subject.outcome() {
+        GrantOutcome::Subject(proven) => {
+            assert!(proven.is_wallet("https://ilp.example/alice"));
+            assert!(!proven.is_wallet("https://ilp.example/bob"));
+        }
+        other => panic!("expected a subject, got {other:?}"),
+    }
+    let subject_request = GrantRequest {
+        access_token: None,
+        client: "https://ilp.example/marketplace".into(),
+        subject: Some(Subject::wallet("https://ilp.example/alice")),
+        interact: Some(InteractRequest::redirect(
+            "https://market.example/finish",
+            "n1",
+        )),
+    };
+    assert_eq!(
+        serde_json::to_string(&subject_request).unwrap(),
+        r#"{"client":"https://ilp.example/marketplace","subject":{"sub_ids":[{"id":"https://ilp.example/alice","format":"uri"}]},"interact":{"start":["redirect"],"finish":{"method":"redirect","uri":"https://market.example/finish","nonce":"n1"}}}"#
+    );
     let card: GrantResponse = serde_json::from_value(json!({
         "access_token": {"value": "T", "manage": "https://auth.example/token/1", "access": [{"type": "outgoing-payment", "actions": ["create"], "identifier": "x", "cardAuthorization": {"requestId": "r"}}]}
     }))
@@ -207,7 +227,7 @@ fn list_pages_and_error_bodies_decode() {
 #[test]
 fn request_bodies_are_encoded_in_the_current_compact_shapes() {
     let grant = GrantRequest {
-        access_token: AccessTokenRequest {
+        access_token: Some(AccessTokenRequest {
             access: vec![AccessItem::OutgoingPayment {
                 actions: vec![AccessAction::Create, AccessAction::Read, AccessAction::List],
                 identifier: "https://ilp.example/buyer".into(),
@@ -217,8 +237,9 @@ fn request_bodies_are_encoded_in_the_current_compact_shapes() {
                     ..Limits::default()
                 }),
             }],
-        },
+        }),
         client: "https://ilp.example/marketplace".into(),
+        subject: None,
         interact: Some(InteractRequest::redirect(
             "https://market.example/api/payments/1/finish",
             "9b1d5c7e",
@@ -229,12 +250,13 @@ fn request_bodies_are_encoded_in_the_current_compact_shapes() {
         r#"{"access_token":{"access":[{"type":"outgoing-payment","actions":["create","read","list"],"identifier":"https://ilp.example/buyer","limits":{"receiver":"https://ilp.example/t/incoming-payments/0a1b","debitAmount":{"value":"2563","assetCode":"USD","assetScale":2}}}]},"client":"https://ilp.example/marketplace","interact":{"start":["redirect"],"finish":{"method":"redirect","uri":"https://market.example/api/payments/1/finish","nonce":"9b1d5c7e"}}}"#
     );
     let quote_grant = GrantRequest {
-        access_token: AccessTokenRequest {
+        access_token: Some(AccessTokenRequest {
             access: vec![AccessItem::Quote {
                 actions: vec![AccessAction::Create, AccessAction::Read],
             }],
-        },
+        }),
         client: "https://ilp.example/marketplace".into(),
+        subject: None,
         interact: None,
     };
     assert_eq!(

@@ -48,6 +48,45 @@ struct GrantRequestBody {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectBody {
+    sub_ids: Vec<SubjectIdBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectIdBody {
+    id: String,
+    format: String,
+}
+
+/// The wallet address a `subject` grant asks to prove, checked as Rafiki checks it: one
+/// identifier (the spec's `maxItems: 1`), of format `uri`, that is a URL. Whether the wallet is
+/// held here is for the consent page to find out, as on Rafiki.
+fn subject_wallet(subject: Value) -> Result<String, AsError> {
+    let subject: SubjectBody =
+        serde_json::from_value(subject).map_err(|e| AsError::validation(e.to_string()))?;
+    let [one] = subject.sub_ids.as_slice() else {
+        return Err(AsError::invalid_request(
+            "subject.sub_ids must hold exactly one identifier",
+        ));
+    };
+    if one.format != "uri" {
+        return Err(AsError::invalid_request(
+            "subject.sub_ids[0].format must be \"uri\"",
+        ));
+    }
+    match url::Url::parse(&one.id) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(one.id.clone())
+        }
+        _ => Err(AsError::invalid_request(
+            "subject.sub_ids[0].id must be a wallet address URL",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum ClientField {
     Url(String),
@@ -116,16 +155,25 @@ pub(crate) async fn request_grant(
         })?;
     check_signature(&state, &incoming, &client_wallet.id).await?;
 
-    let Some(access_request) = body.access_token else {
-        return Err(AsError::invalid_request(if body.subject.is_some() {
-            "subject grants are not supported by the sandbox"
-        } else {
-            "subject or access_token required"
-        }));
+    if body.subject.is_some() && state.switches.no_subject_grants {
+        // What a provider from before `subject` grants answers: the body does not validate.
+        return Err(AsError::validation(
+            "must NOT have additional properties (subject)".into(),
+        ));
+    }
+    let subject = body.subject.map(subject_wallet).transpose()?;
+    let access = match (body.access_token, &subject) {
+        (Some(request), _) => {
+            validate_access(&state, &request.access)?;
+            request.access
+        }
+        (None, Some(_)) => Vec::new(),
+        (None, None) => {
+            return Err(AsError::invalid_request("subject or access_token required"));
+        }
     };
-    let access = access_request.access;
-    validate_access(&state, &access)?;
-    let interactive = access.iter().any(Access::needs_interaction);
+    // Every subject grant needs the owner's interaction, as on Rafiki.
+    let interactive = subject.is_some() || access.iter().any(Access::needs_interaction);
     let now = state.clock.now();
     let continue_token = random_token();
     let id = Uuid::new_v4();
@@ -149,6 +197,9 @@ pub(crate) async fn request_grant(
         session_hash: Set(None),
         created_at: Set(now),
         interaction_expires_at: Set(None),
+        subject: Set(subject),
+        signed_in_hash: Set(None),
+        sign_in_failures: Set(0),
     };
 
     if !interactive {
@@ -332,17 +383,31 @@ pub(crate) async fn continue_grant(
         // A concurrent continuation won.
         return Err(AsError::request_denied("grant interaction not approved"));
     }
-    let token = issue_token(&state, &txn, grant.id, now).await?;
+    let has_access = grant
+        .access
+        .as_array()
+        .is_some_and(|items| !items.is_empty());
+    let token = if has_access {
+        Some(issue_token(&state, &txn, grant.id, now).await?)
+    } else {
+        None
+    };
     txn.commit().await?;
     let continue_token = incoming.gnap_token().unwrap_or_default();
-    Ok(Json(json!({
-        "access_token": token.to_json(&state, grant.access),
+    let mut answer = json!({
         "continue": {
             "access_token": {"value": continue_token},
             "uri": state.continue_url(grant.id),
         },
-    }))
-    .into_response())
+    });
+    if let Some(token) = token {
+        answer["access_token"] = token.to_json(&state, grant.access);
+    }
+    // A subject grant answers the proven subject, and no token when it asked for no access.
+    if let Some(subject) = &grant.subject {
+        answer["subject"] = json!({"sub_ids": [{"id": subject, "format": "uri"}]});
+    }
+    Ok(Json(answer).into_response())
 }
 
 /// `DELETE {base}/auth/continue/{id}`: cancel the grant and revoke its tokens.

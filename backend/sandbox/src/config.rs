@@ -107,6 +107,9 @@ pub struct Switches {
     /// handled and lets it go on (or drops it) when the test is ready: a crash lands at an
     /// exact step (`crate::holds`).
     pub test_holds: bool,
+    /// The auth server answers `subject` grant requests as one from before they existed
+    /// (Rafiki before 2.1: 400, the request does not validate).
+    pub no_subject_grants: bool,
 }
 
 /// An account the sandbox creates on first start.

@@ -47,7 +47,11 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 button{font:inherit;font-weight:600;padding:.7rem 1.4rem;border-radius:8px;border:2px solid #1d4d3a;cursor:pointer;min-width:8rem}\
 button.approve{background:#1d4d3a;color:#fff}\
 button.decline{background:#fff;color:#1d4d3a}\
-button:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}\
+button:focus-visible,input:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}\
+label{display:block;font-weight:600;margin:0 0 .25rem}\
+input{font:inherit;width:100%;padding:.6rem;border:1px solid #6b6b6b;border-radius:8px;margin:0 0 1rem}\
+.error{color:#a4262c;font-weight:600}\
+form+form{margin-top:.75rem}\
 @media (max-width:420px){main{margin:0;border-radius:0}dl{grid-template-columns:1fr}.actions button{flex:1}}";
 
 /// `GET {base}/auth/interact/{id}/{nonce}`: the consent page.
@@ -124,11 +128,28 @@ async fn start(
         .same_site(SameSite::Lax)
         .secure(state.secure_cookies)
         .max_age(time_duration(remaining));
-    let details = describe(state, &grant, lang)
-        .await
-        .map_err(|e| internal(&e, lang))?;
     let form_action = format!("{}/finish", state.interact_url(id_of(&grant), nonce));
-    let body = consent_page(&grant, &details, &form_action, lang);
+    let body = if let Some(subject) = &grant.subject {
+        let owner = subject_owner(state, subject)
+            .await
+            .map_err(|e| internal(&e, lang))?;
+        let login_action = format!("{}/login", state.interact_url(id_of(&grant), nonce));
+        subject_page(
+            &grant,
+            owner.as_ref(),
+            &SubjectStep::SignIn {
+                action: &login_action,
+                wrong_password: false,
+            },
+            &form_action,
+            lang,
+        )
+    } else {
+        let details = describe(state, &grant, lang)
+            .await
+            .map_err(|e| internal(&e, lang))?;
+        consent_page(&grant, &details, &form_action, lang)
+    };
     let mut response = (jar.add(cookie), html_response(StatusCode::OK, body)).into_response();
     if let Some(finish_origin) = grant
         .finish_uri
@@ -188,6 +209,13 @@ async fn decide_inner(
     {
         return Ok(expired(&grant, StatusCode::SEE_OTHER, lang));
     }
+    if decision == "approve" && grant.subject.is_some() && !signed_in(&grant, jar) {
+        return Err(page_error(
+            StatusCode::UNAUTHORIZED,
+            &lang.texts().not_signed_in,
+            lang,
+        ));
+    }
     let (new_state, interact_ref) = match decision {
         "approve" => (states::APPROVED, Some(Uuid::new_v4().to_string())),
         "decline" => (states::REJECTED, None),
@@ -242,6 +270,213 @@ pub(crate) async fn replay_finish(
     match result {
         Ok(response) | Err(response) => response,
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignInForm {
+    password: String,
+}
+
+/// How many wrong passwords an interaction takes before it refuses more.
+const MAX_SIGN_IN_FAILURES: i32 = 5;
+
+/// `POST {base}/auth/interact/{id}/{nonce}/login`: the owner of the wallet a `subject` grant
+/// names signs in (with the account's sandbox password) before they can prove ownership.
+pub(crate) async fn sign_in(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    Path((id, nonce)): Path<(String, String)>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    match sign_in_inner(&state, &id, &nonce, lang, &jar, &form.password).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn sign_in_inner(
+    state: &State,
+    id: &str,
+    nonce: &str,
+    lang: Lang,
+    jar: &CookieJar,
+    password: &str,
+) -> Result<Response, Response> {
+    let grant = find(state, id, nonce, lang).await?;
+    check_session(&grant, jar).map_err(|_| wrong_browser(lang))?;
+    let Some(subject) = grant.subject.clone() else {
+        return Err(page_error(
+            StatusCode::BAD_REQUEST,
+            &lang.texts().unknown_request,
+            lang,
+        ));
+    };
+    if grant.state != states::PENDING {
+        return Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER, lang));
+    }
+    if grant
+        .interaction_expires_at
+        .is_some_and(|at| at <= state.clock.now())
+    {
+        return Ok(expired(&grant, StatusCode::SEE_OTHER, lang));
+    }
+    if grant.sign_in_failures >= MAX_SIGN_IN_FAILURES {
+        return Err(page_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &lang.texts().too_many_attempts,
+            lang,
+        ));
+    }
+    let owner = subject_owner(state, &subject)
+        .await
+        .map_err(|e| internal(&e, lang))?;
+    let base = state.interact_url(id_of(&grant), nonce);
+    let (finish_action, login_action) = (format!("{base}/finish"), format!("{base}/login"));
+    // Compared as digests: the time taken says nothing about the password.
+    let right = owner
+        .as_ref()
+        .is_some_and(|owner| hash(&owner.password) == hash(password));
+    if !right {
+        grant::Entity::update_many()
+            .col_expr(
+                grant::Column::SignInFailures,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(grant::Column::SignInFailures), 1),
+            )
+            .filter(grant::Column::Id.eq(grant.id))
+            .exec(&state.db)
+            .await
+            .map_err(|e| internal(&e, lang))?;
+        let body = subject_page(
+            &grant,
+            owner.as_ref(),
+            &SubjectStep::SignIn {
+                action: &login_action,
+                wrong_password: true,
+            },
+            &finish_action,
+            lang,
+        );
+        return Err(html_response(StatusCode::UNAUTHORIZED, body));
+    }
+    let session = jar
+        .get(SESSION_COOKIE)
+        .map(|c| hash(c.value()))
+        .unwrap_or_default();
+    grant::Entity::update_many()
+        .col_expr(grant::Column::SignedInHash, Expr::value(session))
+        .filter(grant::Column::Id.eq(grant.id))
+        .filter(grant::Column::State.eq(states::PENDING))
+        .exec(&state.db)
+        .await
+        .map_err(|e| internal(&e, lang))?;
+    let body = subject_page(
+        &grant,
+        owner.as_ref(),
+        &SubjectStep::Consent,
+        &finish_action,
+        lang,
+    );
+    Ok(html_response(StatusCode::OK, body))
+}
+
+/// Whether this browser signed in as the owner of the grant's subject.
+fn signed_in(grant: &grant::Model, jar: &CookieJar) -> bool {
+    match (jar.get(SESSION_COOKIE), &grant.signed_in_hash) {
+        (Some(cookie), Some(signed_in)) => hash(cookie.value()) == *signed_in,
+        _ => false,
+    }
+}
+
+/// The sandbox account holding the wallet address `subject`, if it is one of ours.
+async fn subject_owner(
+    state: &State,
+    subject: &str,
+) -> Result<Option<account::Model>, sea_orm::DbErr> {
+    match state.account_name(subject) {
+        Some(name) => account::Entity::find_by_id(name).one(&state.db).await,
+        None => Ok(None),
+    }
+}
+
+/// Where the owner is in proving a wallet.
+enum SubjectStep<'a> {
+    /// Not signed in yet: the password form (posting to `action`).
+    SignIn {
+        action: &'a str,
+        wrong_password: bool,
+    },
+    /// Signed in: Approve or Decline.
+    Consent,
+}
+
+/// The page of a `subject` grant: "prove you own this wallet", after signing in as its owner.
+fn subject_page(
+    grant: &grant::Model,
+    owner: Option<&account::Model>,
+    step: &SubjectStep<'_>,
+    finish_action: &str,
+    lang: Lang,
+) -> Markup {
+    let texts = lang.texts();
+    let client = [("client", grant.client_name.as_str())];
+    let wallet = grant.subject.as_deref().unwrap_or_default();
+    page(
+        texts.prove_title,
+        html! {
+            p.wallet { (texts.wallet_name) }
+            h1 { (texts.prove_title) }
+            p { (fill(texts.prove_asks, &client)) }
+            dl {
+                dt { (texts.who_asks) }
+                dd { (grant.client_name) br; span.muted { (grant.client) } }
+                dt { (texts.wallet_label) }
+                dd { (wallet) }
+                @if let Some(owner) = owner {
+                    dt { (texts.owner_label) }
+                    dd { (owner.public_name) }
+                }
+            }
+            @match (owner, step) {
+                (None, _) => {
+                    p role="alert" { (texts.not_held_here) }
+                    form method="post" action=(finish_action) {
+                        div.actions {
+                            button.decline type="submit" name="decision" value="decline" { (texts.decline) }
+                        }
+                    }
+                }
+                (Some(_), SubjectStep::SignIn { action, wrong_password }) => {
+                    p { (texts.sign_in_first) }
+                    @if *wrong_password {
+                        p.error role="alert" { (texts.wrong_password) }
+                    }
+                    form method="post" action=(action) {
+                        label for="password" { (texts.password_label) }
+                        input #password type="password" name="password" autocomplete="current-password" required;
+                        div.actions {
+                            button.approve type="submit" { (texts.sign_in) }
+                        }
+                    }
+                    form method="post" action=(finish_action) {
+                        div.actions {
+                            button.decline type="submit" name="decision" value="decline" { (texts.decline) }
+                        }
+                    }
+                }
+                (Some(owner), SubjectStep::Consent) => {
+                    p.wallet { (texts.signed_in_as) " " strong { (owner.public_name) } }
+                    form method="post" action=(finish_action) {
+                        div.actions {
+                            button.approve type="submit" name="decision" value="approve" { (texts.approve) }
+                            button.decline type="submit" name="decision" value="decline" { (texts.decline) }
+                        }
+                    }
+                    p.muted { (fill(texts.prove_note, &client)) }
+                }
+            }
+        },
+        lang,
+    )
 }
 
 fn outcome_redirect(

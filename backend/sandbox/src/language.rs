@@ -151,6 +151,21 @@ pub(crate) struct Texts {
     pub unknown_request: Notice,
     pub wrong_browser: Notice,
     pub internal: Notice,
+    /// The heading of a `subject` grant's page.
+    pub prove_title: &'static str,
+    /// With `{client}`.
+    pub prove_asks: &'static str,
+    pub wallet_label: &'static str,
+    pub owner_label: &'static str,
+    pub sign_in_first: &'static str,
+    pub password_label: &'static str,
+    pub sign_in: &'static str,
+    pub wrong_password: &'static str,
+    /// With `{client}`.
+    pub prove_note: &'static str,
+    pub not_held_here: &'static str,
+    pub not_signed_in: Notice,
+    pub too_many_attempts: Notice,
 }
 
 const EN: Texts = Texts {
@@ -208,6 +223,24 @@ const EN: Texts = Texts {
         title: "Something went wrong",
         text: "The sandbox wallet could not handle this request. Try again.",
     },
+    prove_title: "Prove that you own this wallet",
+    prove_asks: "{client} asks you to prove that this wallet is yours. Sign in as its owner, then approve.",
+    wallet_label: "Wallet",
+    owner_label: "Owner",
+    sign_in_first: "Sign in to the sandbox wallet first. Each play-money account's password is listed on the sandbox's accounts page.",
+    password_label: "Password",
+    sign_in: "Sign in",
+    wrong_password: "That password is not right. Check it on the accounts page and try again.",
+    prove_note: "Approving tells {client} that you control this wallet. It gives no access to your money and moves none.",
+    not_held_here: "This wallet is not held at the sandbox wallet, so its ownership cannot be proven here. Decline to go back.",
+    not_signed_in: Notice {
+        title: "Sign in first",
+        text: "Only the wallet's owner, signed in in this browser, can prove that it is theirs. Go back to the shop and start again.",
+    },
+    too_many_attempts: Notice {
+        title: "Too many wrong passwords",
+        text: "This request takes no more sign-in attempts. Go back to the shop and start again.",
+    },
 };
 
 const ES: Texts = Texts {
@@ -264,6 +297,24 @@ const ES: Texts = Texts {
     internal: Notice {
         title: "Algo salió mal",
         text: "La billetera de prueba no pudo atender esta solicitud. Inténtalo de nuevo.",
+    },
+    prove_title: "Demuestra que esta billetera es tuya",
+    prove_asks: "{client} te pide demostrar que esta billetera es tuya. Inicia sesión como su titular y luego aprueba.",
+    wallet_label: "Billetera",
+    owner_label: "Titular",
+    sign_in_first: "Primero inicia sesión en la billetera de prueba. La contraseña de cada cuenta de dinero de juego aparece en la página de cuentas de la billetera de prueba.",
+    password_label: "Contraseña",
+    sign_in: "Iniciar sesión",
+    wrong_password: "Esa contraseña no es correcta. Revísala en la página de cuentas e inténtalo de nuevo.",
+    prove_note: "Si apruebas, {client} sabrá que controlas esta billetera. No le da acceso a tu dinero ni mueve nada.",
+    not_held_here: "Esta billetera no está en la billetera de prueba, así que aquí no se puede demostrar quién es su titular. Rechaza para volver.",
+    not_signed_in: Notice {
+        title: "Inicia sesión primero",
+        text: "Solo el titular de la billetera, con la sesión iniciada en este navegador, puede demostrar que es suya. Vuelve a la tienda y empieza de nuevo.",
+    },
+    too_many_attempts: Notice {
+        title: "Demasiadas contraseñas incorrectas",
+        text: "Esta solicitud no admite más intentos de inicio de sesión. Vuelve a la tienda y empieza de nuevo.",
     },
 };
 

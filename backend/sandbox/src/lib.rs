@@ -181,6 +181,7 @@ impl Sandbox {
                 "/auth/interact/{id}/{nonce}/finish",
                 post(consent::decide).get(consent::replay_finish),
             )
+            .route("/auth/interact/{id}/{nonce}/login", post(consent::sign_in))
             .route(
                 "/rs/incoming-payments",
                 post(resources::create_incoming_payment).get(resources::list_incoming_payments),

@@ -32,6 +32,9 @@ pub mod account {
         pub balance: i64,
         /// Opened.
         pub created_at: DateTimeUtc,
+        /// The password its owner signs in to the wallet with (play money: listed on
+        /// `{base}/accounts`), asked before proving ownership (`subject` grants).
+        pub password: String,
     }
 
     /// No relations are navigated.
@@ -82,6 +85,12 @@ pub mod grant {
         pub created_at: DateTimeUtc,
         /// When the consent interaction closes.
         pub interaction_expires_at: Option<DateTimeUtc>,
+        /// The wallet address a `subject` grant proves ownership of.
+        pub subject: Option<String>,
+        /// SHA-256 (hex) of the consent session whose browser signed in as the subject's owner.
+        pub signed_in_hash: Option<String>,
+        /// Wrong passwords given on this interaction.
+        pub sign_in_failures: i32,
     }
 
     /// No relations are navigated.
@@ -287,6 +296,7 @@ pub async fn open(
             asset_scale: Set(i32::from(account.asset_scale)),
             balance: Set(i64::try_from(account.balance).unwrap_or(i64::MAX)),
             created_at: Set(now),
+            password: Set(new_password()),
         };
         account::Entity::insert(row)
             .on_conflict_do_nothing()
@@ -322,5 +332,61 @@ async fn create_tables(db: &DatabaseConnection) -> Result<(), DbErr> {
     for table in &mut tables {
         db.execute(table.if_not_exists()).await?;
     }
+    add_missing_columns(db).await
+}
+
+/// Columns added after a sandbox database may have been created: added to an older file, so a
+/// restart keeps its balances.
+const ADDED_COLUMNS: [(&str, &str, &str); 4] = [
+    ("sandbox_accounts", "password", "TEXT NOT NULL DEFAULT ''"),
+    ("sandbox_grants", "subject", "TEXT"),
+    ("sandbox_grants", "signed_in_hash", "TEXT"),
+    (
+        "sandbox_grants",
+        "sign_in_failures",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
+];
+
+async fn add_missing_columns(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, Statement};
+    let backend = db.get_database_backend();
+    for (table, column, definition) in ADDED_COLUMNS {
+        let present = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE name = ?",
+                [table.into(), column.into()],
+            ))
+            .await?
+            .map(|row| row.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        if present == 0 {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))
+            .await?;
+        }
+    }
+    for account in account::Entity::find()
+        .filter(account::Column::Password.eq(""))
+        .all(db)
+        .await?
+    {
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::Password,
+                sea_orm::sea_query::Expr::value(new_password()),
+            )
+            .filter(account::Column::Name.eq(account.name))
+            .exec(db)
+            .await?;
+    }
     Ok(())
+}
+
+/// A sandbox account's password: ten random lower-case hex digits (play money, listed openly).
+fn new_password() -> String {
+    crate::auth::random_hex(5).to_ascii_lowercase()
 }

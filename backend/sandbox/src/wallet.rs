@@ -61,6 +61,9 @@ pub(crate) struct AccountView {
     asset_scale: i32,
     /// Minor units, as a string.
     balance: String,
+    /// The owner's sign-in password at the sandbox wallet (play money: listed openly), asked
+    /// before proving ownership.
+    password: String,
 }
 
 /// `GET {base}/accounts`: every account with its balance, and the exchange rates.
@@ -93,6 +96,7 @@ pub(crate) async fn list_accounts(
             asset_code: a.asset_code,
             asset_scale: a.asset_scale,
             balance: a.balance.to_string(),
+            password: a.password,
         })
         .collect();
     let rates: serde_json::Map<String, serde_json::Value> = crate::money::rates()

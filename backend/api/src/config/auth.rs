@@ -30,6 +30,10 @@ pub struct Raw {
     pub auth_rate_limit_per_minute: u32,
     /// `SHIFTING_AUTH_RATE_LIMIT_BURST`: attempts allowed at once per IP.
     pub auth_rate_limit_burst: u32,
+    /// `SHIFTING_REVIEW_RATE_LIMIT_PER_MINUTE`: sustained review and reply writes per user.
+    pub review_rate_limit_per_minute: u32,
+    /// `SHIFTING_REVIEW_RATE_LIMIT_BURST`: review and reply writes allowed at once per user.
+    pub review_rate_limit_burst: u32,
     /// `SHIFTING_COOKIE_SECURE`: mark the refresh cookie `Secure`; default: when the public URL
     /// is https.
     pub cookie_secure: Option<bool>,
@@ -45,6 +49,8 @@ impl Default for Raw {
             refresh_family_max_age_days: 90,
             auth_rate_limit_per_minute: 10,
             auth_rate_limit_burst: 10,
+            review_rate_limit_per_minute: 2,
+            review_rate_limit_burst: 10,
             cookie_secure: None,
         }
     }
@@ -65,6 +71,8 @@ pub struct AuthSettings {
     pub refresh_family_max_age: Duration,
     /// Log-in and sign-up attempts per IP.
     pub rate_limit: RateLimit,
+    /// Review and reply writes per user.
+    pub review_rate_limit: RateLimit,
     /// Explicit `Secure` flag for the refresh cookie.
     pub cookie_secure: Option<bool>,
 }
@@ -101,6 +109,11 @@ impl Raw {
             self.auth_rate_limit_per_minute,
             self.auth_rate_limit_burst,
         );
+        let review_rate_limit = problems.rate_limit(
+            "review_rate_limit",
+            self.review_rate_limit_per_minute,
+            self.review_rate_limit_burst,
+        );
         // The ranges above keep these products far from overflowing.
         AuthSettings {
             jwt_secret: self.jwt_secret,
@@ -111,6 +124,7 @@ impl Raw {
                 self.refresh_family_max_age_days.min(3650) * DAY,
             ),
             rate_limit,
+            review_rate_limit,
             cookie_secure: self.cookie_secure,
         }
     }

@@ -47,6 +47,9 @@ pub struct Raw {
     /// `SHIFTING_SANDBOX_TEST_HOLDS`: test switch, serves `/sandbox/test/holds/…`, which stop a
     /// protocol request before it is handled until released.
     pub sandbox_test_holds: bool,
+    /// `SHIFTING_SANDBOX_NO_SUBJECT_GRANTS`: test switch, the sandbox's auth server refuses
+    /// `subject` grants as a provider from before they existed does.
+    pub sandbox_no_subject_grants: bool,
     /// `SHIFTING_SANDBOX_CLOCK_AHEAD_SECS`: test switch, this process's clock (API and sandbox
     /// alike) runs this far ahead of the system's; only without a real Open Payments identity.
     pub sandbox_clock_ahead_secs: u64,
@@ -68,6 +71,7 @@ impl Default for Raw {
             sandbox_lose_outgoing_payment_answers: false,
             sandbox_quote_shortfall: 0,
             sandbox_test_holds: false,
+            sandbox_no_subject_grants: false,
             sandbox_clock_ahead_secs: 0,
         }
     }
@@ -168,6 +172,7 @@ impl Raw {
                 lose_outgoing_payment_answers: self.sandbox_lose_outgoing_payment_answers,
                 quote_shortfall: self.sandbox_quote_shortfall,
                 test_holds: self.sandbox_test_holds,
+                no_subject_grants: self.sandbox_no_subject_grants,
             },
             clock_ahead: Duration::from_secs(self.sandbox_clock_ahead_secs),
         }

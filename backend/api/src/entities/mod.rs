@@ -7,10 +7,12 @@ use crate::error::ApiError;
 
 pub mod amount;
 pub mod refresh_tokens;
+pub mod reviews;
 pub mod rooms;
 pub mod transaction_events;
 pub mod transactions;
 pub mod users;
+pub mod wallet_verifications;
 
 /// A stored value that no variant of its type names: the database holds what this build cannot
 /// read (a newer version wrote it, or it was edited by hand). Never guessed at.

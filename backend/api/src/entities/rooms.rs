@@ -45,6 +45,16 @@ pub struct Model {
     pub images: String,
     /// The file its buyers download, as JSON ([`crate::services::room_media::StoredFile`]).
     pub delivery_file: Option<String>,
+    /// Reviews of 1 star (not deleted), kept with every review write.
+    pub stars_1: i32,
+    /// Reviews of 2 stars (not deleted), kept with every review write.
+    pub stars_2: i32,
+    /// Reviews of 3 stars (not deleted), kept with every review write.
+    pub stars_3: i32,
+    /// Reviews of 4 stars (not deleted), kept with every review write.
+    pub stars_4: i32,
+    /// Reviews of 5 stars (not deleted), kept with every review write.
+    pub stars_5: i32,
 }
 
 /// Relations.

@@ -33,6 +33,23 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last changed.
     pub updated_at: DateTimeUtc,
+    /// Reviews of 1 star over all their rooms, kept with every review write.
+    pub stars_1: i32,
+    /// Reviews of 2 stars over all their rooms, kept with every review write.
+    pub stars_2: i32,
+    /// Reviews of 3 stars over all their rooms, kept with every review write.
+    pub stars_3: i32,
+    /// Reviews of 4 stars over all their rooms, kept with every review write.
+    pub stars_4: i32,
+    /// Reviews of 5 stars over all their rooms, kept with every review write.
+    pub stars_5: i32,
+    /// When they last proved that they control `wallet_address` (an Open Payments `subject`
+    /// grant); cleared when the wallet changes.
+    pub wallet_verified_at: Option<DateTimeUtc>,
+    /// The wallet that proof is for.
+    pub wallet_verified_address: Option<String>,
+    /// The auth server (the wallet's provider) that gave it.
+    pub wallet_verified_by: Option<String>,
 }
 
 /// Relations.

@@ -9,6 +9,7 @@ pub mod me;
 pub mod media;
 pub mod openapi;
 pub mod payments;
+pub mod reviews;
 pub mod rooms;
 pub mod transactions;
 pub mod web;
@@ -54,6 +55,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::start_payment))
         .routes(routes!(payments::start_guest_payment))
         .routes(routes!(me::claim_purchase))
+        .routes(routes!(
+            me::start_wallet_verification,
+            me::wallet_verification
+        ))
+        .routes(routes!(me::finish_wallet_verification))
         .routes(routes!(payments::finish_payment))
         .routes(routes!(transactions::list_transactions))
         .routes(routes!(transactions::summary))
@@ -61,6 +67,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(transactions::get_transaction))
         .routes(routes!(transactions::cancel_transaction))
         .routes(routes!(transactions::receipt_pdf))
+        .routes(routes!(
+            reviews::create_review,
+            reviews::update_review,
+            reviews::delete_review
+        ))
+        .routes(routes!(reviews::reply_to_review))
+        .routes(routes!(reviews::room_reviews))
+        .routes(routes!(reviews::seller_profile))
+        .routes(routes!(reviews::seller_reviews))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
 }

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "rooms", description = "Fixed-price rooms, shared by code"),
         (name = "payments", description = "Paying for a room through Open Payments"),
         (name = "transactions", description = "Purchases and sales with their status history"),
+        (name = "reviews", description = "Reviews of completed purchases, sellers' replies and public seller profiles"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     modifiers(&BearerAuth)

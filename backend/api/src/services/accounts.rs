@@ -95,6 +95,14 @@ pub async fn sign_up(
         receipts_issued: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        stars_1: Set(0),
+        stars_2: Set(0),
+        stars_3: Set(0),
+        stars_4: Set(0),
+        stars_5: Set(0),
+        wallet_verified_at: Set(None),
+        wallet_verified_address: Set(None),
+        wallet_verified_by: Set(None),
     };
     let txn = begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
@@ -361,6 +369,29 @@ pub async fn set_wallet(
     wallet: &ResolvedWallet,
     now: DateTime<Utc>,
 ) -> Result<UserResponse> {
+    let txn = begin_write(db).await?;
+    // Another wallet: the proof of controlling the old one says nothing about it.
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::WalletVerifiedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            users::Column::WalletVerifiedAddress,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            users::Column::WalletVerifiedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .filter(
+            Condition::any()
+                .add(users::Column::WalletAddress.is_null())
+                .add(users::Column::WalletAddress.ne(wallet.document.id.clone())),
+        )
+        .exec(&txn)
+        .await?;
     let updated = users::Entity::update_many()
         .col_expr(
             users::Column::WalletAddress,
@@ -380,11 +411,12 @@ pub async fn set_wallet(
         )
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(user_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         return Err(ApiError::Unauthorized("The account no longer exists."));
     }
+    txn.commit().await?;
     get_profile(db, user_id).await
 }
 
@@ -471,6 +503,7 @@ fn to_response(user: users::Model) -> UserResponse {
         _ => None,
     };
     UserResponse {
+        wallet_badge: crate::services::profiles::wallet_badge(&user),
         id: user.id,
         username: user.username,
         email: user.email,

@@ -3,11 +3,14 @@
 pub mod accounts;
 pub mod health;
 pub mod passwords;
+pub mod profiles;
 pub mod rate_limit;
 pub mod receipts;
+pub mod reviews;
 pub mod room_media;
 pub mod room_views;
 pub mod rooms;
 pub mod tokens;
 pub mod transactions;
+pub mod wallet_proofs;
 pub mod wallets;

@@ -413,6 +413,8 @@ mod tests {
             delivery_file: None,
             receipt_number: Some("SHF-7Q2-00042".into()),
             history: None,
+            review_until: None,
+            review: None,
         }
     }
 

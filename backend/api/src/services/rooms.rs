@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transactions, users};
 use crate::error::{ApiError, Result};
-use crate::services::room_media;
+use crate::services::{profiles, reviews, room_media};
 
 const NO_ROOM: &str = "No room has this code.";
 
@@ -76,9 +76,14 @@ pub async fn create_room(
             delivery: Set(Some(room.delivery.as_str().to_owned()).filter(|d| !d.is_empty())),
             images: Set("[]".to_owned()),
             delivery_file: Set(None),
+            stars_1: Set(0),
+            stars_2: Set(0),
+            stars_3: Set(0),
+            stars_4: Set(0),
+            stars_5: Set(0),
         };
         match row.insert(db).await {
-            Ok(row) => return to_response(row, &seller.username, public_url),
+            Ok(row) => return to_response(row, &seller, public_url),
             Err(err) if is_unique_violation(&err) => continue,
             Err(err) => return Err(err.into()),
         }
@@ -153,7 +158,7 @@ pub async fn list_own_rooms(
                 delivery: row.delivery.clone().unwrap_or_default(),
                 delivery_file: room_media::stored_file(row.delivery_file.as_deref())?
                     .map(|file| file.response()),
-                room: to_response(row, &seller.username, public_url)?,
+                room: to_response(row, &seller, public_url)?,
             })
         })
         .collect::<Result<_>>()?;
@@ -192,7 +197,7 @@ pub async fn get_room(
     public_url: &Url,
 ) -> Result<RoomResponse> {
     let (room, seller) = find_with_seller(db, code).await?;
-    to_response(room, &seller.username, public_url)
+    to_response(room, &seller, public_url)
 }
 
 /// A room and its seller.
@@ -267,7 +272,7 @@ pub async fn update_room(
         && stock_limit.is_none()
         && delivery.is_none()
     {
-        return to_response(room, &seller.username, public_url);
+        return to_response(room, &seller, public_url);
     }
     let mut update = rooms::Entity::update_many()
         .col_expr(rooms::Column::UpdatedAt, Expr::value(now))
@@ -390,7 +395,15 @@ pub(crate) fn link(public_url: &Url, path: &str) -> String {
     )
 }
 
-fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<RoomResponse> {
+/// The public view of `room`, sold by `seller`.
+///
+/// # Errors
+/// Internal errors (a stored value this version cannot read).
+pub(crate) fn to_response(
+    room: rooms::Model,
+    seller: &users::Model,
+    public_url: &Url,
+) -> Result<RoomResponse> {
     let price = price_dto(&room);
     let status = room.room_status()?;
     let images = room_media::image_views(&room, public_url)?;
@@ -403,9 +416,21 @@ fn to_response(room: rooms::Model, seller: &str, public_url: &Url) -> Result<Roo
         name: room.name,
         description: room.description,
         seller: PartyResponse {
-            username: seller.to_owned(),
+            username: seller.username.clone(),
             guest: false,
         },
+        rating: reviews::stars([
+            room.stars_1,
+            room.stars_2,
+            room.stars_3,
+            room.stars_4,
+            room.stars_5,
+        ])
+        .summary(),
+        seller_rating: profiles::seller_stars(seller).summary(),
+        // The badge vouches for the wallet the money goes to: only when this room pays into it.
+        wallet_badge: profiles::wallet_badge(seller)
+            .filter(|badge| badge.wallet_address == room.wallet_address),
         wallet_address: room.wallet_address,
         wallet_name: room.wallet_public_name,
         status,

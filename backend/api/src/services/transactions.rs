@@ -508,6 +508,9 @@ pub(crate) async fn transaction_response(
     let mut response = responses
         .pop()
         .ok_or_else(|| anyhow::anyhow!("a transaction without its room or users"))?;
+    if with_history {
+        response.review = crate::services::reviews::for_transaction(db, response.id).await?;
+    }
     response.history = history;
     Ok(response)
 }
@@ -627,6 +630,11 @@ fn view(
     let delivery = room.delivery.filter(|_| delivered);
     let delivery_file = room.delivery_file.filter(|_| delivered);
     let (room_code, room_name) = (room.code, room.name);
+    // A signed-in buyer reviews a completed purchase within its window.
+    let review_until = row
+        .completed_at
+        .filter(|_| delivered && matches!(viewer, Viewer::User(_)))
+        .map(|at| at + chrono::Duration::days(shifting_shared::review::REVIEW_WINDOW_DAYS));
     // The way back to the wallet's consent page is the buyer's alone, and only while it can
     // still be answered.
     let consent_url = row
@@ -683,5 +691,7 @@ fn view(
         delivery,
         delivery_file,
         history: None,
+        review_until,
+        review: None,
     })
 }

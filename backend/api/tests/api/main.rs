@@ -17,6 +17,7 @@ mod processes;
 mod proxy;
 mod recovery;
 mod replicas;
+mod reviews;
 mod rooms;
 mod sales;
 mod sandbox;

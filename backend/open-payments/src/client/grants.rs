@@ -10,7 +10,7 @@ use super::{
 };
 use crate::types::{
     AccessItem, AccessToken, AccessTokenRequest, Continuation, ContinueRequest, GrantOutcome,
-    GrantRequest, GrantResponse, InteractRequest,
+    GrantRequest, GrantResponse, InteractRequest, Subject,
 };
 
 /// Added to a grant's `wait` before continuing it: the wallet's clock and ours round differently.
@@ -47,9 +47,37 @@ impl OpenPaymentsClient {
         interact: Option<InteractRequest>,
     ) -> Result<GrantResponse> {
         let request = GrantRequest {
-            access_token: AccessTokenRequest { access },
+            access_token: Some(AccessTokenRequest { access }),
             client: self.inner.identity.wallet_address.clone(),
+            subject: None,
             interact,
+        };
+        self.post(
+            parse(auth_server)?,
+            None,
+            Some(to_json(&request)),
+            Retry::Harmless,
+        )
+        .await
+    }
+
+    /// `POST {authServer}`: requests a `subject` grant proving that the user controls
+    /// `wallet_address` (no access): interactive, the wallet's provider asks its owner.
+    ///
+    /// # Errors
+    /// [`OpenPaymentsError`]; a provider without `subject` grants (before Rafiki 2.1) answers
+    /// 400 `invalid_request`.
+    pub async fn request_subject_grant(
+        &self,
+        auth_server: &str,
+        wallet_address: &str,
+        interact: InteractRequest,
+    ) -> Result<GrantResponse> {
+        let request = GrantRequest {
+            access_token: None,
+            client: self.inner.identity.wallet_address.clone(),
+            subject: Some(Subject::wallet(wallet_address)),
+            interact: Some(interact),
         };
         self.post(
             parse(auth_server)?,
