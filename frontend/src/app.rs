@@ -10,7 +10,8 @@ use crate::components::nav::Nav;
 use crate::i18n::I18nSubContextProvider;
 use crate::pages::{
     dashboard::DashboardPage, home::HomePage, login::LoginPage, new_room::NewRoomPage,
-    not_found::NotFoundPage, payment::PaymentPage, room::RoomPage, settings::SettingsPage,
+    not_found::NotFoundPage, payment::PaymentPage, profile::{ProfilePage, ReviewPolicyPage},
+    room::RoomPage, settings::SettingsPage,
     signup::SignupPage, transaction::TransactionPage,
 };
 use crate::session::Session;
@@ -52,6 +53,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/r/:code") view=RoomPage/>
                     <Route path=path!("/payments/:id") view=PaymentPage/>
                     <Route path=path!("/transactions/:id") view=TransactionPage/>
+                    <Route path=path!("/u/:username") view=ProfilePage/>
+                    <Route path=path!("/how-reviews-work") view=ReviewPolicyPage/>
                 </Routes>
             </main>
             <footer class="footer container">

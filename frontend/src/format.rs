@@ -124,6 +124,11 @@ pub fn date_time(locale: Locale, at: &DateTime<Utc>) -> String {
     )
 }
 
+/// A day in the browser's time zone: `Dec 3, 2026`, `3 dic 2026`.
+pub fn day(locale: Locale, at: &DateTime<Utc>) -> String {
+    date_time_with(locale, at, &[("dateStyle", JsValue::from_str("medium"))])
+}
+
 /// A time of day in the browser's time zone: `2:05 PM`, `14:05`.
 pub fn time(locale: Locale, at: &DateTime<Utc>) -> String {
     date_time_with(locale, at, &[("timeStyle", JsValue::from_str("short"))])

@@ -262,6 +262,21 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(
     .await
 }
 
+/// `PUT path` with a JSON body.
+pub async fn put<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+    session: Option<Session>,
+) -> Result<T, ApiError> {
+    decode(
+        Call::new(Method::PUT, path)
+            .json(body)?
+            .send(session)
+            .await?,
+    )
+    .await
+}
+
 /// `POST path` without a body, expecting JSON back.
 pub async fn post_empty<T: DeserializeOwned>(
     path: &str,

@@ -3,6 +3,7 @@
 use shifting_shared::api::{
     ClaimPurchaseRequest, TransactionResponse, UpdateProfileRequest, UserResponse,
 };
+use shifting_shared::review::WalletVerificationResponse;
 
 use super::client::{self, ApiError};
 use crate::session::Session;
@@ -36,4 +37,21 @@ pub async fn claim_purchase(
         Some(session),
     )
     .await
+}
+
+/// Starts proving that the caller controls their wallet; send the browser to `redirect_url`.
+pub async fn verify_wallet(session: Session) -> Result<WalletVerificationResponse, ApiError> {
+    client::post_empty("/api/me/wallet/verification", Some(session)).await
+}
+
+/// Where the caller's latest wallet proof stands.
+pub async fn wallet_verification(
+    session: Session,
+) -> Result<WalletVerificationResponse, ApiError> {
+    client::get("/api/me/wallet/verification", Some(session)).await
+}
+
+/// The signed-in user's profile, as it stands now.
+pub async fn me(session: Session) -> Result<UserResponse, ApiError> {
+    client::get("/api/me", Some(session)).await
 }

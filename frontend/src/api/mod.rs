@@ -4,5 +4,6 @@ pub mod auth;
 pub mod client;
 pub mod me;
 pub mod payments;
+pub mod reviews;
 pub mod rooms;
 pub mod transactions;

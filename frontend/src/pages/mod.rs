@@ -14,6 +14,8 @@ pub mod login;
 pub mod new_room;
 pub mod not_found;
 pub mod payment;
+pub mod profile;
+pub mod review_panel;
 pub mod room;
 pub mod room_media;
 pub mod settings;

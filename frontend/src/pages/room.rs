@@ -10,7 +10,7 @@ use shifting_shared::api::{
     TransactionResponse, UpdateRoomRequest,
 };
 use shifting_shared::{
-    FieldCode, FieldError, FieldErrors, RoomStatus, StockLimit, TransactionStatus,
+    FieldCode, FieldError, FieldErrors, RatingSummary, RoomStatus, StockLimit, TransactionStatus,
 };
 
 use crate::api;
@@ -21,9 +21,13 @@ use crate::components::gallery::Gallery;
 use crate::components::heading::{Heading, focus_when_shown};
 use crate::components::problem::Problem;
 use crate::components::qr::Qr;
+use crate::components::reviews::{
+    Distribution, RatingLine, ReviewList, ReviewSource, VerifiedWallet, profile_path,
+};
 use crate::components::status::RoomBadge;
 use crate::format;
 use crate::i18n::{t_string, use_i18n};
+use crate::pages::profile::POLICY_PATH;
 use crate::pages::room_media::{DeliveryFileEditor, PicturesEditor};
 use crate::pages::{Page, room_path};
 use crate::session::Session;
@@ -100,6 +104,13 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                     </span>
                 })}
             </p>
+            <p class="seller-line" data-testid="seller-line">
+                <span class="muted">{tr!(reviews.seller_label)} ": "</span>
+                <A href=profile_path(&room.seller.username)>{room.seller.username.clone()}</A>
+                " "
+                <RatingLine summary=room.seller_rating.clone() testid="seller-rating"/>
+            </p>
+            {room.wallet_badge.clone().map(|badge| view! { <VerifiedWallet badge=badge/> })}
             {room.wallet_name.clone().map(|name| view! {
                 <p class="muted" data-testid="paid-to">{move || t_string!(i18n, room.paid_to, name = name.clone()).to_string()}</p>
             })}
@@ -143,6 +154,32 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                 {move || (status == RoomStatus::Open || (is_seller_now() && status == RoomStatus::Paused))
                     .then(|| view! { <SharePanel link=share.clone() code=share_code.clone()/> })}
             </div>
+            <RoomReviews code=room.code.clone() rating=room.rating.clone()/>
+        </section>
+    }
+}
+
+/// The room's rating with its spread, and its reviews page by page.
+#[component]
+fn RoomReviews(code: String, rating: RatingSummary) -> impl IntoView {
+    let has_reviews = rating.count > 0;
+    let first_code = code.clone();
+    let first = LocalResource::new(move || {
+        let code = first_code.clone();
+        async move { api::reviews::of_room(&code, None).await }
+    });
+    view! {
+        <section class="room-reviews" aria-labelledby="reviews-title" data-testid="room-reviews">
+            <h2 id="reviews-title">{tr!(reviews.title)}</h2>
+            <div class="card rating-card">
+                <RatingLine summary=rating.clone() testid="room-rating"/>
+                {has_reviews.then(|| view! { <Distribution summary=rating.clone()/> })}
+                <p class="muted"><A href=POLICY_PATH>{tr!(reviews.how_link)}</A></p>
+            </div>
+            {move || first.get().map(|answer| match answer {
+                Ok(page) => view! { <ReviewList first=page source=ReviewSource::Room(code.clone())/> }.into_any(),
+                Err(err) => view! { <Problem error=err retry=Callback::new(move |()| first.refetch())/> }.into_any(),
+            })}
         </section>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shifting_shared::api::RoomResponse;
+use shifting_shared::review::VerificationStatus;
 use shifting_shared::{
     Amount, Asset, AssetCode, AssetScale, Coded, FieldCode, FieldError, FieldErrors, RoomStatus,
 };
@@ -14,6 +15,7 @@ use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
 use crate::components::guard::RequireLogin;
 use crate::components::heading::Heading;
+use crate::components::reviews::VerifiedWallet;
 use crate::format::{self, decimal_mark};
 use crate::i18n::{t_string, use_i18n};
 use crate::pages::{next_path, room_path};
@@ -98,6 +100,7 @@ fn Settings() -> impl IntoView {
                     {move || if save.pending().get() { t_string!(i18n, settings.submitting) } else { t_string!(i18n, settings.submit) }}
                 </button>
             </form>
+            <VerifyWallet/>
             <RoomsOnOtherWallets/>
             <div aria-live="polite">
                 {move || session.user().and_then(|u| u.wallet).map(|w| {
@@ -218,5 +221,92 @@ fn MoveRoom(room: RoomResponse, asset: Asset, moved: Callback<()>) -> impl IntoV
                 <p class="field-error" id=error_id role="alert">{move || problem.get()}</p>
             </form>
         </li>
+    }
+}
+
+/// Proving that the wallet is the user's (an Open Payments `subject` grant at its provider):
+/// the badge it gave, or a button that sends the browser to the provider. Coming back
+/// (`?verification=…`), the page asks where the proof stands until it has ended.
+#[component]
+fn VerifyWallet() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let returned = query.read_untracked().get("verification");
+    let status = RwSignal::new(None::<VerificationStatus>);
+    let problem = RwSignal::new(None::<ApiError>);
+    let check = Action::new_local(move |(): &()| async move {
+        api::me::wallet_verification(session).await
+    });
+    Effect::new(move |_| match check.value().get() {
+        Some(Ok(proof)) => {
+            status.set(Some(proof.status));
+            match proof.status {
+                VerificationStatus::Approved => {
+                    // The provider's `wait` has not passed yet: ask again shortly.
+                    set_timeout(move || { check.dispatch(()); }, std::time::Duration::from_secs(1));
+                }
+                VerificationStatus::Verified => {
+                    // The profile carries the badge now.
+                    leptos::task::spawn_local(async move {
+                        if let Ok(user) = api::me::me(session).await {
+                            session.set_user(user);
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        Some(Err(_)) | None => {}
+    });
+    if returned.is_some() {
+        check.dispatch(());
+    }
+    let start = Action::new_local(move |(): &()| async move { api::me::verify_wallet(session).await });
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(proof)) => match proof.redirect_url {
+            Some(url) => {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().assign(&url);
+                }
+            }
+            None => status.set(Some(proof.status)),
+        },
+        Some(Err(err)) => problem.set(Some(err)),
+        None => {}
+    });
+    move || {
+        let user = session.user()?;
+        user.wallet.as_ref()?;
+        let badge = user.wallet_badge.clone();
+        Some(view! {
+            <section class="card verify-wallet" data-testid="verify-wallet" aria-labelledby="verify-title">
+                <h2 id="verify-title">{tr!(settings_verify.title)}</h2>
+                {match badge {
+                    Some(badge) => view! { <VerifiedWallet badge=badge/> }.into_any(),
+                    None => view! {
+                        <p>{tr!(settings_verify.text)}</p>
+                        <p class="muted" role="status" data-testid="verify-status">{move || match status.get() {
+                            Some(VerificationStatus::Approved) => t_string!(i18n, settings_verify.checking),
+                            Some(VerificationStatus::Declined) => t_string!(i18n, settings_verify.declined),
+                            Some(VerificationStatus::Failed) => t_string!(i18n, settings_verify.failed),
+                            Some(VerificationStatus::Unsupported) => text::field(i18n.get_locale(), FieldCode::ProofUnsupported),
+                            _ => t_string!(i18n, settings_verify.none),
+                        }}</p>
+                        <p class="form-error" role="alert">{move || problem.get().map(|err| {
+                            match err.fields().get("wallet_address") {
+                                Some(field) => text::field(i18n.get_locale(), field.code).to_owned(),
+                                None => text::api_error(i18n.get_locale(), &err),
+                            }
+                        })}</p>
+                        <button class="button" type="button" data-testid="verify-wallet-button"
+                            disabled=move || start.pending().get()
+                            on:click=move |_| { problem.set(None); start.dispatch(()); }>
+                            {move || if start.pending().get() { t_string!(i18n, settings_verify.opening) } else { t_string!(i18n, settings_verify.button) }}
+                        </button>
+                    }.into_any(),
+                }}
+            </section>
+        })
     }
 }

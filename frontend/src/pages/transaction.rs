@@ -15,6 +15,7 @@ use crate::format;
 use crate::guest;
 use crate::i18n::t_string;
 use crate::i18n::{Locale, td_string, use_i18n};
+use crate::pages::review_panel::ReviewPanel;
 use crate::pages::{Page, room_path};
 use crate::session::Session;
 use crate::text;
@@ -49,9 +50,11 @@ fn Transaction() -> impl IntoView {
             <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(app.loading)}</p> }>
                 {move || transaction.get().map(|answer| match answer {
                     Ok(t) => {
+                        let changed = Callback::new(move |()| transaction.refetch());
                         let extra = view! {
                             <Downloads t=t.clone()/>
-                            <GuestNote t=t.clone() changed=Callback::new(move |()| transaction.refetch())/>
+                            <GuestNote t=t.clone() changed=changed/>
+                            <ReviewPanel t=t.clone() changed=changed/>
                         }
                         .into_any();
                         details(t, i18n.get_locale(), extra).into_any()
