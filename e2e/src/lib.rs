@@ -329,6 +329,23 @@ impl Browser {
     /// # Errors
     /// When the page is not the JSON list or the account does not exist.
     pub async fn sandbox_balance(&self, server: &Server, name: &str) -> anyhow::Result<String> {
+        self.sandbox_account(server, name, "balance").await
+    }
+
+    /// A sandbox account's sign-in password (play money: listed on `/sandbox/accounts`).
+    ///
+    /// # Errors
+    /// When the page is not the JSON list or the account does not exist.
+    pub async fn sandbox_password(&self, server: &Server, name: &str) -> anyhow::Result<String> {
+        self.sandbox_account(server, name, "password").await
+    }
+
+    async fn sandbox_account(
+        &self,
+        server: &Server,
+        name: &str,
+        field: &str,
+    ) -> anyhow::Result<String> {
         self.client
             .goto(&format!("{}/sandbox/accounts", server.url))
             .await?;
@@ -338,7 +355,7 @@ impl Browser {
         accounts["accounts"]
             .as_array()
             .and_then(|all| all.iter().find(|a| a["name"] == name))
-            .and_then(|a| a["balance"].as_str())
+            .and_then(|a| a[field].as_str())
             .map(str::to_owned)
             .with_context(|| format!("no sandbox account {name}"))
     }

@@ -591,3 +591,213 @@ async fn a_seller_adds_a_picture_and_a_file_on_a_phone() {
     })
     .await;
 }
+
+/// Reviews and the verified-wallet badge, from three browsers at `width`: the seller proves
+/// their wallet at the sandbox (signing in there first) and opens a room; a buyer pays and
+/// leaves 4 stars with a text; the seller replies; a visitor, logged out, opens the room link
+/// and sees the rating, the reply and the badge, then the seller's profile.
+async fn reviews(
+    server: &Server,
+    seller: &Browser,
+    width: u32,
+    prefix: &str,
+) -> anyhow::Result<()> {
+    let height = if width < 500 { 844 } else { 900 };
+    seller.open(&format!("{}/signup", server.url)).await?;
+    seller.submit_sign_up("seller").await?;
+    seller.open(&format!("{}/settings", server.url)).await?;
+    seller
+        .fill("wallet_address", &format!("{}/sandbox/alice", server.url))
+        .await?;
+    seller.click("form button[type=submit]").await?;
+    seller
+        .wait_for("[data-testid=verify-wallet-button]")
+        .await?;
+    seller
+        .check_accessibility("settings, wallet not verified")
+        .await?;
+    let password = seller.sandbox_password(server, "alice").await?;
+    seller.open(&format!("{}/settings", server.url)).await?;
+    seller.click("[data-testid=verify-wallet-button]").await?;
+    // The sandbox wallet asks its owner to sign in before anything can be proven.
+    seller.wait_for("#password").await?;
+    seller
+        .wait_for_text("h1", "Prove that you own this wallet")
+        .await?;
+    seller.screenshot(&format!("{prefix}-prove-sign-in")).await;
+    seller
+        .check_accessibility("sandbox ownership proof")
+        .await?;
+    seller.fill("password", &password).await?;
+    seller.click("button.approve").await?;
+    seller.wait_for("button[value=approve]").await?;
+    seller.click("button[value=approve]").await?;
+    seller.wait_for_path("/settings").await?;
+    seller
+        .wait_for_text(
+            "[data-testid=verify-wallet]",
+            "Wallet verified by 127.0.0.1",
+        )
+        .await?;
+    seller
+        .screenshot(&format!("{prefix}-settings-verified"))
+        .await;
+    seller.expect_no_horizontal_scroll().await?;
+    seller
+        .check_accessibility("settings, wallet verified")
+        .await?;
+    seller.open(&format!("{}/rooms/new", server.url)).await?;
+    seller.fill("name", "Guitar lesson").await?;
+    seller.fill("price", "25.00").await?;
+    seller.click("form button[type=submit]").await?;
+    seller.wait_for("[data-testid=pause]").await?;
+    let room = seller.path().await?;
+
+    let buyer = Browser::start(width, height).await?;
+    let bought = async {
+        buyer.open(&format!("{}{room}", server.url)).await?;
+        buyer
+            .wait_for_text("[data-testid=room-rating]", "No reviews yet")
+            .await?;
+        buyer.click("a[href^='/signup?next=']").await?;
+        buyer.wait_for("#username").await?;
+        buyer.submit_sign_up("buyer").await?;
+        buyer.wait_for_path(&room).await?;
+        buyer
+            .fill("wallet_address", &format!("{}/sandbox/bruno", server.url))
+            .await?;
+        buyer.click("[data-testid=pay]").await?;
+        buyer.wait_for("[data-testid=continue]").await?;
+        buyer.click("[data-testid=continue]").await?;
+        buyer.wait_for("button.approve").await?;
+        buyer.click("button.approve").await?;
+        buyer
+            .wait_for_text("[data-testid=result]", "Payment completed")
+            .await?;
+        buyer.click(".actions a[href^='/transactions/']").await?;
+        buyer.wait_for("[data-testid=review-form]").await?;
+        buyer
+            .check_accessibility("transaction, review form")
+            .await?;
+        // No stars chosen: said next to the stars, nothing sent.
+        buyer.click("[data-testid=publish-review]").await?;
+        buyer.wait_for_text("#rating-error", "1 to 5 stars").await?;
+        buyer.click("label[for=rating-4]").await?;
+        buyer
+            .fill("review_text", "Patient and clear. <b>Recommended</b>.")
+            .await?;
+        buyer.screenshot(&format!("{prefix}-review-form")).await;
+        buyer.click("[data-testid=publish-review]").await?;
+        buyer
+            .wait_for_text(
+                "[data-testid=review]",
+                "Patient and clear. <b>Recommended</b>.",
+            )
+            .await?;
+        buyer.wait_for("[data-testid=edit-review]").await?;
+        buyer.screenshot(&format!("{prefix}-review-written")).await;
+        buyer.expect_no_horizontal_scroll().await?;
+        buyer
+            .check_accessibility("transaction, review written")
+            .await?;
+        buyer.path().await
+    }
+    .await;
+    if bought.is_err() {
+        buyer.save_artifacts(&format!("{prefix}-reviewer")).await;
+    }
+    buyer.close().await;
+    let transaction = bought?;
+
+    seller.open(&format!("{}{transaction}", server.url)).await?;
+    seller.wait_for("[data-testid=reply-form]").await?;
+    seller
+        .fill("reply_text", "Thank you, see you next time!")
+        .await?;
+    seller.click("[data-testid=publish-reply]").await?;
+    seller
+        .wait_for_text("[data-testid=reply]", "Thank you, see you next time!")
+        .await?;
+    seller.screenshot(&format!("{prefix}-reply")).await;
+    seller
+        .check_accessibility("transaction, seller's reply")
+        .await?;
+
+    let visitor = Browser::start(width, height).await?;
+    let visited = async {
+        visitor.open(&format!("{}{room}", server.url)).await?;
+        visitor
+            .wait_for_text("[data-testid=room-rating]", "4.0 out of 5")
+            .await?;
+        visitor
+            .wait_for_text("[data-testid=seller-line]", "1 review")
+            .await?;
+        visitor
+            .wait_for_text(
+                "[data-testid=wallet-verified]",
+                "Wallet verified by 127.0.0.1",
+            )
+            .await?;
+        // Markup in a review is text, never HTML.
+        visitor
+            .wait_for_text("[data-testid=review]", "<b>Recommended</b>")
+            .await?;
+        anyhow::ensure!(
+            visitor.count("[data-testid=review] b").await? == 0,
+            "a review's markup became HTML"
+        );
+        visitor
+            .wait_for_text("[data-testid=reply]", "Thank you, see you next time!")
+            .await?;
+        visitor.screenshot(&format!("{prefix}-room-reviewed")).await;
+        visitor.expect_no_horizontal_scroll().await?;
+        visitor.check_accessibility("room with a review").await?;
+        visitor
+            .click("[data-testid=seller-line] a[href='/u/seller']")
+            .await?;
+        visitor.wait_for_path("/u/seller").await?;
+        visitor
+            .wait_for_text("[data-testid=completed-sales]", "1 completed sale")
+            .await?;
+        visitor
+            .wait_for_text("[data-testid=profile]", "Wallet verified by 127.0.0.1")
+            .await?;
+        visitor
+            .wait_for_text(
+                "[data-testid=profile] [data-testid=review]",
+                "Guitar lesson",
+            )
+            .await?;
+        visitor.screenshot(&format!("{prefix}-profile")).await;
+        visitor.expect_no_horizontal_scroll().await?;
+        visitor.check_accessibility("seller profile").await?;
+        visitor.click("a[href='/how-reviews-work']").await?;
+        visitor.wait_for_text("h1", "How reviews work").await?;
+        visitor.check_accessibility("how reviews work").await?;
+        Ok(())
+    }
+    .await;
+    if visited.is_err() {
+        visitor.save_artifacts(&format!("{prefix}-visitor")).await;
+    }
+    visitor.close().await;
+    visited
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_buyer_reviews_the_seller_replies_and_a_visitor_sees_both_with_the_badge() {
+    run_scenario("reviews", 1280, 900, async |server, seller| {
+        reviews(server, seller, 1280, "reviews-desktop").await
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn reviews_and_the_badge_work_on_a_phone() {
+    run_scenario("reviews-mobile", 390, 844, async |server, seller| {
+        reviews(server, seller, 390, "reviews-mobile").await
+    })
+    .await;
+}

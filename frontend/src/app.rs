@@ -9,10 +9,17 @@ use crate::components::language::{self, LanguageSwitcher};
 use crate::components::nav::Nav;
 use crate::i18n::I18nSubContextProvider;
 use crate::pages::{
-    dashboard::DashboardPage, home::HomePage, login::LoginPage, new_room::NewRoomPage,
-    not_found::NotFoundPage, payment::PaymentPage, profile::{ProfilePage, ReviewPolicyPage},
-    room::RoomPage, settings::SettingsPage,
-    signup::SignupPage, transaction::TransactionPage,
+    dashboard::DashboardPage,
+    home::HomePage,
+    login::LoginPage,
+    new_room::NewRoomPage,
+    not_found::NotFoundPage,
+    payment::PaymentPage,
+    profile::{ProfilePage, ReviewPolicyPage},
+    room::RoomPage,
+    settings::SettingsPage,
+    signup::SignupPage,
+    transaction::TransactionPage,
 };
 use crate::session::Session;
 use crate::text::tr;

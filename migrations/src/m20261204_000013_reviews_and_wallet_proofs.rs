@@ -37,9 +37,9 @@ impl MigrationTrait for Migration {
             }
         }
         for column in [
-            timestamp_with_time_zone_null(WalletProof::WalletVerifiedAt),
-            text_null(WalletProof::WalletVerifiedAddress),
-            text_null(WalletProof::WalletVerifiedBy),
+            timestamp_with_time_zone_null(WalletProof::At),
+            text_null(WalletProof::Address),
+            text_null(WalletProof::By),
         ] {
             manager
                 .alter_table(
@@ -173,11 +173,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(Reviews::Table).to_owned())
             .await?;
-        for column in [
-            WalletProof::WalletVerifiedBy,
-            WalletProof::WalletVerifiedAddress,
-            WalletProof::WalletVerifiedAt,
-        ] {
+        for column in [WalletProof::By, WalletProof::Address, WalletProof::At] {
             manager
                 .alter_table(
                     Table::alter()
@@ -217,11 +213,15 @@ enum Stars {
     Stars5,
 }
 
+/// The user's proof of controlling their wallet.
 #[derive(DeriveIden)]
 enum WalletProof {
-    WalletVerifiedAt,
-    WalletVerifiedAddress,
-    WalletVerifiedBy,
+    #[sea_orm(iden = "wallet_verified_at")]
+    At,
+    #[sea_orm(iden = "wallet_verified_address")]
+    Address,
+    #[sea_orm(iden = "wallet_verified_by")]
+    By,
 }
 
 #[derive(DeriveIden)]

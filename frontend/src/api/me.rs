@@ -45,9 +45,7 @@ pub async fn verify_wallet(session: Session) -> Result<WalletVerificationRespons
 }
 
 /// Where the caller's latest wallet proof stands.
-pub async fn wallet_verification(
-    session: Session,
-) -> Result<WalletVerificationResponse, ApiError> {
+pub async fn wallet_verification(session: Session) -> Result<WalletVerificationResponse, ApiError> {
     client::get("/api/me/wallet/verification", Some(session)).await
 }
 

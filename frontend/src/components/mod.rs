@@ -9,6 +9,6 @@ pub mod heading;
 pub mod language;
 pub mod nav;
 pub mod problem;
-pub mod reviews;
 pub mod qr;
+pub mod reviews;
 pub mod status;

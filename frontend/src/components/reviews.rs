@@ -5,14 +5,14 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shifting_shared::review::{RatingSummary, ReviewPageResponse, ReviewResponse};
 use shifting_shared::WalletBadge;
+use shifting_shared::review::{RatingSummary, ReviewPageResponse, ReviewResponse};
 
 use crate::api;
 use crate::api::client::ApiError;
 use crate::components::problem::Problem;
 use crate::format;
-use crate::i18n::{Locale, td_string, t_string, use_i18n};
+use crate::i18n::{Locale, t_string, td_string, use_i18n};
 use crate::text::tr;
 
 /// `/u/{username}`: a seller's public profile.
@@ -53,12 +53,16 @@ pub fn RatingLine(summary: RatingSummary, #[prop(optional)] testid: &'static str
     let i18n = use_i18n();
     let count = summary.count;
     let average = summary.average.clone();
-    let rounded = average
-        .as_deref()
-        .and_then(|a| a.split('.').next()?.parse::<u8>().ok().map(|whole| {
-            let tenth = a.split('.').nth(1).and_then(|t| t.parse::<u8>().ok()).unwrap_or(0);
+    let rounded = average.as_deref().and_then(|a| {
+        a.split('.').next()?.parse::<u8>().ok().map(|whole| {
+            let tenth = a
+                .split('.')
+                .nth(1)
+                .and_then(|t| t.parse::<u8>().ok())
+                .unwrap_or(0);
             whole + u8::from(tenth >= 5)
-        }));
+        })
+    });
     view! {
         <span class="rating-line" data-testid=testid>
             {rounded.map(|stars| view! { <Stars stars=stars/> })}

@@ -15,7 +15,7 @@ use crate::components::reviews::{
     Distribution, RatingLine, ReviewList, ReviewSource, VerifiedWallet,
 };
 use crate::format;
-use crate::i18n::{Locale, td_string, t_string, use_i18n};
+use crate::i18n::{Locale, t_string, td_string, use_i18n};
 use crate::pages::{Page, room_path};
 use crate::text::tr;
 

@@ -131,7 +131,12 @@ fn BuyerReview(t: TransactionResponse, changed: Callback<()>) -> impl IntoView {
 fn ReviewForm(id: String, existing: Option<ReviewResponse>, done: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let rating = RwSignal::new(existing.as_ref().map_or(0, |r| r.rating));
-    let body = RwSignal::new(existing.as_ref().map(|r| r.text.clone()).unwrap_or_default());
+    let body = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|r| r.text.clone())
+            .unwrap_or_default(),
+    );
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
     let editing = existing.is_some();
@@ -236,7 +241,13 @@ fn SellerReply(t: TransactionResponse, changed: Callback<()>) -> impl IntoView {
         .into_any();
     };
     let has_reply = review.reply.is_some();
-    let reply = RwSignal::new(review.reply.as_ref().map(|r| r.text.clone()).unwrap_or_default());
+    let reply = RwSignal::new(
+        review
+            .reply
+            .as_ref()
+            .map(|r| r.text.clone())
+            .unwrap_or_default(),
+    );
     let errors = RwSignal::new(FieldErrors::new());
     let form_error = RwSignal::new(None::<ApiError>);
     let id = t.id.to_string();

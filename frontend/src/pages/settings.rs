@@ -235,16 +235,23 @@ fn VerifyWallet() -> impl IntoView {
     let returned = query.read_untracked().get("verification");
     let status = RwSignal::new(None::<VerificationStatus>);
     let problem = RwSignal::new(None::<ApiError>);
-    let check = Action::new_local(move |(): &()| async move {
-        api::me::wallet_verification(session).await
-    });
-    Effect::new(move |_| match check.value().get() {
-        Some(Ok(proof)) => {
+    let check =
+        Action::new_local(
+            move |(): &()| async move { api::me::wallet_verification(session).await },
+        );
+    Effect::new(move |_| {
+        // Nothing to show before a first proof (404) or on a failed check: the button stays.
+        if let Some(Ok(proof)) = check.value().get() {
             status.set(Some(proof.status));
             match proof.status {
                 VerificationStatus::Approved => {
                     // The provider's `wait` has not passed yet: ask again shortly.
-                    set_timeout(move || { check.dispatch(()); }, std::time::Duration::from_secs(1));
+                    set_timeout(
+                        move || {
+                            check.dispatch(());
+                        },
+                        std::time::Duration::from_secs(1),
+                    );
                 }
                 VerificationStatus::Verified => {
                     // The profile carries the badge now.
@@ -257,12 +264,12 @@ fn VerifyWallet() -> impl IntoView {
                 _ => {}
             }
         }
-        Some(Err(_)) | None => {}
     });
     if returned.is_some() {
         check.dispatch(());
     }
-    let start = Action::new_local(move |(): &()| async move { api::me::verify_wallet(session).await });
+    let start =
+        Action::new_local(move |(): &()| async move { api::me::verify_wallet(session).await });
     Effect::new(move |_| match start.value().get() {
         Some(Ok(proof)) => match proof.redirect_url {
             Some(url) => {

@@ -404,12 +404,12 @@ async fn count_stars(
     };
     let add = |column: SimpleExpr| column.add(delta);
     rooms::Entity::update_many()
-        .col_expr(room_column, add(Expr::col(room_column).into()))
+        .col_expr(room_column, add(Expr::col(room_column)))
         .filter(rooms::Column::Id.eq(review.room_id))
         .exec(db)
         .await?;
     users::Entity::update_many()
-        .col_expr(user_column, add(Expr::col(user_column).into()))
+        .col_expr(user_column, add(Expr::col(user_column)))
         .filter(users::Column::Id.eq(review.seller_id))
         .exec(db)
         .await?;

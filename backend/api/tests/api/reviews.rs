@@ -310,13 +310,8 @@ async fn a_review_is_edited_until_the_seller_replies_or_fourteen_days_pass_and_d
             .status(),
         StatusCode::CREATED
     );
-    app.shift_back(
-        "reviews",
-        "created_at",
-        15 * 86_400,
-        "deleted_at IS NULL",
-    )
-    .await;
+    app.shift_back("reviews", "created_at", 15 * 86_400, "deleted_at IS NULL")
+        .await;
     let stale = edit(&app, &buyer, &second, &json!({"rating": 4})).await;
     assert_eq!(
         field_code(&error_of(stale, StatusCode::CONFLICT).await, "review"),
@@ -725,8 +720,10 @@ async fn a_declined_proof_gives_no_badge() {
         .expect("json");
     assert_eq!(status["status"], "declined");
     assert_eq!(
-        app.count("SELECT COUNT(*) AS n FROM wallet_verifications WHERE continue_token IS NOT NULL")
-            .await,
+        app.count(
+            "SELECT COUNT(*) AS n FROM wallet_verifications WHERE continue_token IS NOT NULL"
+        )
+        .await,
         0,
         "no continuation token is kept once the proof is over"
     );
