@@ -237,3 +237,77 @@ pub fn claimed_png(width: u32, height: u32) -> Vec<u8> {
     }
     file
 }
+
+/// The buyer holding `token` pays for room `code` at the API at `api` (approving on the
+/// sandbox's consent page as a browser would), waits until the payment completes, and reviews
+/// it with `rating` stars and `text`.
+///
+/// # Errors
+/// When a step fails or the payment does not complete.
+pub async fn buy_and_review(
+    api: &str,
+    token: &str,
+    code: &str,
+    rating: u8,
+    text: &str,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let started = json(
+        http.post(format!("{api}/api/rooms/{code}/payments"))
+            .bearer_auth(token)
+            .json(&json!({})),
+    )
+    .await?;
+    let id = started["transaction"]["id"]
+        .as_str()
+        .context("no transaction id")?
+        .to_owned();
+    let consent = started["redirect_url"].as_str().context("no redirect")?;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let page = browser.get(consent).send().await?.text().await?;
+    let start = page.find("action=\"").context("no consent form")? + "action=\"".len();
+    let end = start
+        + page[start..]
+            .find('"')
+            .context("no end of the form action")?;
+    let action = page[start..end].replace("&amp;", "&");
+    let answer = browser
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=approve")
+        .send()
+        .await?;
+    let finish = answer
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("the consent did not redirect")?
+        .to_owned();
+    http.get(finish).send().await?;
+    let mut completed = false;
+    for _ in 0..500 {
+        let transaction = json(
+            http.get(format!("{api}/api/transactions/{id}"))
+                .bearer_auth(token),
+        )
+        .await?;
+        if transaction["status"] == "completed" {
+            completed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(completed, "the purchase of {code} never completed");
+    json(
+        http.post(format!("{api}/api/transactions/{id}/review"))
+            .bearer_auth(token)
+            .json(&json!({"rating": rating, "text": text})),
+    )
+    .await?;
+    Ok(())
+}

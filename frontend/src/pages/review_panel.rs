@@ -177,7 +177,9 @@ fn ReviewForm(id: String, existing: Option<ReviewResponse>, done: Callback<()>) 
         errors.set(FieldErrors::new());
         send.dispatch((stars, body.get_untracked()));
     };
-    let rating_error = error_for(i18n, errors, "rating");
+    // Said until stars are chosen.
+    let missing = error_for(i18n, errors, "rating");
+    let rating_error = Signal::derive(move || missing.get().filter(|_| rating.get() == 0));
     let conflict = move || {
         form_error.get().map(|err| {
             let locale = i18n.get_locale();
