@@ -754,3 +754,37 @@ async fn a_provider_without_ownership_proofs_gets_a_clear_answer() {
         .await;
     error_of(response, StatusCode::CONFLICT).await;
 }
+
+#[tokio::test]
+async fn an_approval_inside_the_providers_wait_is_confirmed_when_the_page_asks_again() {
+    let app = spawn_app_with(|raw| raw.sandbox.sandbox_wait_secs = 5).await;
+    let seller = app.trader("alice", "alice").await;
+    let password = sandbox_password(&app, "alice").await;
+    let redirect = start_proof(&app, &seller).await;
+    let back = finish_proof(
+        &app,
+        at_the_wallet(&redirect, Some(&password), "approve").await,
+    )
+    .await;
+    // Approved within Rafiki's 5 s: not continued yet (that would be `too_fast`).
+    assert_eq!(back, "/settings?verification=pending");
+    assert_eq!(proof_status(&app, &seller).await["status"], "approved");
+    assert_eq!(profile(&app, "alice").await["wallet_badge"], Value::Null);
+    app.clock.advance(std::time::Duration::from_secs(6));
+    let proof = proof_status(&app, &seller).await;
+    assert_eq!(proof["status"], "verified", "{proof}");
+    assert_eq!(proof["badge"]["provider"], "127.0.0.1");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM wallet_verifications WHERE status = 'verified'")
+            .await,
+        1
+    );
+}
+
+async fn proof_status(app: &TestApp, who: &Trader) -> Value {
+    app.get_authed("/api/me/wallet/verification", &who.account.access_token)
+        .await
+        .json()
+        .await
+        .expect("json")
+}

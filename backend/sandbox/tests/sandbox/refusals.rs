@@ -493,3 +493,199 @@ async fn wallet_addresses_answer_like_rafiki() {
         sandbox.wallet_url("alice")
     );
 }
+
+/// `subject` grants (Open Payments 1.1): validated as Rafiki validates them, always
+/// interactive, approved only by the wallet's owner signed in with the account's password (five
+/// wrong ones end the sign-in), continued into the subject and no access token.
+#[tokio::test]
+async fn subject_grants_prove_a_wallet_only_after_its_owner_signs_in() {
+    let sandbox = spawn(|_| {}).await;
+    let auth = format!("{}/auth", sandbox.base);
+    let client = sandbox.wallet_url("shifting");
+    let alice = sandbox.wallet_url("alice");
+    let interact = json!({"start": ["redirect"], "finish": {"method": "redirect", "uri": "http://shop.example/f", "nonce": "n"}});
+    let subject = |ids: serde_json::Value| json!({"client": client, "subject": {"sub_ids": ids}, "interact": interact});
+    let cases = [
+        (
+            subject(json!([])),
+            "subject.sub_ids must hold exactly one identifier",
+        ),
+        (
+            subject(json!([{"id": alice, "format": "uri"}, {"id": alice, "format": "uri"}])),
+            "subject.sub_ids must hold exactly one identifier",
+        ),
+        (
+            subject(json!([{"id": alice, "format": "email"}])),
+            "subject.sub_ids[0].format must be \"uri\"",
+        ),
+        (
+            subject(json!([{"id": "alice", "format": "uri"}])),
+            "subject.sub_ids[0].id must be a wallet address URL",
+        ),
+        (
+            json!({"client": client, "subject": {"sub_ids": [{"id": alice, "format": "uri"}]}}),
+            "missing required request field 'interact'",
+        ),
+    ];
+    for (body, description) in cases {
+        let (status, error) = sandbox
+            .send_signed("POST", &auth, None, Some(&body.to_string()))
+            .await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["error"]["description"], description, "{error}");
+    }
+
+    let body = subject(json!([{"id": alice, "format": "uri"}])).to_string();
+    let (status, grant) = sandbox.send_signed("POST", &auth, None, Some(&body)).await;
+    assert_eq!(status, 200, "{grant}");
+    assert!(grant["access_token"].is_null(), "pending: {grant}");
+    let redirect = grant["interact"]["redirect"].as_str().unwrap().to_owned();
+    let browser = crate::helpers::browser();
+    let page = crate::helpers::open(&browser, &redirect).await;
+    assert!(page.contains("Prove that you own this wallet"), "{page}");
+    assert!(page.contains("Alice Anderson"), "{page}");
+    let login = page
+        .match_indices("action=\"")
+        .map(|(at, _)| {
+            let start = at + "action=\"".len();
+            page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&")
+        })
+        .find(|action| action.ends_with("/login"))
+        .expect("a sign-in form");
+    let finish = login.replace("/login", "/finish");
+    let sign_in = |password: &str| {
+        browser
+            .post(&login)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("password={password}"))
+            .send()
+    };
+    // Approving before signing in proves nothing.
+    let early = browser
+        .post(&finish)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=approve")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 401);
+
+    let accounts: serde_json::Value = reqwest::get(format!("{}/accounts", sandbox.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let password = accounts["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "alice")
+        .and_then(|a| a["password"].as_str())
+        .unwrap()
+        .to_owned();
+    assert_eq!(password.len(), 10);
+    assert_eq!(sign_in("wrong").await.unwrap().status(), 401);
+    let signed_in = sign_in(&password).await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let consent = signed_in.text().await.unwrap();
+    assert!(consent.contains("value=\"approve\""), "{consent}");
+    let approved = browser
+        .post(&finish)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=approve")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 303);
+    let back = crate::helpers::location(&approved);
+    let interact_ref = crate::helpers::query(&back, "interact_ref").expect("an interact_ref");
+    let continue_uri = grant["continue"]["uri"].as_str().unwrap();
+    let token = grant["continue"]["access_token"]["value"].as_str().unwrap();
+    let (status, continued) = sandbox
+        .send_signed(
+            "POST",
+            continue_uri,
+            Some(token),
+            Some(&json!({ "interact_ref": interact_ref }).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{continued}");
+    assert_eq!(
+        continued["subject"],
+        json!({"sub_ids": [{"id": alice, "format": "uri"}]})
+    );
+    assert!(continued["access_token"].is_null(), "{continued}");
+
+    // A second interaction: five wrong passwords end the sign-in.
+    let (_, grant) = sandbox.send_signed("POST", &auth, None, Some(&body)).await;
+    let redirect = grant["interact"]["redirect"].as_str().unwrap().to_owned();
+    let browser = crate::helpers::browser();
+    let page = crate::helpers::open(&browser, &redirect).await;
+    let login = crate::helpers::form_action(&page);
+    for _ in 0..5 {
+        let wrong = browser
+            .post(&login)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("password=guess")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+    }
+    let locked = browser
+        .post(&login)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("password={password}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), 429);
+}
+
+#[tokio::test]
+async fn a_provider_from_before_subject_grants_refuses_them_and_unknown_wallets_cannot_be_proven() {
+    let old = spawn(|config| config.switches.no_subject_grants = true).await;
+    let body = json!({"client": old.wallet_url("shifting"),
+        "subject": {"sub_ids": [{"id": old.wallet_url("alice"), "format": "uri"}]},
+        "interact": {"start": ["redirect"], "finish": {"method": "redirect", "uri": "http://shop.example/f", "nonce": "n"}}});
+    let (status, error) = old
+        .send_signed(
+            "POST",
+            &format!("{}/auth", old.base),
+            None,
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["error"]["code"].is_null(),
+        "a validation error has no code: {error}"
+    );
+
+    // As on Rafiki, a wallet the server does not hold is accepted as a subject; its page can
+    // only be declined.
+    let sandbox = spawn(|_| {}).await;
+    let body = json!({"client": sandbox.wallet_url("shifting"),
+        "subject": {"sub_ids": [{"id": "https://elsewhere.example/zoe", "format": "uri"}]},
+        "interact": {"start": ["redirect"], "finish": {"method": "redirect", "uri": "http://shop.example/f", "nonce": "n"}}});
+    let (status, grant) = sandbox
+        .send_signed(
+            "POST",
+            &format!("{}/auth", sandbox.base),
+            None,
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{grant}");
+    let browser = crate::helpers::browser();
+    let page =
+        crate::helpers::open(&browser, grant["interact"]["redirect"].as_str().unwrap()).await;
+    assert!(page.contains("not held at the sandbox wallet"), "{page}");
+    assert!(!page.contains("value=\"approve\""), "{page}");
+    let declined = crate::helpers::press(&browser, &page, "decline").await;
+    assert_eq!(
+        crate::helpers::query(&declined, "result").as_deref(),
+        Some("grant_rejected")
+    );
+}
