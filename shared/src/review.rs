@@ -57,17 +57,7 @@ impl ReviewText {
     /// # Errors
     /// [`RoomTextError::TooLong`] or [`RoomTextError::Control`].
     pub fn parse(input: &str) -> Result<Self, RoomTextError> {
-        let text = input.trim();
-        if text.chars().count() > Self::MAX_CHARS {
-            return Err(RoomTextError::TooLong(Self::MAX_CHARS));
-        }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(RoomTextError::Control);
-        }
-        Ok(Self(text.to_owned()))
+        crate::room::plain_text(input, Self::MAX_CHARS).map(Self)
     }
 
     /// Parses a text that must say something (a reply).

@@ -122,17 +122,7 @@ impl RoomDescription {
     /// # Errors
     /// [`RoomTextError::TooLong`] or [`RoomTextError::Control`].
     pub fn parse(input: &str) -> Result<Self, RoomTextError> {
-        let text = input.trim();
-        if text.chars().count() > Self::MAX_CHARS {
-            return Err(RoomTextError::TooLong(Self::MAX_CHARS));
-        }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(RoomTextError::Control);
-        }
-        Ok(Self(text.to_owned()))
+        plain_text(input, Self::MAX_CHARS).map(Self)
     }
 
     /// The description.
@@ -140,6 +130,25 @@ impl RoomDescription {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A multi-line plain text: trimmed, at most `max` characters, line breaks and tabs allowed,
+/// other control characters not.
+///
+/// # Errors
+/// [`RoomTextError::TooLong`] or [`RoomTextError::Control`].
+pub fn plain_text(input: &str, max: usize) -> Result<String, RoomTextError> {
+    let text = input.trim();
+    if text.chars().count() > max {
+        return Err(RoomTextError::TooLong(max));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(RoomTextError::Control);
+    }
+    Ok(text.to_owned())
 }
 
 /// How many units of a room can be sold in all: 1 to [`StockLimit::MAX`].

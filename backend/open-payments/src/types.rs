@@ -334,6 +334,20 @@ pub struct Continuation {
     pub wait: Option<u64>,
 }
 
+impl Continuation {
+    /// A continuation as stored from an earlier grant answer.
+    #[must_use]
+    pub fn new(uri: impl Into<String>, token: impl Into<String>, wait: Option<u64>) -> Self {
+        Self {
+            access_token: ContinuationToken {
+                value: token.into(),
+            },
+            uri: uri.into(),
+            wait,
+        }
+    }
+}
+
 impl fmt::Debug for Continuation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Continuation")

@@ -197,18 +197,7 @@ async fn decide_inner(
     jar: &CookieJar,
     decision: &str,
 ) -> Result<Response, Response> {
-    let grant = find(state, id, nonce, lang).await?;
-    check_session(&grant, jar).map_err(|_| wrong_browser(lang))?;
-    if grant.state != states::PENDING {
-        // A double click: the first answer stands, and the browser goes where it said.
-        return Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER, lang));
-    }
-    if grant
-        .interaction_expires_at
-        .is_some_and(|at| at <= state.clock.now())
-    {
-        return Ok(expired(&grant, StatusCode::SEE_OTHER, lang));
-    }
+    let grant = answerable(state, id, nonce, lang, jar).await?;
     if decision == "approve" && grant.subject.is_some() && !signed_in(&grant, jar) {
         return Err(page_error(
             StatusCode::UNAUTHORIZED,
@@ -302,8 +291,7 @@ async fn sign_in_inner(
     jar: &CookieJar,
     password: &str,
 ) -> Result<Response, Response> {
-    let grant = find(state, id, nonce, lang).await?;
-    check_session(&grant, jar).map_err(|_| wrong_browser(lang))?;
+    let grant = answerable(state, id, nonce, lang, jar).await?;
     let Some(subject) = grant.subject.clone() else {
         return Err(page_error(
             StatusCode::BAD_REQUEST,
@@ -311,15 +299,6 @@ async fn sign_in_inner(
             lang,
         ));
     };
-    if grant.state != states::PENDING {
-        return Ok(outcome_redirect(state, &grant, StatusCode::SEE_OTHER, lang));
-    }
-    if grant
-        .interaction_expires_at
-        .is_some_and(|at| at <= state.clock.now())
-    {
-        return Ok(expired(&grant, StatusCode::SEE_OTHER, lang));
-    }
     if grant.sign_in_failures >= MAX_SIGN_IN_FAILURES {
         return Err(page_error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -377,6 +356,29 @@ async fn sign_in_inner(
         lang,
     );
     Ok(html_response(StatusCode::OK, body))
+}
+
+/// The grant an answer from this browser is for, while it can still be answered; otherwise
+/// the response to give: where the first answer went (a double click), or the expiry.
+async fn answerable(
+    state: &State,
+    id: &str,
+    nonce: &str,
+    lang: Lang,
+    jar: &CookieJar,
+) -> Result<grant::Model, Response> {
+    let grant = find(state, id, nonce, lang).await?;
+    check_session(&grant, jar).map_err(|_| wrong_browser(lang))?;
+    if grant.state != states::PENDING {
+        return Err(outcome_redirect(state, &grant, StatusCode::SEE_OTHER, lang));
+    }
+    if grant
+        .interaction_expires_at
+        .is_some_and(|at| at <= state.clock.now())
+    {
+        return Err(expired(&grant, StatusCode::SEE_OTHER, lang));
+    }
+    Ok(grant)
 }
 
 /// Whether this browser signed in as the owner of the grant's subject.

@@ -14,9 +14,7 @@ use sea_orm::{
     QuerySelect, UpdateMany,
 };
 use shifting_open_payments::client::OpenPaymentsClient;
-use shifting_open_payments::types::{
-    AccessAction, AccessItem, Amount as OpAmount, Continuation, ContinuationToken,
-};
+use shifting_open_payments::types::{AccessAction, AccessItem, Amount as OpAmount, Continuation};
 use shifting_shared::TransactionStatus;
 use uuid::Uuid;
 
@@ -311,13 +309,7 @@ pub(crate) async fn close_incoming_payment(client: &OpenPaymentsClient, row: &tr
 pub(crate) async fn release_resources(client: &OpenPaymentsClient, row: &transactions::Model) {
     close_incoming_payment(client, row).await;
     if let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token) {
-        let continuation = Continuation {
-            access_token: ContinuationToken {
-                value: token.clone(),
-            },
-            uri: uri.clone(),
-            wait: None,
-        };
+        let continuation = Continuation::new(uri.clone(), token.clone(), None);
         if let Err(err) = client.cancel_grant(&continuation).await {
             tracing::debug!(transaction = %row.id, error = %err, "cannot cancel the grant");
         }

@@ -22,8 +22,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, UpdateMany};
 use serde_json::json;
 use shifting_open_payments::client::OpenPaymentsClient;
 use shifting_open_payments::types::{
-    AccessToken, Continuation, ContinuationToken, CreateOutgoingPayment, GrantOutcome,
-    OutgoingPayment, WalletAddress,
+    AccessToken, Continuation, CreateOutgoingPayment, GrantOutcome, OutgoingPayment, WalletAddress,
 };
 use shifting_shared::RoomStatus;
 use shifting_shared::TransactionStatus::{Approved, Failed, Sending};
@@ -228,13 +227,11 @@ async fn continue_grant(
             "continuation of its approval",
         )));
     };
-    let continuation = Continuation {
-        access_token: ContinuationToken {
-            value: token.clone(),
-        },
-        uri: uri.clone(),
-        wait: row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
-    };
+    let continuation = Continuation::new(
+        uri.clone(),
+        token.clone(),
+        row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
+    );
     let answered = row
         .grant_created_at
         .map_or_else(|| client.clock().system_time(), SystemTime::from);

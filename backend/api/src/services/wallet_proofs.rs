@@ -19,9 +19,7 @@ use serde::Deserialize;
 use shifting_open_payments::finish::verify_finish_hash;
 use std::time::SystemTime;
 
-use shifting_open_payments::types::{
-    Continuation, ContinuationToken, GrantOutcome, InteractRequest,
-};
+use shifting_open_payments::types::{Continuation, GrantOutcome, InteractRequest};
 use shifting_shared::review::{VerificationStatus, WalletVerificationResponse};
 use shifting_shared::{FieldCode, FieldError};
 use subtle::ConstantTimeEq;
@@ -321,13 +319,11 @@ async fn advance(state: &AppState, row: proofs::Model) -> Result<proofs::Model> 
         end(db, row.id, Approved, Failed, "incomplete", now).await?;
         return load(db, row.id).await?.ok_or_else(vanished);
     };
-    let continuation = Continuation {
-        access_token: ContinuationToken {
-            value: token.clone(),
-        },
-        uri: uri.clone(),
-        wait: row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
-    };
+    let continuation = Continuation::new(
+        uri.clone(),
+        token.clone(),
+        row.continue_wait_secs.and_then(|w| u64::try_from(w).ok()),
+    );
     let answered = row
         .grant_created_at
         .map_or_else(|| state.settings.clock.system_time(), SystemTime::from);
