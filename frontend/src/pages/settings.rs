@@ -15,7 +15,7 @@ use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
 use crate::components::guard::RequireLogin;
 use crate::components::heading::Heading;
-use crate::components::reviews::VerifiedWallet;
+use crate::components::reviews::{VerifiedWallet, profile_path};
 use crate::format::{self, decimal_mark};
 use crate::i18n::{t_string, use_i18n};
 use crate::pages::{next_path, room_path};
@@ -286,9 +286,11 @@ fn VerifyWallet() -> impl IntoView {
         let user = session.user()?;
         user.wallet.as_ref()?;
         let badge = user.wallet_badge.clone();
+        let profile = profile_path(&user.username);
         Some(view! {
             <section class="card verify-wallet" data-testid="verify-wallet" aria-labelledby="verify-title">
                 <h2 id="verify-title">{tr!(settings_verify.title)}</h2>
+                <p><A href=profile>{tr!(settings_verify.profile_link)}</A></p>
                 {match badge {
                     Some(badge) => view! { <VerifiedWallet badge=badge/> }.into_any(),
                     None => view! {

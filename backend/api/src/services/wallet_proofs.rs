@@ -288,7 +288,15 @@ async fn advance(state: &AppState, row: proofs::Model) -> Result<proofs::Model> 
     let now = state.settings.clock.now();
     let status = status_of(&row)?;
     if status == Pending && now >= row.expires_at {
-        end(db, row.id, Pending, Failed, "expired", now).await?;
+        if end(db, row.id, Pending, Failed, "expired", now).await?
+            && let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token)
+        {
+            // The provider's page must not prove anything any more (best effort).
+            let continuation = Continuation::new(uri.clone(), token.clone(), None);
+            if let Err(err) = state.open_payments.cancel_grant(&continuation).await {
+                tracing::debug!(verification = %row.id, error = %err, "cannot cancel the expired proof's grant");
+            }
+        }
         return load(db, row.id).await?.ok_or_else(vanished);
     }
     if status != Approved {

@@ -788,3 +788,20 @@ async fn proof_status(app: &TestApp, who: &Trader) -> Value {
         .await
         .expect("json")
 }
+
+#[tokio::test]
+async fn an_unanswered_proof_expires_and_its_page_no_longer_proves_anything() {
+    let app = spawn_app().await;
+    let seller = app.trader("alice", "alice").await;
+    start_proof(&app, &seller).await;
+    // Past the approval timeout (10 minutes by default).
+    app.clock.advance(std::time::Duration::from_secs(601));
+    assert_eq!(proof_status(&app, &seller).await["status"], "failed");
+    // The grant was cancelled at the wallet: its page can prove nothing any more.
+    assert_eq!(
+        app.sandbox_count("SELECT COUNT(*) AS n FROM sandbox_grants WHERE state = 'revoked'")
+            .await,
+        1
+    );
+    assert_eq!(profile(&app, "alice").await["wallet_badge"], Value::Null);
+}
