@@ -199,9 +199,9 @@ pub fn ReviewList(
             <Show when=move || reviews.with(Vec::is_empty)>
                 <p class="muted">{tr!(reviews.none)}</p>
             </Show>
-            <For each=move || reviews.get() key=|r| r.id let:review>
+            {move || reviews.get().into_iter().map(|review| view! {
                 <ReviewCard review=review with_room=with_room/>
-            </For>
+            }).collect_view()}
             {move || problem.get().map(|err| view! { <Problem error=err retry=Callback::new(move |()| problem.set(None))/> })}
             <Show when=move || next.get().is_some()>
                 <button class="button secondary" type="button" on:click=load_more
