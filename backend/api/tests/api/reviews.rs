@@ -805,3 +805,27 @@ async fn an_unanswered_proof_expires_and_its_page_no_longer_proves_anything() {
     );
     assert_eq!(profile(&app, "alice").await["wallet_badge"], Value::Null);
 }
+
+#[tokio::test]
+async fn the_badge_shows_only_on_rooms_that_pay_into_the_proven_wallet() {
+    let app = spawn_app().await;
+    let seller = app.trader("alice", "carmen").await;
+    let old_room = app.room(&seller, "250.00").await;
+    app.set_wallet(&seller.account.access_token, &app.sandbox_wallet("alice"))
+        .await;
+    let new_room = app.room(&seller, "25.00").await;
+    let password = sandbox_password(&app, "alice").await;
+    let redirect = start_proof(&app, &seller).await;
+    finish_proof(
+        &app,
+        at_the_wallet(&redirect, Some(&password), "approve").await,
+    )
+    .await;
+    assert!(profile(&app, "alice").await["wallet_badge"].is_object());
+    assert!(app.public_room(&new_room).await["wallet_badge"].is_object());
+    // The old room still pays into carmen's wallet, which nobody proved.
+    assert_eq!(
+        app.public_room(&old_room).await["wallet_badge"],
+        Value::Null
+    );
+}
