@@ -451,6 +451,14 @@ impl TestApp {
 
     /// A sandbox account's balance in minor units.
     pub async fn balance(&self, name: &str) -> i64 {
+        self.sandbox_account(name, "balance")
+            .await
+            .parse()
+            .expect("a number")
+    }
+
+    /// A field of a sandbox account in `/sandbox/accounts` (`balance`, `password` …).
+    pub async fn sandbox_account(&self, name: &str, field: &str) -> String {
         let accounts: Value = self
             .client
             .get(self.url("/sandbox/accounts"))
@@ -465,10 +473,9 @@ impl TestApp {
             .expect("accounts")
             .iter()
             .find(|a| a["name"] == name)
-            .and_then(|a| a["balance"].as_str())
+            .and_then(|a| a[field].as_str())
             .expect("the account exists")
-            .parse()
-            .expect("a number")
+            .to_owned()
     }
 
     /// How many outgoing payments the sandbox holds (read from its database file).

@@ -467,27 +467,20 @@ async fn a_sellers_profile_lists_open_rooms_and_pages_through_reviews() {
     assert_eq!(second_page["reviews"][0]["text"], "review 0");
     assert_eq!(second_page["next_cursor"], Value::Null);
 
-    let unknown = app
-        .client
-        .get(app.url("/api/users/nobody-here"))
-        .send()
-        .await
-        .expect("profile");
-    error_of(unknown, StatusCode::NOT_FOUND).await;
-    let bad_cursor = app
-        .client
-        .get(app.url("/api/users/alice/reviews?cursor=not-a-cursor"))
-        .send()
-        .await
-        .expect("page");
-    error_of(bad_cursor, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let bad_limit = app
-        .client
-        .get(app.url("/api/users/alice/reviews?limit=500"))
-        .send()
-        .await
-        .expect("page");
-    error_of(bad_limit, StatusCode::UNPROCESSABLE_ENTITY).await;
+    for (path, status) in [
+        ("/api/users/nobody-here", StatusCode::NOT_FOUND),
+        (
+            "/api/users/alice/reviews?cursor=not-a-cursor",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/users/alice/reviews?limit=500",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.expect(path);
+        error_of(response, status).await;
+    }
 }
 
 #[tokio::test]
@@ -516,27 +509,6 @@ async fn review_writes_are_rate_limited_per_user() {
 }
 
 // The verified-wallet badge.
-
-/// The sandbox password of `account`, from the accounts page.
-async fn sandbox_password(app: &TestApp, account: &str) -> String {
-    let accounts: Value = app
-        .client
-        .get(app.url("/sandbox/accounts"))
-        .send()
-        .await
-        .expect("accounts")
-        .json()
-        .await
-        .expect("json");
-    accounts["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .find(|a| a["name"] == account)
-        .and_then(|a| a["password"].as_str())
-        .expect("a password")
-        .to_owned()
-}
 
 /// Starts a proof for `who`; returns its consent page URL.
 async fn start_proof(app: &TestApp, who: &Trader) -> String {
@@ -632,7 +604,7 @@ async fn a_seller_proves_their_wallet_and_the_badge_shows_until_the_wallet_chang
     let app = spawn_app().await;
     let seller = app.trader("alice", "alice").await;
     let code = app.room(&seller, "25.00").await;
-    let password = sandbox_password(&app, "alice").await;
+    let password = app.sandbox_account("alice", "password").await;
 
     // Approving without signing in at the wallet proves nothing.
     let redirect = start_proof(&app, &seller).await;
@@ -703,7 +675,7 @@ async fn a_seller_proves_their_wallet_and_the_badge_shows_until_the_wallet_chang
 async fn a_declined_proof_gives_no_badge() {
     let app = spawn_app().await;
     let seller = app.trader("alice", "alice").await;
-    let password = sandbox_password(&app, "alice").await;
+    let password = app.sandbox_account("alice", "password").await;
     let redirect = start_proof(&app, &seller).await;
     let back = finish_proof(
         &app,
@@ -759,7 +731,7 @@ async fn a_provider_without_ownership_proofs_gets_a_clear_answer() {
 async fn an_approval_inside_the_providers_wait_is_confirmed_when_the_page_asks_again() {
     let app = spawn_app_with(|raw| raw.sandbox.sandbox_wait_secs = 5).await;
     let seller = app.trader("alice", "alice").await;
-    let password = sandbox_password(&app, "alice").await;
+    let password = app.sandbox_account("alice", "password").await;
     let redirect = start_proof(&app, &seller).await;
     let back = finish_proof(
         &app,
@@ -814,7 +786,7 @@ async fn the_badge_shows_only_on_rooms_that_pay_into_the_proven_wallet() {
     app.set_wallet(&seller.account.access_token, &app.sandbox_wallet("alice"))
         .await;
     let new_room = app.room(&seller, "25.00").await;
-    let password = sandbox_password(&app, "alice").await;
+    let password = app.sandbox_account("alice", "password").await;
     let redirect = start_proof(&app, &seller).await;
     finish_proof(
         &app,
