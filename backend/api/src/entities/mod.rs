@@ -14,6 +14,11 @@ pub mod transactions;
 pub mod users;
 pub mod wallet_verifications;
 
+/// Star counts as stored (`stars_1` … `stars_5`): never negative, so read as they are.
+pub(crate) fn star_counts(stored: [i32; 5]) -> shifting_shared::StarCounts {
+    shifting_shared::StarCounts(stored.map(|n| u32::try_from(n).unwrap_or(0)))
+}
+
 /// A stored value that no variant of its type names: the database holds what this build cannot
 /// read (a newer version wrote it, or it was edited by hand). Never guessed at.
 #[derive(Debug, thiserror::Error)]

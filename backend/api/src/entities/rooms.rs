@@ -86,3 +86,17 @@ impl Model {
         super::parse_stored("rooms.status", &self.status)
     }
 }
+
+impl Model {
+    /// How many reviews gave each number of stars, over this room's purchases.
+    #[must_use]
+    pub fn star_counts(&self) -> shifting_shared::StarCounts {
+        super::star_counts([
+            self.stars_1,
+            self.stars_2,
+            self.stars_3,
+            self.stars_4,
+            self.stars_5,
+        ])
+    }
+}

@@ -67,3 +67,17 @@ impl Related<super::refresh_tokens::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// How many reviews gave each number of stars, over this seller's rooms.
+    #[must_use]
+    pub fn star_counts(&self) -> shifting_shared::StarCounts {
+        super::star_counts([
+            self.stars_1,
+            self.stars_2,
+            self.stars_3,
+            self.stars_4,
+            self.stars_5,
+        ])
+    }
+}

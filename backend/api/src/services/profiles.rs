@@ -4,7 +4,7 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shifting_shared::review::{ReviewPageResponse, SellerProfileResponse};
-use shifting_shared::{RoomStatus, StarCounts, Username, WalletBadge};
+use shifting_shared::{RoomStatus, Username, WalletBadge};
 use url::Url;
 
 use crate::entities::{rooms, users};
@@ -42,7 +42,7 @@ pub async fn profile(
     Ok(SellerProfileResponse {
         member_since: user.created_at,
         completed_sales: u64::try_from(user.receipts_issued).unwrap_or(0),
-        rating: seller_stars(&user).summary(),
+        rating: user.star_counts().summary(),
         wallet_badge: wallet_badge(&user),
         rooms: open_rooms,
         reviews,
@@ -62,18 +62,6 @@ pub async fn reviews_of(
 ) -> Result<ReviewPageResponse> {
     let user = find(db, username).await?;
     reviews::page(db, Subject::Seller(user.id), cursor, limit).await
-}
-
-/// The seller's star counts over all their rooms.
-#[must_use]
-pub fn seller_stars(user: &users::Model) -> StarCounts {
-    reviews::stars([
-        user.stars_1,
-        user.stars_2,
-        user.stars_3,
-        user.stars_4,
-        user.stars_5,
-    ])
 }
 
 /// The user's verified-wallet badge, while their wallet is the one it proves.

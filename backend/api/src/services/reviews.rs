@@ -23,9 +23,7 @@ use shifting_shared::review::{
     EDIT_WINDOW_DAYS, REVIEW_WINDOW_DAYS, ReplyRequest, ReplyResponse, ReviewPageResponse,
     ReviewRequest, ReviewResponse, ReviewUpdateRequest,
 };
-use shifting_shared::{
-    FieldCode, FieldError, FieldErrors, Rating, ReviewText, StarCounts, TransactionStatus,
-};
+use shifting_shared::{FieldCode, FieldError, FieldErrors, Rating, ReviewText, TransactionStatus};
 use uuid::Uuid;
 
 use crate::db::begin_write;
@@ -337,12 +335,6 @@ pub async fn page(
         reviews: responses(db, rows).await?,
         next_cursor,
     })
-}
-
-/// The star counts of a room or a user row.
-#[must_use]
-pub fn stars(counts: [i32; 5]) -> StarCounts {
-    StarCounts(counts.map(|n| u32::try_from(n).unwrap_or(0)))
 }
 
 /// Where a page ends: the last review's time and id (opaque to clients).

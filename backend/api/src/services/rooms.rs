@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transactions, users};
 use crate::error::{ApiError, Result};
-use crate::services::{profiles, reviews, room_media};
+use crate::services::{profiles, room_media};
 
 const NO_ROOM: &str = "No room has this code.";
 
@@ -407,6 +407,7 @@ pub(crate) fn to_response(
     let price = price_dto(&room);
     let status = room.room_status()?;
     let images = room_media::image_views(&room, public_url)?;
+    let rating = room.star_counts().summary();
     Ok(RoomResponse {
         images,
         share_url: link(public_url, &format!("r/{}", room.code)),
@@ -419,15 +420,8 @@ pub(crate) fn to_response(
             username: seller.username.clone(),
             guest: false,
         },
-        rating: reviews::stars([
-            room.stars_1,
-            room.stars_2,
-            room.stars_3,
-            room.stars_4,
-            room.stars_5,
-        ])
-        .summary(),
-        seller_rating: profiles::seller_stars(seller).summary(),
+        rating,
+        seller_rating: seller.star_counts().summary(),
         // The badge vouches for the wallet the money goes to: only when this room pays into it.
         wallet_badge: profiles::wallet_badge(seller)
             .filter(|badge| badge.wallet_address == room.wallet_address),
