@@ -390,3 +390,46 @@ async fn add_missing_columns(db: &DatabaseConnection) -> Result<(), DbErr> {
 fn new_password() -> String {
     crate::auth::random_hex(5).to_ascii_lowercase()
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, EntityTrait};
+
+    use super::*;
+
+    /// A sandbox database written before ownership proofs (no passwords, no subject columns)
+    /// opens with the columns added and every account given a password; balances are kept.
+    #[tokio::test]
+    async fn an_older_sandbox_database_gains_the_new_columns_and_keeps_its_balances() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("sandbox.db").display()
+        );
+        let seed = SeedAccount::demo();
+        let now = chrono::Utc::now();
+        let db = open(&url, &seed, now).await.expect("first open");
+        db.execute_unprepared("UPDATE sandbox_accounts SET balance = 42 WHERE name = 'alice'")
+            .await
+            .expect("spend");
+        for (table, column, _) in ADDED_COLUMNS {
+            db.execute_unprepared(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                .await
+                .expect("drop a newer column");
+        }
+        db.close().await.expect("close");
+
+        let db = open(&url, &seed, now).await.expect("reopen");
+        let accounts = account::Entity::find().all(&db).await.expect("accounts");
+        assert_eq!(accounts.len(), seed.len());
+        for account in &accounts {
+            assert_eq!(account.password.len(), 10, "{}", account.name);
+        }
+        let alice = accounts.iter().find(|a| a.name == "alice").expect("alice");
+        assert_eq!(alice.balance, 42, "a restart keeps balances");
+        grant::Entity::find()
+            .all(&db)
+            .await
+            .expect("grants read with their new columns");
+    }
+}
