@@ -20,34 +20,31 @@ async fn completed_purchase(app: &TestApp) -> (Trader, Trader, String, String) {
     (seller, buyer, code, id)
 }
 
+/// `method` on `path` (a review or its reply) as `who`.
+async fn on_review(
+    app: &TestApp,
+    method: Method,
+    who: &Trader,
+    path: String,
+    body: &Value,
+) -> reqwest::Response {
+    app.send_json(method, &path, &who.account.access_token, body)
+        .await
+}
+
 async fn review(app: &TestApp, who: &Trader, id: &str, body: &Value) -> reqwest::Response {
-    app.send_json(
-        Method::POST,
-        &format!("/api/transactions/{id}/review"),
-        &who.account.access_token,
-        body,
-    )
-    .await
+    let path = format!("/api/transactions/{id}/review");
+    on_review(app, Method::POST, who, path, body).await
 }
 
 async fn edit(app: &TestApp, who: &Trader, id: &str, body: &Value) -> reqwest::Response {
-    app.send_json(
-        Method::PATCH,
-        &format!("/api/transactions/{id}/review"),
-        &who.account.access_token,
-        body,
-    )
-    .await
+    let path = format!("/api/transactions/{id}/review");
+    on_review(app, Method::PATCH, who, path, body).await
 }
 
 async fn reply(app: &TestApp, who: &Trader, id: &str, text: &str) -> reqwest::Response {
-    app.send_json(
-        Method::PUT,
-        &format!("/api/transactions/{id}/review/reply"),
-        &who.account.access_token,
-        &json!({ "text": text }),
-    )
-    .await
+    let path = format!("/api/transactions/{id}/review/reply");
+    on_review(app, Method::PUT, who, path, &json!({ "text": text })).await
 }
 
 async fn delete(app: &TestApp, who: &Trader, id: &str) -> reqwest::Response {

@@ -553,21 +553,9 @@ async fn subject_grants_prove_a_wallet_only_after_its_owner_signs_in() {
         .find(|action| action.ends_with("/login"))
         .expect("a sign-in form");
     let finish = login.replace("/login", "/finish");
-    let sign_in = |password: &str| {
-        browser
-            .post(&login)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("password={password}"))
-            .send()
-    };
+    let sign_in = |password: &str| post_form(&browser, &login, format!("password={password}"));
     // Approving before signing in proves nothing.
-    let early = browser
-        .post(&finish)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("decision=approve")
-        .send()
-        .await
-        .unwrap();
+    let early = post_form(&browser, &finish, "decision=approve".into()).await;
     assert_eq!(early.status(), 401);
 
     let accounts: serde_json::Value = reqwest::get(format!("{}/accounts", sandbox.base))
@@ -585,18 +573,12 @@ async fn subject_grants_prove_a_wallet_only_after_its_owner_signs_in() {
         .unwrap()
         .to_owned();
     assert_eq!(password.len(), 10);
-    assert_eq!(sign_in("wrong").await.unwrap().status(), 401);
-    let signed_in = sign_in(&password).await.unwrap();
+    assert_eq!(sign_in("wrong").await.status(), 401);
+    let signed_in = sign_in(&password).await;
     assert_eq!(signed_in.status(), 200);
     let consent = signed_in.text().await.unwrap();
     assert!(consent.contains("value=\"approve\""), "{consent}");
-    let approved = browser
-        .post(&finish)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("decision=approve")
-        .send()
-        .await
-        .unwrap();
+    let approved = post_form(&browser, &finish, "decision=approve".into()).await;
     assert_eq!(approved.status(), 303);
     let back = crate::helpers::location(&approved);
     let interact_ref = crate::helpers::query(&back, "interact_ref").expect("an interact_ref");
@@ -624,39 +606,17 @@ async fn subject_grants_prove_a_wallet_only_after_its_owner_signs_in() {
     let page = crate::helpers::open(&browser, &redirect).await;
     let login = crate::helpers::form_action(&page);
     for _ in 0..5 {
-        let wrong = browser
-            .post(&login)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("password=guess")
-            .send()
-            .await
-            .unwrap();
+        let wrong = post_form(&browser, &login, "password=guess".into()).await;
         assert_eq!(wrong.status(), 401);
     }
-    let locked = browser
-        .post(&login)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("password={password}"))
-        .send()
-        .await
-        .unwrap();
+    let locked = post_form(&browser, &login, format!("password={password}")).await;
     assert_eq!(locked.status(), 429);
 }
 
 #[tokio::test]
 async fn a_provider_from_before_subject_grants_refuses_them_and_unknown_wallets_cannot_be_proven() {
     let old = spawn(|config| config.switches.no_subject_grants = true).await;
-    let body = json!({"client": old.wallet_url("shifting"),
-        "subject": {"sub_ids": [{"id": old.wallet_url("alice"), "format": "uri"}]},
-        "interact": {"start": ["redirect"], "finish": {"method": "redirect", "uri": "http://shop.example/f", "nonce": "n"}}});
-    let (status, error) = old
-        .send_signed(
-            "POST",
-            &format!("{}/auth", old.base),
-            None,
-            Some(&body.to_string()),
-        )
-        .await;
+    let (status, error) = request_proof(&old, &old.wallet_url("alice")).await;
     assert_eq!(status, 400, "{error}");
     assert!(
         error["error"]["code"].is_null(),
@@ -666,17 +626,7 @@ async fn a_provider_from_before_subject_grants_refuses_them_and_unknown_wallets_
     // As on Rafiki, a wallet the server does not hold is accepted as a subject; its page can
     // only be declined.
     let sandbox = spawn(|_| {}).await;
-    let body = json!({"client": sandbox.wallet_url("shifting"),
-        "subject": {"sub_ids": [{"id": "https://elsewhere.example/zoe", "format": "uri"}]},
-        "interact": {"start": ["redirect"], "finish": {"method": "redirect", "uri": "http://shop.example/f", "nonce": "n"}}});
-    let (status, grant) = sandbox
-        .send_signed(
-            "POST",
-            &format!("{}/auth", sandbox.base),
-            None,
-            Some(&body.to_string()),
-        )
-        .await;
+    let (status, grant) = request_proof(&sandbox, "https://elsewhere.example/zoe").await;
     assert_eq!(status, 200, "{grant}");
     let browser = crate::helpers::browser();
     let page =
@@ -688,4 +638,33 @@ async fn a_provider_from_before_subject_grants_refuses_them_and_unknown_wallets_
         crate::helpers::query(&declined, "result").as_deref(),
         Some("grant_rejected")
     );
+}
+
+/// The platform asks `sandbox` for a `subject` grant proving `wallet`.
+async fn request_proof(
+    sandbox: &crate::helpers::TestSandbox,
+    wallet: &str,
+) -> (u16, serde_json::Value) {
+    let body = json!({"client": sandbox.wallet_url("shifting"),
+        "subject": {"sub_ids": [{"id": wallet, "format": "uri"}]},
+        "interact": {"start": ["redirect"], "finish": {"method": "redirect", "uri": "http://shop.example/f", "nonce": "n"}}});
+    sandbox
+        .send_signed(
+            "POST",
+            &format!("{}/auth", sandbox.base),
+            None,
+            Some(&body.to_string()),
+        )
+        .await
+}
+
+/// Posts a form body from `browser`.
+async fn post_form(browser: &reqwest::Client, url: &str, body: String) -> reqwest::Response {
+    browser
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
