@@ -16,6 +16,7 @@ mod m20261204_000010_room_delivery;
 mod m20261204_000011_guest_checkout;
 mod m20261204_000012_room_media;
 mod m20261204_000013_reviews_and_wallet_proofs;
+mod m20261204_000014_conversations;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_guest_checkout::Migration),
             Box::new(m20261204_000012_room_media::Migration),
             Box::new(m20261204_000013_reviews_and_wallet_proofs::Migration),
+            Box::new(m20261204_000014_conversations::Migration),
         ]
     }
 }

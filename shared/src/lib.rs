@@ -3,6 +3,7 @@
 //! on; nothing in this crate does IO.
 
 pub mod api;
+pub mod conversation;
 pub mod error;
 pub mod money;
 pub mod review;
@@ -11,6 +12,7 @@ pub mod transaction;
 pub mod user;
 pub mod wallet;
 
+pub use conversation::{MessageText, PaymentEvent, Role};
 pub use error::{Coded, ErrorBody, ErrorCode, ErrorDetail, FieldCode, FieldError, FieldErrors};
 pub use money::{
     Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,

@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::config::{OpIdentity, Settings};
 use crate::http::web::WebApp;
+use crate::live::Live;
 use crate::media::MediaStore;
 use crate::payments::worker::Worker;
 use crate::server::{ConnectionLimits, serve};
@@ -36,6 +37,7 @@ pub struct App {
     router: Router,
     public_url: Url,
     db: DatabaseConnection,
+    live: Live,
     worker: Option<Worker>,
     limits: ConnectionLimits,
     clock: Clock,
@@ -84,6 +86,14 @@ impl App {
             settings.auth.review_rate_limit.burst,
         ));
         RateLimiter::spawn_cleanup(&review_limiter);
+        let message_limiter = Arc::new(RateLimiter::new(
+            settings.auth.message_rate_limit.per_minute,
+            settings.auth.message_rate_limit.burst,
+        ));
+        RateLimiter::spawn_cleanup(&message_limiter);
+        let live = Live::start(db.clone(), settings.server.live)
+            .await
+            .context("cannot start the live fan-out")?;
         let payment_limiters = crate::state::PaymentLimiters {
             per_ip: Arc::new(RateLimiter::new(
                 settings.payments.rate_limit.per_minute,
@@ -130,6 +140,7 @@ impl App {
         let worker = settings.payments.worker.then(|| {
             Worker::new(
                 db.clone(),
+                live.clone(),
                 open_payments.clone(),
                 settings.payments,
                 Arc::clone(&worker_wake),
@@ -140,6 +151,7 @@ impl App {
             tokens: Arc::new(tokens),
             auth_limiter,
             review_limiter,
+            message_limiter,
             payment_limiters,
             cookie_secure: settings
                 .auth
@@ -151,6 +163,7 @@ impl App {
             worker_wake,
             room_views: RoomViews::new(settings.server.room_view_cache),
             media: MediaStore::open(&settings.media)?,
+            live: live.clone(),
             settings: Arc::new(settings),
         };
         let clock = state.settings.clock.clone();
@@ -160,6 +173,7 @@ impl App {
             router,
             public_url,
             db,
+            live,
             worker,
             limits,
             clock,
@@ -210,6 +224,8 @@ impl App {
             shutdown,
         )
         .await;
+        // Upgraded sockets outlive their HTTP connection: closed here, clients reconnect.
+        self.live.close_all();
         // Every step of a payment is in the database: a check cut short is redone later.
         if let Some(worker) = worker {
             worker.abort();

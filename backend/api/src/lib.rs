@@ -8,6 +8,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod media;
 pub mod payments;
 pub mod server;

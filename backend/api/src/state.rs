@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use url::Url;
 
 use crate::config::Settings;
+use crate::live::Live;
 use crate::media::MediaStore;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub auth_limiter: Arc<RateLimiter>,
     /// Review and reply writes, per user.
     pub review_limiter: Arc<RateLimiter<uuid::Uuid>>,
+    /// Conversation messages, per user.
+    pub message_limiter: Arc<RateLimiter<uuid::Uuid>>,
     /// Payment starts, per client address and per user.
     pub payment_limiters: PaymentLimiters,
     /// Validated settings.
@@ -54,4 +57,6 @@ pub struct AppState {
     pub room_views: RoomViews,
     /// Room pictures and delivery files.
     pub media: MediaStore,
+    /// The live fan-out: pushes to this replica's sockets.
+    pub live: Live,
 }

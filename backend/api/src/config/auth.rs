@@ -34,6 +34,10 @@ pub struct Raw {
     pub review_rate_limit_per_minute: u32,
     /// `SHIFTING_REVIEW_RATE_LIMIT_BURST`: review and reply writes allowed at once per user.
     pub review_rate_limit_burst: u32,
+    /// `SHIFTING_MESSAGE_RATE_LIMIT_PER_MINUTE`: sustained conversation messages per user.
+    pub message_rate_limit_per_minute: u32,
+    /// `SHIFTING_MESSAGE_RATE_LIMIT_BURST`: conversation messages allowed at once per user.
+    pub message_rate_limit_burst: u32,
     /// `SHIFTING_COOKIE_SECURE`: mark the refresh cookie `Secure`; default: when the public URL
     /// is https.
     pub cookie_secure: Option<bool>,
@@ -51,6 +55,8 @@ impl Default for Raw {
             auth_rate_limit_burst: 10,
             review_rate_limit_per_minute: 2,
             review_rate_limit_burst: 10,
+            message_rate_limit_per_minute: 20,
+            message_rate_limit_burst: 20,
             cookie_secure: None,
         }
     }
@@ -73,6 +79,8 @@ pub struct AuthSettings {
     pub rate_limit: RateLimit,
     /// Review and reply writes per user.
     pub review_rate_limit: RateLimit,
+    /// Conversation messages per user.
+    pub message_rate_limit: RateLimit,
     /// Explicit `Secure` flag for the refresh cookie.
     pub cookie_secure: Option<bool>,
 }
@@ -114,6 +122,11 @@ impl Raw {
             self.review_rate_limit_per_minute,
             self.review_rate_limit_burst,
         );
+        let message_rate_limit = problems.rate_limit(
+            "message_rate_limit",
+            self.message_rate_limit_per_minute,
+            self.message_rate_limit_burst,
+        );
         // The ranges above keep these products far from overflowing.
         AuthSettings {
             jwt_secret: self.jwt_secret,
@@ -125,6 +138,7 @@ impl Raw {
             ),
             rate_limit,
             review_rate_limit,
+            message_rate_limit,
             cookie_secure: self.cookie_secure,
         }
     }

@@ -32,7 +32,7 @@ pub use media::{MediaBackend, MediaSettings, S3Settings};
 pub use open_payments::{OpIdentity, OpenPaymentsSettings};
 pub use payments::PaymentSettings;
 pub use sandbox::SandboxSettings;
-pub use server::ServerSettings;
+pub use server::{LiveLimits, ServerSettings};
 
 /// Settings as read from the layers, before validation: one raw section per concern. In the
 /// file and the environment the keys are flat (`addr`, `SHIFTING_ADDR`), as listed in the

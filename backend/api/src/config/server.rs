@@ -37,6 +37,12 @@ pub struct Raw {
     /// `SHIFTING_ROOM_VIEW_CACHE_MS`: how long a public room view is served from memory
     /// (other replicas see a seller's change after at most this long); 0 turns the cache off.
     pub room_view_cache_ms: u64,
+    /// `SHIFTING_LIVE_SOCKETS_PER_USER`: live sockets one user may hold open on one replica
+    /// (tabs and devices); one more is refused.
+    pub live_sockets_per_user: usize,
+    /// `SHIFTING_LIVE_PING_SECS`: how often the server pings a live socket; one that has not
+    /// answered for two intervals is closed.
+    pub live_ping_secs: u64,
 }
 
 impl Default for Raw {
@@ -51,6 +57,8 @@ impl Default for Raw {
             header_read_timeout_secs: 10,
             max_connections: 10_000,
             room_view_cache_ms: 1000,
+            live_sockets_per_user: 8,
+            live_ping_secs: 25,
         }
     }
 }
@@ -74,6 +82,17 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// How long a public room view is served from memory.
     pub room_view_cache: Duration,
+    /// Limits of live sockets.
+    pub live: LiveLimits,
+}
+
+/// Limits of live sockets.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveLimits {
+    /// Sockets one user may hold open on one replica.
+    pub sockets_per_user: usize,
+    /// How often a socket is pinged (closed after two intervals without an answer).
+    pub ping_interval: Duration,
 }
 
 impl Raw {
@@ -127,6 +146,8 @@ impl Raw {
         );
         problems.range("max_connections", self.max_connections, 1..=1_000_000);
         problems.range("room_view_cache_ms", self.room_view_cache_ms, 0..=60_000);
+        problems.range("live_sockets_per_user", self.live_sockets_per_user, 1..=100);
+        problems.range("live_ping_secs", self.live_ping_secs, 1..=300);
         Some(ServerSettings {
             addr: addr?,
             public_url,
@@ -136,6 +157,10 @@ impl Raw {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             max_connections: self.max_connections,
             room_view_cache: Duration::from_millis(self.room_view_cache_ms),
+            live: LiveLimits {
+                sockets_per_user: self.live_sockets_per_user,
+                ping_interval: Duration::from_secs(self.live_ping_secs),
+            },
         })
     }
 }

@@ -6,6 +6,9 @@ use std::str::FromStr;
 use crate::error::ApiError;
 
 pub mod amount;
+pub mod conversations;
+pub mod live_tickets;
+pub mod messages;
 pub mod refresh_tokens;
 pub mod reviews;
 pub mod rooms;

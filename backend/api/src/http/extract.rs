@@ -293,3 +293,47 @@ mod tests {
         ));
     }
 }
+
+/// A page of a list: every list is cursor-paginated this way.
+#[derive(Clone, Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `next_cursor` of the previous page; none for the first.
+    pub cursor: Option<String>,
+    /// Page size, 1–50 (default 20).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<u64>,
+}
+
+impl PageQuery {
+    /// The most items a page holds.
+    pub const MAX: u64 = 50;
+    /// Items on a page when `limit` is left out.
+    pub const DEFAULT: u64 = 20;
+
+    /// Reads the query: 400 when malformed, 422 (`limit`) outside 1–50.
+    ///
+    /// # Errors
+    /// As above.
+    pub fn read(
+        query: Result<axum::extract::Query<Self>, axum::extract::rejection::QueryRejection>,
+    ) -> Result<Self, ApiError> {
+        let query = query
+            .map(|axum::extract::Query(q)| q)
+            .map_err(|e| ApiError::BadRequest(format!("{}.", e.body_text())))?;
+        if query.limit.is_some_and(|l| !(1..=Self::MAX).contains(&l)) {
+            return Err(ApiError::field(
+                "limit",
+                FieldError::new(FieldCode::OutOfRange, "must be between 1 and 50"),
+            ));
+        }
+        Ok(query)
+    }
+
+    /// The page size asked for, or the default.
+    #[must_use]
+    pub fn limit(&self) -> u64 {
+        self.limit.unwrap_or(Self::DEFAULT)
+    }
+}

@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod client_ip;
+pub mod conversations;
 pub mod extract;
 pub mod health;
+pub mod live;
 pub mod me;
 pub mod media;
 pub mod openapi;
@@ -76,6 +78,17 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reviews::room_reviews))
         .routes(routes!(reviews::seller_profile))
         .routes(routes!(reviews::seller_reviews))
+        .routes(routes!(conversations::open_conversation))
+        .routes(routes!(conversations::list_conversations))
+        .routes(routes!(conversations::unread))
+        .routes(routes!(conversations::get_conversation))
+        .routes(routes!(
+            conversations::list_messages,
+            conversations::post_message
+        ))
+        .routes(routes!(conversations::mark_read))
+        .routes(routes!(live::live_ticket))
+        .routes(routes!(live::live_socket))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
 }

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "payments", description = "Paying for a room through Open Payments"),
         (name = "transactions", description = "Purchases and sales with their status history"),
         (name = "reviews", description = "Reviews of completed purchases, sellers' replies and public seller profiles"),
+        (name = "conversations", description = "Buyers' and sellers' conversations about a room, with its payments' entries"),
+        (name = "live", description = "The live socket: pushed messages, read markers, unread totals and payment status"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     modifiers(&BearerAuth)

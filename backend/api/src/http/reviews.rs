@@ -4,7 +4,6 @@
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use shifting_shared::ErrorBody;
 use shifting_shared::review::{
     ReplyRequest, ReviewPageResponse, ReviewRequest, ReviewResponse, ReviewUpdateRequest,
@@ -13,9 +12,9 @@ use shifting_shared::review::{
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{AuthUser, Json};
+use crate::http::extract::{AuthUser, Json, PageQuery};
 use crate::http::rooms::room_code;
-use crate::services::reviews::{self, MAX_PAGE, Subject};
+use crate::services::reviews::{self, Subject};
 use crate::services::{profiles, rooms};
 use crate::state::AppState;
 
@@ -56,7 +55,7 @@ pub async fn create_review(
     let id = transaction_id(id)?;
     state.review_limiter.check_key(&user.id)?;
     let now = state.settings.clock.now();
-    let review = reviews::create(&state.db, user.id, id, &request, now).await?;
+    let review = reviews::create(&state.db, &state.live, user.id, id, &request, now).await?;
     forget_room(&state, &review.room_code).await;
     Ok((StatusCode::CREATED, axum::Json(review)))
 }
@@ -164,36 +163,6 @@ pub async fn reply_to_review(
     ))
 }
 
-/// A page of reviews.
-#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ReviewPageQuery {
-    /// `next_cursor` of the previous page; none for the first.
-    pub cursor: Option<String>,
-    /// Page size, 1–50 (default 20).
-    #[param(minimum = 1, maximum = 50)]
-    pub limit: Option<u64>,
-}
-
-impl ReviewPageQuery {
-    fn read(query: std::result::Result<Query<Self>, QueryRejection>) -> Result<Self> {
-        let query = query
-            .map(|Query(q)| q)
-            .map_err(|e| ApiError::BadRequest(format!("{}.", e.body_text())))?;
-        if query.limit.is_some_and(|l| !(1..=MAX_PAGE).contains(&l)) {
-            return Err(ApiError::field(
-                "limit",
-                shifting_shared::FieldError::new(
-                    shifting_shared::FieldCode::OutOfRange,
-                    "must be between 1 and 50",
-                ),
-            ));
-        }
-        Ok(query)
-    }
-}
-
 /// A room's reviews, newest first, with the seller's replies. Public.
 #[utoipa::path(
     get,
@@ -201,7 +170,7 @@ impl ReviewPageQuery {
     tag = "reviews",
     params(
         ("code" = String, Path, description = "The room's code.", example = "K7M2QX"),
-        ReviewPageQuery,
+        PageQuery,
     ),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPageResponse),
@@ -214,17 +183,17 @@ impl ReviewPageQuery {
 pub async fn room_reviews(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    query: std::result::Result<Query<ReviewPageQuery>, QueryRejection>,
+    query: std::result::Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<ReviewPageResponse>> {
     let code = room_code(&code)?;
-    let query = ReviewPageQuery::read(query)?;
+    let query = PageQuery::read(query)?;
     let (room, _) = rooms::find_with_seller(&state.db, &code).await?;
     Ok(axum::Json(
         reviews::page(
             &state.db,
             Subject::Room(room.id),
             query.cursor.as_deref(),
-            query.limit.unwrap_or(20),
+            query.limit(),
         )
         .await?,
     ))
@@ -259,7 +228,7 @@ pub async fn seller_profile(
     tag = "reviews",
     params(
         ("username" = String, Path, description = "The username (any letter case).", example = "alice"),
-        ReviewPageQuery,
+        PageQuery,
     ),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewPageResponse),
@@ -272,17 +241,11 @@ pub async fn seller_profile(
 pub async fn seller_reviews(
     State(state): State<AppState>,
     Path(username): Path<String>,
-    query: std::result::Result<Query<ReviewPageQuery>, QueryRejection>,
+    query: std::result::Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<ReviewPageResponse>> {
-    let query = ReviewPageQuery::read(query)?;
+    let query = PageQuery::read(query)?;
     Ok(axum::Json(
-        profiles::reviews_of(
-            &state.db,
-            &username,
-            query.cursor.as_deref(),
-            query.limit.unwrap_or(20),
-        )
-        .await?,
+        profiles::reviews_of(&state.db, &username, query.cursor.as_deref(), query.limit()).await?,
     ))
 }
 

@@ -240,8 +240,10 @@ pub async fn start_payment(
         return Err(sold_out(&room));
     }
     let row = row.insert(&txn).await?;
+    let mut batch = state.live.batch();
     super::record_event(
         &txn,
+        &mut batch,
         id,
         None,
         AwaitingApproval,
@@ -250,6 +252,7 @@ pub async fn start_payment(
     )
     .await?;
     txn.commit().await?;
+    batch.committed();
 
     let checkout = Checkout {
         state,
@@ -288,6 +291,7 @@ pub async fn start_payment(
             let now = state.settings.clock.now();
             fail(
                 db,
+                &state.live,
                 now,
                 id,
                 AwaitingApproval,
@@ -621,7 +625,18 @@ pub async fn finish_payment(
                 FinishOutcome::Ended,
             ),
         };
-        if fail(db, now, id, AwaitingApproval, to, failure, detail).await? {
+        if fail(
+            db,
+            &state.live,
+            now,
+            id,
+            AwaitingApproval,
+            to,
+            failure,
+            detail,
+        )
+        .await?
+        {
             release_in_background(state, &row);
             return Ok(outcome);
         }
@@ -648,6 +663,7 @@ pub async fn finish_payment(
     if row.quote_expires_at.is_some_and(|at| at <= now) {
         if fail(
             db,
+            &state.live,
             now,
             id,
             AwaitingApproval,
@@ -670,6 +686,7 @@ pub async fn finish_payment(
     let interact = interact_ref.clone();
     let claimed = transition(
         db,
+        &state.live,
         now,
         id,
         AwaitingApproval,
@@ -707,10 +724,11 @@ pub async fn finish_payment(
 /// it and releases its resources when nothing was sent.
 async fn send_approved(state: &AppState, row: &transactions::Model) {
     let client = &state.open_payments;
-    let sending = match super::sending::send(&state.db, client, row).await {
+    let sending = match super::sending::send(&state.db, &state.live, client, row).await {
         Ok(moved) => Ok(moved),
         Err(not_sending) => {
-            super::sending::record_not_sending(&state.db, client, row, not_sending).await
+            super::sending::record_not_sending(&state.db, &state.live, client, row, not_sending)
+                .await
         }
     };
     match sending {
@@ -772,6 +790,7 @@ pub async fn cancel_payment(
     let detail = "The buyer cancelled the payment before approving it.";
     let cancelled = transition(
         db,
+        &state.live,
         now,
         id,
         AwaitingApproval,

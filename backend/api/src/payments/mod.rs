@@ -23,6 +23,8 @@ use crate::db::begin_write;
 use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
+use crate::live::{Batch, Live};
+use crate::services::conversations;
 
 pub use crate::config::PaymentSettings;
 
@@ -83,6 +85,7 @@ impl Failure {
 /// Database errors.
 pub(crate) async fn transition(
     db: &DatabaseConnection,
+    live: &Live,
     now: DateTime<Utc>,
     id: Uuid,
     from: TransactionStatus,
@@ -96,6 +99,7 @@ pub(crate) async fn transition(
         )));
     }
     let txn = begin_write(db).await?;
+    let mut batch = live.batch();
     let mut update = transactions::Entity::update_many()
         .col_expr(transactions::Column::Status, Expr::value(to.as_str()))
         .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
@@ -116,7 +120,7 @@ pub(crate) async fn transition(
     }
     let moved = changes(update).exec(&txn).await?.rows_affected == 1;
     if moved {
-        record_event(&txn, id, Some(from), to, detail, now).await?;
+        record_event(&txn, &mut batch, id, Some(from), to, detail, now).await?;
         if to == TransactionStatus::Completed {
             number_receipt(&txn, id).await?;
         } else if to.is_terminal() {
@@ -124,6 +128,7 @@ pub(crate) async fn transition(
         }
     }
     txn.commit().await?;
+    batch.committed();
     if moved {
         tracing::info!(transaction = %id, %from, %to, "payment status changed");
     }
@@ -188,6 +193,7 @@ async fn release_stock(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<(
 /// Marks a transaction as not completed: `to` with the failure code and detail.
 pub(crate) async fn fail(
     db: &DatabaseConnection,
+    live: &Live,
     now: DateTime<Utc>,
     id: Uuid,
     from: TransactionStatus,
@@ -196,18 +202,27 @@ pub(crate) async fn fail(
     detail: &str,
 ) -> Result<bool> {
     let detail = detail.to_owned();
-    transition(db, now, id, from, to, Some(detail.clone()), move |update| {
-        clear_lease(update)
-            .col_expr(
-                transactions::Column::FailureCode,
-                Expr::value(failure.code()),
-            )
-            .col_expr(transactions::Column::FailureDetail, Expr::value(detail))
-            .col_expr(
-                transactions::Column::NextCheckAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-    })
+    transition(
+        db,
+        live,
+        now,
+        id,
+        from,
+        to,
+        Some(detail.clone()),
+        move |update| {
+            clear_lease(update)
+                .col_expr(
+                    transactions::Column::FailureCode,
+                    Expr::value(failure.code()),
+                )
+                .col_expr(transactions::Column::FailureDetail, Expr::value(detail))
+                .col_expr(
+                    transactions::Column::NextCheckAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+        },
+    )
     .await
 }
 
@@ -226,8 +241,11 @@ pub(crate) fn clear_lease(
         )
 }
 
+/// Records a status change of transaction `id`, writes its entry in the buyer's conversation
+/// with the seller and announces the new status, all in the caller's transaction.
 pub(crate) async fn record_event(
     db: &impl sea_orm::ConnectionTrait,
+    batch: &mut Batch,
     id: Uuid,
     from: Option<TransactionStatus>,
     to: TransactionStatus,
@@ -244,7 +262,7 @@ pub(crate) async fn record_event(
     }
     .insert(db)
     .await?;
-    Ok(())
+    conversations::status_changed(db, batch, id, to, at).await
 }
 
 /// The access to incoming payments on the seller's wallet.

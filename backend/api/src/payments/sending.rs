@@ -31,6 +31,7 @@ use uuid::Uuid;
 use super::error::PaymentError;
 use super::{Failure, clear_lease, fail, release_resources, transition};
 use crate::entities::{rooms, transactions};
+use crate::live::Live;
 
 /// How many pages of the buyer's outgoing payments a resumed attempt looks through.
 const MAX_PAGES: usize = 20;
@@ -77,6 +78,7 @@ type StepResult<T> = Result<T, NotSending>;
 /// Why the payment did not reach `sending`; [`record_not_sending`] records it.
 pub(crate) async fn send(
     db: &DatabaseConnection,
+    live: &Live,
     client: &OpenPaymentsClient,
     row: &transactions::Model,
 ) -> StepResult<bool> {
@@ -121,6 +123,7 @@ pub(crate) async fn send(
     let now = client.clock().now();
     transition(
         db,
+        live,
         now,
         row.id,
         Approved,
@@ -144,6 +147,7 @@ pub(crate) async fn send(
 /// Database errors; the approval's lease then runs out and the worker resumes it.
 pub(crate) async fn record_not_sending(
     db: &DatabaseConnection,
+    live: &Live,
     client: &OpenPaymentsClient,
     row: &transactions::Model,
     not_sending: NotSending,
@@ -155,6 +159,7 @@ pub(crate) async fn record_not_sending(
         let now = client.clock().now();
         return transition(
             db,
+            live,
             now,
             row.id,
             Approved,
@@ -167,7 +172,18 @@ pub(crate) async fn record_not_sending(
         .await;
     }
     let now = client.clock().now();
-    if fail(db, now, row.id, Approved, Failed, error.failure(), &detail).await? {
+    if fail(
+        db,
+        live,
+        now,
+        row.id,
+        Approved,
+        Failed,
+        error.failure(),
+        &detail,
+    )
+    .await?
+    {
         release_resources(client, row).await;
     }
     Ok(false)

@@ -35,6 +35,7 @@ use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::transactions;
 use crate::error::Result;
+use crate::live::Live;
 
 use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
 
@@ -61,6 +62,7 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 #[derive(Clone, Debug)]
 pub struct Worker {
     db: DatabaseConnection,
+    live: Live,
     client: OpenPaymentsClient,
     settings: PaymentSettings,
     wake: Arc<Notify>,
@@ -72,12 +74,14 @@ impl Worker {
     #[must_use]
     pub fn new(
         db: DatabaseConnection,
+        live: Live,
         client: OpenPaymentsClient,
         settings: PaymentSettings,
         wake: Arc<Notify>,
     ) -> Self {
         Self {
             db,
+            live,
             client,
             settings,
             wake,
@@ -133,11 +137,11 @@ impl Worker {
     async fn resume(&self, row: transactions::Model) {
         let id = row.id;
         tracing::warn!(transaction = %id, "resuming an approval that was interrupted");
-        let Err(not_sending) = sending::send(&self.db, &self.client, &row).await else {
+        let Err(not_sending) = sending::send(&self.db, &self.live, &self.client, &row).await else {
             return;
         };
         if let Err(err) =
-            sending::record_not_sending(&self.db, &self.client, &row, not_sending).await
+            sending::record_not_sending(&self.db, &self.live, &self.client, &row, not_sending).await
         {
             tracing::error!(transaction = %id, error = format!("{err:#}"), "cannot record an interrupted approval");
         }
@@ -189,7 +193,18 @@ impl Worker {
         failure: Failure,
         detail: &str,
     ) -> Result<()> {
-        if fail(&self.db, self.now(), row.id, from, to, failure, detail).await? {
+        if fail(
+            &self.db,
+            &self.live,
+            self.now(),
+            row.id,
+            from,
+            to,
+            failure,
+            detail,
+        )
+        .await?
+        {
             release_resources(&self.client, row).await;
         }
         Ok(())
@@ -266,6 +281,7 @@ impl Worker {
             let value = received_value.and_then(|v| i64::try_from(v).ok());
             let completed = transition(
                 &self.db,
+                &self.live,
                 self.now(),
                 row.id,
                 Sending,

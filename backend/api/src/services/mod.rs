@@ -1,6 +1,7 @@
 //! Business rules and queries. Handlers call these; these call the entities.
 
 pub mod accounts;
+pub mod conversations;
 pub mod health;
 pub mod passwords;
 pub mod profiles;

@@ -23,12 +23,16 @@ use shifting_shared::review::{
     EDIT_WINDOW_DAYS, REVIEW_WINDOW_DAYS, ReplyRequest, ReplyResponse, ReviewPageResponse,
     ReviewRequest, ReviewResponse, ReviewUpdateRequest,
 };
-use shifting_shared::{FieldCode, FieldError, FieldErrors, Rating, ReviewText, TransactionStatus};
+use shifting_shared::{
+    FieldCode, FieldError, FieldErrors, PaymentEvent, Rating, ReviewText, TransactionStatus,
+};
 use uuid::Uuid;
 
 use crate::db::begin_write;
 use crate::entities::{reviews, rooms, transactions, users};
 use crate::error::{ApiError, Result};
+use crate::live::Live;
+use crate::services::conversations;
 
 const NO_TRANSACTION: &str = "No such transaction.";
 const NO_REVIEW: &str = "This purchase has no review.";
@@ -44,6 +48,7 @@ pub const MAX_PAGE: u64 = 50;
 /// for a bad rating or text.
 pub async fn create(
     db: &DatabaseConnection,
+    live: &Live,
     user_id: Uuid,
     transaction_id: Uuid,
     request: &ReviewRequest,
@@ -96,7 +101,11 @@ pub async fn create(
         Err(err) => return Err(err.into()),
     };
     count_stars(&txn, &row, rating.get(), 1).await?;
+    let mut batch = live.batch();
+    conversations::payment_entry(&txn, &mut batch, purchase.id, PaymentEvent::Reviewed, now)
+        .await?;
     txn.commit().await?;
+    batch.committed();
     tracing::info!(review = %row.id, transaction = %transaction_id, "review written");
     one_response(db, row).await
 }

@@ -3,11 +3,13 @@
 
 mod auth;
 mod cli;
+mod conversations;
 mod crashes;
 mod errors;
 mod finish;
 mod guests;
 mod helpers;
+mod live;
 mod media;
 mod openapi;
 mod operations;

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TEST_JWT_SECRET, consent, count_outgoing_payments, fresh_postgres_database};
+use crate::live::{LiveSocket, is_message};
 use crate::processes::{self, Process, ready, shifting};
 
 pub(crate) struct Cluster {
@@ -230,4 +231,86 @@ async fn payments_started_on_one_replica_and_finished_on_another_complete_exactl
         )
         .await;
     assert_eq!(sales["total"], 51);
+}
+
+/// Live fan-out across replicas goes through PostgreSQL's LISTEN/NOTIFY; on SQLite the product
+/// runs one process, so this runs where the test command provides PostgreSQL (it always does).
+#[tokio::test]
+async fn messages_and_payment_status_reach_a_socket_on_the_other_replica() {
+    if std::env::var("SHIFTING_TEST_POSTGRES_URL").is_err() {
+        eprintln!("several replicas share live events through PostgreSQL only: skipped on SQLite");
+        return;
+    }
+    let cluster = cluster().await;
+    let seller = cluster.trader(&cluster.a, "seller", "alice").await;
+    let buyer = cluster.trader(&cluster.a, "buyer", "bruno").await;
+    let room = cluster
+        .json(
+            cluster
+                .http
+                .post(format!("{}/api/rooms", cluster.a))
+                .bearer_auth(&seller)
+                .json(&json!({"name": "Lesson", "price": "25.00"})),
+        )
+        .await;
+    let code = room["code"].as_str().expect("code").to_owned();
+    let conversation = cluster
+        .json(
+            cluster
+                .http
+                .post(format!("{}/api/rooms/{code}/conversation", cluster.a))
+                .bearer_auth(&buyer),
+        )
+        .await;
+    let conversation = conversation["id"].as_str().expect("id").to_owned();
+
+    // The seller watches on B; the buyer writes through A.
+    let (mut on_b, _) = LiveSocket::connect(&cluster.b, &seller, None).await;
+    let posted = cluster
+        .json(
+            cluster
+                .http
+                .post(format!(
+                    "{}/api/conversations/{conversation}/messages",
+                    cluster.a
+                ))
+                .bearer_auth(&buyer)
+                .json(&json!({"text": "Written on A"})),
+        )
+        .await;
+    let pushed = on_b.until(is_message).await;
+    assert_eq!(pushed["message"], posted);
+    assert_eq!(on_b.until(|e| e["type"] == "unread").await["total"], 1);
+
+    // The buyer pays; the wallet's finish redirect is sent to A.
+    let started = cluster
+        .json(
+            cluster
+                .http
+                .post(format!("{}/api/rooms/{code}/payments", cluster.a))
+                .bearer_auth(&buyer)
+                .json(&json!({})),
+        )
+        .await;
+    let id = started["transaction"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let finish = consent(
+        started["redirect_url"].as_str().expect("redirect"),
+        "approve",
+    )
+    .await;
+    let finish = finish.replacen(&cluster.b, &cluster.a, 1);
+    let response = cluster.http.get(&finish).send().await.expect("finish");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The conversation's entry is written just before the status is announced.
+    let entry = on_b
+        .until(|e| is_message(e) && e["message"]["event"] == "completed")
+        .await;
+    assert_eq!(entry["message"]["transaction_id"], id.as_str());
+    let completed = on_b
+        .until(|e| e["type"] == "transaction" && e["status"] == "completed")
+        .await;
+    assert_eq!(completed["id"], id.as_str());
 }
