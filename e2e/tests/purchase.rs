@@ -801,3 +801,158 @@ async fn reviews_and_the_badge_work_on_a_phone() {
     })
     .await;
 }
+
+/// A visitor asks before paying, the seller answers; both see it without reloading. The buyer
+/// pays; the seller's open conversation shows the payment completed, live, and the buyer's
+/// payment page reaches the receipt from pushes alone (it polls only without a socket).
+async fn conversation(
+    server: &Server,
+    seller: &Browser,
+    width: u32,
+    prefix: &str,
+) -> anyhow::Result<()> {
+    let room = open_room(server, seller, prefix).await?;
+    let buyer = Browser::start(width, 900).await?;
+    let talked = ask_answer_and_pay(server, seller, &buyer, &room, prefix).await;
+    if talked.is_err() {
+        buyer.save_artifacts(&format!("{prefix}-buyer")).await;
+    }
+    buyer.close().await;
+    talked
+}
+
+async fn ask_answer_and_pay(
+    server: &Server,
+    seller: &Browser,
+    buyer: &Browser,
+    room: &str,
+    prefix: &str,
+) -> anyhow::Result<()> {
+    buyer.open(&format!("{}{room}", server.url)).await?;
+    buyer.click("a[href^='/signup?next=']").await?;
+    buyer.wait_for("#username").await?;
+    buyer.submit_sign_up("buyer").await?;
+    buyer.wait_for_path(room).await?;
+    buyer.click("[data-testid=ask-seller]").await?;
+    buyer.wait_for("#message-text").await?;
+    anyhow::ensure!(
+        buyer.path().await?.starts_with("/messages/"),
+        "not on the conversation"
+    );
+    buyer
+        .fill("message-text", "Is Saturday at 10:00 still free?")
+        .await?;
+    buyer.click("[data-testid=send-message]").await?;
+    buyer
+        .wait_for_text("[data-testid=messages]", "Is Saturday at 10:00 still free?")
+        .await?;
+    buyer
+        .screenshot(&format!("{prefix}-conversation-buyer"))
+        .await;
+    buyer.expect_no_horizontal_scroll().await?;
+    buyer.check_accessibility("conversation, buyer").await?;
+
+    // The seller, on another page, sees the unread count arrive, then the question.
+    seller
+        .wait_for_text("[data-testid=unread-total]", "1")
+        .await?;
+    seller.click("[data-testid=nav-messages]").await?;
+    seller.wait_for("[data-testid=conversation-row]").await?;
+    seller
+        .wait_for_text("[data-testid=conversation-row]", "Saturday")
+        .await?;
+    seller.screenshot(&format!("{prefix}-messages")).await;
+    seller.expect_no_horizontal_scroll().await?;
+    seller.check_accessibility("messages").await?;
+    seller.click("[data-testid=conversation-row] a").await?;
+    seller
+        .wait_for_text("[data-testid=messages]", "Is Saturday at 10:00 still free?")
+        .await?;
+    seller
+        .fill("message-text", "Yes, it is. See you then!")
+        .await?;
+    seller.click("[data-testid=send-message]").await?;
+    // The buyer sees the answer without reloading, and the seller sees it was read.
+    buyer
+        .wait_for_text("[data-testid=messages]", "Yes, it is. See you then!")
+        .await?;
+    seller.wait_for("[data-testid=seen]").await?;
+    seller
+        .screenshot(&format!("{prefix}-conversation-seller"))
+        .await;
+    seller.expect_no_horizontal_scroll().await?;
+    seller.check_accessibility("conversation, seller").await?;
+
+    // The buyer pays; the seller's open conversation shows each step as it happens.
+    buyer.open(&format!("{}{room}", server.url)).await?;
+    buyer
+        .fill("wallet_address", &format!("{}/sandbox/bruno", server.url))
+        .await?;
+    buyer.click("[data-testid=pay]").await?;
+    buyer.wait_for("[data-testid=continue]").await?;
+    // Approving on a phone is offered as a QR code of the consent link.
+    buyer.click("[data-testid=approve-on-phone]").await?;
+    buyer.wait_for("#phone-qr .qr svg").await?;
+    buyer
+        .screenshot(&format!("{prefix}-approve-on-phone"))
+        .await;
+    buyer.expect_no_horizontal_scroll().await?;
+    buyer
+        .check_accessibility("quote with the phone's QR code")
+        .await?;
+    seller
+        .wait_for("[data-testid=payment-entry][data-event=started]")
+        .await?;
+    // The phone (another browser) scans the code and approves; the wallet sends the phone to
+    // our finish page, and the laptop's page moves on by itself.
+    let consent = buyer
+        .wait_for("#phone-qr")
+        .await?
+        .attr("data-url")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the QR code has no link"))?;
+    let phone = Browser::start(390, 844).await?;
+    let approved = async {
+        phone.client.goto(&consent).await?;
+        phone.wait_for("button.approve").await?;
+        phone.click("button.approve").await?;
+        phone.wait_for_path("/login").await
+    }
+    .await;
+    phone.close().await;
+    approved?;
+    buyer
+        .wait_for("[data-testid=outcome][data-live=pushed]")
+        .await?;
+    buyer
+        .wait_for_text("[data-testid=result]", "Payment completed")
+        .await?;
+    seller
+        .wait_for("[data-testid=payment-entry][data-event=completed]")
+        .await?;
+    seller
+        .screenshot(&format!("{prefix}-conversation-paid"))
+        .await;
+    seller
+        .check_accessibility("conversation with the payment")
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_visitor_asks_the_seller_answers_and_the_payment_shows_live() {
+    run_scenario("conversation", 1280, 900, async |server, seller| {
+        conversation(server, seller, 1280, "conversation-desktop").await
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn conversations_work_on_a_phone() {
+    run_scenario("conversation-mobile", 390, 844, async |server, seller| {
+        conversation(server, seller, 390, "conversation-mobile").await
+    })
+    .await;
+}

@@ -8,10 +8,12 @@ use crate::components::heading::FocusedPath;
 use crate::components::language::{self, LanguageSwitcher};
 use crate::components::nav::Nav;
 use crate::i18n::I18nSubContextProvider;
+use crate::live::Live;
 use crate::pages::{
     dashboard::DashboardPage,
     home::HomePage,
     login::LoginPage,
+    messages::{ConversationPage, MessagesPage},
     new_room::NewRoomPage,
     not_found::NotFoundPage,
     payment::PaymentPage,
@@ -30,7 +32,9 @@ use crate::text::tr;
 /// a sub-context provider is the one that takes our starting language.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(Session::start());
+    let session = Session::start();
+    provide_context(session);
+    provide_context(Live::start(session));
     // The page a visitor lands on is read from its top (the skip link first); only navigations
     // move the focus to the new page's heading.
     let landing = window().location().pathname().ok();
@@ -60,6 +64,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/r/:code") view=RoomPage/>
                     <Route path=path!("/payments/:id") view=PaymentPage/>
                     <Route path=path!("/transactions/:id") view=TransactionPage/>
+                    <Route path=path!("/messages") view=MessagesPage/>
+                    <Route path=path!("/messages/:id") view=ConversationPage/>
                     <Route path=path!("/u/:username") view=ProfilePage/>
                     <Route path=path!("/how-reviews-work") view=ReviewPolicyPage/>
                 </Routes>

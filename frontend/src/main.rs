@@ -19,6 +19,7 @@ mod app;
 mod components;
 mod format;
 mod guest;
+mod live;
 mod pages;
 mod session;
 mod text;

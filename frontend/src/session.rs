@@ -137,6 +137,12 @@ impl Session {
         self.state.with(|s| s.as_ref().map(|s| s.user.clone()))
     }
 
+    /// The signed-in user, without subscribing to changes.
+    pub fn user_untracked(self) -> Option<UserResponse> {
+        self.state
+            .with_untracked(|s| s.as_ref().map(|s| s.user.clone()))
+    }
+
     /// The current access token (not reactive).
     pub fn access_token(self) -> Option<String> {
         self.state

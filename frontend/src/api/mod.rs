@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod conversations;
 pub mod me;
 pub mod payments;
 pub mod reviews;

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod heading;
 pub mod language;
 pub mod nav;
+pub mod phone;
 pub mod problem;
 pub mod qr;
 pub mod reviews;

@@ -5,6 +5,8 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use crate::i18n::{t_string, use_i18n};
+use crate::live::Live;
 use crate::pages::Page;
 use crate::session::Session;
 use crate::text::tr;
@@ -13,6 +15,8 @@ use crate::text::tr;
 #[component]
 pub fn Nav() -> impl IntoView {
     let session = expect_context::<Session>();
+    let live = expect_context::<Live>();
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let signing_out = RwSignal::new(false);
     let sign_out = move |_| {
@@ -38,6 +42,15 @@ pub fn Nav() -> impl IntoView {
                             move || match session.user() {
                                 Some(user) => view! {
                                     <A href=Page::Dashboard.path()>{tr!(nav.dashboard)}</A>
+                                    <A href=Page::Messages.path() attr:data-testid="nav-messages">
+                                        {tr!(nav.messages)}
+                                        {move || live.unread.get().filter(|n| *n > 0).map(|n| view! {
+                                            " " <span class="badge" data-testid="unread-total">
+                                                <span class="visually-hidden">{move || t_string!(i18n, nav.unread, count = n).to_string()}</span>
+                                                <span aria-hidden="true">{n}</span>
+                                            </span>
+                                        })}
+                                    </A>
                                     <A href=Page::NewRoom.path()>{tr!(nav.new_room)}</A>
                                     <A href=Page::Settings.path()>{tr!(nav.settings)}</A>
                                     <span class="who" data-testid="signed-in-as"><span class="who-label">{tr!(nav.signed_in_as)} " "</span><strong>{user.username}</strong></span>

@@ -11,6 +11,7 @@ use crate::session::Session;
 pub mod dashboard;
 pub mod home;
 pub mod login;
+pub mod messages;
 pub mod new_room;
 pub mod not_found;
 pub mod payment;
@@ -37,6 +38,8 @@ pub enum Page {
     NewRoom,
     /// `/settings`
     Settings,
+    /// `/messages`
+    Messages,
 }
 
 impl Page {
@@ -47,6 +50,7 @@ impl Page {
             Self::Signup => "/signup",
             Self::Login => "/login",
             Self::Dashboard => "/dashboard",
+            Self::Messages => "/messages",
             Self::NewRoom => "/rooms/new",
             Self::Settings => "/settings",
         }

@@ -1,5 +1,6 @@
 //! `/payments/{id}`: where the buyer's wallet sends them back. Shows the payment's status live
-//! (polled every second until it is final), then the receipt or what went wrong, always in our
+//! (pushed over the live socket; polled every second while the socket is not connected), then
+//! the receipt or what went wrong, always in our
 //! own words for each failure code (never text a wallet or a URL brought).
 
 use std::time::Duration;
@@ -9,15 +10,18 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use shifting_shared::TransactionStatus;
 use shifting_shared::api::{FailureResponse, TransactionResponse};
+use shifting_shared::conversation::LiveEvent;
 
 use crate::api;
 use crate::components::guard::RequireLogin;
 use crate::components::heading::Heading;
+use crate::components::phone::PhoneApproval;
 use crate::components::problem::Problem;
 use crate::components::status::StatusBadge;
 use crate::format;
 use crate::guest;
 use crate::i18n::{Locale, t_string, td_string, use_i18n};
+use crate::live::Live;
 use crate::pages::{Page, room_path, transaction_path};
 use crate::session::Session;
 use crate::text;
@@ -74,13 +78,31 @@ fn Payment() -> impl IntoView {
         }),
         cancelling: cancel.pending(),
     };
-    // Until the status is final, look again a second after each answer; leaving the page (or a
-    // newer answer) cancels the pending look.
+    // Status changes arrive over the live socket. Only while it is not connected (a guest, a
+    // network that blocks WebSockets), look again a second after each answer until the status
+    // is final; leaving the page (or a newer answer) cancels the pending look.
+    let live = expect_context::<Live>();
+    live.listen(move |event| {
+        if let LiveEvent::Transaction { id: changed, .. } = event
+            && changed.to_string() == id()
+        {
+            payment.refetch();
+        }
+    });
+    // Connecting after a step was missed: fetch once.
+    Effect::new(move |was: Option<bool>| {
+        let now = live.connected.get();
+        if now && was == Some(false) {
+            payment.refetch();
+        }
+        now
+    });
     Effect::new(move |_| {
         let pending = payment
             .get()
             .is_some_and(|answer| answer.is_ok_and(|t| !t.status.is_terminal()));
         if pending
+            && !live.connected.get()
             && let Ok(timer) =
                 set_timeout_with_handle(move || payment.refetch(), Duration::from_secs(1))
         {
@@ -91,7 +113,8 @@ fn Payment() -> impl IntoView {
         <section class="narrow page">
             <Heading text=tr!(payment.title)/>
             {move || finish_note().map(|note| view! { <p class="notice" role="status" data-testid="finish-note">{note}</p> })}
-            <div aria-live="polite" aria-atomic="true" data-testid="outcome">
+            <div aria-live="polite" aria-atomic="true" data-testid="outcome"
+                data-live=move || if live.connected.get() { "pushed" } else { "polling" }>
                 {move || match answer.get() {
                     None => view! { <p class="muted" aria-busy="true">{tr!(payment.loading)}</p> }.into_any(),
                     Some(Ok(t)) => outcome(t, i18n.get_locale(), actions).into_any(),
@@ -125,6 +148,10 @@ fn outcome(t: TransactionResponse, locale: Locale, actions: Actions) -> impl Int
     let room_name = t.room_name.clone();
     let body = match status {
         TransactionStatus::AwaitingApproval => {
+            let phone = t
+                .consent_url
+                .clone()
+                .map(|url| view! { <PhoneApproval url=url/> });
             let back = t.consent_url.clone().map(|url| view! {
                 <a class="button" href=url data-testid="return-to-wallet">{td_string!(locale, payment.return_to_wallet)}</a>
             });
@@ -140,6 +167,7 @@ fn outcome(t: TransactionResponse, locale: Locale, actions: Actions) -> impl Int
                         {td_string!(locale, payment.cancel)}
                     </button>
                 </div>
+                {phone}
             }
             .into_any()
         }

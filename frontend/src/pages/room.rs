@@ -19,6 +19,7 @@ use crate::components::copy::CopyLink;
 use crate::components::field::{Field, error_for};
 use crate::components::gallery::Gallery;
 use crate::components::heading::{Heading, focus_when_shown};
+use crate::components::phone::PhoneApproval;
 use crate::components::problem::Problem;
 use crate::components::qr::Qr;
 use crate::components::reviews::{
@@ -78,7 +79,11 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let code = room.code.clone();
     let (share, share_code) = (room.share_url.clone(), room.code.clone());
     let seller_name = room.seller.username.clone();
-    let is_seller_now = move || session.user().is_some_and(|u| u.username == seller_name);
+    let is_seller_now = {
+        let seller_name = seller_name.clone();
+        move || session.user().is_some_and(|u| u.username == seller_name)
+    };
+    let is_seller_now_ask = move || session.user().is_some_and(|u| u.username == seller_name);
     let for_buyer = room.clone();
     let for_seller = room.clone();
     view! {
@@ -154,8 +159,45 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                 {move || (status == RoomStatus::Open || (is_seller_now() && status == RoomStatus::Paused))
                     .then(|| view! { <SharePanel link=share.clone() code=share_code.clone()/> })}
             </div>
+            {
+                let code = room.code.clone();
+                move || (session.user().is_some() && !is_seller_now_ask()).then(|| view! { <AskSeller code=code.clone()/> })
+            }
             <RoomReviews code=room.code.clone() rating=room.rating.clone()/>
         </section>
+    }
+}
+
+/// "Ask the seller": opens the visitor's conversation about this room (a closed room takes no
+/// new ones) and goes to it.
+#[component]
+fn AskSeller(code: String) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let navigate = leptos_router::hooks::use_navigate();
+    let open = Action::new_local(move |(): &()| {
+        let code = code.clone();
+        async move { api::conversations::open(session, &code).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(conversation)) = open.value().get() {
+            navigate(
+                &crate::pages::messages::conversation_path(&conversation.id.to_string()),
+                Default::default(),
+            );
+        }
+    });
+    view! {
+        <div class="ask-seller">
+            <button class="button secondary" type="button" data-testid="ask-seller"
+                disabled=move || open.pending().get() on:click=move |_| { open.dispatch(()); }>
+                {tr!(messages.ask_seller)}
+            </button>
+            <p class="form-error" role="alert">{move || match open.value().get() {
+                Some(Err(err)) => Some(text::api_error(i18n.get_locale(), &err)),
+                _ => None,
+            }}</p>
+        </div>
     }
 }
 
@@ -449,6 +491,8 @@ fn QuotePreview(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let redirect = shown.consent_url.clone().unwrap_or_default();
+    let phone_url = redirect.clone();
+    let phone_follow = shown.id.to_string();
     let leaving = RwSignal::new(false);
     let go = move |_| {
         leaving.set(true);
@@ -526,6 +570,9 @@ fn QuotePreview(
                 <button class="button secondary" type="button" data-testid="cancel-quote" disabled=move || busy.get()
                     on:click=move |_| leave.run(Leave::Cancel)>{tr!(room.cancel)}</button>
             </div>
+            <Show when=move || !expired.get()>
+                <PhoneApproval url=phone_url.clone() follow=phone_follow.clone()/>
+            </Show>
         </div>
     }
     .into_any()

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::api::TransactionResponse;
+use shifting_shared::conversation::LiveEvent;
 
 use crate::api;
 use crate::api::client::ApiError;
@@ -15,6 +16,7 @@ use crate::format;
 use crate::guest;
 use crate::i18n::t_string;
 use crate::i18n::{Locale, td_string, use_i18n};
+use crate::live::Live;
 use crate::pages::review_panel::ReviewPanel;
 use crate::pages::{Page, room_path};
 use crate::session::Session;
@@ -44,6 +46,14 @@ fn Transaction() -> impl IntoView {
     let transaction = LocalResource::new(move || {
         let id = id();
         async move { api::transactions::transaction(guest::caller(session, &id), &id).await }
+    });
+    // A status change pushed over the live socket shows at once.
+    expect_context::<Live>().listen(move |event| {
+        if let LiveEvent::Transaction { id: changed, .. } = event
+            && changed.to_string() == id()
+        {
+            transaction.refetch();
+        }
     });
     view! {
         <section class="page">

@@ -221,7 +221,6 @@ impl Live {
     }
 
     /// A batch of signals for one database transaction.
-    #[must_use]
     pub fn batch(&self) -> Batch {
         Batch {
             live: self.clone(),

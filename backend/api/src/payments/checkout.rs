@@ -18,7 +18,9 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::error::PaymentError;
-use super::{Failure, close_incoming_payment, fail, incoming_access, load, price_of, transition};
+use super::{
+    Failure, Store, close_incoming_payment, fail, incoming_access, load, price_of, transition,
+};
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::{rooms as room_rows, transactions, users};
@@ -290,8 +292,7 @@ pub async fn start_payment(
             let detail = step.to_string();
             let now = state.settings.clock.now();
             fail(
-                db,
-                &state.live,
+                Store::new(db, &state.live),
                 now,
                 id,
                 AwaitingApproval,
@@ -626,8 +627,7 @@ pub async fn finish_payment(
             ),
         };
         if fail(
-            db,
-            &state.live,
+            Store::new(db, &state.live),
             now,
             id,
             AwaitingApproval,
@@ -662,8 +662,7 @@ pub async fn finish_payment(
     tracing::debug!(transaction = %id, ?form, "finish hash verified");
     if row.quote_expires_at.is_some_and(|at| at <= now) {
         if fail(
-            db,
-            &state.live,
+            Store::new(db, &state.live),
             now,
             id,
             AwaitingApproval,
@@ -685,8 +684,7 @@ pub async fn finish_payment(
     let lease_until = now + super::approval_lease(wait, state.settings.payments.claim_grace);
     let interact = interact_ref.clone();
     let claimed = transition(
-        db,
-        &state.live,
+        Store::new(db, &state.live),
         now,
         id,
         AwaitingApproval,
@@ -789,8 +787,7 @@ pub async fn cancel_payment(
     let now = state.settings.clock.now();
     let detail = "The buyer cancelled the payment before approving it.";
     let cancelled = transition(
-        db,
-        &state.live,
+        Store::new(db, &state.live),
         now,
         id,
         AwaitingApproval,

@@ -76,6 +76,19 @@ impl Failure {
     }
 }
 
+/// Where payment changes are written (the database) and announced (the live fan-out).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Store<'a> {
+    db: &'a DatabaseConnection,
+    live: &'a Live,
+}
+
+impl<'a> Store<'a> {
+    pub(crate) fn new(db: &'a DatabaseConnection, live: &'a Live) -> Self {
+        Self { db, live }
+    }
+}
+
 /// Moves a transaction from `from` to `to` if (and only if) it is still in `from` and the
 /// extra conditions of `changes` hold, applying `changes` and recording the event, in one
 /// database transaction. Returns whether this call made the change. A move to a final status
@@ -84,8 +97,7 @@ impl Failure {
 /// # Errors
 /// Database errors.
 pub(crate) async fn transition(
-    db: &DatabaseConnection,
-    live: &Live,
+    Store { db, live }: Store<'_>,
     now: DateTime<Utc>,
     id: Uuid,
     from: TransactionStatus,
@@ -192,8 +204,7 @@ async fn release_stock(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<(
 
 /// Marks a transaction as not completed: `to` with the failure code and detail.
 pub(crate) async fn fail(
-    db: &DatabaseConnection,
-    live: &Live,
+    store: Store<'_>,
     now: DateTime<Utc>,
     id: Uuid,
     from: TransactionStatus,
@@ -203,8 +214,7 @@ pub(crate) async fn fail(
 ) -> Result<bool> {
     let detail = detail.to_owned();
     transition(
-        db,
-        live,
+        store,
         now,
         id,
         from,

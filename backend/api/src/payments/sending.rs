@@ -29,7 +29,7 @@ use shifting_shared::TransactionStatus::{Approved, Failed, Sending};
 use uuid::Uuid;
 
 use super::error::PaymentError;
-use super::{Failure, clear_lease, fail, release_resources, transition};
+use super::{Failure, Store, clear_lease, fail, release_resources, transition};
 use crate::entities::{rooms, transactions};
 use crate::live::Live;
 
@@ -122,8 +122,7 @@ pub(crate) async fn send(
     let url = payment.id;
     let now = client.clock().now();
     transition(
-        db,
-        live,
+        Store::new(db, live),
         now,
         row.id,
         Approved,
@@ -158,8 +157,7 @@ pub(crate) async fn record_not_sending(
         tracing::warn!(transaction = %row.id, %detail, "the payment may have been sent; the seller's wallet decides");
         let now = client.clock().now();
         return transition(
-            db,
-            live,
+            Store::new(db, live),
             now,
             row.id,
             Approved,
@@ -173,8 +171,7 @@ pub(crate) async fn record_not_sending(
     }
     let now = client.clock().now();
     if fail(
-        db,
-        live,
+        Store::new(db, live),
         now,
         row.id,
         Approved,

@@ -28,8 +28,8 @@ use uuid::Uuid;
 use super::error::PaymentError;
 use super::sending;
 use super::{
-    Failure, PaymentSettings, clear_lease, close_incoming_payment, fail, incoming_access, price_of,
-    release_resources, transition,
+    Failure, PaymentSettings, Store, clear_lease, close_incoming_payment, fail, incoming_access,
+    price_of, release_resources, transition,
 };
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
@@ -194,8 +194,7 @@ impl Worker {
         detail: &str,
     ) -> Result<()> {
         if fail(
-            &self.db,
-            &self.live,
+            Store::new(&self.db, &self.live),
             self.now(),
             row.id,
             from,
@@ -280,8 +279,7 @@ impl Worker {
         if received_value.is_some_and(|v| v >= price.value) {
             let value = received_value.and_then(|v| i64::try_from(v).ok());
             let completed = transition(
-                &self.db,
-                &self.live,
+                Store::new(&self.db, &self.live),
                 self.now(),
                 row.id,
                 Sending,

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::live::{LiveSocket, is_message};
 use crate::processes::{Process, free_port, ready};
 use crate::replicas::{Cluster, cluster_with};
 
@@ -36,6 +37,10 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        ''      close;
+    }}
     upstream shifting {{
         ip_hash;
         server {a};
@@ -49,6 +54,8 @@ http {{
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
         }}
     }}
 }}
@@ -155,4 +162,46 @@ async fn behind_nginx_each_client_has_its_own_bucket_and_spoofed_headers_are_ign
         log_in(&direct, &cluster.a, &[("x-forwarded-for", "203.0.113.200")]).await,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+#[tokio::test]
+async fn live_sockets_work_through_nginx() {
+    let cluster = cluster_with(&[("SHIFTING_TRUSTED_PROXIES", "127.0.0.1/32".into())]).await;
+    let port = free_port();
+    let _nginx = nginx(&cluster, port);
+    let proxy = format!("http://127.0.0.1:{port}");
+    ready(&cluster.http, &format!("{proxy}/ready")).await;
+    let token =
+        crate::processes::trader(&cluster.http, &proxy, &cluster.sandbox, "seller", "alice").await;
+    let buyer =
+        crate::processes::trader(&cluster.http, &proxy, &cluster.sandbox, "buyer", "bruno").await;
+    let room = crate::processes::json(
+        cluster
+            .http
+            .post(format!("{proxy}/api/rooms"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "Lesson", "price": "5.00"})),
+    )
+    .await;
+    let code = room["code"].as_str().expect("code");
+    let conversation = crate::processes::json(
+        cluster
+            .http
+            .post(format!("{proxy}/api/rooms/{code}/conversation"))
+            .bearer_auth(&buyer),
+    )
+    .await;
+    let (mut socket, _) = LiveSocket::connect(&proxy, &token, None).await;
+    let posted = crate::processes::json(
+        cluster
+            .http
+            .post(format!(
+                "{proxy}/api/conversations/{}/messages",
+                conversation["id"].as_str().expect("id")
+            ))
+            .bearer_auth(&buyer)
+            .json(&json!({"text": "Through the proxy"})),
+    )
+    .await;
+    assert_eq!(socket.until(is_message).await["message"], posted);
 }
