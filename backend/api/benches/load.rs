@@ -23,9 +23,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use shifting_testkit::{PASSWORD, Process, json, ready};
+use shifting_testkit::{
+    Memory, PASSWORD, Process, fresh_postgres_database, json, kib_to_mib, ready,
+};
 
 const JWT_SECRET: &str = "benchmark secret, long enough for HS256 signing";
 
@@ -244,49 +245,6 @@ fn script(
     Ok(path)
 }
 
-/// A process's memory, from `/proc/{pid}/status`, in KiB.
-#[derive(Clone, Copy, Debug)]
-struct Memory {
-    /// `VmRSS`: resident memory.
-    rss: u64,
-    /// `RssAnon`: the heap, stacks and buffers (what the process itself allocated).
-    anon: u64,
-    /// `RssFile`: mapped files, mostly the binary's own code (shared and reclaimable).
-    file: u64,
-    /// `VmHWM`: the peak of `VmRSS`.
-    peak: u64,
-}
-
-impl Memory {
-    fn of(pid: u32) -> anyhow::Result<Self> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let field = |name: &str| -> anyhow::Result<u64> {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .with_context(|| format!("no {name} in /proc/{pid}/status"))?
-                .parse()
-                .map_err(Into::into)
-        };
-        Ok(Self {
-            rss: field("VmRSS:")?,
-            anon: field("RssAnon:")?,
-            file: field("RssFile:")?,
-            peak: field("VmHWM:")?,
-        })
-    }
-
-    fn describe(self) -> String {
-        format!(
-            "{:.1} MiB (allocated {:.1} + mapped code {:.1})",
-            kib_to_mib(self.rss),
-            kib_to_mib(self.anon),
-            kib_to_mib(self.file)
-        )
-    }
-}
-
 /// Opens `count` connections and has each served one keep-alive request; returns them open.
 async fn open_connections(api: &str, count: usize) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -452,26 +410,6 @@ async fn payment_starts(
         ))
     );
     Ok(())
-}
-
-fn kib_to_mib(kib: u64) -> f64 {
-    // Display only: memory figures are far below 2^52 KiB.
-    #[allow(clippy::cast_precision_loss)]
-    let kib = kib as f64;
-    kib / 1024.0
-}
-
-async fn fresh_postgres_database(server: &str) -> anyhow::Result<String> {
-    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(server).await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    admin.close().await?;
-    let (base, _) = server
-        .rsplit_once('/')
-        .context("the server URL has no database path")?;
-    Ok(format!("{base}/{name}"))
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -170,14 +170,7 @@ pub async fn trader(
     name: &str,
     wallet: &str,
 ) -> anyhow::Result<String> {
-    let account = json(http.post(format!("{api}/api/auth/signup")).json(&json!({
-        "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
-    })))
-    .await?;
-    let token = account["access_token"]
-        .as_str()
-        .context("the sign-up answered no access token")?
-        .to_owned();
+    let token = signup(http, api, name).await?;
     json(
         http.patch(format!("{api}/api/me"))
             .bearer_auth(&token)
@@ -185,6 +178,22 @@ pub async fn trader(
     )
     .await?;
     Ok(token)
+}
+
+/// Signs `name` up on the API at `api` (e-mail `{name}@example.com`, password [`PASSWORD`]);
+/// returns the access token.
+///
+/// # Errors
+/// When the sign-up fails.
+pub async fn signup(http: &reqwest::Client, api: &str, name: &str) -> anyhow::Result<String> {
+    let account = json(http.post(format!("{api}/api/auth/signup")).json(&json!({
+        "username": name, "email": format!("{name}@example.com"), "password": PASSWORD,
+    })))
+    .await?;
+    Ok(account["access_token"]
+        .as_str()
+        .context("the sign-up answered no access token")?
+        .to_owned())
 }
 
 /// A sandbox account's balance in minor units, from `{sandbox}/accounts`.
@@ -310,4 +319,80 @@ pub async fn buy_and_review(
     )
     .await?;
     Ok(())
+}
+
+/// A process's memory, from `/proc/{pid}/status`, in KiB.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    /// `VmRSS`: resident memory.
+    pub rss: u64,
+    /// `RssAnon`: the heap, stacks and buffers (what the process itself allocated).
+    pub anon: u64,
+    /// `RssFile`: mapped files, mostly the binary's own code (shared and reclaimable).
+    pub file: u64,
+    /// `VmHWM`: the peak of `VmRSS`.
+    pub peak: u64,
+}
+
+impl Memory {
+    /// Reads the memory of process `pid`.
+    ///
+    /// # Errors
+    /// When `/proc/{pid}/status` cannot be read or lacks a field.
+    pub fn of(pid: u32) -> anyhow::Result<Self> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let field = |name: &str| -> anyhow::Result<u64> {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .with_context(|| format!("no {name} in /proc/{pid}/status"))?
+                .parse()
+                .map_err(Into::into)
+        };
+        Ok(Self {
+            rss: field("VmRSS:")?,
+            anon: field("RssAnon:")?,
+            file: field("RssFile:")?,
+            peak: field("VmHWM:")?,
+        })
+    }
+
+    /// `12.3 MiB (allocated 8.1 + mapped code 4.2)`.
+    #[must_use]
+    pub fn describe(self) -> String {
+        format!(
+            "{:.1} MiB (allocated {:.1} + mapped code {:.1})",
+            kib_to_mib(self.rss),
+            kib_to_mib(self.anon),
+            kib_to_mib(self.file)
+        )
+    }
+}
+
+/// KiB as MiB, for display (memory figures are far below 2^52 KiB).
+#[must_use]
+pub fn kib_to_mib(kib: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let kib = kib as f64;
+    kib / 1024.0
+}
+
+/// Creates an empty database on the PostgreSQL server at `server` (a URL with a database
+/// path) and returns the new database's URL.
+///
+/// # Errors
+/// When the server refuses.
+pub async fn fresh_postgres_database(server: &str) -> anyhow::Result<String> {
+    use sea_orm::ConnectionTrait;
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(server).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    admin.close().await?;
+    let (base, _) = server
+        .rsplit_once('/')
+        .context("the server URL has no database path")?;
+    Ok(format!("{base}/{name}"))
 }
