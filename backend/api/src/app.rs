@@ -91,9 +91,13 @@ impl App {
             settings.auth.message_rate_limit.burst,
         ));
         RateLimiter::spawn_cleanup(&message_limiter);
-        let live = Live::start(db.clone(), settings.server.live)
-            .await
-            .context("cannot start the live fan-out")?;
+        let live = Live::start(
+            db.clone(),
+            settings.database.url.expose_secret(),
+            settings.server.live,
+        )
+        .await
+        .context("cannot start the live fan-out")?;
         let payment_limiters = crate::state::PaymentLimiters {
             per_ip: Arc::new(RateLimiter::new(
                 settings.payments.rate_limit.per_minute,
@@ -225,7 +229,7 @@ impl App {
         )
         .await;
         // Upgraded sockets outlive their HTTP connection: closed here, clients reconnect.
-        self.live.close_all();
+        self.live.shut_down();
         // Every step of a payment is in the database: a check cut short is redone later.
         if let Some(worker) = worker {
             worker.abort();

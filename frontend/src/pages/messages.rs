@@ -193,6 +193,7 @@ fn Thread() -> impl IntoView {
     let other_read = RwSignal::new(0_i64);
     let my_role = RwSignal::new(None::<Role>);
     let load_error = RwSignal::new(None::<ApiError>);
+    let marked = StoredValue::new(0_i64);
     let latest = move || {
         let id = id();
         spawn_local(async move {
@@ -216,11 +217,13 @@ fn Thread() -> impl IntoView {
     });
     Effect::new(move |_| {
         let _ = id();
+        marked.set_value(0);
         entries.set(Vec::new());
         older.set(None);
         latest();
     });
-    // What is on screen is read: the marker follows the newest entry from the other person.
+    // What is on screen is read: the marker follows the newest entry from the other person
+    // (asked once per entry).
     Effect::new(move |_| {
         let Some(role) = my_role.get() else { return };
         let newest_from_other = entries.with(|all| {
@@ -229,7 +232,10 @@ fn Thread() -> impl IntoView {
                 .find(|m| m.from.is_some_and(|from| from != role))
                 .map(|m| m.id)
         });
-        if let Some(up_to) = newest_from_other {
+        if let Some(up_to) = newest_from_other
+            && marked.get_value() < up_to
+        {
+            marked.set_value(up_to);
             let id = id();
             spawn_local(async move {
                 let _ = api::conversations::read(session, &id, up_to).await;

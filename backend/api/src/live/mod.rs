@@ -179,7 +179,13 @@ impl Live {
     ///
     /// # Errors
     /// When the `LISTEN` connection cannot be opened.
-    pub async fn start(db: DatabaseConnection, limits: LiveLimits) -> anyhow::Result<Self> {
+    /// `database_url` is the PostgreSQL server the `LISTEN` connection opens to: its own
+    /// connection, outside the pool, so closing the pool never waits for it.
+    pub async fn start(
+        db: DatabaseConnection,
+        database_url: &str,
+        limits: LiveLimits,
+    ) -> anyhow::Result<Self> {
         let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
         let (local, signals) = mpsc::channel(DISPATCH_QUEUE);
         let live = Self {
@@ -197,10 +203,7 @@ impl Live {
         let dispatcher = tokio::spawn(dispatch_local(Arc::downgrade(&live.inner), signals));
         live.keep(dispatcher.abort_handle());
         if postgres {
-            let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(
-                db.get_postgres_connection_pool(),
-            )
-            .await?;
+            let mut listener = sea_orm::sqlx::postgres::PgListener::connect(database_url).await?;
             listener.listen(CHANNEL).await?;
             let task = tokio::spawn(listen(Arc::downgrade(&live.inner), listener));
             live.keep(task.abort_handle());
@@ -277,7 +280,18 @@ impl Live {
             .unwrap_or(0)
     }
 
-    /// Closes every socket (at shutdown): clients reconnect to another replica.
+    /// At shutdown: stops the dispatcher and the `LISTEN` connection, and closes every socket
+    /// (clients reconnect to another replica).
+    pub fn shut_down(&self) {
+        if let Ok(mut tasks) = self.inner.tasks.lock() {
+            for task in tasks.drain(..) {
+                task.abort();
+            }
+        }
+        self.close_all();
+    }
+
+    /// Closes every socket: clients reconnect and resume.
     pub fn close_all(&self) {
         if let Ok(mut sockets) = self.inner.sockets.lock() {
             for sink in sockets.drain().flat_map(|(_, sinks)| sinks) {
@@ -525,7 +539,9 @@ mod tests {
             sockets_per_user,
             ping_interval: Duration::from_secs(25),
         };
-        Live::start(db, limits).await.expect("live")
+        Live::start(db, "sqlite::memory:", limits)
+            .await
+            .expect("live")
     }
 
     #[tokio::test]
