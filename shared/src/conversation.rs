@@ -48,7 +48,7 @@ impl MessageText {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum ConversationSide {
     /// The buyer (who opened the conversation, or whose purchase did).
     Buyer,
     /// The room's seller.
@@ -126,7 +126,7 @@ pub struct MessageResponse {
     /// Its conversation.
     pub conversation_id: Uuid,
     /// Who wrote it; `null` for a system entry about a payment.
-    pub from: Option<Role>,
+    pub from: Option<ConversationSide>,
     /// A person's text (`null` for a system entry).
     #[cfg_attr(
         feature = "openapi",
@@ -166,7 +166,7 @@ pub struct ConversationResponse {
     /// The seller.
     pub seller: PartyResponse,
     /// The caller's side.
-    pub role: Role,
+    pub role: ConversationSide,
     /// The newest entry, if any.
     pub last_message: Option<MessageResponse>,
     /// Messages from the other person the caller has not read.
@@ -262,7 +262,7 @@ pub enum LiveEvent {
         /// The conversation.
         conversation_id: Uuid,
         /// Who read.
-        role: Role,
+        role: ConversationSide,
         /// Up to which message.
         up_to: i64,
     },

@@ -12,7 +12,7 @@ pub mod transaction;
 pub mod user;
 pub mod wallet;
 
-pub use conversation::{MessageText, PaymentEvent, Role};
+pub use conversation::{ConversationSide, MessageText, PaymentEvent};
 pub use error::{Coded, ErrorBody, ErrorCode, ErrorDetail, FieldCode, FieldError, FieldErrors};
 pub use money::{
     Amount, AmountError, Asset, AssetCode, AssetCodeError, AssetScale, AssetScaleError,

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shifting_shared::conversation::{
-    ConversationResponse, LiveEvent, MessageResponse, MessageText, PaymentEvent, Role,
+    ConversationResponse, ConversationSide, LiveEvent, MessageResponse, MessageText, PaymentEvent,
 };
 
 use crate::api;
@@ -127,8 +127,8 @@ fn Conversations() -> impl IntoView {
 fn ConversationRow(c: ConversationResponse) -> impl IntoView {
     let i18n = use_i18n();
     let other = match c.role {
-        Role::Buyer => c.seller.username.clone(),
-        Role::Seller => c.buyer.username.clone(),
+        ConversationSide::Buyer => c.seller.username.clone(),
+        ConversationSide::Seller => c.buyer.username.clone(),
     };
     let unread = c.unread;
     let has_unread = unread > 0;
@@ -191,7 +191,7 @@ fn Thread() -> impl IntoView {
     let entries = RwSignal::new(Vec::<MessageResponse>::new());
     let older = RwSignal::new(None::<String>);
     let other_read = RwSignal::new(0_i64);
-    let my_role = RwSignal::new(None::<Role>);
+    let my_role = RwSignal::new(None::<ConversationSide>);
     let load_error = RwSignal::new(None::<ApiError>);
     let marked = StoredValue::new(0_i64);
     let latest = move || {
@@ -288,8 +288,8 @@ fn Thread() -> impl IntoView {
                 {move || conversation.get().map(|answer| match answer {
                     Ok(c) => {
                         let other = match c.role {
-                            Role::Buyer => c.seller.username.clone(),
-                            Role::Seller => c.buyer.username.clone(),
+                            ConversationSide::Buyer => c.seller.username.clone(),
+                            ConversationSide::Seller => c.buyer.username.clone(),
                         };
                         let title = {
                             let other = other.clone();
@@ -325,7 +325,7 @@ fn Thread() -> impl IntoView {
 #[component]
 fn Entry(
     m: MessageResponse,
-    mine: RwSignal<Option<Role>>,
+    mine: RwSignal<Option<ConversationSide>>,
     other_read: RwSignal<i64>,
 ) -> impl IntoView {
     let i18n = use_i18n();

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, Weak};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, Statement};
 use serde::{Deserialize, Serialize};
 use shifting_shared::TransactionStatus;
-use shifting_shared::conversation::{LiveEvent, Role};
+use shifting_shared::conversation::{ConversationSide, LiveEvent};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::AbortHandle;
 use uuid::Uuid;
@@ -63,7 +63,7 @@ pub enum Signal {
         /// The conversation.
         c: Uuid,
         /// Who read.
-        role: Role,
+        role: ConversationSide,
         /// Up to which message.
         up_to: i64,
         /// Its buyer.
@@ -398,8 +398,12 @@ impl Inner {
                 });
                 self.send_to(b, &text);
                 self.send_to(s, &text);
-                self.push_unread(if role == Role::Buyer { b } else { s })
-                    .await?;
+                self.push_unread(if role == ConversationSide::Buyer {
+                    b
+                } else {
+                    s
+                })
+                .await?;
             }
             Signal::Transaction { id, status, b, s } => {
                 let text = render(&LiveEvent::Transaction { id, status });

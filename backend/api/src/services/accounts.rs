@@ -1,11 +1,13 @@
 //! Accounts and sessions: sign-up, log-in, refresh-token rotation with reuse detection, log-out
 //! and the profile.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, SqlErr,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr,
 };
 use shifting_shared::api::{NewAccount, Role, UserResponse, WalletResponse};
 use shifting_shared::{FieldCode, FieldError, FieldErrors};
@@ -516,4 +518,24 @@ fn to_response(user: users::Model) -> UserResponse {
         },
         created_at: user.created_at,
     }
+}
+
+/// The usernames of the users `ids`, in one query.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn usernames(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, String>> {
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::Username)
+        .filter(users::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }

@@ -21,14 +21,14 @@ use sea_orm::{
 };
 use shifting_shared::api::PartyResponse;
 use shifting_shared::conversation::{
-    ConversationPageResponse, ConversationResponse, ConversationRoom, MessagePageResponse,
-    MessageResponse, MessageText, PaymentEvent, Role,
+    ConversationPageResponse, ConversationResponse, ConversationRoom, ConversationSide,
+    MessagePageResponse, MessageResponse, MessageText, PaymentEvent,
 };
 use shifting_shared::{FieldCode, FieldError, RoomCode, RoomStatus, TransactionStatus};
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::entities::{conversations, messages, rooms, transactions, users};
+use crate::entities::{conversations, messages, transactions};
 use crate::error::{ApiError, Result};
 use crate::live::{Live, Signal};
 
@@ -138,11 +138,11 @@ async fn own(db: &impl ConnectionTrait, user: Uuid, id: Uuid) -> Result<conversa
         .ok_or(ApiError::NotFound(NO_CONVERSATION))
 }
 
-fn role_of(row: &conversations::Model, user: Uuid) -> Role {
+fn role_of(row: &conversations::Model, user: Uuid) -> ConversationSide {
     if row.buyer_id == user {
-        Role::Buyer
+        ConversationSide::Buyer
     } else {
-        Role::Seller
+        ConversationSide::Seller
     }
 }
 
@@ -300,8 +300,8 @@ async fn mark(
 ) -> Result<()> {
     let role = role_of(row, user);
     let column = match role {
-        Role::Buyer => conversations::Column::BuyerReadId,
-        Role::Seller => conversations::Column::SellerReadId,
+        ConversationSide::Buyer => conversations::Column::BuyerReadId,
+        ConversationSide::Seller => conversations::Column::SellerReadId,
     };
     let moved = conversations::Entity::update_many()
         .col_expr(column, Expr::value(up_to))
@@ -566,9 +566,9 @@ pub fn message_response(row: &messages::Model, buyer: Uuid) -> MessageResponse {
         conversation_id: row.conversation_id,
         from: row.sender_id.map(|sender| {
             if sender == buyer {
-                Role::Buyer
+                ConversationSide::Buyer
             } else {
-                Role::Seller
+                ConversationSide::Seller
             }
         }),
         text: row.body.clone(),
@@ -600,32 +600,12 @@ async fn responses(
         return Ok(Vec::new());
     }
     let room_ids: Vec<Uuid> = rows.iter().map(|r| r.room_id).collect();
-    let rooms: HashMap<Uuid, (String, String)> = rooms::Entity::find()
-        .select_only()
-        .column(rooms::Column::Id)
-        .column(rooms::Column::Code)
-        .column(rooms::Column::Name)
-        .filter(rooms::Column::Id.is_in(room_ids))
-        .into_tuple::<(Uuid, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, code, name)| (id, (code, name)))
-        .collect();
+    let rooms = crate::services::rooms::codes_and_names(db, room_ids).await?;
     let people: Vec<Uuid> = rows
         .iter()
         .flat_map(|r| [r.buyer_id, r.seller_id])
         .collect();
-    let names: HashMap<Uuid, String> = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .column(users::Column::Username)
-        .filter(users::Column::Id.is_in(people))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let names = crate::services::accounts::usernames(db, people).await?;
     let last_ids: Vec<i64> = rows.iter().filter_map(|r| r.last_message_id).collect();
     let last: HashMap<i64, messages::Model> = messages::Entity::find()
         .filter(messages::Column::Id.is_in(last_ids))
@@ -672,8 +652,8 @@ async fn responses(
                     .get(&row.id)
                     .map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX)),
                 other_read_up_to: match role {
-                    Role::Buyer => row.seller_read_id,
-                    Role::Seller => row.buyer_read_id,
+                    ConversationSide::Buyer => row.seller_read_id,
+                    ConversationSide::Seller => row.buyer_read_id,
                 },
                 created_at: row.created_at,
             }

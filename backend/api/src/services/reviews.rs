@@ -8,8 +8,6 @@
 //! (`stars_4 = stars_4 + 1`), so concurrent reviews of one room all count and no page view
 //! recounts anything.
 
-use std::collections::HashMap;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -524,28 +522,8 @@ async fn responses(
     }
     let room_ids: Vec<Uuid> = rows.iter().map(|r| r.room_id).collect();
     let author_ids: Vec<Uuid> = rows.iter().map(|r| r.author_id).collect();
-    let rooms: HashMap<Uuid, (String, String)> = rooms::Entity::find()
-        .select_only()
-        .column(rooms::Column::Id)
-        .column(rooms::Column::Code)
-        .column(rooms::Column::Name)
-        .filter(rooms::Column::Id.is_in(room_ids))
-        .into_tuple::<(Uuid, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, code, name)| (id, (code, name)))
-        .collect();
-    let authors: HashMap<Uuid, String> = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .column(users::Column::Username)
-        .filter(users::Column::Id.is_in(author_ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let rooms = crate::services::rooms::codes_and_names(db, room_ids).await?;
+    let authors = crate::services::accounts::usernames(db, author_ids).await?;
     rows.into_iter()
         .map(|review| {
             let (room_code, room_name) = rooms

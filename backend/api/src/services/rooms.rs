@@ -435,3 +435,25 @@ pub(crate) fn to_response(
         created_at: room.created_at,
     })
 }
+
+/// The codes and names of the rooms `ids`, in one query.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn codes_and_names(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, (String, String)>> {
+    Ok(rooms::Entity::find()
+        .select_only()
+        .column(rooms::Column::Id)
+        .column(rooms::Column::Code)
+        .column(rooms::Column::Name)
+        .filter(rooms::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect())
+}
