@@ -441,7 +441,7 @@ async fn a_waiting_payment_is_announced_once_not_at_every_poll() {
         let room = seller_with_room(seller, server).await?;
         let buyer = Browser::start(1280, 900).await?;
         quote(&buyer, server, &room, "bruno").await?;
-        // The buyer has not approved yet: open the payment's page, which polls every second.
+        // The buyer has not approved yet: open the payment's page.
         buyer.open(&format!("{}/dashboard", server.url)).await?;
         let link = buyer
             .wait_for("[data-testid=purchases] a[href^='/transactions/']")
@@ -450,10 +450,16 @@ async fn a_waiting_payment_is_announced_once_not_at_every_poll() {
             .await?
             .unwrap_or_default();
         let id = link.trim_start_matches("/transactions/");
+        // Without the live socket (a network that breaks WebSockets), the page polls.
+        buyer
+            .client
+            .execute("localStorage.setItem('shifting.live', 'off');", Vec::new())
+            .await?;
         buyer.open(&format!("{}/payments/{id}", server.url)).await?;
         buyer
             .wait_for_text("[data-testid=outcome]", "Waiting for your approval")
             .await?;
+        buyer.wait_for("[data-testid=outcome][data-live=polling]").await?;
         buyer
             .client
             .execute(

@@ -4,6 +4,9 @@
 //!
 //! It reconnects after a drop (1 s, doubling up to 30 s), resuming after the last message id it
 //! saw, so nothing is missed; it closes and reopens when the user signs out or in.
+//!
+//! `localStorage["shifting.live"] = "off"` keeps this browser from opening the socket (to
+//! diagnose a network or proxy that breaks WebSockets: pages then poll as they would without it).
 
 use std::time::Duration;
 
@@ -93,6 +96,15 @@ impl Live {
         let mut retry = FIRST_RETRY;
         loop {
             let changed = self.session_change();
+            if turned_off() {
+                if session.user_untracked().is_some()
+                    && let Ok(unread) = api::conversations::unread(session).await
+                {
+                    self.unread.set(Some(unread.total));
+                }
+                let _ = changed.await;
+                continue;
+            }
             if !session.ready.get_untracked() || session.user_untracked().is_none() {
                 self.connected.set(false);
                 self.unread.set(None);
@@ -167,6 +179,16 @@ impl Live {
             }
         }
     }
+}
+
+/// Whether this browser was told not to open the socket.
+fn turned_off() -> bool {
+    window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|storage| storage.get_item("shifting.live").ok().flatten())
+        .is_some_and(|value| value == "off")
 }
 
 /// `ws://` or `wss://` for `path` on this page's host.
