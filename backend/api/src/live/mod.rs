@@ -292,7 +292,7 @@ impl Live {
     }
 
     /// Closes every socket: clients reconnect and resume.
-    pub fn close_all(&self) {
+    fn close_all(&self) {
         if let Ok(mut sockets) = self.inner.sockets.lock() {
             for sink in sockets.drain().flat_map(|(_, sinks)| sinks) {
                 sink.kick.kick(socket::close::GOING_AWAY);
@@ -594,7 +594,7 @@ mod tests {
     async fn shutdown_closes_every_socket_as_going_away() {
         let live = live(2).await;
         let socket = live.subscribe(Uuid::new_v4()).expect("subscribed");
-        live.close_all();
+        live.shut_down();
         assert_eq!(socket.kicked.wait().await, socket::close::GOING_AWAY);
         assert_eq!(live.socket_count(), 0);
     }
