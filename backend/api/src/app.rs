@@ -91,6 +91,11 @@ impl App {
             settings.auth.message_rate_limit.burst,
         ));
         RateLimiter::spawn_cleanup(&message_limiter);
+        let ticket_limiter = Arc::new(RateLimiter::new(
+            crate::live::tickets::PER_MINUTE,
+            crate::live::tickets::BURST,
+        ));
+        RateLimiter::spawn_cleanup(&ticket_limiter);
         let live = Live::start(
             db.clone(),
             settings.database.url.expose_secret(),
@@ -156,6 +161,7 @@ impl App {
             auth_limiter,
             review_limiter,
             message_limiter,
+            ticket_limiter,
             payment_limiters,
             cookie_secure: settings
                 .auth

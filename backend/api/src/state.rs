@@ -38,6 +38,8 @@ pub struct AppState {
     pub review_limiter: Arc<RateLimiter<uuid::Uuid>>,
     /// Conversation messages, per user.
     pub message_limiter: Arc<RateLimiter<uuid::Uuid>>,
+    /// Live socket tickets, per user.
+    pub ticket_limiter: Arc<RateLimiter<uuid::Uuid>>,
     /// Payment starts, per client address and per user.
     pub payment_limiters: PaymentLimiters,
     /// Validated settings.

@@ -32,6 +32,8 @@ const SOCKET_BUFFER: usize = 4 * 1024;
     responses(
         (status = 201, description = "A ticket; only its SHA-256 is kept.", body = TicketResponse),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 429, description = "Too many tickets for this account (60 a minute, 30 at once).", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -39,6 +41,7 @@ pub async fn live_ticket(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<(StatusCode, axum::Json<TicketResponse>)> {
+    state.ticket_limiter.check_key(&user.id)?;
     let ticket = tickets::issue(&state.db, user.id, state.settings.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
@@ -101,17 +104,22 @@ pub async fn live_socket(
     })?;
     let user = match &query.ticket {
         Some(ticket) => {
-            let user = tickets::redeem(&state.db, ticket, state.settings.clock.now())
+            let now = state.settings.clock.now();
+            let invalid = || ApiError::Unauthorized("The live ticket is unknown, used or expired.");
+            // A refused socket keeps its ticket: the client may try again with it.
+            let holder = tickets::holder(&state.db, ticket, now)
                 .await?
-                .ok_or(ApiError::Unauthorized(
-                    "The live ticket is unknown, used or expired.",
-                ))?;
-            if !state.live.has_room_for(user) {
+                .ok_or_else(invalid)?;
+            if !state.live.has_room_for(holder) {
                 return Err(ApiError::TooManyRequests {
-                    retry_after_secs: 30,
+                    retry_after_secs: 5,
                 });
             }
-            Some(user)
+            Some(
+                tickets::redeem(&state.db, ticket, now)
+                    .await?
+                    .ok_or_else(invalid)?,
+            )
         }
         None => None,
     };

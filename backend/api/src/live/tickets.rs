@@ -16,6 +16,12 @@ use crate::services::tokens::sha256_hex;
 /// How long a ticket stays valid.
 pub const TICKET_TTL_SECS: u32 = 30;
 
+/// Tickets one user may get per minute, sustained: each socket (tab, device, reconnection
+/// after a drop, which backs off from 1 to 30 s) takes one.
+pub const PER_MINUTE: u32 = 60;
+/// Tickets one user may get at once (every tab of a browser reconnecting together).
+pub const BURST: u32 = 30;
+
 /// Issues a ticket for `user`; forgets the expired ones on the way.
 ///
 /// # Errors
@@ -34,6 +40,22 @@ pub async fn issue(db: &DatabaseConnection, user: Uuid, now: DateTime<Utc>) -> R
     .insert(db)
     .await?;
     Ok(ticket)
+}
+
+/// Whose `ticket` is, if it is valid, without using it up.
+///
+/// # Errors
+/// Database errors.
+pub async fn holder(
+    db: &DatabaseConnection,
+    ticket: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>> {
+    Ok(live_tickets::Entity::find_by_id(sha256_hex(ticket))
+        .filter(live_tickets::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|row| row.user_id))
 }
 
 /// Uses up `ticket`: its user, if it was issued, has not expired and was not used before (by a

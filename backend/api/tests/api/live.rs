@@ -178,6 +178,27 @@ async fn tickets_open_one_socket_once_and_expire_after_30_seconds() {
 }
 
 #[tokio::test]
+async fn tickets_are_limited_per_account() {
+    let app = spawn_app().await;
+    let alice = app.create_account("alice").await;
+    for _ in 0..30 {
+        ticket(&app.address, &alice.access_token).await;
+    }
+    let limited = app
+        .client
+        .post(app.url("/api/live/ticket"))
+        .bearer_auth(&alice.access_token)
+        .send()
+        .await
+        .expect("sent");
+    assert!(limited.headers().contains_key("retry-after"));
+    error_of(limited, StatusCode::TOO_MANY_REQUESTS).await;
+    // Another account has its own allowance.
+    let bob = app.create_account("bob").await;
+    ticket(&app.address, &bob.access_token).await;
+}
+
+#[tokio::test]
 async fn a_ticket_can_come_in_the_first_message_instead() {
     let app = spawn_app().await;
     let alice = app.create_account("alice").await;
@@ -250,18 +271,16 @@ async fn a_user_holds_a_limited_number_of_sockets() {
     let (first, _) = LiveSocket::connect(&app.address, token, None).await;
     let (_second, _) = LiveSocket::connect(&app.address, token, None).await;
     let third = ticket(&app.address, token).await;
+    let query = format!("?ticket={third}");
     assert_eq!(
-        LiveSocket::open(&app.address, &format!("?ticket={third}"), None)
-            .await
-            .err(),
+        LiveSocket::open(&app.address, &query, None).await.err(),
         Some(StatusCode::TOO_MANY_REQUESTS)
     );
-    // One closes: there is room again (the refused ticket was used up).
+    // One closes: there is room again, and the refused ticket still opens it.
     first.close().await;
     let mut opened = None;
-    for _ in 0..200 {
-        let ticket = ticket(&app.address, token).await;
-        match LiveSocket::open(&app.address, &format!("?ticket={ticket}"), None).await {
+    for _ in 0..1000 {
+        match LiveSocket::open(&app.address, &query, None).await {
             Ok(socket) => {
                 opened = Some(socket);
                 break;
