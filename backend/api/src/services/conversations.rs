@@ -173,8 +173,7 @@ pub async fn list(
         .limit(limit + 1)
         .all(db)
         .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let more = cut_to(&mut rows, limit);
     let next_cursor = more
         .then(|| rows.last().and_then(|r| r.last_message_id))
         .flatten()
@@ -209,8 +208,7 @@ pub async fn messages_page(
         .limit(limit + 1)
         .all(db)
         .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let more = cut_to(&mut rows, limit);
     let next_cursor = more
         .then(|| rows.last().map(|m| encode_cursor('m', m.id)))
         .flatten();
@@ -659,6 +657,13 @@ async fn responses(
             }
         })
         .collect())
+}
+
+/// Cuts a page read with one row more than `limit` back to `limit`; whether there are more.
+fn cut_to<T>(rows: &mut Vec<T>, limit: u64) -> bool {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    more
 }
 
 fn encode_cursor(kind: char, id: i64) -> String {

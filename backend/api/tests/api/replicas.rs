@@ -154,6 +154,19 @@ impl Cluster {
         panic!("never completed: {last:#}");
     }
 
+    /// A room at 25.00 opened on A by the holder of `seller`; its code.
+    async fn room(&self, seller: &str) -> String {
+        let room = self
+            .json(
+                self.http
+                    .post(format!("{}/api/rooms", self.a))
+                    .bearer_auth(seller)
+                    .json(&json!({"name": "Lesson", "price": "25.00"})),
+            )
+            .await;
+        room["code"].as_str().expect("code").to_owned()
+    }
+
     async fn balance(&self, name: &str) -> i64 {
         processes::balance(&self.http, &self.sandbox, name).await
     }
@@ -177,16 +190,7 @@ fn assert_each_step_once(transaction: &Value) {
 async fn payments_started_on_one_replica_and_finished_on_another_complete_exactly_once() {
     let cluster = cluster().await;
     let seller = cluster.trader(&cluster.a, "seller", "alice").await;
-    let room = cluster
-        .json(
-            cluster
-                .http
-                .post(format!("{}/api/rooms", cluster.a))
-                .bearer_auth(&seller)
-                .json(&json!({"name": "Lesson", "price": "25.00"})),
-        )
-        .await;
-    let code = room["code"].as_str().expect("code").to_owned();
+    let code = cluster.room(&seller).await;
     let alice = cluster.balance("alice").await;
 
     // One purchase, A to B.
@@ -244,16 +248,7 @@ async fn messages_and_payment_status_reach_a_socket_on_the_other_replica() {
     let cluster = cluster().await;
     let seller = cluster.trader(&cluster.a, "seller", "alice").await;
     let buyer = cluster.trader(&cluster.a, "buyer", "bruno").await;
-    let room = cluster
-        .json(
-            cluster
-                .http
-                .post(format!("{}/api/rooms", cluster.a))
-                .bearer_auth(&seller)
-                .json(&json!({"name": "Lesson", "price": "25.00"})),
-        )
-        .await;
-    let code = room["code"].as_str().expect("code").to_owned();
+    let code = cluster.room(&seller).await;
     let conversation = cluster
         .json(
             cluster
