@@ -62,3 +62,12 @@ if ! tools/moto-venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ 
   python3 -m venv tools/moto-venv
   tools/moto-venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$moto_version"
 fi
+
+# aiosmtpd: the real SMTP server the mail tests deliver to (tests/api/mail.rs starts it on a
+# free port with its Maildir handler).
+aiosmtpd_version=1.4.6
+if ! tools/smtp-venv/bin/python -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$aiosmtpd_version')" 2>/dev/null; then
+  log "installing aiosmtpd $aiosmtpd_version from PyPI into tools/smtp-venv"
+  python3 -m venv tools/smtp-venv
+  tools/smtp-venv/bin/pip install --quiet --disable-pip-version-check "aiosmtpd==$aiosmtpd_version"
+fi

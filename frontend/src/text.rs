@@ -76,6 +76,10 @@ pub fn field(locale: Locale, code: FieldCode) -> &'static str {
         FieldCode::AlreadyReviewed => td_string!(locale, fields.already_reviewed),
         FieldCode::EditWindowClosed => td_string!(locale, fields.edit_window_closed),
         FieldCode::ProofUnsupported => td_string!(locale, fields.proof_unsupported),
+        FieldCode::PasswordWrong => td_string!(locale, fields.password_wrong),
+        FieldCode::LinkInvalid => td_string!(locale, fields.link_invalid),
+        FieldCode::EmailSame => td_string!(locale, fields.email_same),
+        FieldCode::PaymentInProgress => td_string!(locale, fields.payment_in_progress),
     }
 }
 

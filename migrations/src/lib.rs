@@ -17,6 +17,7 @@ mod m20261204_000011_guest_checkout;
 mod m20261204_000012_room_media;
 mod m20261204_000013_reviews_and_wallet_proofs;
 mod m20261204_000014_conversations;
+mod m20261204_000015_mail_and_recovery;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_room_media::Migration),
             Box::new(m20261204_000013_reviews_and_wallet_proofs::Migration),
             Box::new(m20261204_000014_conversations::Migration),
+            Box::new(m20261204_000015_mail_and_recovery::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::account::{Language, MailPreferences};
 use crate::error::{FieldCode, FieldError, FieldErrors};
 use crate::money::{Amount, Asset, format_decimal};
 use crate::review::{RatingSummary, ReviewResponse, WalletBadge};
@@ -26,6 +27,9 @@ pub struct SignupRequest {
     /// 10–128 characters, not a common password.
     #[cfg_attr(feature = "openapi", schema(example = "correct horse battery", format = Password))]
     pub password: String,
+    /// The language their mail is written in; default: from `Accept-Language`, else English.
+    #[serde(default)]
+    pub language: Option<Language>,
 }
 
 /// A sign-up request whose fields all passed validation.
@@ -37,6 +41,8 @@ pub struct NewAccount {
     pub email: Email,
     /// The password.
     pub password: Password,
+    /// The language they asked for, if any.
+    pub language: Option<Language>,
 }
 
 impl SignupRequest {
@@ -60,6 +66,7 @@ impl SignupRequest {
                 username,
                 email,
                 password,
+                language: self.language,
             }),
             _ => Err(errors),
         }
@@ -135,6 +142,15 @@ pub struct UserResponse {
     /// The proof that the user controls their wallet, while that wallet is unchanged.
     #[serde(default)]
     pub wallet_badge: Option<WalletBadge>,
+    /// Whether they confirmed their e-mail address (by a link sent to it); notices wait for it.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// The language their mail is written in.
+    #[serde(default)]
+    pub language: Language,
+    /// The notices they want.
+    #[serde(default)]
+    pub mail: MailPreferences,
 }
 
 /// A successful sign-up, log-in or refresh. The refresh token travels in an HttpOnly cookie.
@@ -754,6 +770,7 @@ mod tests {
             username: "a".into(),
             email: "nope".into(),
             password: "short".into(),
+            language: None,
         };
         let errors = req.parse().unwrap_err();
         assert_eq!(

@@ -113,6 +113,14 @@ pub enum FieldCode {
     EditWindowClosed,
     /// The wallet's provider does not offer ownership proofs.
     ProofUnsupported,
+    /// Not the account's current password.
+    PasswordWrong,
+    /// A mailed link that is unknown, expired or already used.
+    LinkInvalid,
+    /// The new e-mail address is the one the account has.
+    EmailSame,
+    /// A payment of the account is still moving money.
+    PaymentInProgress,
 }
 
 /// An error of a `shared` parser that has a [`FieldCode`].

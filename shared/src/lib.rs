@@ -2,6 +2,7 @@
 //! the web app. Every type here parses its input once (`parse`/`TryFrom`) and is valid from then
 //! on; nothing in this crate does IO.
 
+pub mod account;
 pub mod api;
 pub mod conversation;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod transaction;
 pub mod user;
 pub mod wallet;
 
+pub use account::{Language, MailPreferences, Notice};
 pub use conversation::{ConversationSide, MessageText, PaymentEvent};
 pub use error::{Coded, ErrorBody, ErrorCode, ErrorDetail, FieldCode, FieldError, FieldErrors};
 pub use money::{

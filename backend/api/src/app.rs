@@ -22,6 +22,7 @@ use url::Url;
 use crate::config::{OpIdentity, Settings};
 use crate::http::web::WebApp;
 use crate::live::Live;
+use crate::mail::{Mailer, Transport, UnsubscribeKey};
 use crate::media::MediaStore;
 use crate::payments::worker::Worker;
 use crate::server::{ConnectionLimits, serve};
@@ -29,6 +30,11 @@ use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
 use crate::state::AppState;
+
+/// Mail a request may ask for (reset links, confirmations), per address or account: one a
+/// minute, three at once.
+const MAIL_PER_MINUTE: u32 = 1;
+const MAIL_BURST: u32 = 3;
 
 /// A built application, bound to its port but not yet serving.
 #[derive(Debug)]
@@ -39,6 +45,7 @@ pub struct App {
     db: DatabaseConnection,
     live: Live,
     worker: Option<Worker>,
+    mail_sender: crate::outbox::Worker<Mailer>,
     limits: ConnectionLimits,
     clock: Clock,
 }
@@ -155,7 +162,41 @@ impl App {
                 Arc::clone(&worker_wake),
             )
         });
+        let transport = match &settings.mail.smtp {
+            Some(smtp) => Transport::smtp(smtp)?,
+            None => {
+                tracing::info!(
+                    mailbox = %format!("{}/sandbox/mail", public_url.as_str().trim_end_matches('/')),
+                    "no SMTP server configured: mail goes to the local mailbox"
+                );
+                Transport::Mailbox
+            }
+        };
+        let unsubscribe = UnsubscribeKey::derive(jwt_secret.expose_secret().as_bytes());
+        let mail_wake = Arc::new(Notify::new());
+        let mail_sender = crate::outbox::Worker::new(
+            db.clone(),
+            settings.clock.clone(),
+            Mailer::new(
+                db.clone(),
+                settings.clock.clone(),
+                public_url.clone(),
+                settings
+                    .mail
+                    .from
+                    .clone()
+                    .unwrap_or_else(|| Mailer::default_from(&public_url)),
+                transport,
+                unsubscribe.clone(),
+            ),
+            Arc::clone(&mail_wake),
+        );
+        let mail_limiter = Arc::new(RateLimiter::new(MAIL_PER_MINUTE, MAIL_BURST));
+        RateLimiter::spawn_cleanup(&mail_limiter);
         let state = AppState {
+            mail_wake,
+            mail_limiter,
+            unsubscribe,
             db: db.clone(),
             tokens: Arc::new(tokens),
             auth_limiter,
@@ -185,6 +226,7 @@ impl App {
             db,
             live,
             worker,
+            mail_sender,
             limits,
             clock,
         })
@@ -226,6 +268,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
+        let mail_sender = tokio::spawn(self.mail_sender.run());
         let served = serve(
             self.listener,
             self.router,
@@ -241,6 +284,9 @@ impl App {
             worker.abort();
             let _ = worker.await;
         }
+        // Queued mail waits in the outbox for the next start (or another replica).
+        mail_sender.abort();
+        let _ = mail_sender.await;
         served?;
         tracing::info!("shut down gracefully");
         self.db

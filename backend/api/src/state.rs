@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::live::Live;
+use crate::mail::UnsubscribeKey;
 use crate::media::MediaStore;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
@@ -61,4 +62,10 @@ pub struct AppState {
     pub media: MediaStore,
     /// The live fan-out: pushes to this replica's sockets.
     pub live: Live,
+    /// Wakes this replica's mail sender (after a request queued mail).
+    pub mail_wake: Arc<Notify>,
+    /// Mail asked for by a request (reset links, confirmations), per address or account.
+    pub mail_limiter: Arc<RateLimiter<String>>,
+    /// Signs and checks one-click unsubscribe links.
+    pub unsubscribe: UnsubscribeKey,
 }

@@ -7,6 +7,14 @@ use leptos::prelude::*;
 use crate::i18n::{I18nLocaleTrait, Locale, use_i18n};
 use crate::text::tr;
 
+/// The API's name of a language of the app.
+pub fn api_language(locale: Locale) -> shifting_shared::Language {
+    match locale {
+        Locale::es => shifting_shared::Language::Es,
+        Locale::en => shifting_shared::Language::En,
+    }
+}
+
 /// Where the choice is kept.
 const STORAGE_KEY: &str = "shifting.language";
 

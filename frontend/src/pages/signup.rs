@@ -37,6 +37,9 @@ pub fn SignupPage() -> impl IntoView {
             username: username.get_untracked().trim().to_owned(),
             email: email.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
+            language: Some(crate::components::language::api_language(
+                i18n.get_locale_untracked(),
+            )),
         };
         form_error.set(None);
         match request.parse() {

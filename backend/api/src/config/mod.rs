@@ -10,6 +10,7 @@
 mod auth;
 mod database;
 mod logging;
+mod mail;
 mod media;
 mod open_payments;
 mod payments;
@@ -28,6 +29,7 @@ use shifting_open_payments::Clock;
 pub use auth::AuthSettings;
 pub use database::DatabaseSettings;
 pub use logging::{LogFormat, LoggingSettings};
+pub use mail::{MailSettings, SmtpSecurity, SmtpSettings};
 pub use media::{MediaBackend, MediaSettings, S3Settings};
 pub use open_payments::{OpIdentity, OpenPaymentsSettings};
 pub use payments::PaymentSettings;
@@ -55,6 +57,8 @@ pub struct RawSettings {
     pub sandbox: sandbox::Raw,
     /// Where room pictures and delivery files are kept.
     pub media: media::Raw,
+    /// Where mail goes.
+    pub mail: mail::Raw,
 }
 
 /// The validated settings the application runs with.
@@ -76,6 +80,8 @@ pub struct Settings {
     pub sandbox: SandboxSettings,
     /// Where room pictures and delivery files are kept, and their size limits.
     pub media: MediaSettings,
+    /// Where mail goes.
+    pub mail: MailSettings,
     /// Where every part of the process reads the time (moved by tests).
     pub clock: Clock,
 }
@@ -148,6 +154,7 @@ pub fn keys() -> Vec<&'static str> {
         fields::<open_payments::Raw>(),
         fields::<sandbox::Raw>(),
         fields::<media::Raw>(),
+        fields::<mail::Raw>(),
     ]
     .concat()
 }
@@ -187,6 +194,7 @@ impl RawSettings {
             open_payments: section(figment, &mut problems),
             sandbox: section(figment, &mut problems),
             media: section(figment, &mut problems),
+            mail: section(figment, &mut problems),
         };
         if problems.is_empty() {
             Ok(raw)
@@ -250,6 +258,12 @@ impl Settings {
         let open_payments = raw.open_payments.validate(&mut problems);
         let sandbox = raw.sandbox.validate(&database.data_dir, &mut problems);
         let media = raw.media.validate(&database.data_dir, &mut problems);
+        let mail = raw.mail.validate(&mut problems);
+        if open_payments.identity.is_some() && mail.smtp.is_none() {
+            problems.push(
+                "smtp_url is required with a real Open Payments identity (the local mailbox is for the sandbox only)",
+            );
+        }
         if open_payments.identity.is_some() {
             for (on, name) in [
                 (!sandbox.clock_ahead.is_zero(), "sandbox_clock_ahead_secs"),
@@ -273,6 +287,7 @@ impl Settings {
                 open_payments,
                 sandbox,
                 media,
+                mail,
                 clock,
             }),
             _ => Err(ConfigError(problems.0)),

@@ -183,8 +183,17 @@ mod tests {
     fn with(open_payments: Raw) -> Result<Settings, ConfigError> {
         Settings::from_raw(RawSettings {
             open_payments,
+            mail: smtp(),
             ..RawSettings::default()
         })
+    }
+
+    /// A real identity needs a mail server.
+    fn smtp() -> crate::config::mail::Raw {
+        crate::config::mail::Raw {
+            smtp_url: Some("smtps://mail.example.com".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -196,8 +205,17 @@ mod tests {
             ..Raw::default()
         };
         assert!(with(identity()).is_ok());
+        let without_mail = Settings::from_raw(RawSettings {
+            open_payments: identity(),
+            ..RawSettings::default()
+        });
+        assert!(
+            without_mail.unwrap_err().0[0].starts_with("smtp_url is required"),
+            "the local mailbox is for the sandbox only"
+        );
         let mut raw = RawSettings {
             open_payments: identity(),
+            mail: smtp(),
             ..RawSettings::default()
         };
         raw.sandbox.sandbox_clock_ahead_secs = 60;

@@ -5,13 +5,17 @@ use std::str::FromStr;
 
 use crate::error::ApiError;
 
+pub mod account_tokens;
 pub mod amount;
 pub mod conversations;
 pub mod live_tickets;
 pub mod messages;
+pub mod outbox;
+pub mod outbox_attempts;
 pub mod refresh_tokens;
 pub mod reviews;
 pub mod rooms;
+pub mod sandbox_mail;
 pub mod transaction_events;
 pub mod transactions;
 pub mod users;

@@ -99,6 +99,11 @@ pub struct Model {
     pub guest_key_hash: Option<String>,
     /// The address a guest left for the receipt.
     pub guest_email: Option<String>,
+    /// The language the guest checked out in (their receipt's).
+    pub guest_language: Option<String>,
+    /// Hex SHA-256 of the second key that opens a guest's purchase: the one in the link of
+    /// their e-mailed receipt (made when the mail is sent, never stored in the clear).
+    pub guest_mail_key_hash: Option<String>,
 }
 
 impl Model {

@@ -50,6 +50,17 @@ pub struct Model {
     pub wallet_verified_address: Option<String>,
     /// The auth server (the wallet's provider) that gave it.
     pub wallet_verified_by: Option<String>,
+    /// When they proved the address is theirs (a link sent to it); mail beyond account
+    /// security waits for it.
+    pub email_verified_at: Option<DateTimeUtc>,
+    /// The language mail is written in: `en` or `es`.
+    pub language: String,
+    /// Whether they want the "you sold …" notice.
+    pub mail_sales: bool,
+    /// Whether they want to hear about their payments that failed or expired.
+    pub mail_payment_problems: bool,
+    /// When they deleted the account; the row then only keeps what records need.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 /// Relations.

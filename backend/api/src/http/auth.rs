@@ -8,7 +8,7 @@ use shifting_shared::ErrorBody;
 use shifting_shared::api::{AuthResponse, LoginRequest, SignupRequest};
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{ClientIp, Json, MaybeAuthUser};
+use crate::http::extract::{BrowserLanguage, ClientIp, Json, MaybeAuthUser};
 use crate::services::accounts::{self, Session};
 use crate::state::AppState;
 
@@ -23,7 +23,7 @@ const COOKIE_PATH: &str = "/api/auth";
     tag = "auth",
     request_body = SignupRequest,
     responses(
-        (status = 201, description = "Account created and signed in; the refresh token is set as an HttpOnly cookie.",
+        (status = 201, description = "Account created and signed in; the refresh token is set as an HttpOnly cookie. A link to confirm the e-mail address is mailed.",
             body = AuthResponse, headers(("Set-Cookie" = String, description = "shifting_refresh=…; HttpOnly; SameSite=Strict; Path=/api/auth"))),
         (status = 400, description = "Malformed JSON.", body = ErrorBody),
         (status = 409, description = "Username or e-mail already registered.", body = ErrorBody),
@@ -38,12 +38,14 @@ const COOKIE_PATH: &str = "/api/auth";
 pub async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    BrowserLanguage(language): BrowserLanguage,
     jar: CookieJar,
     Json(request): Json<SignupRequest>,
 ) -> Result<(StatusCode, CookieJar, axum::Json<AuthResponse>)> {
     state.auth_limiter.check(ip)?;
     let account = request.parse().map_err(ApiError::Validation)?;
-    let session = accounts::sign_up(&state.db, &state.tokens, account).await?;
+    let session = accounts::sign_up(&state.db, &state.tokens, account, language).await?;
+    state.mail_wake.notify_one();
     let (jar, body) = respond(&state, jar, session);
     Ok((StatusCode::CREATED, jar, body))
 }
@@ -146,7 +148,7 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, jar.add(cleared)))
 }
 
-fn respond(
+pub(crate) fn respond(
     state: &AppState,
     jar: CookieJar,
     session: Session,

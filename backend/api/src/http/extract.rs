@@ -337,3 +337,20 @@ impl PageQuery {
         self.limit.unwrap_or(Self::DEFAULT)
     }
 }
+
+/// The language the client's `Accept-Language` prefers among ours (English by default).
+#[derive(Clone, Copy, Debug)]
+pub struct BrowserLanguage(pub shifting_shared::Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for BrowserLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let asked = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        Ok(Self(crate::services::receipts::choose(asked)))
+    }
+}

@@ -1,6 +1,7 @@
 //! The HTTP layer: routing, middleware, extractors and handlers. Handlers do HTTP only and call
 //! one service function each.
 
+pub mod account;
 pub mod auth;
 pub mod client_ip;
 pub mod conversations;
@@ -42,7 +43,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
-        .routes(routes!(me::get_me, me::update_me))
+        .routes(routes!(account::request_password_reset))
+        .routes(routes!(account::confirm_password_reset))
+        .routes(routes!(account::verify_email))
+        .routes(routes!(account::unsubscribe))
+        .routes(routes!(me::get_me, me::update_me, account::delete_account))
+        .routes(routes!(account::resend_verification))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::change_email))
+        .routes(routes!(account::set_preferences))
         .routes(routes!(rooms::create_room, rooms::list_rooms))
         .routes(routes!(rooms::get_room, rooms::update_room))
         .routes(routes!(rooms::move_room_wallet))
@@ -127,8 +136,25 @@ pub fn router(
         .route("/api/{*rest}", any(api_not_found))
         .with_state(state.clone())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::spec()));
-    if let Some(sandbox) = sandbox {
-        router = router.nest(sandbox.mount_path(), sandbox.router());
+    // The local mailbox lives beside the sandbox's wallets, under the same mount.
+    let mailbox = state
+        .settings
+        .mail
+        .smtp
+        .is_none()
+        .then(|| crate::mail::mailbox::router(state.db.clone()));
+    match (sandbox, mailbox) {
+        (Some(sandbox), Some(mailbox)) if sandbox.mount_path() == "/sandbox" => {
+            router = router.nest("/sandbox", sandbox.router().merge(mailbox));
+        }
+        (sandbox, mailbox) => {
+            if let Some(sandbox) = sandbox {
+                router = router.nest(sandbox.mount_path(), sandbox.router());
+            }
+            if let Some(mailbox) = mailbox {
+                router = router.nest("/sandbox", mailbox);
+            }
+        }
     }
     web.attach(router, state)
         .layer(DefaultBodyLimit::max(max_body))

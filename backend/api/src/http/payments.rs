@@ -10,7 +10,7 @@ use shifting_shared::{Email, ErrorBody};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{AuthUser, ClientIp, Json};
+use crate::http::extract::{AuthUser, BrowserLanguage, ClientIp, Json};
 use crate::http::rooms::room_code;
 use crate::payments::checkout::{self, Buyer, FinishOutcome, FinishQuery};
 use crate::state::AppState;
@@ -84,6 +84,7 @@ pub async fn start_payment(
 pub async fn start_guest_payment(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    BrowserLanguage(language): BrowserLanguage,
     Path(code): Path<String>,
     Json(request): Json<GuestPaymentRequest>,
 ) -> Result<(StatusCode, axum::Json<StartPaymentResponse>)> {
@@ -103,6 +104,7 @@ pub async fn start_guest_payment(
     let buyer = Buyer::Guest {
         wallet_address: request.wallet_address,
         email,
+        language,
     };
     let started = checkout::start_payment(&state, buyer, &code).await?;
     Ok((StatusCode::CREATED, axum::Json(started)))

@@ -391,7 +391,7 @@ pub async fn receipt_pdf(
         })
         .unwrap_or_default();
     let view = transactions::get_transaction(&state.db, &caller, id).await?;
-    let language = receipts::Language::choose(&asked);
+    let language = receipts::choose(&asked);
     let number = view.receipt_number.clone().unwrap_or_default();
     let pdf = tokio::task::spawn_blocking(move || receipts::pdf(&view, language))
         .await

@@ -59,6 +59,8 @@ pub enum Buyer {
         wallet_address: String,
         /// Where the receipt may go (validated, lower-cased).
         email: Option<String>,
+        /// The language their browser asked for (their receipt's).
+        language: shifting_shared::Language,
     },
 }
 
@@ -106,7 +108,7 @@ pub async fn start_payment(
     {
         return Err(sold_out(&room));
     }
-    let (buyer_input, buyer_name, guest_email) = match buyer {
+    let (buyer_input, buyer_name, guest_email, guest_language) = match buyer {
         Buyer::Account { id, wallet_address } => {
             let account = users::Entity::find_by_id(id)
                 .one(db)
@@ -123,12 +125,18 @@ pub async fn start_payment(
                         ),
                     )
                 })?;
-            (wallet, account.username, None)
+            (wallet, account.username, None, None)
         }
         Buyer::Guest {
             wallet_address,
             email,
-        } => (wallet_address, "A guest".to_owned(), email),
+            language,
+        } => (
+            wallet_address,
+            "A guest".to_owned(),
+            email,
+            Some(language.as_str().to_owned()),
+        ),
     };
     // A guest's key opens their purchase: only its hash is kept.
     let guest_key = buyer_id.is_none().then(guest_key);
@@ -218,6 +226,8 @@ pub async fn start_payment(
         receipt_seq: Set(None),
         guest_key_hash: Set(guest_key.as_deref().map(sha256_hex)),
         guest_email: Set(guest_email),
+        guest_language: Set(guest_language),
+        guest_mail_key_hash: Set(None),
     };
     let txn = begin_write(db).await?;
     // The payment holds one unit of the room until it ends without money; the conditional

@@ -272,6 +272,7 @@ pub(crate) async fn record_event(
     }
     .insert(db)
     .await?;
+    crate::mail::payment_status(db, id, to, at).await?;
     conversations::status_changed(db, batch, id, to, at).await
 }
 

@@ -9,14 +9,17 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr,
 };
+use shifting_shared::account::PreferencesRequest;
 use shifting_shared::api::{NewAccount, Role, UserResponse, WalletResponse};
 use shifting_shared::{FieldCode, FieldError, FieldErrors};
+use shifting_shared::{Language, MailPreferences, Notice};
 use uuid::Uuid;
 
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::{refresh_tokens, users};
 use crate::error::{ApiError, Result};
+use crate::mail::MailJob;
 use crate::services::passwords;
 use crate::services::tokens::{TokenKeys, hash_refresh_token, new_refresh_token};
 use crate::services::wallets::ResolvedWallet;
@@ -45,11 +48,13 @@ pub async fn sign_up(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     account: NewAccount,
+    browser_language: Language,
 ) -> Result<Session> {
     let NewAccount {
         username,
         email,
         password,
+        language,
     } = account;
     let taken = users::Entity::find()
         .filter(
@@ -105,9 +110,15 @@ pub async fn sign_up(
         wallet_verified_at: Set(None),
         wallet_verified_address: Set(None),
         wallet_verified_by: Set(None),
+        email_verified_at: Set(None),
+        language: Set(language.unwrap_or(browser_language).as_str().to_owned()),
+        mail_sales: Set(true),
+        mail_payment_problems: Set(true),
+        deleted_at: Set(None),
     };
     let txn = begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
+    crate::mail::queue(&txn, &MailJob::VerifyEmail { user_id: user.id }, now).await?;
     let (session, _) =
         start_session(&txn, keys, user, NewRefreshToken::first(keys.clock.now())).await?;
     txn.commit().await?;
@@ -156,6 +167,7 @@ pub async fn log_in(
                 .add(users::Column::UsernameKey.eq(key.as_str()))
                 .add(users::Column::Email.eq(key.as_str())),
         )
+        .filter(users::Column::DeletedAt.is_null())
         .one(db)
         .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -354,10 +366,18 @@ pub async fn log_out(
 /// # Errors
 /// [`ApiError::Unauthorized`] when the account no longer exists.
 pub async fn get_profile(db: &DatabaseConnection, user_id: Uuid) -> Result<UserResponse> {
+    live_account(db, user_id).await.map(to_response)
+}
+
+/// A signed-in user's account, unless deleted.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] when the account no longer exists.
+pub(crate) async fn live_account(db: &impl ConnectionTrait, user_id: Uuid) -> Result<users::Model> {
     users::Entity::find_by_id(user_id)
         .one(db)
         .await?
-        .map(to_response)
+        .filter(|user| user.deleted_at.is_none())
         .ok_or(ApiError::Unauthorized("The account no longer exists."))
 }
 
@@ -490,7 +510,7 @@ async fn start_session(
     ))
 }
 
-fn to_response(user: users::Model) -> UserResponse {
+pub(crate) fn to_response(user: users::Model) -> UserResponse {
     let wallet = match (
         &user.wallet_address,
         &user.wallet_asset_code,
@@ -517,7 +537,102 @@ fn to_response(user: users::Model) -> UserResponse {
             Role::User
         },
         created_at: user.created_at,
+        email_verified: user.email_verified_at.is_some(),
+        language: Language::from_tag(&user.language),
+        mail: MailPreferences {
+            sales: user.mail_sales,
+            payment_problems: user.mail_payment_problems,
+        },
     }
+}
+
+/// Starts a new session (a new refresh-token family) for `user` in `db`.
+///
+/// # Errors
+/// Internal errors.
+pub(crate) async fn new_session(
+    db: &impl ConnectionTrait,
+    keys: &TokenKeys,
+    user: users::Model,
+) -> Result<Session> {
+    let (session, _) =
+        start_session(db, keys, user, NewRefreshToken::first(keys.clock.now())).await?;
+    Ok(session)
+}
+
+/// Ends every session of `user_id` (a new password, a deleted account).
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn revoke_all(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores the language and notices `user_id` chose.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] when the account no longer exists.
+pub async fn set_preferences(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    preferences: PreferencesRequest,
+    now: DateTime<Utc>,
+) -> Result<UserResponse> {
+    let updated = users::Entity::update_many()
+        .col_expr(
+            users::Column::Language,
+            Expr::value(preferences.language.as_str()),
+        )
+        .col_expr(
+            users::Column::MailSales,
+            Expr::value(preferences.mail.sales),
+        )
+        .col_expr(
+            users::Column::MailPaymentProblems,
+            Expr::value(preferences.mail.payment_problems),
+        )
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(ApiError::Unauthorized("The account no longer exists."));
+    }
+    get_profile(db, user_id).await
+}
+
+/// Turns `notice` off for `user_id` (a one-click unsubscribe); repeating it changes nothing.
+///
+/// # Errors
+/// Database errors.
+pub async fn unsubscribe(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    notice: Notice,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let column = match notice {
+        Notice::Sales => users::Column::MailSales,
+        Notice::PaymentProblems => users::Column::MailPaymentProblems,
+    };
+    users::Entity::update_many()
+        .col_expr(column, Expr::value(false))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The usernames of the users `ids`, in one query.

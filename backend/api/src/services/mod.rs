@@ -2,11 +2,13 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod erasure;
 pub mod health;
 pub mod passwords;
 pub mod profiles;
 pub mod rate_limit;
 pub mod receipts;
+pub mod recovery;
 pub mod reviews;
 pub mod room_media;
 pub mod room_views;

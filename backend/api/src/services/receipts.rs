@@ -16,27 +16,15 @@ use shifting_shared::api::TransactionResponse;
 
 use crate::error::{ApiError, Result};
 
-/// The receipt's language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    /// English.
-    En,
-    /// Spanish.
-    Es,
-}
+pub use shifting_shared::Language;
 
-impl Language {
-    /// The first of the languages a reader asks for that we write receipts in; English by
-    /// default. Takes `es`, `es-MX`, `en-GB` …, or an `Accept-Language` header's value.
-    #[must_use]
-    pub fn choose(asked: &str) -> Self {
-        accept_language::intersection(asked, &["en", "es"])
-            .first()
-            .map_or(
-                Self::En,
-                |first| if first == "es" { Self::Es } else { Self::En },
-            )
-    }
+/// The first of the languages a reader asks for that we write in; English by default. Takes
+/// `es`, `es-MX`, `en-GB` …, or an `Accept-Language` header's value.
+#[must_use]
+pub fn choose(asked: &str) -> Language {
+    accept_language::intersection(asked, &["en", "es"])
+        .first()
+        .map_or(Language::En, |first| Language::from_tag(first))
 }
 
 /// The words on a receipt, per language (the web app's catalogues say the same).
@@ -466,9 +454,9 @@ mod tests {
 
     #[test]
     fn the_language_follows_what_the_reader_asks_for() {
-        assert_eq!(Language::choose("es-MX,es;q=0.9,en;q=0.8"), Language::Es);
-        assert_eq!(Language::choose("es"), Language::Es);
-        assert_eq!(Language::choose("fr-FR,en;q=0.5"), Language::En);
-        assert_eq!(Language::choose(""), Language::En);
+        assert_eq!(choose("es-MX,es;q=0.9,en;q=0.8"), Language::Es);
+        assert_eq!(choose("es"), Language::Es);
+        assert_eq!(choose("fr-FR,en;q=0.5"), Language::En);
+        assert_eq!(choose(""), Language::En);
     }
 }

@@ -389,17 +389,15 @@ pub fn authorise(row: &transactions::Model, caller: &PurchaseCaller) -> Result<V
         PurchaseCaller::User(id) => {
             (row.buyer_id == Some(*id) || row.seller_id == *id).then_some(Viewer::User(*id))
         }
-        PurchaseCaller::Guest(key) => row
-            .guest_key_hash
-            .as_deref()
-            .filter(|stored| {
-                bool::from(
-                    sha256_hex(key.expose_secret())
-                        .as_bytes()
-                        .ct_eq(stored.as_bytes()),
-                )
-            })
-            .map(|_| Viewer::Guest),
+        // The key the guest's browser got at checkout, or the one in their mailed receipt.
+        PurchaseCaller::Guest(key) => {
+            let presented = sha256_hex(key.expose_secret());
+            [&row.guest_key_hash, &row.guest_mail_key_hash]
+                .into_iter()
+                .flatten()
+                .any(|stored| bool::from(presented.as_bytes().ct_eq(stored.as_bytes())))
+                .then_some(Viewer::Guest)
+        }
     };
     allowed.ok_or(ApiError::NotFound(NOT_FOUND))
 }

@@ -569,7 +569,7 @@ pub async fn sandbox_count(data_dir: &std::path::Path, sql: &str) -> i64 {
     n
 }
 
-async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+pub async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),

@@ -1,6 +1,7 @@
 //! Black-box tests of the API over real HTTP, on SQLite by default and on PostgreSQL when
 //! `SHIFTING_TEST_POSTGRES_URL` points at a server (the README's test command starts one).
 
+mod account;
 mod auth;
 mod cli;
 mod conversations;
@@ -10,6 +11,8 @@ mod finish;
 mod guests;
 mod helpers;
 mod live;
+mod mail;
+mod mailbox;
 mod media;
 mod openapi;
 mod operations;

@@ -155,6 +155,7 @@ async fn the_server_starts_with_an_open_payments_identity_from_a_key_file() {
         s.open_payments.op_key_id = Some("platform-key".into());
         s.open_payments.op_private_key_file = Some(key_file);
         s.open_payments.outbound_private_hosts = "wallet.internal".into();
+        s.mail.smtp_url = Some("smtp://127.0.0.1:9".into());
     })
     .await;
     let response = app.client.get(app.url("/ready")).send().await.unwrap();

@@ -20,6 +20,7 @@ pub(crate) struct Cluster {
     pub(crate) b: String,
     pub(crate) sandbox: String,
     pub(crate) http: reqwest::Client,
+    pub(crate) database_url: String,
     _processes: Vec<Process>,
     pub(crate) dir: tempfile::TempDir,
 }
@@ -91,6 +92,7 @@ pub(crate) async fn cluster_with(settings: &[(&str, String)]) -> Cluster {
         b,
         sandbox,
         http,
+        database_url,
         _processes: processes,
         dir,
     }
@@ -308,4 +310,57 @@ async fn messages_and_payment_status_reach_a_socket_on_the_other_replica() {
         .until(|e| e["type"] == "transaction" && e["status"] == "completed")
         .await;
     assert_eq!(completed["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn two_replicas_send_each_mail_once() {
+    let smtp = crate::mailbox::SmtpServer::start().await;
+    let cluster = cluster_with(&[
+        ("SHIFTING_AUTH_RATE_LIMIT_PER_MINUTE", "100000".into()),
+        ("SHIFTING_AUTH_RATE_LIMIT_BURST", "100000".into()),
+        ("SHIFTING_SMTP_URL", smtp.url()),
+    ])
+    .await;
+    let signups = (0..24).map(|i| {
+        let replica = if i % 2 == 0 { &cluster.a } else { &cluster.b };
+        cluster
+            .http
+            .post(format!("{replica}/api/auth/signup"))
+            .json(&json!({
+                "username": format!("user{i}"),
+                "email": format!("user{i}@example.com"),
+                "password": crate::helpers::PASSWORD,
+            }))
+            .send()
+    });
+    for response in join_all(signups).await {
+        assert_eq!(response.expect("signup").status(), StatusCode::CREATED);
+    }
+    smtp.wait_for(24).await;
+    let db = sea_orm::Database::connect(&cluster.database_url)
+        .await
+        .expect("database");
+    for _ in 0..500 {
+        let pending = crate::helpers::scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM outbox WHERE status <> 'sent'",
+        )
+        .await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = crate::helpers::scalar(&db, "SELECT COUNT(*) AS n FROM outbox_attempts").await;
+    assert_eq!(sent, 24, "one attempt per mail, none repeated");
+    db.close().await.ok();
+    let received = smtp.received();
+    assert_eq!(received.len(), 24);
+    let mut ids: Vec<&str> = received
+        .iter()
+        .filter_map(|m| m.header("Message-ID"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 24, "each mail once");
 }

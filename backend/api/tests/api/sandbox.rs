@@ -72,8 +72,17 @@ async fn with_a_real_identity_there_is_no_sandbox() {
         s.open_payments.op_wallet_address = Some("$ilp.interledger-test.dev/shifting".into());
         s.open_payments.op_key_id = Some("platform-key".into());
         s.open_payments.op_private_key = Some(pem.into());
+        s.mail.smtp_url = Some("smtp://127.0.0.1:9".into());
     })
     .await;
+    // Nor a local mailbox: mail goes to the SMTP server.
+    let response = app
+        .client
+        .get(app.url("/sandbox/mail"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let response = app
         .client
         .get(app.url("/sandbox/accounts"))
