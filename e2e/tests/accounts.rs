@@ -1,6 +1,8 @@
 //! Accounts in a real browser: sign up, stay signed in across a reload and past an access token
 //! that ran out, log out, log in, and field errors shown next to their fields; the pages around
-//! the purchase checked with axe-core in both languages, with their titles and focus.
+//! the purchase checked with axe-core in both languages, with their titles and focus; a forgotten
+//! password and a confirmed address through the links mailed to the local mailbox; notices and
+//! account deletion in the settings.
 //!
 //! These tests need the built web app and ChromeDriver, so `cargo test` skips them; the README's
 //! test command runs them (`cargo test --workspace --test accounts -- --ignored`).
@@ -312,5 +314,186 @@ async fn the_pages_around_the_purchase_are_accessible_in_english_and_spanish() {
         };
         visit_the_pages(server, browser, &titles).await
     })
+    .await;
+}
+
+/// Opens the newest mail to `to` whose subject is `subject` in the local mailbox
+/// (`/sandbox/mail`), waiting for it to be delivered, and follows its link to `path`.
+async fn follow_mailed_link(
+    server: &Server,
+    browser: &Browser,
+    to: &str,
+    subject: &str,
+    path: &str,
+) -> anyhow::Result<()> {
+    let mailbox = format!("{}/sandbox/mail?to={to}", server.url);
+    let link = format!("ol.mails a[data-subject='{subject}']");
+    let mut found = false;
+    for _ in 0..100 {
+        browser.client.goto(&mailbox).await?;
+        if browser.count(&link).await? > 0 {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(found, "no mail {subject:?} to {to} arrived");
+    browser.check_accessibility("the local mailbox").await?;
+    browser.click(&link).await?;
+    browser.wait_for("h1").await?;
+    browser
+        .check_accessibility("a mail in the local mailbox")
+        .await?;
+    browser.expect_no_horizontal_scroll().await?;
+    browser.click(&format!("a[href*='{path}#token=']")).await?;
+    browser.wait_for_path(path).await?;
+    browser.wait_for(".nav .brand").await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_person_who_forgot_the_password_gets_back_in_through_the_mailed_link() {
+    run_scenario("forgot-password", 390, 844, async |server, browser| {
+        browser.open(&format!("{}/signup", server.url)).await?;
+        browser.submit_sign_up("ana").await?;
+        browser.click(".nav-links button").await?;
+        browser.wait_for(".nav-links a[href='/login']").await?;
+
+        browser.click(".nav-links a[href='/login']").await?;
+        browser.click("a[href='/forgot-password']").await?;
+        browser.wait_for_path("/forgot-password").await?;
+        browser.wait_for("#email").await?;
+        browser.check_accessibility("forgot password").await?;
+        browser.expect_no_horizontal_scroll().await?;
+        browser.fill("email", "ana@example.com").await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("[data-testid=reset-sent]", "30 minutes")
+            .await?;
+        browser.check_accessibility("reset link sent").await?;
+        browser.screenshot("forgot-password-sent").await;
+
+        follow_mailed_link(
+            server,
+            browser,
+            "ana@example.com",
+            "Reset your password",
+            "/reset-password",
+        )
+        .await?;
+        browser.wait_for("#password").await?;
+        browser.check_accessibility("choose a new password").await?;
+        browser.expect_no_horizontal_scroll().await?;
+        // The token left the address bar as soon as the page read it.
+        let url = browser.client.current_url().await?;
+        anyhow::ensure!(url.fragment().is_none(), "the token stays in {url}");
+        browser
+            .fill("password", "a brand new correct horse")
+            .await?;
+        browser.click("form button[type=submit]").await?;
+        browser.wait_for_path("/dashboard").await?;
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "ana")
+            .await?;
+        browser.wait_for("[data-testid=password-reset]").await?;
+        browser.screenshot("password-reset-signed-in").await;
+
+        // The old password is gone, the new one works.
+        browser.click(".nav-links button").await?;
+        browser.click(".nav-links a[href='/login']").await?;
+        browser.fill("login", "ana").await?;
+        browser.fill("password", PASSWORD).await?;
+        browser.click("form button[type=submit]").await?;
+        browser.wait_for_text(".form-error", "wrong").await?;
+        browser
+            .fill("password", "a brand new correct horse")
+            .await?;
+        browser.click("form button[type=submit]").await?;
+        browser
+            .wait_for_text("[data-testid=signed-in-as]", "ana")
+            .await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_person_confirms_the_address_sets_notices_and_deletes_the_account() {
+    run_scenario_in(
+        "account-settings",
+        1280,
+        900,
+        "es-ES",
+        async |server, browser| {
+            browser.open(&format!("{}/signup", server.url)).await?;
+            browser.submit_sign_up("lucia").await?;
+            browser.activate(".nav-links a[href='/settings']").await?;
+            browser.wait_for("[data-testid=email-unverified]").await?;
+            browser
+                .check_accessibility("settings, address not confirmed")
+                .await?;
+
+            follow_mailed_link(
+                server,
+                browser,
+                "lucia@example.com",
+                "Confirma tu dirección de correo",
+                "/verify-email",
+            )
+            .await?;
+            browser
+                .wait_for_text("[data-testid=email-confirmed]", "lucia@example.com")
+                .await?;
+            browser.check_accessibility("address confirmed").await?;
+            browser.screenshot("email-confirmed").await;
+
+            browser.open(&format!("{}/settings", server.url)).await?;
+            browser.wait_for("[data-testid=email-verified]").await?;
+            browser.click("input[name=mail_sales]").await?;
+            browser
+                .click("#mail-title ~ form button[type=submit]")
+                .await?;
+            browser
+                .wait_for_text("#mail-title ~ form [role=status]", "Guardado")
+                .await?;
+            browser.client.refresh().await?;
+            browser.wait_for("[data-testid=email-verified]").await?;
+            let checked = browser
+                .client
+                .execute(
+                    "return document.querySelector('input[name=mail_sales]').checked;",
+                    Vec::new(),
+                )
+                .await?;
+            anyhow::ensure!(checked == false, "the sales notice is still on");
+            browser
+                .check_accessibility("settings, address confirmed")
+                .await?;
+            browser.screenshot("settings-account").await;
+
+            // An unsubscribe page opened without its link says so.
+            browser.open(&format!("{}/unsubscribe", server.url)).await?;
+            browser.wait_for("main .form-error").await?;
+            browser
+                .check_accessibility("unsubscribe without a link")
+                .await?;
+
+            browser.open(&format!("{}/settings", server.url)).await?;
+            browser.fill("delete_password", PASSWORD).await?;
+            browser.click("input[name=delete_understood]").await?;
+            browser.click(".danger-zone button[type=submit]").await?;
+            browser.wait_for("[data-testid=account-deleted]").await?;
+            browser.wait_for(".nav-links a[href='/login']").await?;
+            browser.screenshot("account-deleted").await;
+            browser.click(".nav-links a[href='/login']").await?;
+            browser.fill("login", "lucia").await?;
+            browser.fill("password", PASSWORD).await?;
+            browser.click("form button[type=submit]").await?;
+            browser.wait_for("main .form-error").await?;
+            Ok(())
+        },
+    )
     .await;
 }

@@ -18,6 +18,7 @@ use crate::pages::{
     not_found::NotFoundPage,
     payment::PaymentPage,
     profile::{ProfilePage, ReviewPolicyPage},
+    recovery::{ForgotPasswordPage, ResetPasswordPage, UnsubscribePage, VerifyEmailPage},
     room::RoomPage,
     settings::SettingsPage,
     signup::SignupPage,
@@ -58,6 +59,10 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/signup") view=SignupPage/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
+                    <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                    <Route path=path!("/verify-email") view=VerifyEmailPage/>
+                    <Route path=path!("/unsubscribe") view=UnsubscribePage/>
                     <Route path=path!("/dashboard") view=DashboardPage/>
                     <Route path=path!("/rooms/new") view=NewRoomPage/>
                     <Route path=path!("/settings") view=SettingsPage/>

@@ -335,6 +335,22 @@ pub async fn delete_no_content(path: &str, session: Session) -> Result<(), ApiEr
     Err(error(response).await)
 }
 
+/// `DELETE path` with a JSON body, expecting no content back.
+pub async fn delete_with_body<B: Serialize>(
+    path: &str,
+    body: &B,
+    session: Session,
+) -> Result<(), ApiError> {
+    let response = Call::new(Method::DELETE, path)
+        .json(body)?
+        .send(Some(session))
+        .await?;
+    if response.ok() {
+        return Ok(());
+    }
+    Err(error(response).await)
+}
+
 /// `POST path` without a body, expecting no content back.
 pub async fn post_no_content(path: &str, session: Option<Session>) -> Result<(), ApiError> {
     let response = Call::new(Method::POST, path).send(session).await?;

@@ -1,5 +1,6 @@
 //! Talking to the Shifting API: one module per resource, all through [`client`].
 
+pub mod account;
 pub mod auth;
 pub mod client;
 pub mod conversations;

@@ -37,12 +37,18 @@ fn Dashboard() -> impl IntoView {
             .await
             .map(|p| p.transactions)
     });
+    // Where a password reset lands: said once, so the reader knows the new password took.
+    let query = leptos_router::hooks::use_query_map();
+    let reset = move || query.read().get("password").as_deref() == Some("reset");
     view! {
         <section class="page">
             <div class="page-head">
                 <Heading text=tr!(dashboard.title)/>
                 <A href=Page::NewRoom.path() attr:class="button">{tr!(dashboard.new_room)}</A>
             </div>
+            {move || reset().then(|| view! {
+                <p class="notice" role="status" data-testid="password-reset">{tr!(dashboard.password_reset)}</p>
+            })}
             <FirstSteps/>
             <h2 class="section-title">{tr!(dashboard.my_rooms)}</h2>
             <Transition fallback=loading>

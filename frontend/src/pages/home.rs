@@ -20,6 +20,7 @@ pub fn HomePage() -> impl IntoView {
     // Where a log-out lands: said once, so that leaving is confirmed.
     let query = use_query_map();
     let signed_out = move || query.read().get("signed_out").is_some();
+    let deleted = move || query.read().get("account_deleted").is_some();
     view! {
         <section class="hero">
             <Heading text=tr!(home.title)/>
@@ -35,6 +36,9 @@ pub fn HomePage() -> impl IntoView {
                 None => view! {
                     {move || signed_out().then(|| view! {
                         <p class="notice" role="status" data-testid="signed-out">{tr!(home.signed_out)}</p>
+                    })}
+                    {move || deleted().then(|| view! {
+                        <p class="notice" role="status" data-testid="account-deleted">{tr!(home.account_deleted)}</p>
                     })}
                     <div class="actions">
                         <A href=Page::Signup.path() attr:class="button">{tr!(home.create_account)}</A>

@@ -65,6 +65,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if submit.pending().get() { t_string!(i18n, login.submitting) } else { t_string!(i18n, login.submit) }}
                 </button>
             </form>
+            <p><A href=Page::ForgotPassword.path()>{tr!(login.forgot)}</A></p>
             <p>{tr!(login.new_here)} " " <A href=Page::Signup.path()>{tr!(login.create_account)}</A></p>
         </section>
     }

@@ -8,6 +8,7 @@ use shifting_shared::api::AuthResponse;
 use crate::api::client::ApiError;
 use crate::session::Session;
 
+pub mod account_settings;
 pub mod dashboard;
 pub mod home;
 pub mod login;
@@ -16,6 +17,7 @@ pub mod new_room;
 pub mod not_found;
 pub mod payment;
 pub mod profile;
+pub mod recovery;
 pub mod review_panel;
 pub mod room;
 pub mod room_media;
@@ -40,6 +42,8 @@ pub enum Page {
     Settings,
     /// `/messages`
     Messages,
+    /// `/forgot-password`
+    ForgotPassword,
 }
 
 impl Page {
@@ -53,6 +57,7 @@ impl Page {
             Self::Messages => "/messages",
             Self::NewRoom => "/rooms/new",
             Self::Settings => "/settings",
+            Self::ForgotPassword => "/forgot-password",
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::components::heading::Heading;
 use crate::components::reviews::{VerifiedWallet, profile_path};
 use crate::format::{self, decimal_mark};
 use crate::i18n::{t_string, use_i18n};
+use crate::pages::account_settings::AccountSettings;
 use crate::pages::{next_path, room_path};
 use crate::session::Session;
 use crate::text;
@@ -102,6 +103,7 @@ fn Settings() -> impl IntoView {
             </form>
             <VerifyWallet/>
             <RoomsOnOtherWallets/>
+            <AccountSettings/>
             <div aria-live="polite">
                 {move || session.user().and_then(|u| u.wallet).map(|w| {
                     let name = w.public_name.clone();

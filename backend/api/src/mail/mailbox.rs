@@ -75,7 +75,7 @@ async fn list(State(db): State<DatabaseConnection>, Query(query): Query<ListQuer
                 ol.mails {
                     @for (id, recipient, subject, at) in &rows {
                         li {
-                            a href=(format!("mail/{id}")) { (subject) }
+                            a href=(format!("mail/{id}")) data-subject=(subject) { (subject) }
                             span.muted { " to " (recipient) " · " time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M:%S UTC")) } }
                         }
                     }
