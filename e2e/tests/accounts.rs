@@ -429,6 +429,10 @@ async fn a_person_confirms_the_address_sets_notices_and_deletes_the_account() {
         async |server, browser| {
             browser.open(&format!("{}/signup", server.url)).await?;
             browser.submit_sign_up("lucia").await?;
+            browser.activate(".nav-links a[href='/dashboard']").await?;
+            browser
+                .wait_for_text("[data-testid=confirm-email-notice]", "lucia@example.com")
+                .await?;
             browser.activate(".nav-links a[href='/settings']").await?;
             browser.wait_for("[data-testid=email-unverified]").await?;
             browser
@@ -449,6 +453,12 @@ async fn a_person_confirms_the_address_sets_notices_and_deletes_the_account() {
             browser.check_accessibility("address confirmed").await?;
             browser.screenshot("email-confirmed").await;
 
+            browser.open(&format!("{}/dashboard", server.url)).await?;
+            browser.wait_for("[data-testid=first-steps]").await?;
+            anyhow::ensure!(
+                browser.count("[data-testid=confirm-email-notice]").await? == 0,
+                "the dashboard still asks to confirm the address"
+            );
             browser.open(&format!("{}/settings", server.url)).await?;
             browser.wait_for("[data-testid=email-verified]").await?;
             browser.click("input[name=mail_sales]").await?;

@@ -2,6 +2,7 @@
 //! the password, the mail a person wants and in which language, and deleting the account.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use shifting_shared::account::{ChangeEmailRequest, ChangePasswordRequest, PreferencesRequest};
 use shifting_shared::{FieldCode, FieldError, FieldErrors, Language, MailPreferences};
@@ -10,6 +11,7 @@ use crate::api;
 use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
 use crate::i18n::{t_string, use_i18n};
+use crate::pages::show_refusal;
 use crate::session::Session;
 use crate::text;
 use crate::text::tr;
@@ -22,6 +24,26 @@ pub fn AccountSettings() -> impl IntoView {
         <ChangePassword/>
         <MailNotices/>
         <DeleteAccount/>
+    }
+}
+
+/// A reminder, for a signed-in user whose address is not confirmed, that notices wait for it,
+/// with the way to get another link.
+#[component]
+pub fn ConfirmEmailNotice() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = expect_context::<Session>();
+    move || {
+        session.user().filter(|user| !user.email_verified).map(|user| {
+            let email = user.email;
+            view! {
+                <p class="notice" role="status" data-testid="confirm-email-notice">
+                    {move || t_string!(i18n, account.confirm_notice, email = email.clone()).to_string()}
+                    " "
+                    <A href=crate::pages::Page::Settings.path()>{tr!(account.confirm_settings)}</A>
+                </p>
+            }
+        })
     }
 }
 
@@ -49,11 +71,7 @@ fn EmailAddress() -> impl IntoView {
             email.set(String::new());
             password.set(String::new());
         }
-        Some(Err(err)) => {
-            let fields = err.fields();
-            form_error.set(fields.is_empty().then_some(err));
-            errors.set(fields);
-        }
+        Some(Err(err)) => show_refusal(err, errors, form_error),
         None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -134,11 +152,7 @@ fn ChangePassword() -> impl IntoView {
             new.set(String::new());
             done.set(true);
         }
-        Some(Err(err)) => {
-            let fields = err.fields();
-            form_error.set(fields.is_empty().then_some(err));
-            errors.set(fields);
-        }
+        Some(Err(err)) => show_refusal(err, errors, form_error),
         None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

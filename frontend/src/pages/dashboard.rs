@@ -16,6 +16,7 @@ use crate::components::problem::Problem;
 use crate::components::status::{RoomBadge, StatusBadge};
 use crate::format;
 use crate::i18n::{Locale, t_string, td_string, use_i18n};
+use crate::pages::account_settings::ConfirmEmailNotice;
 use crate::pages::{Page, room_path, transaction_path};
 use crate::session::Session;
 use crate::text::{self, stock_left, tr};
@@ -49,6 +50,7 @@ fn Dashboard() -> impl IntoView {
             {move || reset().then(|| view! {
                 <p class="notice" role="status" data-testid="password-reset">{tr!(dashboard.password_reset)}</p>
             })}
+            <ConfirmEmailNotice/>
             <FirstSteps/>
             <h2 class="section-title">{tr!(dashboard.my_rooms)}</h2>
             <Transition fallback=loading>

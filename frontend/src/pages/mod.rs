@@ -101,13 +101,21 @@ pub fn on_auth_answer<I: Send + Sync + 'static>(
                 Default::default(),
             );
         }
-        Some(Err(err)) => {
-            let fields = err.fields();
-            form_error.set(fields.is_empty().then_some(err));
-            errors.set(fields);
-        }
+        Some(Err(err)) => show_refusal(err, errors, form_error),
         None => {}
     });
+}
+
+/// Shows why a form was refused: next to their fields when the server named fields, else as
+/// one message for the form.
+pub fn show_refusal(
+    err: ApiError,
+    errors: RwSignal<FieldErrors>,
+    form_error: RwSignal<Option<ApiError>>,
+) {
+    let fields = err.fields();
+    form_error.set(fields.is_empty().then_some(err));
+    errors.set(fields);
 }
 
 #[cfg(test)]

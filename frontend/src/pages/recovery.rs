@@ -14,7 +14,7 @@ use crate::api::client::ApiError;
 use crate::components::field::{Field, error_for};
 use crate::components::heading::Heading;
 use crate::i18n::{t_string, use_i18n};
-use crate::pages::Page;
+use crate::pages::{Page, show_refusal};
 use crate::session::Session;
 use crate::text;
 use crate::text::tr;
@@ -43,9 +43,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Err(err)) = send.value().get() {
-            let fields = err.fields();
-            form_error.set(fields.is_empty().then_some(err));
-            errors.set(fields);
+            show_refusal(err, errors, form_error);
         }
     });
     let sent = move || matches!(send.value().get(), Some(Ok(_)));
@@ -107,11 +105,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 Default::default(),
             );
         }
-        Some(Err(err)) => {
-            let fields = err.fields();
-            form_error.set(fields.is_empty().then_some(err));
-            errors.set(fields);
-        }
+        Some(Err(err)) => show_refusal(err, errors, form_error),
         None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

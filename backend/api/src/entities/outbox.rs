@@ -16,7 +16,8 @@ pub struct Model {
     pub dedupe_key: String,
     /// The account it is for, if any (erased with the account).
     pub user_id: Option<Uuid>,
-    /// What the deliverer needs, as JSON: ids, never secrets.
+    /// What the deliverer needs, as JSON: ids (an address for a reset or a change of address),
+    /// never a secret; emptied (`{}`) once delivered or given up.
     pub payload: String,
     /// `pending`, `sent` or `failed` (given up).
     pub status: String,

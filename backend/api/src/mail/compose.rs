@@ -110,9 +110,14 @@ pub(super) async fn compose(
                 ..account_letter(&user, old_email, w.email_changed_subject.into())
             })
         }
-        MailJob::PasswordReset { user_id } => {
-            let Some(user) = account(mailer, *user_id).await? else {
-                return Ok(Nothing(DELETED));
+        MailJob::PasswordReset { email } => {
+            let Some(user) = users::Entity::find()
+                .filter(users::Column::Email.eq(email.as_str()))
+                .filter(users::Column::DeletedAt.is_null())
+                .one(&mailer.db)
+                .await?
+            else {
+                return Ok(Nothing("no account has this address"));
             };
             let token = recovery::issue(
                 &mailer.db,

@@ -51,10 +51,11 @@ pub enum MailJob {
         /// The address it left (where this goes).
         old_email: String,
     },
-    /// "Reset your password".
+    /// "Reset your password", to the account with this address if there is one (looked up
+    /// when the mail is composed, so that asking costs the same whether or not there is).
     PasswordReset {
-        /// The account.
-        user_id: Uuid,
+        /// The address asked about.
+        email: String,
     },
     /// "Your password was changed".
     PasswordChanged {
@@ -85,11 +86,11 @@ impl MailJob {
             Self::Receipt { transaction_id } => format!("mail:receipt:{transaction_id}"),
             Self::Sold { transaction_id } => format!("mail:sold:{transaction_id}"),
             Self::PaymentProblem { transaction_id } => format!("mail:problem:{transaction_id}"),
-            Self::VerifyEmail { .. }
-            | Self::ConfirmNewEmail { .. }
-            | Self::EmailChanged { .. }
-            | Self::PasswordReset { .. }
-            | Self::PasswordChanged { .. } => format!("mail:request:{}", Uuid::new_v4()),
+            Self::VerifyEmail { .. } => format!("mail:verify:{}", Uuid::new_v4()),
+            Self::ConfirmNewEmail { .. } => format!("mail:new-email:{}", Uuid::new_v4()),
+            Self::EmailChanged { .. } => format!("mail:email-changed:{}", Uuid::new_v4()),
+            Self::PasswordReset { .. } => format!("mail:reset:{}", Uuid::new_v4()),
+            Self::PasswordChanged { .. } => format!("mail:password-changed:{}", Uuid::new_v4()),
         }
     }
 
@@ -99,9 +100,11 @@ impl MailJob {
             Self::VerifyEmail { user_id }
             | Self::ConfirmNewEmail { user_id, .. }
             | Self::EmailChanged { user_id, .. }
-            | Self::PasswordReset { user_id }
             | Self::PasswordChanged { user_id } => Some(*user_id),
-            Self::Receipt { .. } | Self::Sold { .. } | Self::PaymentProblem { .. } => None,
+            Self::PasswordReset { .. }
+            | Self::Receipt { .. }
+            | Self::Sold { .. }
+            | Self::PaymentProblem { .. } => None,
         }
     }
 }

@@ -123,8 +123,8 @@ pub async fn enqueue(
     Ok(inserted > 0)
 }
 
-/// Forgets what is still queued for `user_id` and empties what was delivered to them (account
-/// deletion): the rows stay as a count, without the person's data.
+/// Forgets what is still queued for `user_id` and unlinks what was delivered to them (account
+/// deletion; delivered rows keep no payload already).
 ///
 /// # Errors
 /// Database errors.
@@ -135,7 +135,6 @@ pub async fn erase_for(db: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
         .exec(db)
         .await?;
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::Payload, Expr::value("{}"))
         .col_expr(outbox::Column::UserId, Expr::value(Option::<Uuid>::None))
         .filter(outbox::Column::UserId.eq(user_id))
         .exec(db)
@@ -324,7 +323,11 @@ impl<D: Deliver> Worker<D> {
                 Expr::value(now + chrono_duration(wait)),
             )
         } else {
-            update.col_expr(outbox::Column::DoneAt, Expr::value(Some(now)))
+            // What it said is not kept once it is delivered or given up (it may name a
+            // person's address): the dedupe key and the attempts log remain.
+            update
+                .col_expr(outbox::Column::DoneAt, Expr::value(Some(now)))
+                .col_expr(outbox::Column::Payload, Expr::value("{}"))
         };
         let txn = begin_write(&self.db).await?;
         let changed = update

@@ -52,7 +52,16 @@ impl Purpose {
     }
 }
 
-const LINK_INVALID: &str = "This link is unknown, expired or already used. Ask for a new one.";
+/// An unknown, expired, used or other-purpose link: one answer for all.
+fn link_invalid() -> ApiError {
+    ApiError::Validation(FieldErrors::one(
+        "token",
+        FieldError::new(
+            FieldCode::LinkInvalid,
+            "This link is unknown, expired or already used. Ask for a new one.",
+        ),
+    ))
+}
 
 /// Makes the token mailed by outbox row `outbox_id` (replacing the one an earlier attempt of
 /// that row made) and returns it; only its hash is stored.
@@ -100,32 +109,27 @@ async fn redeem(
     purposes: &[Purpose],
     now: DateTime<Utc>,
 ) -> Result<account_tokens::Model> {
-    let invalid = || {
-        ApiError::Validation(FieldErrors::one(
-            "token",
-            FieldError::new(FieldCode::LinkInvalid, LINK_INVALID),
-        ))
-    };
     let hash = sha256_hex(token.trim());
     let row = account_tokens::Entity::find_by_id(hash.clone())
         .one(db)
         .await?
         .filter(|row| purposes.iter().any(|p| p.as_str() == row.purpose))
         .filter(|row| row.expires_at > now)
-        .ok_or_else(invalid)?;
+        .ok_or_else(link_invalid)?;
     let taken = account_tokens::Entity::delete_many()
         .filter(account_tokens::Column::Hash.eq(hash))
         .exec(db)
         .await?
         .rows_affected;
     if taken != 1 {
-        return Err(invalid());
+        return Err(link_invalid());
     }
     Ok(row)
 }
 
-/// Mails a reset link to the account with `email`, if there is one. The caller answers the
-/// same either way.
+/// Queues a reset link for the account with `email`, if there is one. The request does the
+/// same work either way (the account is looked up when the mail is composed), so neither its
+/// answer nor its timing tells whether an account has the address.
 ///
 /// # Errors
 /// Database errors.
@@ -134,15 +138,11 @@ pub async fn request_reset(
     email: &Email,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let user = users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .filter(users::Column::DeletedAt.is_null())
-        .one(db)
-        .await?;
     let txn = begin_write(db).await?;
-    if let Some(user) = user {
-        mail::queue(&txn, &MailJob::PasswordReset { user_id: user.id }, now).await?;
-    }
+    let job = MailJob::PasswordReset {
+        email: email.as_str().to_owned(),
+    };
+    mail::queue(&txn, &job, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -162,12 +162,9 @@ pub async fn reset_password(
     let now = keys.clock.now();
     let txn = begin_write(db).await?;
     let used = redeem(&txn, token, &[Purpose::ResetPassword], now).await?;
-    let user = live_account(&txn, used.user_id).await.map_err(|_| {
-        ApiError::Validation(FieldErrors::one(
-            "token",
-            FieldError::new(FieldCode::LinkInvalid, LINK_INVALID),
-        ))
-    })?;
+    let user = live_account(&txn, used.user_id)
+        .await
+        .map_err(|_| link_invalid())?;
     set_password(&txn, &user, hash, now).await?;
     users::Entity::update_many()
         .col_expr(users::Column::EmailVerifiedAt, Expr::value(now))
@@ -320,12 +317,9 @@ pub async fn confirm_email(
         now,
     )
     .await?;
-    let user = live_account(&txn, used.user_id).await.map_err(|_| {
-        ApiError::Validation(FieldErrors::one(
-            "token",
-            FieldError::new(FieldCode::LinkInvalid, LINK_INVALID),
-        ))
-    })?;
+    let user = live_account(&txn, used.user_id)
+        .await
+        .map_err(|_| link_invalid())?;
     let confirmed = match used.new_email {
         Some(new_email) if used.purpose == Purpose::ChangeEmail.as_str() => {
             email_free(&txn, &new_email).await?;

@@ -124,6 +124,23 @@ async fn a_password_reset_is_single_use_expires_and_does_not_reveal_who_has_an_a
     assert_eq!(reset.subject(), "Reset your password");
     app.outbox_settled().await;
     assert!(app.mails_to("nobody@example.com").await.is_empty());
+    // Both requests did the same work: a row each, the stranger's dropped when composed.
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE dedupe_key LIKE 'mail:reset:%'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed' AND last_error = 'no account has this address'")
+            .await,
+        1
+    );
+    // Nothing a mail said stays in the outbox once it is done.
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE status <> 'pending' AND payload <> '{}'")
+            .await,
+        0
+    );
 
     let token = reset.token_for("/reset-password");
     let weak = app
