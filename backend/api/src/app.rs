@@ -25,6 +25,7 @@ use crate::live::Live;
 use crate::mail::{Mailer, Transport, UnsubscribeKey};
 use crate::media::MediaStore;
 use crate::payments::worker::Worker;
+use crate::secrets::Sealer;
 use crate::server::{ConnectionLimits, serve};
 use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
@@ -62,6 +63,10 @@ impl App {
             Some(secret) => secret.clone(),
             None => load_or_create_secret(&settings.database.data_dir.join("jwt-secret"))?,
         };
+        let sealer = Arc::new(Sealer::new(&match settings.auth.secrets_key {
+            Some(key) => key,
+            None => load_or_create_secrets_key(&settings.database.data_dir.join("secrets-key"))?,
+        }));
         let listener = TcpListener::bind(settings.server.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
@@ -158,6 +163,7 @@ impl App {
                 db.clone(),
                 live.clone(),
                 open_payments.clone(),
+                Arc::clone(&sealer),
                 settings.payments,
                 Arc::clone(&worker_wake),
             )
@@ -194,6 +200,7 @@ impl App {
         let mail_limiter = Arc::new(RateLimiter::new(MAIL_PER_MINUTE, MAIL_BURST));
         RateLimiter::spawn_cleanup(&mail_limiter);
         let state = AppState {
+            sealer,
             mail_wake,
             mail_limiter,
             unsubscribe,
@@ -553,6 +560,13 @@ fn default_public_url(local: SocketAddr) -> anyhow::Result<Url> {
         host
     };
     Url::parse(&format!("http://{host}:{}", local.port())).context("cannot build the public URL")
+}
+
+/// The key for stored secrets kept in `path`, or a new one (readable by the owner only).
+fn load_or_create_secrets_key(path: &Path) -> anyhow::Result<[u8; 32]> {
+    let encoded = load_or_create_file(path, || Ok(Sealer::generate_key()))?;
+    Sealer::parse_key(encoded.trim())
+        .map_err(|problem| anyhow::anyhow!("{} {problem}", path.display()))
 }
 
 /// Reads the JWT secret kept in the data directory, or generates one (readable by the owner only).

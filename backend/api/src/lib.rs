@@ -13,6 +13,7 @@ pub mod mail;
 pub mod media;
 pub mod outbox;
 pub mod payments;
+pub mod secrets;
 pub mod server;
 pub mod services;
 pub mod state;

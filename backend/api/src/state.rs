@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::live::Live;
 use crate::mail::UnsubscribeKey;
 use crate::media::MediaStore;
+use crate::secrets::Sealer;
 use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
@@ -68,4 +69,6 @@ pub struct AppState {
     pub mail_limiter: Arc<RateLimiter<String>>,
     /// Signs and checks one-click unsubscribe links.
     pub unsubscribe: UnsubscribeKey,
+    /// Encrypts tokens kept for later use.
+    pub sealer: Arc<Sealer>,
 }

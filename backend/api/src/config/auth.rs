@@ -16,6 +16,9 @@ pub struct Raw {
     /// `SHIFTING_JWT_SECRET`: HMAC secret (at least 32 characters); default: generated once and
     /// kept in the data dir.
     pub jwt_secret: Option<SecretString>,
+    /// `SHIFTING_SECRETS_KEY`: the key (32 bytes, base64) that encrypts tokens kept for later
+    /// use; default: generated once and kept in the data dir.
+    pub secrets_key: Option<SecretString>,
     /// `SHIFTING_ACCESS_TOKEN_TTL_SECS`: access-token lifetime.
     pub access_token_ttl_secs: u64,
     /// `SHIFTING_REFRESH_TOKEN_TTL_DAYS`: refresh-token lifetime.
@@ -47,6 +50,7 @@ impl Default for Raw {
     fn default() -> Self {
         Self {
             jwt_secret: None,
+            secrets_key: None,
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
             refresh_reuse_grace_secs: 20,
@@ -67,6 +71,8 @@ impl Default for Raw {
 pub struct AuthSettings {
     /// Explicit JWT secret; `None` means the one generated in the data dir.
     pub jwt_secret: Option<SecretString>,
+    /// Explicit key for stored secrets; `None` means the one generated in the data dir.
+    pub secrets_key: Option<[u8; 32]>,
     /// Access-token lifetime.
     pub access_token_ttl: Duration,
     /// Refresh-token lifetime.
@@ -92,6 +98,11 @@ impl Raw {
         {
             problems.push("jwt_secret must be at least 32 characters long");
         }
+        let secrets_key = self.secrets_key.as_ref().and_then(|key| {
+            crate::secrets::Sealer::parse_key(key.expose_secret())
+                .map_err(|problem| problems.push(format!("secrets_key {problem}")))
+                .ok()
+        });
         problems.range(
             "access_token_ttl_secs",
             self.access_token_ttl_secs,
@@ -130,6 +141,7 @@ impl Raw {
         // The ranges above keep these products far from overflowing.
         AuthSettings {
             jwt_secret: self.jwt_secret,
+            secrets_key,
             access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_days.min(365) * DAY),
             refresh_reuse_grace: Duration::from_secs(self.refresh_reuse_grace_secs),

@@ -452,7 +452,10 @@ impl Checkout<'_> {
             )
             .col_expr(
                 transactions::Column::ContinueToken,
-                Expr::value(continuation.access_token.value.clone()),
+                Expr::value(self.state.sealer.seal(
+                    &continuation.access_token.value,
+                    &super::continue_context(self.row.id),
+                )),
             )
             .col_expr(
                 transactions::Column::ContinueWaitSecs,
@@ -732,11 +735,19 @@ pub async fn finish_payment(
 /// it and releases its resources when nothing was sent.
 async fn send_approved(state: &AppState, row: &transactions::Model) {
     let client = &state.open_payments;
-    let sending = match super::sending::send(&state.db, &state.live, client, row).await {
+    let sealer = &state.sealer;
+    let sending = match super::sending::send(&state.db, &state.live, client, sealer, row).await {
         Ok(moved) => Ok(moved),
         Err(not_sending) => {
-            super::sending::record_not_sending(&state.db, &state.live, client, row, not_sending)
-                .await
+            super::sending::record_not_sending(
+                &state.db,
+                &state.live,
+                client,
+                sealer,
+                row,
+                not_sending,
+            )
+            .await
         }
     };
     match sending {
@@ -753,8 +764,9 @@ async fn send_approved(state: &AppState, row: &transactions::Model) {
 /// the page does not wait for the providers.
 fn release_in_background(state: &AppState, row: &transactions::Model) {
     let client = state.open_payments.clone();
+    let sealer = std::sync::Arc::clone(&state.sealer);
     let row = row.clone();
-    tokio::spawn(async move { super::release_resources(&client, &row).await });
+    tokio::spawn(async move { super::release_resources(&client, &sealer, &row).await });
 }
 
 /// A guest purchase's key: 256 random bits, URL-safe.

@@ -24,6 +24,7 @@ use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
 use crate::live::{Batch, Live};
+use crate::secrets::{Sealer, Unopenable};
 use crate::services::conversations;
 
 pub use crate::config::PaymentSettings;
@@ -335,10 +336,21 @@ pub(crate) async fn close_incoming_payment(client: &OpenPaymentsClient, row: &tr
 
 /// After a payment ended without money: closes the incoming payment and cancels the grant, so
 /// neither can be used any more. Best effort, like [`close_incoming_payment`].
-pub(crate) async fn release_resources(client: &OpenPaymentsClient, row: &transactions::Model) {
+pub(crate) async fn release_resources(
+    client: &OpenPaymentsClient,
+    sealer: &Sealer,
+    row: &transactions::Model,
+) {
     close_incoming_payment(client, row).await;
-    if let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token) {
-        let continuation = Continuation::new(uri.clone(), token.clone(), None);
+    let token = match continue_token(sealer, row) {
+        Ok(token) => token,
+        Err(err) => {
+            tracing::warn!(transaction = %row.id, error = %err, "cannot cancel the grant");
+            None
+        }
+    };
+    if let (Some(uri), Some(token)) = (&row.continue_uri, token) {
+        let continuation = Continuation::new(uri.clone(), token, None);
         if let Err(err) = client.cancel_grant(&continuation).await {
             tracing::debug!(transaction = %row.id, error = %err, "cannot cancel the grant");
         }
@@ -349,6 +361,7 @@ pub(crate) async fn release_resources(client: &OpenPaymentsClient, row: &transac
 /// returns whether it was stored.
 pub(crate) async fn store_outgoing_token(
     db: &DatabaseConnection,
+    sealer: &Sealer,
     now: DateTime<Utc>,
     id: Uuid,
     status: TransactionStatus,
@@ -357,7 +370,7 @@ pub(crate) async fn store_outgoing_token(
     let stored = transactions::Entity::update_many()
         .col_expr(
             transactions::Column::OutgoingToken,
-            Expr::value(token.value.clone()),
+            Expr::value(sealer.seal(&token.value, &outgoing_context(id))),
         )
         .col_expr(
             transactions::Column::OutgoingTokenManage,
@@ -369,6 +382,44 @@ pub(crate) async fn store_outgoing_token(
         .exec(db)
         .await?;
     Ok(stored.rows_affected == 1)
+}
+
+/// Where a transaction's continuation token is sealed for.
+pub(crate) fn continue_context(id: Uuid) -> String {
+    format!("transactions.continue_token:{id}")
+}
+
+/// Where a transaction's outgoing-payment access token is sealed for.
+fn outgoing_context(id: Uuid) -> String {
+    format!("transactions.outgoing_token:{id}")
+}
+
+/// The grant's continuation token of `row`, opened.
+///
+/// # Errors
+/// [`Unopenable`] when this server's key does not open it.
+pub(crate) fn continue_token(
+    sealer: &Sealer,
+    row: &transactions::Model,
+) -> std::result::Result<Option<String>, Unopenable> {
+    row.continue_token
+        .as_deref()
+        .map(|stored| sealer.open(stored, &continue_context(row.id)))
+        .transpose()
+}
+
+/// The outgoing-payment access token of `row`, opened.
+///
+/// # Errors
+/// [`Unopenable`] when this server's key does not open it.
+pub(crate) fn outgoing_token(
+    sealer: &Sealer,
+    row: &transactions::Model,
+) -> std::result::Result<Option<String>, Unopenable> {
+    row.outgoing_token
+        .as_deref()
+        .map(|stored| sealer.open(stored, &outgoing_context(row.id)))
+        .transpose()
 }
 
 /// Loads a transaction.

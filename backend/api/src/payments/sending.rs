@@ -32,6 +32,7 @@ use super::error::PaymentError;
 use super::{Failure, Store, clear_lease, fail, release_resources, transition};
 use crate::entities::{rooms, transactions};
 use crate::live::Live;
+use crate::secrets::Sealer;
 
 /// How many pages of the buyer's outgoing payments a resumed attempt looks through.
 const MAX_PAGES: usize = 20;
@@ -80,6 +81,7 @@ pub(crate) async fn send(
     db: &DatabaseConnection,
     live: &Live,
     client: &OpenPaymentsClient,
+    sealer: &Sealer,
     row: &transactions::Model,
 ) -> StepResult<bool> {
     let quote = row
@@ -88,14 +90,16 @@ pub(crate) async fn send(
         .ok_or_else(|| NotSending::nothing_sent(PaymentError::Missing("quote")))?;
     // A payment can only exist if an earlier attempt stored the token it needs.
     let may_exist = row.outgoing_token.is_some();
-    let token = match (&row.outgoing_token, &row.outgoing_token_manage) {
+    let stored = super::outgoing_token(sealer, row)
+        .map_err(|err| NotSending::sent_if(may_exist)(PaymentError::store(err)))?;
+    let token = match (stored, &row.outgoing_token_manage) {
         (Some(value), Some(manage)) => AccessToken {
-            value: value.clone(),
+            value,
             manage: manage.clone(),
             expires_in: None,
             access: Vec::new(),
         },
-        _ => continue_grant(db, client, row).await?,
+        _ => continue_grant(db, client, sealer, row).await?,
     };
     let buyer = client
         .get_wallet_address(&row.buyer_wallet_address)
@@ -148,6 +152,7 @@ pub(crate) async fn record_not_sending(
     db: &DatabaseConnection,
     live: &Live,
     client: &OpenPaymentsClient,
+    sealer: &Sealer,
     row: &transactions::Model,
     not_sending: NotSending,
 ) -> crate::error::Result<bool> {
@@ -181,7 +186,7 @@ pub(crate) async fn record_not_sending(
     )
     .await?
     {
-        release_resources(client, row).await;
+        release_resources(client, sealer, row).await;
     }
     Ok(false)
 }
@@ -231,10 +236,13 @@ async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) ->
 async fn continue_grant(
     db: &DatabaseConnection,
     client: &OpenPaymentsClient,
+    sealer: &Sealer,
     row: &transactions::Model,
 ) -> StepResult<AccessToken> {
+    let token = super::continue_token(sealer, row)
+        .map_err(|err| NotSending::nothing_sent(PaymentError::store(err)))?;
     let (Some(uri), Some(token), Some(interact_ref)) =
-        (&row.continue_uri, &row.continue_token, &row.interact_ref)
+        (&row.continue_uri, &token, &row.interact_ref)
     else {
         return Err(NotSending::nothing_sent(PaymentError::Missing(
             "continuation of its approval",
@@ -266,9 +274,10 @@ async fn continue_grant(
     };
     // Stored before the payment is created: a payment must never exist without the token
     // that can find it again.
-    let stored = super::store_outgoing_token(db, client.clock().now(), row.id, Approved, access)
-        .await
-        .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?;
+    let stored =
+        super::store_outgoing_token(db, sealer, client.clock().now(), row.id, Approved, access)
+            .await
+            .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?;
     if !stored {
         return Err(NotSending::nothing_sent(PaymentError::Stopped {
             failure: Failure::ProviderError,

@@ -36,6 +36,7 @@ use crate::db::begin_write;
 use crate::entities::transactions;
 use crate::error::Result;
 use crate::live::Live;
+use crate::secrets::Sealer;
 
 use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
 
@@ -64,6 +65,7 @@ pub struct Worker {
     db: DatabaseConnection,
     live: Live,
     client: OpenPaymentsClient,
+    sealer: Arc<Sealer>,
     settings: PaymentSettings,
     wake: Arc<Notify>,
     id: Uuid,
@@ -76,6 +78,7 @@ impl Worker {
         db: DatabaseConnection,
         live: Live,
         client: OpenPaymentsClient,
+        sealer: Arc<Sealer>,
         settings: PaymentSettings,
         wake: Arc<Notify>,
     ) -> Self {
@@ -83,6 +86,7 @@ impl Worker {
             db,
             live,
             client,
+            sealer,
             settings,
             wake,
             id: Uuid::new_v4(),
@@ -137,11 +141,20 @@ impl Worker {
     async fn resume(&self, row: transactions::Model) {
         let id = row.id;
         tracing::warn!(transaction = %id, "resuming an approval that was interrupted");
-        let Err(not_sending) = sending::send(&self.db, &self.live, &self.client, &row).await else {
+        let Err(not_sending) =
+            sending::send(&self.db, &self.live, &self.client, &self.sealer, &row).await
+        else {
             return;
         };
-        if let Err(err) =
-            sending::record_not_sending(&self.db, &self.live, &self.client, &row, not_sending).await
+        if let Err(err) = sending::record_not_sending(
+            &self.db,
+            &self.live,
+            &self.client,
+            &self.sealer,
+            &row,
+            not_sending,
+        )
+        .await
         {
             tracing::error!(transaction = %id, error = format!("{err:#}"), "cannot record an interrupted approval");
         }
@@ -204,7 +217,7 @@ impl Worker {
         )
         .await?
         {
-            release_resources(&self.client, row).await;
+            release_resources(&self.client, &self.sealer, row).await;
         }
         Ok(())
     }
@@ -390,9 +403,10 @@ impl Worker {
 
     /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive).
     async fn outgoing(&self, row: &transactions::Model) -> Result<OutgoingPayment, PaymentError> {
+        let value = super::outgoing_token(&self.sealer, row).map_err(PaymentError::store)?;
         let (Some(url), Some(value), Some(manage)) = (
             &row.outgoing_payment_url,
-            &row.outgoing_token,
+            &value,
             &row.outgoing_token_manage,
         ) else {
             return Err(PaymentError::Missing("outgoing payment"));
@@ -412,8 +426,15 @@ impl Worker {
                         .map_err(PaymentError::provider(
                             "The buyer's wallet did not rotate the payment's token",
                         ))?;
-                super::store_outgoing_token(&self.db, self.now(), row.id, Sending, &rotated)
-                    .await?;
+                super::store_outgoing_token(
+                    &self.db,
+                    &self.sealer,
+                    self.now(),
+                    row.id,
+                    Sending,
+                    &rotated,
+                )
+                .await?;
                 self.client
                     .get_outgoing_payment(url, &rotated.value)
                     .await

@@ -131,7 +131,11 @@ pub async fn start(state: &AppState, user_id: Uuid) -> Result<WalletVerification
         )
         .col_expr(
             proofs::Column::ContinueToken,
-            Expr::value(continuation.access_token.value.clone()),
+            Expr::value(
+                state
+                    .sealer
+                    .seal(&continuation.access_token.value, &continue_context(id)),
+            ),
         )
         .col_expr(
             proofs::Column::ContinueWaitSecs,
@@ -289,10 +293,10 @@ async fn advance(state: &AppState, row: proofs::Model) -> Result<proofs::Model> 
     let status = status_of(&row)?;
     if status == Pending && now >= row.expires_at {
         if end(db, row.id, Pending, Failed, "expired", now).await?
-            && let (Some(uri), Some(token)) = (&row.continue_uri, &row.continue_token)
+            && let (Some(uri), Ok(Some(token))) = (&row.continue_uri, continue_token(state, &row))
         {
             // The provider's page must not prove anything any more (best effort).
-            let continuation = Continuation::new(uri.clone(), token.clone(), None);
+            let continuation = Continuation::new(uri.clone(), token, None);
             if let Err(err) = state.open_payments.cancel_grant(&continuation).await {
                 tracing::debug!(verification = %row.id, error = %err, "cannot cancel the expired proof's grant");
             }
@@ -321,8 +325,9 @@ async fn advance(state: &AppState, row: proofs::Model) -> Result<proofs::Model> 
         // Another request is continuing it.
         return Ok(row);
     }
+    let token = continue_token(state, &row)?;
     let (Some(uri), Some(token), Some(interact_ref)) =
-        (&row.continue_uri, &row.continue_token, &row.interact_ref)
+        (&row.continue_uri, &token, &row.interact_ref)
     else {
         end(db, row.id, Approved, Failed, "incomplete", now).await?;
         return load(db, row.id).await?.ok_or_else(vanished);
@@ -356,6 +361,20 @@ async fn advance(state: &AppState, row: proofs::Model) -> Result<proofs::Model> 
         }
     }
     load(db, row.id).await?.ok_or_else(vanished)
+}
+
+/// Where a proof's continuation token is sealed for.
+fn continue_context(id: Uuid) -> String {
+    format!("wallet_verifications.continue_token:{id}")
+}
+
+/// The continuation token of `row`, opened.
+fn continue_token(state: &AppState, row: &proofs::Model) -> Result<Option<String>> {
+    Ok(row
+        .continue_token
+        .as_deref()
+        .map(|stored| state.sealer.open(stored, &continue_context(row.id)))
+        .transpose()?)
 }
 
 /// Records the proof, and the badge on the user while their wallet is still the one proven.

@@ -4,6 +4,7 @@
 
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, Trader, error_of, spawn_app, spawn_app_with};
@@ -691,4 +692,102 @@ async fn the_buyer_can_go_back_to_the_wallet_or_cancel_until_approving() {
     .await;
     assert_eq!(app.sandbox_outgoing_payments().await, 1);
     assert!(app.balance("bruno").await < bruno);
+}
+
+/// The grant's continuation token the platform keeps while the buyer approves, opened with the
+/// key in the app's data directory.
+async fn stored_continue_token(app: &TestApp, id: &str) -> String {
+    let backend = app.db.get_database_backend();
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            match backend {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "SELECT continue_token FROM transactions WHERE id = $1"
+                }
+                _ => "SELECT continue_token FROM transactions WHERE id = ?",
+            },
+            [uuid::Uuid::parse_str(id).expect("an id").into()],
+        ))
+        .await
+        .expect("the query")
+        .expect("the transaction");
+    row.try_get::<String>("", "continue_token")
+        .expect("a continuation token")
+}
+
+#[tokio::test]
+async fn grant_tokens_are_encrypted_at_rest_with_the_servers_key() {
+    let app = spawn_app().await;
+    let (_seller, buyer, code) = market(&app).await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let stored = stored_continue_token(&app, &id).await;
+    assert!(stored.starts_with("sealed1:"), "{stored}");
+
+    // Opened with the generated key, it is the token the wallet gave (the sandbox keeps its
+    // hash); with another key, or for another row, it does not open.
+    let key = std::fs::read_to_string(app.data_dir().join("secrets-key")).unwrap();
+    let sealer = shifting_api::secrets::Sealer::new(
+        &shifting_api::secrets::Sealer::parse_key(&key).unwrap(),
+    );
+    let context = format!("transactions.continue_token:{id}");
+    let plain = sealer.open(&stored, &context).unwrap();
+    let hash = hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        plain.as_bytes(),
+    ));
+    assert_eq!(
+        app.sandbox_count(&format!(
+            "SELECT COUNT(*) AS n FROM sandbox_grants WHERE continue_token_hash = '{hash}'"
+        ))
+        .await,
+        1
+    );
+    assert!(
+        sealer
+            .open(&stored, "transactions.continue_token:another")
+            .is_err()
+    );
+    let other = shifting_api::secrets::Sealer::new(&[9; 32]);
+    assert!(other.open(&stored, &context).is_err());
+
+    // And the payment goes through with it.
+    let finish = app
+        .consent(started["redirect_url"].as_str().unwrap(), "approve")
+        .await;
+    app.finish(&finish).await;
+    app.wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+}
+
+#[tokio::test]
+async fn the_secrets_key_can_be_set_and_a_bad_one_is_refused() {
+    let key = shifting_api::secrets::Sealer::generate_key();
+    let app = spawn_app_with(|s| s.auth.secrets_key = Some(key.clone().into())).await;
+    let (_seller, buyer, code) = market(&app).await;
+    let started = app.checkout(&buyer, &code).await;
+    let id = id_of(&started);
+    let stored = stored_continue_token(&app, &id).await;
+    let sealer = shifting_api::secrets::Sealer::new(
+        &shifting_api::secrets::Sealer::parse_key(&key).unwrap(),
+    );
+    assert!(
+        sealer
+            .open(&stored, &format!("transactions.continue_token:{id}"))
+            .is_ok()
+    );
+    assert!(
+        !app.data_dir().join("secrets-key").exists(),
+        "no key generated"
+    );
+
+    let mut raw = shifting_api::RawSettings::default();
+    raw.auth.secrets_key = Some("too short".into());
+    let problems = shifting_api::Settings::from_raw(raw).unwrap_err().0;
+    assert!(
+        problems.iter().any(|p| p.starts_with("secrets_key")),
+        "{problems:?}"
+    );
 }

@@ -521,6 +521,16 @@ async fn start_proof(app: &TestApp, who: &Trader) -> String {
     let body: Value = response.json().await.expect("json");
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["status"], "pending");
+    // The grant's continuation token is kept encrypted, never as the wallet gave it.
+    let sealed = app
+        .count(
+            "SELECT COUNT(*) AS n FROM wallet_verifications WHERE continue_token LIKE 'sealed1:%'",
+        )
+        .await;
+    let kept = app
+        .count("SELECT COUNT(*) AS n FROM wallet_verifications WHERE continue_token IS NOT NULL")
+        .await;
+    assert!(sealed >= 1 && sealed == kept, "{sealed} of {kept} sealed");
     body["redirect_url"]
         .as_str()
         .expect("a redirect")
