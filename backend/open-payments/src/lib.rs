@@ -6,6 +6,7 @@ pub mod client;
 pub mod clock;
 pub mod fetch_policy;
 pub mod finish;
+pub mod interval;
 pub mod keys;
 pub mod signatures;
 pub mod types;

@@ -503,6 +503,18 @@ pub struct CreateQuote {
     pub method: String,
 }
 
+/// What an outgoing-payment grant has spent (`GET {resourceServer}/outgoing-payment-grant`):
+/// in the current interval when the grant has one, over its life otherwise; `None` before the
+/// first payment, or outside the grant's intervals.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantSpentAmounts {
+    /// Debited from the payer's wallet.
+    pub spent_debit_amount: Option<Amount>,
+    /// Delivered to the receivers.
+    pub spent_receive_amount: Option<Amount>,
+}
+
 /// An outgoing payment.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -204,6 +204,10 @@ impl Sandbox {
                 "/rs/outgoing-payments/{id}",
                 get(resources::get_outgoing_payment),
             )
+            .route(
+                "/rs/outgoing-payment-grant",
+                get(resources::grant_spent_amounts),
+            )
             .layer(axum::middleware::from_fn_with_state(
                 self.state.clone(),
                 added_latency,

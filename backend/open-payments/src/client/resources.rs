@@ -4,8 +4,8 @@ use url::Url;
 
 use super::{OpenPaymentsClient, Result, Retry, parse, to_json};
 use crate::types::{
-    CreateIncomingPayment, CreateOutgoingPayment, CreateQuote, IncomingPayment, OutgoingPayment,
-    Page, Quote, WalletAddress,
+    CreateIncomingPayment, CreateOutgoingPayment, CreateQuote, GrantSpentAmounts, IncomingPayment,
+    OutgoingPayment, Page, Quote, WalletAddress,
 };
 
 impl OpenPaymentsClient {
@@ -103,6 +103,23 @@ impl OpenPaymentsClient {
         let url = parse(&wallet.resource_url("outgoing-payments"))?;
         self.post(url, Some(token), Some(to_json(body)), Retry::OnlyUnsent)
             .await
+    }
+
+    /// `GET {resourceServer}/outgoing-payment-grant`: what the outgoing-payment grant of
+    /// `token` has spent (Rafiki ≥ 2.3; signed since 2.4.5).
+    ///
+    /// # Errors
+    /// [`OpenPaymentsError`] (a provider without the endpoint answers 404).
+    pub async fn grant_spent_amounts(
+        &self,
+        wallet: &WalletAddress,
+        token: &str,
+    ) -> Result<GrantSpentAmounts> {
+        self.get(
+            parse(&wallet.resource_url("outgoing-payment-grant"))?,
+            Some(token),
+        )
+        .await
     }
 
     /// `GET {id}` of an outgoing payment.

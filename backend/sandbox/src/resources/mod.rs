@@ -15,7 +15,9 @@ pub(crate) use incoming::{
     complete_incoming_payment, create_incoming_payment, get_incoming_payment,
     list_incoming_payments,
 };
-pub(crate) use outgoing::{create_outgoing_payment, get_outgoing_payment, list_outgoing_payments};
+pub(crate) use outgoing::{
+    create_outgoing_payment, get_outgoing_payment, grant_spent_amounts, list_outgoing_payments,
+};
 pub(crate) use quotes::{create_quote, get_quote};
 pub(crate) use settlement::settle_all_pending;
 

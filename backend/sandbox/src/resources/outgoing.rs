@@ -6,9 +6,14 @@ use axum::Json;
 use axum::extract::{Path, State as StateExtractor};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    SqlErr,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shifting_open_payments::interval::RepeatingInterval;
 use shifting_open_payments::types::{AccessAction, Amount};
 use uuid::Uuid;
 
@@ -100,11 +105,19 @@ pub(crate) async fn create_outgoing_payment(
         // One payment per quote, as in Rafiki (the payment's id is the quote's).
         return Err(invalid_quote());
     }
-    let spent = outgoing_payment::Entity::find()
-        .filter(outgoing_payment::Column::GrantId.eq(caller.grant.id))
-        .filter(outgoing_payment::Column::State.ne(payment_states::FAILED))
-        .all(&txn)
-        .await?;
+    // With an interval, the limits hold per interval: the one the payment is created in (none
+    // before the start or after the last repetition, and an interval Rafiki cannot read has
+    // none either: `unauthorized`). Failed payments give their amounts back.
+    let window = match &limits.interval {
+        Some(text) => Some(
+            text.parse::<RepeatingInterval>()
+                .ok()
+                .and_then(|interval| interval.containing(now))
+                .ok_or_else(unauthorized)?,
+        ),
+        None => None,
+    };
+    let spent = spent_under(&txn, caller.grant.id, window).await?;
     // Totals in i128: no sum of i64 amounts can overflow it.
     let spent_debit: i128 = spent.iter().map(|p| i128::from(p.debit_value)).sum();
     let spent_receive: i128 = spent.iter().map(|p| i128::from(p.receive_value)).sum();
@@ -187,6 +200,78 @@ pub(crate) async fn create_outgoing_payment(
         );
     }
     Ok(created(view))
+}
+
+/// The payments of `grant` that count against its limits: not failed, and created in
+/// `window` when it has one.
+async fn spent_under(
+    db: &impl ConnectionTrait,
+    grant: Uuid,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Vec<outgoing_payment::Model>, RsError> {
+    let mut query = outgoing_payment::Entity::find()
+        .filter(outgoing_payment::Column::GrantId.eq(grant))
+        .filter(outgoing_payment::Column::State.ne(payment_states::FAILED));
+    if let Some((from, to)) = window {
+        query = query
+            .filter(outgoing_payment::Column::CreatedAt.gte(from))
+            .filter(outgoing_payment::Column::CreatedAt.lt(to));
+    }
+    Ok(query.all(db).await?)
+}
+
+/// `GET {rs}/outgoing-payment-grant`: what the caller's outgoing-payment grant has spent, as
+/// Rafiki answers it: in the current interval when the grant has one (`null`s before its start
+/// or after its last repetition, zero in a new interval), over the grant's life otherwise, and
+/// `null`s before the first payment.
+pub(crate) async fn grant_spent_amounts(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    incoming: Incoming,
+) -> Result<Response, RsError> {
+    let caller = authenticate(&state, &incoming).await?;
+    let limits = caller
+        .access
+        .iter()
+        .find_map(|item| match item {
+            Access::OutgoingPayment {
+                actions, limits, ..
+            } if actions.contains(&AccessAction::Create) => {
+                Some(limits.clone().unwrap_or_default())
+            }
+            _ => None,
+        })
+        .ok_or_else(RsError::insufficient_grant)?;
+    let nothing = || Json(json!({"spentDebitAmount": null, "spentReceiveAmount": null}));
+    let now = state.clock.now();
+    let window = match &limits.interval {
+        Some(text) => match text
+            .parse::<RepeatingInterval>()
+            .ok()
+            .and_then(|interval| interval.containing(now))
+        {
+            Some(window) => Some(window),
+            None => return Ok(nothing().into_response()),
+        },
+        None => None,
+    };
+    let all = spent_under(&state.db, caller.grant.id, None).await?;
+    let Some(latest) = all.iter().max_by_key(|p| p.created_at) else {
+        return Ok(nothing().into_response());
+    };
+    let counted: Vec<_> = all
+        .iter()
+        .filter(|p| window.is_none_or(|(from, to)| (from..to).contains(&p.created_at)))
+        .collect();
+    let sum = |value: fn(&outgoing_payment::Model) -> i64| {
+        counted.iter().map(|p| i128::from(value(p))).sum::<i128>()
+    };
+    let debit = i64::try_from(sum(|p| p.debit_value)).unwrap_or(i64::MAX);
+    let receive = i64::try_from(sum(|p| p.receive_value)).unwrap_or(i64::MAX);
+    Ok(Json(json!({
+        "spentDebitAmount": amount(debit, &latest.debit_asset_code, latest.debit_asset_scale),
+        "spentReceiveAmount": amount(receive, &latest.receive_asset_code, latest.receive_asset_scale),
+    }))
+    .into_response())
 }
 
 /// `GET {rs}/outgoing-payments/{id}`.

@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
+use shifting_open_payments::Clock;
 use shifting_open_payments::client::OpenPaymentsError;
 use shifting_open_payments::finish::{GrantUrlForm, verify_finish_hash};
-use shifting_open_payments::types::{CreateOutgoingPayment, Limits};
+use shifting_open_payments::interval::RepeatingInterval;
+use shifting_open_payments::types::{
+    AccessToken, Amount, CreateOutgoingPayment, Limits, OutgoingPayment,
+};
 use shifting_sandbox::Switches;
 
-use crate::helpers::{FINISH_URI, query, spawn};
+use crate::helpers::{FINISH_URI, TestSandbox, query, spawn};
 
 fn status(err: &OpenPaymentsError) -> (Option<u16>, String) {
     (err.status(), err.to_string())
@@ -385,7 +389,7 @@ async fn balances_and_payments_survive_a_restart() {
         .await;
     let alice = sandbox.balance("alice").await;
     let key = sandbox.key_pem.clone();
-    let crate::helpers::TestSandbox { dir, server, .. } = sandbox;
+    let TestSandbox { dir, server, .. } = sandbox;
     drop(server);
 
     let restarted = crate::helpers::spawn_in(dir, key, |_| {}).await;
@@ -437,7 +441,7 @@ async fn an_incoming_payment_is_never_overpaid() {
             &buyer,
             Limits {
                 receiver: Some(incoming.id.clone()),
-                debit_amount: Some(shifting_open_payments::types::Amount {
+                debit_amount: Some(Amount {
                     value: 130,
                     asset_code: "USD".into(),
                     asset_scale: 2,
@@ -478,4 +482,110 @@ async fn an_incoming_payment_is_never_overpaid() {
     assert_eq!(received.received_amount.value, 60);
     assert!(!received.completed);
     assert_eq!(sandbox.balance("alice").await, before - 65);
+}
+
+/// Pays `value` (USD cents) from alice to penny with the outgoing-payment `token`: a new
+/// incoming payment, a quote, the payment.
+async fn pay_from_budget(
+    sandbox: &TestSandbox,
+    token: &AccessToken,
+    value: u64,
+) -> Result<OutgoingPayment, OpenPaymentsError> {
+    let seller = sandbox.wallet("penny").await;
+    let buyer = sandbox.wallet("alice").await;
+    let seller_token = sandbox.incoming_token(&seller).await;
+    let incoming = sandbox
+        .incoming_payment(&seller, &seller_token, value)
+        .await;
+    let quote_token = sandbox.quote_token(&buyer).await;
+    let quote = sandbox
+        .client
+        .create_quote(&buyer, &quote_token.value, &incoming.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        quote.debit_amount.value, value,
+        "no fee between two USD wallets"
+    );
+    sandbox.pay(&buyer, token, &quote.id).await
+}
+
+#[tokio::test]
+async fn a_budget_without_receiver_is_spent_per_interval_as_rafiki_counts() {
+    let clock = Clock::system();
+    let sandbox = spawn(|config| config.clock = clock.clone()).await;
+    let buyer = sandbox.wallet("alice").await;
+    // 10.00 USD a month, for the month it starts and one more (R1: the first and one
+    // repetition).
+    let interval = RepeatingInterval::forward(clock.now(), "P1M", 1).unwrap();
+    let (interact, continuation) = sandbox
+        .outgoing_grant(
+            &buyer,
+            Limits {
+                debit_amount: Some(Amount {
+                    value: 1000,
+                    asset_code: "USD".into(),
+                    asset_scale: 2,
+                }),
+                interval: Some(interval.to_string()),
+                ..Limits::default()
+            },
+            "budget-nonce",
+        )
+        .await;
+    let token = sandbox
+        .approve_grant(&interact, &continuation, std::time::SystemTime::now())
+        .await;
+    let spent = sandbox
+        .client
+        .grant_spent_amounts(&buyer, &token.value)
+        .await
+        .unwrap();
+    assert_eq!(spent.spent_debit_amount, None, "nothing spent yet");
+
+    pay_from_budget(&sandbox, &token, 600).await.unwrap();
+    let over = pay_from_budget(&sandbox, &token, 500).await.unwrap_err();
+    assert_eq!(over.status(), Some(403), "{over}");
+    assert!(over.to_string().contains("unauthorized"), "{over}");
+    pay_from_budget(&sandbox, &token, 400).await.unwrap();
+    let spent = sandbox
+        .client
+        .grant_spent_amounts(&buyer, &token.value)
+        .await
+        .unwrap();
+    assert_eq!(spent.spent_debit_amount.unwrap().value, 1000);
+    assert_eq!(spent.spent_receive_amount.unwrap().value, 1000);
+
+    // The next month starts from zero. The token expired meanwhile: it is rotated (an expired,
+    // unrevoked token can be), and the new one spends the same budget.
+    clock.advance(Duration::from_secs(32 * 86_400));
+    let inactive = pay_from_budget(&sandbox, &token, 100).await.unwrap_err();
+    assert!(
+        inactive.to_string().contains("Inactive Token"),
+        "{inactive}"
+    );
+    let token = sandbox.client.rotate_token(&token).await.unwrap();
+    let spent = sandbox
+        .client
+        .grant_spent_amounts(&buyer, &token.value)
+        .await
+        .unwrap();
+    assert_eq!(spent.spent_debit_amount.unwrap().value, 0, "a new interval");
+    pay_from_budget(&sandbox, &token, 1000).await.unwrap();
+    let over = pay_from_budget(&sandbox, &token, 1).await.unwrap_err();
+    assert_eq!(over.status(), Some(403), "{over}");
+
+    // After the last repetition nothing is allowed, and nothing is counted.
+    clock.advance(Duration::from_secs(32 * 86_400));
+    let token = sandbox.client.rotate_token(&token).await.unwrap();
+    let ended = pay_from_budget(&sandbox, &token, 100).await.unwrap_err();
+    assert_eq!(ended.status(), Some(403), "{ended}");
+    assert!(ended.to_string().contains("unauthorized"), "{ended}");
+    let spent = sandbox
+        .client
+        .grant_spent_amounts(&buyer, &token.value)
+        .await
+        .unwrap();
+    assert_eq!(spent.spent_debit_amount, None);
+    assert_eq!(spent.spent_receive_amount, None);
 }
