@@ -18,6 +18,7 @@ mod m20261204_000012_room_media;
 mod m20261204_000013_reviews_and_wallet_proofs;
 mod m20261204_000014_conversations;
 mod m20261204_000015_mail_and_recovery;
+mod m20261204_000016_message_notices;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_reviews_and_wallet_proofs::Migration),
             Box::new(m20261204_000014_conversations::Migration),
             Box::new(m20261204_000015_mail_and_recovery::Migration),
+            Box::new(m20261204_000016_message_notices::Migration),
         ]
     }
 }

@@ -51,6 +51,13 @@ pub struct MailPreferences {
     pub sales: bool,
     /// A purchase that failed, expired or was declined and needs the buyer again.
     pub payment_problems: bool,
+    /// A conversation message not read within ten minutes.
+    #[serde(default = "yes")]
+    pub messages: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for MailPreferences {
@@ -58,6 +65,7 @@ impl Default for MailPreferences {
         Self {
             sales: true,
             payment_problems: true,
+            messages: true,
         }
     }
 }
@@ -71,6 +79,8 @@ pub enum Notice {
     Sales,
     /// [`MailPreferences::payment_problems`].
     PaymentProblems,
+    /// [`MailPreferences::messages`].
+    Messages,
 }
 
 /// `PUT /api/me/preferences`.

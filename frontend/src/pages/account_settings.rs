@@ -198,6 +198,7 @@ fn MailNotices() -> impl IntoView {
     let preferences = user.map(|u| u.mail).unwrap_or_default();
     let sales = RwSignal::new(preferences.sales);
     let problems = RwSignal::new(preferences.payment_problems);
+    let messages = RwSignal::new(preferences.messages);
     let save = Action::new_local(move |request: &PreferencesRequest| {
         let request = *request;
         async move { api::account::set_preferences(session, &request).await }
@@ -214,6 +215,7 @@ fn MailNotices() -> impl IntoView {
             mail: MailPreferences {
                 sales: sales.get_untracked(),
                 payment_problems: problems.get_untracked(),
+                messages: messages.get_untracked(),
             },
         });
     };
@@ -239,6 +241,11 @@ fn MailNotices() -> impl IntoView {
                         <input type="checkbox" name="mail_payment_problems" prop:checked=move || problems.get()
                             on:change=move |ev| problems.set(event_target_checked(&ev))/>
                         {tr!(account.notice_problems)}
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="mail_messages" prop:checked=move || messages.get()
+                            on:change=move |ev| messages.set(event_target_checked(&ev))/>
+                        {tr!(account.notice_messages)}
                     </label>
                 </fieldset>
                 <p class="form-status" aria-live="polite">

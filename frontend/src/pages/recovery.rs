@@ -256,6 +256,7 @@ pub fn UnsubscribePage() -> impl IntoView {
                                 {move || match done.notice {
                                     Notice::Sales => t_string!(i18n, recovery.unsubscribed_sales),
                                     Notice::PaymentProblems => t_string!(i18n, recovery.unsubscribed_problems),
+                                    Notice::Messages => t_string!(i18n, recovery.unsubscribed_messages),
                                 }}
                             </p>
                             <p><A href=Page::Settings.path()>{tr!(recovery.change_in_settings)}</A></p>

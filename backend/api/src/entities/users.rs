@@ -59,6 +59,8 @@ pub struct Model {
     pub mail_sales: bool,
     /// Whether they want to hear about their payments that failed or expired.
     pub mail_payment_problems: bool,
+    /// Whether they want a mail for a message they did not read within a while.
+    pub mail_messages: bool,
     /// When they deleted the account; the row then only keeps what records need.
     pub deleted_at: Option<DateTimeUtc>,
 }

@@ -6,14 +6,14 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
 use shifting_shared::{Language, Notice, TransactionStatus};
 use uuid::Uuid;
 
 use super::letter::{Attachment, Block, Letter, Unsubscribe};
 use super::words::{Words, fill, words};
 use super::{MailJob, Mailer};
-use crate::entities::{outbox, transactions, users};
+use crate::entities::{conversations, messages, outbox, rooms, transactions, users};
 use crate::error::Result;
 use crate::services::recovery::{self, Purpose};
 use crate::services::tokens::sha256_hex;
@@ -163,6 +163,7 @@ pub(super) async fn compose(
         MailJob::Receipt { transaction_id } => receipt(mailer, *transaction_id).await,
         MailJob::Sold { transaction_id } => sold(mailer, *transaction_id).await,
         MailJob::PaymentProblem { transaction_id } => problem(mailer, *transaction_id).await,
+        MailJob::UnreadMessage { message_id } => unread(mailer, *message_id).await,
     }
 }
 
@@ -374,6 +375,83 @@ async fn problem(mailer: &Mailer, id: Uuid) -> Result<Composed> {
             &user.email,
             fill(w.problem_subject, &[("room", &view.room_name)]),
         )
+    })
+}
+
+/// The longest quote of a message a mail carries.
+const QUOTED_CHARS: usize = 1000;
+
+/// The mail about a message its reader has not read: only the latest unread one of its
+/// writer's in the conversation is told (a burst of messages makes one mail).
+async fn unread(mailer: &Mailer, id: i64) -> Result<Composed> {
+    let Some(message) = messages::Entity::find_by_id(id).one(&mailer.db).await? else {
+        return Ok(Nothing("the message does not exist"));
+    };
+    let (Some(sender), Some(body)) = (message.sender_id, message.body.clone()) else {
+        return Ok(Nothing("not a person's message"));
+    };
+    let Some(conversation) = conversations::Entity::find_by_id(message.conversation_id)
+        .one(&mailer.db)
+        .await?
+    else {
+        return Ok(Nothing("the conversation does not exist"));
+    };
+    let (reader, read_up_to) = if sender == conversation.buyer_id {
+        (conversation.seller_id, conversation.seller_read_id)
+    } else {
+        (conversation.buyer_id, conversation.buyer_read_id)
+    };
+    if read_up_to >= id {
+        return Ok(Nothing("the message was read"));
+    }
+    let later = messages::Entity::find()
+        .filter(messages::Column::ConversationId.eq(conversation.id))
+        .filter(messages::Column::SenderId.eq(sender))
+        .filter(messages::Column::Id.gt(id))
+        .count(&mailer.db)
+        .await?;
+    if later > 0 {
+        return Ok(Nothing("a later message tells"));
+    }
+    let Some(user) = account(mailer, reader).await? else {
+        return Ok(Nothing(DELETED));
+    };
+    if !user.mail_messages {
+        return Ok(Nothing("the reader turned these notices off"));
+    }
+    if user.email_verified_at.is_none() {
+        return Ok(Nothing(UNCONFIRMED));
+    }
+    let writer = crate::services::accounts::usernames(&mailer.db, vec![sender])
+        .await?
+        .remove(&sender)
+        .unwrap_or_default();
+    let room = rooms::Entity::find_by_id(conversation.room_id)
+        .one(&mailer.db)
+        .await?
+        .map(|room| room.name)
+        .unwrap_or_default();
+    let w = words(language_of(&user));
+    let slots = [("name", writer.as_str()), ("room", room.as_str())];
+    let mut quoted: String = body.chars().take(QUOTED_CHARS).collect();
+    if body.chars().count() > QUOTED_CHARS {
+        quoted.push('…');
+    }
+    letter(Letter {
+        blocks: vec![
+            greeting(w, &user.username),
+            Block::Quote {
+                label: fill(w.unread_body, &slots),
+                text: quoted,
+            },
+            Block::Button {
+                label: w.unread_button.into(),
+                url: mailer.link(&format!("/messages/{}", conversation.id)),
+            },
+            Block::Text(w.unread_note.into()),
+        ],
+        unsubscribe: Some(mailer.unsubscribe(user.id, Notice::Messages, w)),
+        ..account_letter(&user, &user.email, fill(w.unread_subject, &slots))
     })
 }
 

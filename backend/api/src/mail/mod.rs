@@ -77,6 +77,11 @@ pub enum MailJob {
         /// The purchase.
         transaction_id: Uuid,
     },
+    /// A conversation message its reader has not read a while after it was written.
+    UnreadMessage {
+        /// The message.
+        message_id: i64,
+    },
 }
 
 impl MailJob {
@@ -86,6 +91,7 @@ impl MailJob {
             Self::Receipt { transaction_id } => format!("mail:receipt:{transaction_id}"),
             Self::Sold { transaction_id } => format!("mail:sold:{transaction_id}"),
             Self::PaymentProblem { transaction_id } => format!("mail:problem:{transaction_id}"),
+            Self::UnreadMessage { message_id } => format!("mail:unread:{message_id}"),
             Self::VerifyEmail { .. } => format!("mail:verify:{}", Uuid::new_v4()),
             Self::ConfirmNewEmail { .. } => format!("mail:new-email:{}", Uuid::new_v4()),
             Self::EmailChanged { .. } => format!("mail:email-changed:{}", Uuid::new_v4()),
@@ -104,7 +110,8 @@ impl MailJob {
             Self::PasswordReset { .. }
             | Self::Receipt { .. }
             | Self::Sold { .. }
-            | Self::PaymentProblem { .. } => None,
+            | Self::PaymentProblem { .. }
+            | Self::UnreadMessage { .. } => None,
         }
     }
 }
@@ -116,6 +123,33 @@ impl MailJob {
 /// Database errors.
 pub async fn queue(db: &impl ConnectionTrait, job: &MailJob, now: DateTime<Utc>) -> Result<()> {
     outbox::enqueue(db, Channel::Mail, job.dedupe_key(), job.user_id(), job, now).await?;
+    Ok(())
+}
+
+/// How long a message may stay unread before its reader gets a mail about it.
+pub const UNREAD_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Queues the mail about message `message_id`, due [`UNREAD_AFTER`] from `now`; it goes only
+/// if the message is still unread then (and is the latest of its writer's).
+///
+/// # Errors
+/// Database errors.
+pub async fn message_written(
+    db: &impl ConnectionTrait,
+    message_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let job = MailJob::UnreadMessage { message_id };
+    outbox::enqueue_at(
+        db,
+        Channel::Mail,
+        job.dedupe_key(),
+        job.user_id(),
+        &job,
+        now,
+        now + crate::clock::chrono_duration(UNREAD_AFTER),
+    )
+    .await?;
     Ok(())
 }
 

@@ -42,6 +42,7 @@ impl UnsubscribeKey {
         let notice = match claimed[16] {
             1 => Notice::Sales,
             2 => Notice::PaymentProblems,
+            3 => Notice::Messages,
             _ => return None,
         };
         Some((user_id, notice))
@@ -54,6 +55,7 @@ fn claim(user_id: Uuid, notice: Notice) -> [u8; 17] {
     out[16] = match notice {
         Notice::Sales => 1,
         Notice::PaymentProblems => 2,
+        Notice::Messages => 3,
     };
     out
 }

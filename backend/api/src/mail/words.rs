@@ -53,6 +53,11 @@ pub(crate) struct Words {
     pub problem_nothing_moved: &'static str,
     pub problem_button: &'static str,
 
+    pub unread_subject: &'static str,
+    pub unread_body: &'static str,
+    pub unread_button: &'static str,
+    pub unread_note: &'static str,
+
     pub fact_room: &'static str,
     pub fact_amount: &'static str,
     pub fact_received: &'static str,
@@ -112,6 +117,11 @@ const EN: Words = Words {
     problem_nothing_moved: "The seller received nothing. You can try again whenever you like.",
     problem_button: "Try again",
 
+    unread_subject: "{name} wrote to you about {room}",
+    unread_body: "{name} wrote to you about {room}:",
+    unread_button: "Read and reply",
+    unread_note: "You get this mail because the message was still unread 10 minutes after it was written.",
+
     fact_room: "Item",
     fact_amount: "Price",
     fact_received: "Received",
@@ -170,6 +180,11 @@ const ES: Words = Words {
     problem_rejected: "El pago se rechazó en tu billetera.",
     problem_nothing_moved: "El vendedor no recibió nada. Puedes intentarlo de nuevo cuando quieras.",
     problem_button: "Intentar de nuevo",
+
+    unread_subject: "{name} te escribió sobre {room}",
+    unread_body: "{name} te escribió sobre {room}:",
+    unread_button: "Leer y responder",
+    unread_note: "Recibes este correo porque el mensaje seguía sin leer 10 minutos después de escribirse.",
 
     fact_room: "Artículo",
     fact_amount: "Precio",

@@ -96,6 +96,22 @@ pub async fn enqueue(
     payload: &impl Serialize,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    enqueue_at(db, channel, dedupe_key, user_id, payload, now, now).await
+}
+
+/// [`enqueue`], not delivered before `due`.
+///
+/// # Errors
+/// Database errors.
+pub async fn enqueue_at(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    dedupe_key: String,
+    user_id: Option<Uuid>,
+    payload: &impl Serialize,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> Result<bool> {
     let payload = serde_json::to_string(payload).map_err(anyhow::Error::from)?;
     let row = outbox::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -105,7 +121,7 @@ pub async fn enqueue(
         payload: Set(payload),
         status: Set(status::PENDING.to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(due),
         lease_owner: Set(None),
         lease_until: Set(None),
         last_error: Set(None),

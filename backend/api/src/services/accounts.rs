@@ -114,6 +114,7 @@ pub async fn sign_up(
         language: Set(language.unwrap_or(browser_language).as_str().to_owned()),
         mail_sales: Set(true),
         mail_payment_problems: Set(true),
+        mail_messages: Set(true),
         deleted_at: Set(None),
     };
     let txn = begin_write(db).await?;
@@ -542,6 +543,7 @@ pub(crate) fn to_response(user: users::Model) -> UserResponse {
         mail: MailPreferences {
             sales: user.mail_sales,
             payment_problems: user.mail_payment_problems,
+            messages: user.mail_messages,
         },
     }
 }
@@ -601,6 +603,10 @@ pub async fn set_preferences(
             users::Column::MailPaymentProblems,
             Expr::value(preferences.mail.payment_problems),
         )
+        .col_expr(
+            users::Column::MailMessages,
+            Expr::value(preferences.mail.messages),
+        )
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::DeletedAt.is_null())
@@ -625,6 +631,7 @@ pub async fn unsubscribe(
     let column = match notice {
         Notice::Sales => users::Column::MailSales,
         Notice::PaymentProblems => users::Column::MailPaymentProblems,
+        Notice::Messages => users::Column::MailMessages,
     };
     users::Entity::update_many()
         .col_expr(column, Expr::value(false))

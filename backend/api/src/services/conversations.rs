@@ -251,6 +251,7 @@ pub async fn post(
     .await?;
     // Writing is reading what one answers.
     mark(&txn, &mut batch, &row, user, message.id).await?;
+    crate::mail::message_written(&txn, message.id, now).await?;
     txn.commit().await?;
     batch.committed();
     Ok(message_response(&message, row.buyer_id))

@@ -115,6 +115,7 @@ pub async fn delete_account(
         )
         .col_expr(users::Column::MailSales, Expr::value(false))
         .col_expr(users::Column::MailPaymentProblems, Expr::value(false))
+        .col_expr(users::Column::MailMessages, Expr::value(false))
         .col_expr(users::Column::DeletedAt, Expr::value(now))
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(user_id))

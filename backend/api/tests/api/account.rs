@@ -18,7 +18,10 @@ async fn sign_up_mails_a_link_that_confirms_the_address_once() {
     let me: Value = app.me(&ana.access_token).await.json().await.unwrap();
     assert_eq!(me["email_verified"], false);
     assert_eq!(me["language"], "en");
-    assert_eq!(me["mail"], json!({"sales": true, "payment_problems": true}));
+    assert_eq!(
+        me["mail"],
+        json!({"sales": true, "payment_problems": true, "messages": true})
+    );
 
     let mail = app.mail("ana@example.com", 1).await;
     assert_eq!(mail.subject(), "Confirm your e-mail address");
@@ -447,7 +450,7 @@ async fn notices_wait_for_a_confirmed_address_and_preferences_are_kept() {
         .client
         .put(app.url("/api/me/preferences"))
         .bearer_auth(&buyer.account.access_token)
-        .json(&json!({"language": "es", "mail": {"sales": false, "payment_problems": false}}))
+        .json(&json!({"language": "es", "mail": {"sales": false, "payment_problems": false, "messages": false}}))
         .send()
         .await
         .unwrap();
@@ -456,7 +459,7 @@ async fn notices_wait_for_a_confirmed_address_and_preferences_are_kept() {
     assert_eq!(me["language"], "es");
     assert_eq!(
         me["mail"],
-        json!({"sales": false, "payment_problems": false})
+        json!({"sales": false, "payment_problems": false, "messages": false})
     );
 
     let code = app.room(&seller, "3.00").await;
@@ -646,4 +649,65 @@ async fn the_local_mailbox_shows_each_mail_with_its_parts() {
         .await
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_unread_message_is_mailed_once_after_ten_minutes_and_a_read_one_never() {
+    let app = spawn_app().await;
+    let p = crate::live::pair(&app).await;
+    app.confirm_email("sam@example.com").await;
+    app.confirm_email("bea@example.com").await;
+    let buyer = &p.buyer.account.access_token;
+    let seller = &p.seller.account.access_token;
+    crate::live::say(&app, buyer, &p.conversation, "Is it still available?").await;
+    crate::live::say(&app, buyer, &p.conversation, "And <b>today</b>?").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE dedupe_key LIKE 'mail:unread:%' AND status = 'pending'")
+            .await,
+        2,
+        "both wait ten minutes"
+    );
+
+    app.clock.advance(Duration::from_secs(10 * 60 + 1));
+    let mail = app.mail("sam@example.com", 2).await;
+    assert_eq!(mail.subject(), "bea wrote to you about Guitar lesson");
+    assert!(mail.text.contains("> And <b>today</b>?"), "{}", mail.text);
+    assert!(
+        !mail.text.contains("still available"),
+        "only the latest: {}",
+        mail.text
+    );
+    assert!(mail.html.contains("And &lt;b&gt;today&lt;/b&gt;?"));
+    assert!(mail.text.contains(&format!("/messages/{}", p.conversation)));
+    assert!(mail.header("List-Unsubscribe").is_some());
+    app.outbox_settled().await;
+    assert_eq!(
+        app.mails_to("sam@example.com").await.len(),
+        2,
+        "one mail for the burst"
+    );
+
+    // An answer read in time is not mailed.
+    let answer = crate::live::say(&app, seller, &p.conversation, "Yes, today.").await;
+    let read = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/conversations/{}/read", p.conversation),
+            buyer,
+            &json!({ "up_to": answer["id"] }),
+        )
+        .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    app.clock.advance(Duration::from_secs(10 * 60 + 1));
+    app.outbox_settled().await;
+    assert_eq!(
+        app.mails_to("bea@example.com").await.len(),
+        1,
+        "the confirmation only"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE last_error = 'the message was read'")
+            .await,
+        1
+    );
 }
