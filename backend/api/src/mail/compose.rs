@@ -38,7 +38,6 @@ pub(super) async fn compose(
     row: &outbox::Model,
     job: &MailJob,
 ) -> Result<Composed> {
-    let now = mailer.clock.now();
     match job {
         MailJob::VerifyEmail { user_id } => {
             let Some(user) = account(mailer, *user_id).await? else {
@@ -47,68 +46,35 @@ pub(super) async fn compose(
             if user.email_verified_at.is_some() {
                 return Ok(Nothing("the address is confirmed already"));
             }
-            let token =
-                recovery::issue(&mailer.db, user.id, Purpose::VerifyEmail, None, row.id, now)
-                    .await?;
-            let w = language_of(&user);
-            let w = words(w);
-            letter(Letter {
-                blocks: vec![
-                    greeting(w, &user.username),
-                    Block::Text(w.verify_body.into()),
-                    Block::Button {
-                        label: w.verify_button.into(),
-                        url: mailer.link(&format!("/verify-email#token={token}")),
-                    },
-                    Block::Text(w.verify_note.into()),
-                ],
-                ..account_letter(&user, &user.email, w.verify_subject.into())
-            })
+            let w = words(language_of(&user));
+            let mail = LinkMail {
+                purpose: Purpose::VerifyEmail,
+                new_email: None,
+                to: &user.email,
+                path: "/verify-email",
+                subject: w.verify_subject,
+                body: w.verify_body.into(),
+                button: w.verify_button,
+                note: w.verify_note,
+            };
+            link_mail(mailer, row, &user, mail).await
         }
         MailJob::ConfirmNewEmail { user_id, new_email } => {
             let Some(user) = account(mailer, *user_id).await? else {
                 return Ok(Nothing(DELETED));
             };
-            let token = recovery::issue(
-                &mailer.db,
-                user.id,
-                Purpose::ChangeEmail,
-                Some(new_email.clone()),
-                row.id,
-                now,
-            )
-            .await?;
             let w = words(language_of(&user));
-            letter(Letter {
-                blocks: vec![
-                    greeting(w, &user.username),
-                    Block::Text(fill(w.new_email_body, &[("old", &user.email)])),
-                    Block::Button {
-                        label: w.new_email_button.into(),
-                        url: mailer.link(&format!("/verify-email#token={token}")),
-                    },
-                    Block::Text(w.new_email_note.into()),
-                ],
-                ..account_letter(&user, new_email, w.new_email_subject.into())
-            })
-        }
-        MailJob::EmailChanged { user_id, old_email } => {
-            let Some(user) = account(mailer, *user_id).await? else {
-                return Ok(Nothing(DELETED));
+            let mail = LinkMail {
+                purpose: Purpose::ChangeEmail,
+                new_email: Some(new_email),
+                to: new_email,
+                path: "/verify-email",
+                subject: w.new_email_subject,
+                body: fill(w.new_email_body, &[("old", &user.email)]),
+                button: w.new_email_button,
+                note: w.new_email_note,
             };
-            let w = words(language_of(&user));
-            letter(Letter {
-                blocks: vec![
-                    greeting(w, &user.username),
-                    Block::Text(fill(w.email_changed_body, &[("new", &user.email)])),
-                    Block::Text(w.not_you_reset.into()),
-                    Block::Button {
-                        label: w.reset_button_short.into(),
-                        url: mailer.link("/forgot-password"),
-                    },
-                ],
-                ..account_letter(&user, old_email, w.email_changed_subject.into())
-            })
+            link_mail(mailer, row, &user, mail).await
         }
         MailJob::PasswordReset { email } => {
             let Some(user) = users::Entity::find()
@@ -119,52 +85,105 @@ pub(super) async fn compose(
             else {
                 return Ok(Nothing("no account has this address"));
             };
-            let token = recovery::issue(
-                &mailer.db,
-                user.id,
-                Purpose::ResetPassword,
-                None,
-                row.id,
-                now,
-            )
-            .await?;
             let w = words(language_of(&user));
-            letter(Letter {
-                blocks: vec![
-                    greeting(w, &user.username),
-                    Block::Text(w.reset_body.into()),
-                    Block::Button {
-                        label: w.reset_button.into(),
-                        url: mailer.link(&format!("/reset-password#token={token}")),
-                    },
-                    Block::Text(w.reset_note.into()),
-                ],
-                ..account_letter(&user, &user.email, w.reset_subject.into())
-            })
+            let mail = LinkMail {
+                purpose: Purpose::ResetPassword,
+                new_email: None,
+                to: &user.email,
+                path: "/reset-password",
+                subject: w.reset_subject,
+                body: w.reset_body.into(),
+                button: w.reset_button,
+                note: w.reset_note,
+            };
+            link_mail(mailer, row, &user, mail).await
+        }
+        MailJob::EmailChanged { user_id, old_email } => {
+            let Some(user) = account(mailer, *user_id).await? else {
+                return Ok(Nothing(DELETED));
+            };
+            let w = words(language_of(&user));
+            let body = fill(w.email_changed_body, &[("new", &user.email)]);
+            security_notice(mailer, &user, old_email, w.email_changed_subject, body)
         }
         MailJob::PasswordChanged { user_id } => {
             let Some(user) = account(mailer, *user_id).await? else {
                 return Ok(Nothing(DELETED));
             };
             let w = words(language_of(&user));
-            letter(Letter {
-                blocks: vec![
-                    greeting(w, &user.username),
-                    Block::Text(w.password_changed_body.into()),
-                    Block::Text(w.not_you_reset.into()),
-                    Block::Button {
-                        label: w.reset_button_short.into(),
-                        url: mailer.link("/forgot-password"),
-                    },
-                ],
-                ..account_letter(&user, &user.email, w.password_changed_subject.into())
-            })
+            let body = w.password_changed_body.to_owned();
+            security_notice(mailer, &user, &user.email, w.password_changed_subject, body)
         }
         MailJob::Receipt { transaction_id } => receipt(mailer, *transaction_id).await,
         MailJob::Sold { transaction_id } => sold(mailer, *transaction_id).await,
         MailJob::PaymentProblem { transaction_id } => problem(mailer, *transaction_id).await,
         MailJob::UnreadMessage { message_id } => unread(mailer, *message_id).await,
     }
+}
+
+/// A mail to an account whose button is a single-use link, made now.
+struct LinkMail<'a> {
+    purpose: Purpose,
+    new_email: Option<&'a str>,
+    to: &'a str,
+    path: &'static str,
+    subject: &'static str,
+    body: String,
+    button: &'static str,
+    note: &'static str,
+}
+
+async fn link_mail(
+    mailer: &Mailer,
+    row: &outbox::Model,
+    user: &users::Model,
+    mail: LinkMail<'_>,
+) -> Result<Composed> {
+    let token = recovery::issue(
+        &mailer.db,
+        user.id,
+        mail.purpose,
+        mail.new_email.map(str::to_owned),
+        row.id,
+        mailer.clock.now(),
+    )
+    .await?;
+    let w = words(language_of(user));
+    letter(Letter {
+        blocks: vec![
+            greeting(w, &user.username),
+            Block::Text(mail.body),
+            Block::Button {
+                label: mail.button.into(),
+                url: mailer.link(&format!("{}#token={token}", mail.path)),
+            },
+            Block::Text(mail.note.into()),
+        ],
+        ..account_letter(user, mail.to, mail.subject.into())
+    })
+}
+
+/// A change to the account told to `to`, with the way out if it was not its owner.
+fn security_notice(
+    mailer: &Mailer,
+    user: &users::Model,
+    to: &str,
+    subject: &str,
+    body: String,
+) -> Result<Composed> {
+    let w = words(language_of(user));
+    letter(Letter {
+        blocks: vec![
+            greeting(w, &user.username),
+            Block::Text(body),
+            Block::Text(w.not_you_reset.into()),
+            Block::Button {
+                label: w.reset_button_short.into(),
+                url: mailer.link("/forgot-password"),
+            },
+        ],
+        ..account_letter(user, to, subject.into())
+    })
 }
 
 const DELETED: &str = "the account was deleted";
