@@ -102,19 +102,8 @@ pub fn caller(session: Session, id: &str) -> Caller {
 /// Takes a receipt link's key out of the address (`#key=…`) into this browser's keys, and
 /// drops the fragment, so it is not bookmarked or shared by accident.
 pub fn take_key_from_address(id: &str) {
-    let location = window().location();
-    let Ok(hash) = location.hash() else { return };
-    let Some(key) = hash.strip_prefix("#key=").filter(|key| !key.is_empty()) else {
-        return;
-    };
-    remember(id, key);
-    if let (Ok(path), Ok(history)) = (location.pathname(), window().history()) {
-        let search = location.search().unwrap_or_default();
-        let _ = history.replace_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some(&format!("{path}{search}")),
-        );
+    if let Some(key) = crate::pages::take_from_fragment("key") {
+        remember(id, &key);
     }
 }
 

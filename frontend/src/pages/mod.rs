@@ -72,6 +72,27 @@ pub fn transaction_path(id: &str) -> String {
     format!("/transactions/{id}")
 }
 
+/// The value of `name` in the address's fragment (`#name=…`), taken out of the address (the
+/// path and query stay), so a key or token in a mailed link is not bookmarked or shared.
+pub fn take_from_fragment(name: &str) -> Option<String> {
+    let location = window().location();
+    let hash = location.hash().ok()?;
+    let value = hash
+        .strip_prefix('#')?
+        .strip_prefix(name)?
+        .strip_prefix('=')?
+        .to_owned();
+    if let (Ok(path), Ok(history)) = (location.pathname(), window().history()) {
+        let search = location.search().unwrap_or_default();
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{search}")),
+        );
+    }
+    (!value.is_empty()).then_some(value)
+}
+
 /// Where to go after signing in: the `next` query parameter if it is a local path, else home.
 pub fn next_path(next: Option<String>) -> String {
     match next {

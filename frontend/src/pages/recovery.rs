@@ -21,13 +21,7 @@ use crate::text::tr;
 
 /// The token of a mailed link, taken out of the address (`#token=…`).
 fn take_token() -> Option<String> {
-    let location = window().location();
-    let hash = location.hash().ok()?;
-    let token = hash.strip_prefix("#token=")?.to_owned();
-    if let (Ok(path), Ok(history)) = (location.pathname(), window().history()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
-    }
-    (!token.is_empty()).then_some(token)
+    crate::pages::take_from_fragment("token")
 }
 
 /// `/forgot-password`: asks for a reset link.

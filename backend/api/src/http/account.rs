@@ -3,7 +3,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use shifting_shared::account::{
     Accepted, ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, EmailConfirmed,
@@ -14,7 +14,7 @@ use shifting_shared::api::{AuthResponse, UserResponse};
 use shifting_shared::{ErrorBody, RoomCode};
 
 use crate::error::{ApiError, Result};
-use crate::http::auth::{REFRESH_COOKIE, respond};
+use crate::http::auth::{clear_refresh_cookie, respond};
 use crate::http::extract::{AuthUser, ClientIp, Json};
 use crate::services::{accounts, erasure, recovery};
 use crate::state::AppState;
@@ -345,11 +345,5 @@ pub async fn delete_account(
     for code in closed.iter().filter_map(|code| RoomCode::parse(code).ok()) {
         state.room_views.forget(&code).await;
     }
-    let cleared = Cookie::build((REFRESH_COOKIE, ""))
-        .path("/api/auth")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.cookie_secure)
-        .removal();
-    Ok((StatusCode::NO_CONTENT, jar.add(cleared)))
+    Ok((StatusCode::NO_CONTENT, clear_refresh_cookie(&state, jar)))
 }

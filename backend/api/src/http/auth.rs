@@ -139,13 +139,18 @@ pub async fn logout(
         state.settings.clock.now(),
     )
     .await?;
+    Ok((StatusCode::NO_CONTENT, clear_refresh_cookie(&state, jar)))
+}
+
+/// `jar` with the refresh cookie removed (log-out, a deleted account).
+pub(crate) fn clear_refresh_cookie(state: &AppState, jar: CookieJar) -> CookieJar {
     let cleared = Cookie::build((REFRESH_COOKIE, ""))
         .path(COOKIE_PATH)
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.cookie_secure)
         .removal();
-    Ok((StatusCode::NO_CONTENT, jar.add(cleared)))
+    jar.add(cleared)
 }
 
 pub(crate) fn respond(

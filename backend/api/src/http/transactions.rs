@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{AuthUser, PurchaseCaller};
+use crate::http::extract::{AuthUser, BrowserLanguage, PurchaseCaller};
 use crate::services::receipts;
 use crate::services::transactions::{self, Filter, Kind, Side};
 use crate::state::AppState;
@@ -377,21 +377,14 @@ pub async fn receipt_pdf(
     caller: PurchaseCaller,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
     query: Result<Query<ReceiptQuery>, axum::extract::rejection::QueryRejection>,
-    headers: axum::http::HeaderMap,
+    BrowserLanguage(browser): BrowserLanguage,
 ) -> Result<impl IntoResponse> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("No such transaction."))?;
-    let asked = query
+    let language = query
         .ok()
         .and_then(|Query(q)| q.lang)
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
+        .map_or(browser, |asked| receipts::choose(&asked));
     let view = transactions::get_transaction(&state.db, &caller, id).await?;
-    let language = receipts::choose(&asked);
     let number = view.receipt_number.clone().unwrap_or_default();
     let pdf = tokio::task::spawn_blocking(move || receipts::pdf(&view, language))
         .await
