@@ -124,6 +124,7 @@ pub fn failure(locale: Locale, code: &str) -> Option<&'static str> {
         "room_closed" => td_string!(locale, failures.room_closed),
         "room_paused" => td_string!(locale, failures.room_paused),
         "cancelled" => td_string!(locale, failures.cancelled),
+        "budget_refused" => td_string!(locale, failures.budget_refused),
         _ => return None,
     })
 }

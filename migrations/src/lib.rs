@@ -19,6 +19,7 @@ mod m20261204_000013_reviews_and_wallet_proofs;
 mod m20261204_000014_conversations;
 mod m20261204_000015_mail_and_recovery;
 mod m20261204_000016_message_notices;
+mod m20261204_000017_budgets;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_conversations::Migration),
             Box::new(m20261204_000015_mail_and_recovery::Migration),
             Box::new(m20261204_000016_message_notices::Migration),
+            Box::new(m20261204_000017_budgets::Migration),
         ]
     }
 }

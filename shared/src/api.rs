@@ -547,6 +547,12 @@ pub struct StartPaymentRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(example = "$ilp.interledger-test.dev/bob"))]
     pub wallet_address: Option<String>,
+    /// Pay under this one-click budget of the buyer's (its wallet pays): the answer then has no
+    /// `redirect_url`, and `POST /api/payments/{id}/confirm` sends the payment. A budget that
+    /// cannot pay it (over what is left, revoked …) falls back to the wallet's approval, saying
+    /// why in `one_click_refused`.
+    #[serde(default)]
+    pub budget_id: Option<Uuid>,
 }
 
 /// `POST /api/rooms/{code}/guest-payments`: paying without an account.
@@ -693,8 +699,10 @@ pub struct TransactionResponse {
 pub struct StartPaymentResponse {
     /// The transaction, awaiting approval.
     pub transaction: TransactionResponse,
-    /// The buyer's wallet's consent page; open it as a top-level navigation.
-    pub redirect_url: String,
+    /// The buyer's wallet's consent page; open it as a top-level navigation. None for a
+    /// purchase under a one-click budget (`one_click`): confirm it instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
     /// The quote to show before sending the buyer there.
     pub quote: QuoteResponse,
     /// Guest checkouts only: the key that opens this purchase (send it as `X-Guest-Key`; the
@@ -704,6 +712,13 @@ pub struct StartPaymentResponse {
     /// Guest checkouts only: the receipt link, with the key in its fragment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt_url: Option<String>,
+    /// Paid under a one-click budget: confirm with `POST /api/payments/{id}/confirm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_click: Option<crate::budget::OneClickOffer>,
+    /// A budget was asked for but cannot pay this purchase: it awaits the wallet's approval
+    /// (`redirect_url`) instead, for this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_click_refused: Option<crate::budget::OneClickRefusal>,
 }
 
 /// How many completed payments, and how much, in one currency over one period.

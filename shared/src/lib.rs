@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod api;
+pub mod budget;
 pub mod conversation;
 pub mod error;
 pub mod money;

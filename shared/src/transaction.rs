@@ -107,6 +107,7 @@ pub const FAILURE_CODES: &[&str] = &[
     "room_closed",
     "room_paused",
     "cancelled",
+    "budget_refused",
 ];
 
 #[cfg(test)]

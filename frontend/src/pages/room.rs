@@ -298,6 +298,7 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
             } else {
                 let request = StartPaymentRequest {
                     wallet_address: Some(address),
+                    budget_id: None,
                 };
                 api::payments::start_payment(session, &code, &request).await
             }

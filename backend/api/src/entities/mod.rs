@@ -7,6 +7,7 @@ use crate::error::ApiError;
 
 pub mod account_tokens;
 pub mod amount;
+pub mod budgets;
 pub mod conversations;
 pub mod live_tickets;
 pub mod messages;

@@ -104,6 +104,9 @@ pub struct Model {
     /// Hex SHA-256 of the second key that opens a guest's purchase: the one in the link of
     /// their e-mailed receipt (made when the mail is sent, never stored in the clear).
     pub guest_mail_key_hash: Option<String>,
+    /// The one-click budget that pays this purchase (no redirect); `None`: an approval at the
+    /// buyer's wallet.
+    pub budget_id: Option<Uuid>,
 }
 
 impl Model {

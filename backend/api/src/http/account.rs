@@ -335,15 +335,20 @@ pub async fn delete_account(
     Json(request): Json<DeleteAccountRequest>,
 ) -> Result<(StatusCode, CookieJar)> {
     state.auth_limiter.check(ip)?;
-    let closed = erasure::delete_account(
+    let erased = erasure::delete_account(
         &state.db,
         user.id,
         request.password,
         state.settings.clock.now(),
     )
     .await?;
-    for code in closed.iter().filter_map(|code| RoomCode::parse(code).ok()) {
+    for code in erased
+        .rooms
+        .iter()
+        .filter_map(|code| RoomCode::parse(code).ok())
+    {
         state.room_views.forget(&code).await;
     }
+    crate::payments::budgets::cancel_in_background(&state, erased.budgets);
     Ok((StatusCode::NO_CONTENT, clear_refresh_cookie(&state, jar)))
 }

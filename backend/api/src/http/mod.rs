@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod budgets;
 pub mod client_ip;
 pub mod conversations;
 pub mod extract;
@@ -72,6 +73,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(me::finish_wallet_verification))
         .routes(routes!(payments::finish_payment))
+        .routes(routes!(payments::confirm_payment))
+        .routes(routes!(budgets::create_budget, budgets::list_budgets))
+        .routes(routes!(budgets::get_budget, budgets::revoke_budget))
+        .routes(routes!(budgets::finish_budget))
         .routes(routes!(transactions::list_transactions))
         .routes(routes!(transactions::summary))
         .routes(routes!(transactions::export_transactions))

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "me", description = "The signed-in user"),
         (name = "rooms", description = "Fixed-price rooms, shared by code"),
         (name = "payments", description = "Paying for a room through Open Payments"),
+        (name = "budgets", description = "One-click budgets: approved once at the buyer's wallet, paying later purchases without a redirect"),
         (name = "transactions", description = "Purchases and sales with their status history"),
         (name = "reviews", description = "Reviews of completed purchases, sellers' replies and public seller profiles"),
         (name = "conversations", description = "Buyers' and sellers' conversations about a room, with its payments' entries"),

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
 use shifting_shared::api::{GuestPaymentRequest, StartPaymentRequest, StartPaymentResponse};
+use shifting_shared::budget::ConfirmPaymentResponse;
 use shifting_shared::{Email, ErrorBody};
 use uuid::Uuid;
 
@@ -13,6 +14,7 @@ use crate::error::{ApiError, Result};
 use crate::http::extract::{AuthUser, BrowserLanguage, ClientIp, Json};
 use crate::http::rooms::room_code;
 use crate::payments::checkout::{self, Buyer, FinishOutcome, FinishQuery};
+use crate::payments::one_click;
 use crate::state::AppState;
 
 /// Start paying for a room: creates the incoming payment on the seller's wallet, quotes it on
@@ -53,6 +55,7 @@ pub async fn start_payment(
     let buyer = Buyer::Account {
         id: user.id,
         wallet_address: request.wallet_address,
+        budget: request.budget_id,
     };
     let started = checkout::start_payment(&state, buyer, &code).await?;
     Ok((StatusCode::CREATED, axum::Json(started)))
@@ -153,4 +156,39 @@ pub async fn finish_payment(
         "/payments/{id}?finish={}",
         outcome.as_str()
     )))
+}
+
+/// The buyer's one click: pays a purchase started under a one-click budget (`one_click` in the
+/// start's answer) with the budget's token, without a redirect. Answers once the buyer's wallet
+/// has the payment (`sending`; the transaction then completes when the seller's wallet has
+/// received it). When the budget cannot pay it after all (used up meanwhile, revoked, refused by
+/// the wallet), nothing is sent, the transaction is `failed` and `one_click_refused` says why:
+/// start the purchase again without `budget_id` to approve it at the wallet. Confirming again
+/// returns the purchase as it stands.
+#[utoipa::path(
+    post,
+    path = "/api/payments/{id}/confirm",
+    tag = "payments",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The transaction id.")),
+    responses(
+        (status = 200, description = "Sent under the budget, or refused (`one_click_refused`).", body = ConfirmPaymentResponse),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 404, description = "The caller has no such purchase.", body = ErrorBody),
+        (status = 409, description = "The purchase is approved at the wallet, not under a budget.", body = ErrorBody),
+        (status = 429, description = "Too many payment attempts from this account.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "Internal error.", body = ErrorBody),
+    )
+)]
+pub async fn confirm_payment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> Result<axum::Json<ConfirmPaymentResponse>> {
+    state.payment_limiters.per_user.check_key(&user.id)?;
+    let Path(id) =
+        id.map_err(|_| ApiError::BadRequest("The transaction id is not a UUID.".into()))?;
+    Ok(axum::Json(one_click::confirm(&state, user.id, id).await?))
 }

@@ -11,6 +11,7 @@ use shifting_open_payments::types::{
     AccessAction, AccessItem, CreateIncomingPayment, GrantOutcome, InteractRequest, Limits,
 };
 use shifting_shared::api::StartPaymentResponse;
+use shifting_shared::budget::{OneClickOffer, OneClickRefusal};
 use shifting_shared::{
     FieldCode, FieldError, FieldErrors, RoomCode, RoomStatus, TransactionStatus,
 };
@@ -50,8 +51,10 @@ pub enum Buyer {
     Account {
         /// Their id.
         id: Uuid,
-        /// The wallet they chose; `None`: their profile's.
+        /// The wallet they chose; `None`: their profile's (or the budget's).
         wallet_address: Option<String>,
+        /// Pay under this one-click budget of theirs (its wallet pays).
+        budget: Option<Uuid>,
     },
     /// Someone without an account: a wallet address, and an address for the receipt.
     Guest {
@@ -108,13 +111,31 @@ pub async fn start_payment(
     {
         return Err(sold_out(&room));
     }
+    let mut budget = None;
     let (buyer_input, buyer_name, guest_email, guest_language) = match buyer {
-        Buyer::Account { id, wallet_address } => {
+        Buyer::Account {
+            id,
+            wallet_address,
+            budget: budget_id,
+        } => {
             let account = users::Entity::find_by_id(id)
                 .one(db)
                 .await?
                 .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
+            if let Some(budget_id) = budget_id {
+                if wallet_address.is_some() {
+                    return Err(ApiError::field(
+                        "wallet_address",
+                        FieldError::new(
+                            FieldCode::Invalid,
+                            "cannot be sent with a budget: the budget's wallet pays",
+                        ),
+                    ));
+                }
+                budget = Some(super::budgets::owned(db, id, budget_id).await?);
+            }
             let wallet = wallet_address
+                .or_else(|| budget.as_ref().map(|b| b.wallet_address.clone()))
                 .or(account.wallet_address.clone())
                 .ok_or_else(|| {
                     ApiError::field(
@@ -228,6 +249,7 @@ pub async fn start_payment(
         guest_email: Set(guest_email),
         guest_language: Set(guest_language),
         guest_mail_key_hash: Set(None),
+        budget_id: Set(None),
     };
     let txn = begin_write(db).await?;
     // The payment holds one unit of the room until it ends without money; the conditional
@@ -275,9 +297,10 @@ pub async fn start_payment(
         seller: &seller_wallet,
         client_nonce: &client_nonce,
         finish_state: &finish_state,
+        budget: budget.as_ref(),
     };
     match checkout.run().await {
-        Ok(redirect) => {
+        Ok(started) => {
             let row = load(db, id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("transaction {id} vanished"))?;
@@ -292,10 +315,12 @@ pub async fn start_payment(
                 .map(|key| link(&state.public_url, &format!("transactions/{id}#key={key}")));
             Ok(StartPaymentResponse {
                 transaction,
-                redirect_url: redirect,
+                redirect_url: started.redirect,
                 quote,
                 guest_key,
                 receipt_url,
+                one_click: started.one_click,
+                one_click_refused: started.refused,
             })
         }
         Err(step) => {
@@ -329,11 +354,21 @@ struct Checkout<'a> {
     seller: &'a ResolvedWallet,
     client_nonce: &'a str,
     finish_state: &'a str,
+    /// The one-click budget asked to pay, if any.
+    budget: Option<&'a crate::entities::budgets::Model>,
+}
+
+/// Where a started payment stands: awaiting the wallet's approval at `redirect`, or the
+/// buyer's one click under a budget.
+struct Started {
+    redirect: Option<String>,
+    one_click: Option<OneClickOffer>,
+    refused: Option<OneClickRefusal>,
 }
 
 impl Checkout<'_> {
-    /// Runs the provider steps; returns the consent URL.
-    async fn run(&self) -> Result<String, PaymentError> {
+    /// Runs the provider steps; returns where the payment stands.
+    async fn run(&self) -> Result<Started, PaymentError> {
         let client = &self.state.open_payments;
         let id = self.row.id;
         let seller = &self.seller.document;
@@ -410,6 +445,29 @@ impl Checkout<'_> {
         })
         .await?;
 
+        let mut refused = None;
+        if let Some(budget) = self.budget {
+            let now = self.state.settings.clock.now();
+            match super::one_click::offer(&self.state.db, budget, &debit, now).await? {
+                Ok(offer) => {
+                    self.store(|u| {
+                        u.col_expr(transactions::Column::BudgetId, Expr::value(budget.id))
+                    })
+                    .await?;
+                    tracing::info!(transaction = %id, budget = %budget.id, "payment awaiting the buyer's one click");
+                    return Ok(Started {
+                        redirect: None,
+                        one_click: Some(offer),
+                        refused: None,
+                    });
+                }
+                Err(refusal) => {
+                    tracing::info!(transaction = %id, budget = %budget.id, refusal = refusal.as_str(), "the budget cannot pay: asking the wallet instead");
+                    refused = Some(refusal);
+                }
+            }
+        }
+
         // `state`, not a name the wallet sets itself (`hash`, `interact_ref`, `result`,
         // `message`), so it survives the wallet's redirect.
         let finish_uri = link(
@@ -480,7 +538,11 @@ impl Checkout<'_> {
         })
         .await?;
         tracing::info!(transaction = %id, seller = %seller.id, buyer = %buyer.id, "payment awaiting the buyer's approval");
-        Ok(redirect)
+        Ok(Started {
+            redirect: Some(redirect),
+            one_click: None,
+            refused,
+        })
     }
 
     async fn create_incoming_payment(
@@ -799,7 +861,10 @@ pub async fn cancel_payment(
     if !viewer.is_buyer(&row) {
         return Err(ApiError::Forbidden("Only the buyer can cancel a payment."));
     }
-    if row.transaction_status()? == AwaitingApproval && row.redirect_url.is_none() {
+    if row.transaction_status()? == AwaitingApproval
+        && row.redirect_url.is_none()
+        && row.budget_id.is_none()
+    {
         // Its start is still asking the wallets: cancelling now would leave what it creates
         // next (the quote, the grant) behind.
         return Err(ApiError::conflict(
@@ -822,8 +887,13 @@ pub async fn cancel_payment(
                     Expr::value(Failure::Cancelled.code()),
                 )
                 .col_expr(transactions::Column::FailureDetail, Expr::value(detail))
-                // Only a payment whose start finished: its grant and incoming payment are known.
-                .filter(transactions::Column::RedirectUrl.is_not_null())
+                // Only a payment whose start finished: its grant (or budget) and incoming
+                // payment are known.
+                .filter(
+                    Condition::any()
+                        .add(transactions::Column::RedirectUrl.is_not_null())
+                        .add(transactions::Column::BudgetId.is_not_null()),
+                )
         },
     )
     .await?;

@@ -29,6 +29,9 @@ pub(crate) enum PaymentError {
         failure: Failure,
         detail: &'static str,
     },
+    /// The one-click budget's token could not be had (our key, a failed rotation).
+    #[error("The one-click budget's token could not be used: {0}")]
+    Token(String),
     /// Something the step needs is not recorded on the transaction.
     #[error("The transaction has no {0}.")]
     Missing(&'static str),

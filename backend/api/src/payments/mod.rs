@@ -2,8 +2,10 @@
 //! the verification worker. Every step is stored before the next one; every status change is a
 //! conditional update plus an event row in one database transaction.
 
+pub mod budgets;
 pub mod checkout;
 mod error;
+pub mod one_click;
 mod sending;
 pub mod worker;
 
@@ -57,6 +59,9 @@ pub enum Failure {
     RoomPaused,
     /// The buyer cancelled the payment here before approving it at their wallet.
     Cancelled,
+    /// The one-click budget could not pay it (over what is left, outside its periods,
+    /// revoked, or refused by the wallet); nothing was sent.
+    BudgetRefused,
 }
 
 impl Failure {
@@ -73,6 +78,7 @@ impl Failure {
             Self::RoomClosed => "room_closed",
             Self::RoomPaused => "room_paused",
             Self::Cancelled => "cancelled",
+            Self::BudgetRefused => "budget_refused",
         }
     }
 }
@@ -106,13 +112,56 @@ pub(crate) async fn transition(
     detail: Option<String>,
     changes: impl FnOnce(UpdateMany<transactions::Entity>) -> UpdateMany<transactions::Entity>,
 ) -> Result<bool> {
+    let txn = begin_write(db).await?;
+    let mut batch = live.batch();
+    let step = Step {
+        now,
+        id,
+        from,
+        to,
+        detail,
+    };
+    let moved = transition_in(&txn, &mut batch, step, changes).await?;
+    txn.commit().await?;
+    batch.committed();
+    if moved {
+        tracing::info!(transaction = %id, %from, %to, "payment status changed");
+    }
+    Ok(moved)
+}
+
+/// One status change of a transaction.
+#[derive(Debug)]
+pub(crate) struct Step {
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) id: Uuid,
+    pub(crate) from: TransactionStatus,
+    pub(crate) to: TransactionStatus,
+    pub(crate) detail: Option<String>,
+}
+
+/// [`transition`] in the caller's database transaction (which may check more first), its
+/// announcement added to `batch`.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn transition_in(
+    txn: &sea_orm::DatabaseTransaction,
+    batch: &mut Batch,
+    Step {
+        now,
+        id,
+        from,
+        to,
+        detail,
+    }: Step,
+    changes: impl FnOnce(UpdateMany<transactions::Entity>) -> UpdateMany<transactions::Entity>,
+) -> Result<bool> {
     if !from.can_transition_to(to) {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "illegal payment transition {from} -> {to} of {id}"
         )));
     }
-    let txn = begin_write(db).await?;
-    let mut batch = live.batch();
     let mut update = transactions::Entity::update_many()
         .col_expr(transactions::Column::Status, Expr::value(to.as_str()))
         .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
@@ -131,19 +180,14 @@ pub(crate) async fn transition(
     if to == TransactionStatus::Completed {
         update = update.col_expr(transactions::Column::CompletedAt, Expr::value(now));
     }
-    let moved = changes(update).exec(&txn).await?.rows_affected == 1;
+    let moved = changes(update).exec(txn).await?.rows_affected == 1;
     if moved {
-        record_event(&txn, &mut batch, id, Some(from), to, detail, now).await?;
+        record_event(txn, batch, id, Some(from), to, detail, now).await?;
         if to == TransactionStatus::Completed {
-            number_receipt(&txn, id).await?;
+            number_receipt(txn, id).await?;
         } else if to.is_terminal() {
-            release_stock(&txn, id).await?;
+            release_stock(txn, id).await?;
         }
-    }
-    txn.commit().await?;
-    batch.committed();
-    if moved {
-        tracing::info!(transaction = %id, %from, %to, "payment status changed");
     }
     Ok(moved)
 }
@@ -390,7 +434,7 @@ pub(crate) fn continue_context(id: Uuid) -> String {
 }
 
 /// Where a transaction's outgoing-payment access token is sealed for.
-fn outgoing_context(id: Uuid) -> String {
+pub(crate) fn outgoing_context(id: Uuid) -> String {
     format!("transactions.outgoing_token:{id}")
 }
 

@@ -18,9 +18,9 @@ use std::time::SystemTime;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, EntityTrait, UpdateMany};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, UpdateMany};
 use serde_json::json;
-use shifting_open_payments::client::OpenPaymentsClient;
+use shifting_open_payments::client::{OpenPaymentsClient, OpenPaymentsError};
 use shifting_open_payments::types::{
     AccessToken, Continuation, CreateOutgoingPayment, GrantOutcome, OutgoingPayment, WalletAddress,
 };
@@ -28,6 +28,7 @@ use shifting_shared::RoomStatus;
 use shifting_shared::TransactionStatus::{Approved, Failed, Sending};
 use uuid::Uuid;
 
+use super::budgets::TokenProblem;
 use super::error::PaymentError;
 use super::{Failure, Store, clear_lease, fail, release_resources, transition};
 use crate::entities::{rooms, transactions};
@@ -88,18 +89,24 @@ pub(crate) async fn send(
         .quote_url
         .as_deref()
         .ok_or_else(|| NotSending::nothing_sent(PaymentError::Missing("quote")))?;
-    // A payment can only exist if an earlier attempt stored the token it needs.
+    // A payment can only exist if an earlier attempt stored the token it needs (under a
+    // budget: marked that it was about to create one).
     let may_exist = row.outgoing_token.is_some();
-    let stored = super::outgoing_token(sealer, row)
-        .map_err(|err| NotSending::sent_if(may_exist)(PaymentError::store(err)))?;
-    let token = match (stored, &row.outgoing_token_manage) {
-        (Some(value), Some(manage)) => AccessToken {
-            value,
-            manage: manage.clone(),
-            expires_in: None,
-            access: Vec::new(),
-        },
-        _ => continue_grant(db, client, sealer, row).await?,
+    let token = match row.budget_id {
+        Some(budget) => budget_token(db, client, sealer, budget, None, may_exist).await?,
+        None => {
+            let stored = super::outgoing_token(sealer, row)
+                .map_err(|err| NotSending::sent_if(may_exist)(PaymentError::store(err)))?;
+            match (stored, &row.outgoing_token_manage) {
+                (Some(value), Some(manage)) => AccessToken {
+                    value,
+                    manage: manage.clone(),
+                    expires_in: None,
+                    access: Vec::new(),
+                },
+                _ => continue_grant(db, client, sealer, row).await?,
+            }
+        }
     };
     let buyer = client
         .get_wallet_address(&row.buyer_wallet_address)
@@ -120,7 +127,27 @@ pub(crate) async fn send(
         }
         None => {
             ensure_room_open(db, row).await?;
-            create(client, &buyer, &token, row, quote).await?
+            match row.budget_id {
+                Some(budget) => {
+                    mark_budget_attempt(db, sealer, row, &token).await?;
+                    match create(client, &buyer, &token, row, quote).await {
+                        // Expired or revoked meanwhile: rotated (once) and tried again. The
+                        // refusal created nothing, and nothing existed before it.
+                        Err(err) if err.is_inactive_token() => {
+                            let token =
+                                budget_token(db, client, sealer, budget, Some(&token), false)
+                                    .await?;
+                            create(client, &buyer, &token, row, quote)
+                                .await
+                                .map_err(|err| refused(row, client, err))?
+                        }
+                        other => other.map_err(|err| refused(row, client, err))?,
+                    }
+                }
+                None => create(client, &buyer, &token, row, quote)
+                    .await
+                    .map_err(|err| refused(row, client, err))?,
+            }
         }
     };
     let url = payment.id;
@@ -294,7 +321,7 @@ async fn create(
     token: &AccessToken,
     row: &transactions::Model,
     quote: &str,
-) -> StepResult<OutgoingPayment> {
+) -> Result<OutgoingPayment, OpenPaymentsError> {
     let body = CreateOutgoingPayment {
         wallet_address: buyer.id.clone(),
         quote_id: quote.to_owned(),
@@ -303,24 +330,89 @@ async fn create(
     client
         .create_outgoing_payment(buyer, &token.value, &body)
         .await
-        .map_err(|err| match err.status() {
-            Some(400)
-                if row
-                    .quote_expires_at
-                    .is_some_and(|at| at <= client.clock().now()) =>
-            {
-                NotSending::nothing_sent(PaymentError::Stopped {
-                    failure: Failure::Expired,
-                    detail: "The quote expired before the payment could be sent.",
-                })
-            }
-            _ => {
-                let maybe_sent = err.may_have_acted();
-                NotSending::sent_if(maybe_sent)(PaymentError::provider(
-                    "The buyer's wallet did not create the payment",
-                )(err))
+}
+
+/// What a refused or failed creation means for the payment.
+fn refused(
+    row: &transactions::Model,
+    client: &OpenPaymentsClient,
+    err: OpenPaymentsError,
+) -> NotSending {
+    match err.status() {
+        Some(400)
+            if row
+                .quote_expires_at
+                .is_some_and(|at| at <= client.clock().now()) =>
+        {
+            NotSending::nothing_sent(PaymentError::Stopped {
+                failure: Failure::Expired,
+                detail: "The quote expired before the payment could be sent.",
+            })
+        }
+        // Over what is left of the budget, outside its periods, or its grant revoked: the
+        // wallet refused, so nothing was created.
+        Some(403) if row.budget_id.is_some() => NotSending::nothing_sent(PaymentError::Stopped {
+            failure: Failure::BudgetRefused,
+            detail: "The buyer's wallet refused the payment under the one-click budget; nothing was sent.",
+        }),
+        _ => {
+            let maybe_sent = err.may_have_acted();
+            NotSending::sent_if(maybe_sent)(PaymentError::provider(
+                "The buyer's wallet did not create the payment",
+            )(err))
+        }
+    }
+}
+
+/// The token of the budget paying a purchase (rotated when expired, or when `stale` was just
+/// refused as inactive).
+async fn budget_token(
+    db: &DatabaseConnection,
+    client: &OpenPaymentsClient,
+    sealer: &Sealer,
+    budget: Uuid,
+    stale: Option<&AccessToken>,
+    may_exist: bool,
+) -> StepResult<AccessToken> {
+    super::budgets::token(db, client, sealer, budget, stale)
+        .await
+        .map_err(|problem| match problem {
+            TokenProblem::Inactive => NotSending::sent_if(may_exist)(PaymentError::Stopped {
+                failure: Failure::BudgetRefused,
+                detail: "The one-click budget is no longer active; nothing was sent under it.",
+            }),
+            TokenProblem::Failed(detail) => {
+                NotSending::sent_if(may_exist)(PaymentError::Token(detail))
             }
         })
+}
+
+/// Records, before the payment is created under a budget, that it may exist from now on (a
+/// resumed attempt then looks for it before creating one): the token it is created with.
+async fn mark_budget_attempt(
+    db: &DatabaseConnection,
+    sealer: &Sealer,
+    row: &transactions::Model,
+    token: &AccessToken,
+) -> StepResult<()> {
+    let marked = transactions::Entity::update_many()
+        .col_expr(
+            transactions::Column::OutgoingToken,
+            Expr::value(sealer.seal(&token.value, &super::outgoing_context(row.id))),
+        )
+        .filter(transactions::Column::Id.eq(row.id))
+        .filter(transactions::Column::Status.eq(Approved.as_str()))
+        .exec(db)
+        .await
+        .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?;
+    if marked.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(NotSending::nothing_sent(PaymentError::Stopped {
+            failure: Failure::ProviderError,
+            detail: "The payment changed meanwhile; nothing was sent.",
+        }))
+    }
 }
 
 /// The buyer's outgoing payment made for this transaction, if an earlier attempt created it.

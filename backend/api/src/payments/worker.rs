@@ -101,6 +101,11 @@ impl Worker {
     /// Runs until the task is dropped: a pass, then sleep until woken or the next check is due.
     pub async fn run(self) {
         tracing::info!(worker = %self.id, "payment verification worker started");
+        tokio::join!(self.verify_forever(), self.keep_budgets());
+    }
+
+    /// Verification passes until the task is dropped.
+    async fn verify_forever(&self) {
         loop {
             let pause = match self.pass().await {
                 Ok(pause) => pause,
@@ -403,6 +408,9 @@ impl Worker {
 
     /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive).
     async fn outgoing(&self, row: &transactions::Model) -> Result<OutgoingPayment, PaymentError> {
+        if let Some(budget) = row.budget_id {
+            return self.outgoing_under_budget(row, budget).await;
+        }
         let value = super::outgoing_token(&self.sealer, row).map_err(PaymentError::store)?;
         let (Some(url), Some(value), Some(manage)) = (
             &row.outgoing_payment_url,
@@ -441,6 +449,55 @@ impl Worker {
                     .map_err(PaymentError::provider(READ_OUTGOING))
             }
             other => other.map_err(PaymentError::provider(READ_OUTGOING)),
+        }
+    }
+}
+
+impl Worker {
+    /// The buyer's outgoing payment paid under a budget, read with the budget's token (rotated
+    /// there, one rotation at a time, never here on its own).
+    async fn outgoing_under_budget(
+        &self,
+        row: &transactions::Model,
+        budget: Uuid,
+    ) -> Result<OutgoingPayment, PaymentError> {
+        let url = row
+            .outgoing_payment_url
+            .as_deref()
+            .ok_or(PaymentError::Missing("outgoing payment"))?;
+        let token = |stale: Option<AccessToken>| async move {
+            super::budgets::token(&self.db, &self.client, &self.sealer, budget, stale.as_ref())
+                .await
+                .map_err(|problem| PaymentError::Token(problem.to_string()))
+        };
+        let current = token(None).await?;
+        match self.client.get_outgoing_payment(url, &current.value).await {
+            Err(err) if err.is_inactive_token() => {
+                let rotated = token(Some(current)).await?;
+                self.client
+                    .get_outgoing_payment(url, &rotated.value)
+                    .await
+                    .map_err(PaymentError::provider(READ_OUTGOING))
+            }
+            other => other.map_err(PaymentError::provider(READ_OUTGOING)),
+        }
+    }
+
+    /// Keeps budgets (idle tokens rotated, ended ones closed) every
+    /// [`super::budgets::KEEPING_EVERY`], on the clock.
+    async fn keep_budgets(&self) {
+        loop {
+            match super::budgets::keep(&self.db, &self.client, &self.sealer).await {
+                Ok(0) => {}
+                Ok(rotated) => tracing::info!(rotated, "rotated idle budget tokens"),
+                Err(err) => {
+                    tracing::error!(error = format!("{err:#}"), "keeping budgets failed");
+                }
+            }
+            self.client
+                .clock()
+                .sleep(super::budgets::KEEPING_EVERY)
+                .await;
         }
     }
 }

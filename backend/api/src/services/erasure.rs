@@ -24,8 +24,16 @@ pub fn anonymous_name(id: Uuid) -> String {
     format!("~deleted-{}", &id.simple().to_string()[..12])
 }
 
-/// Deletes `user_id`'s account after checking its password; returns the codes of the rooms
-/// it closed (their cached views must be forgotten).
+/// What a deletion leaves to do once it is committed.
+#[derive(Debug)]
+pub struct Erased {
+    /// The codes of the rooms it closed (their cached views must be forgotten).
+    pub rooms: Vec<String>,
+    /// The budgets it revoked (their grants must be revoked at the wallets).
+    pub budgets: Vec<crate::entities::budgets::Model>,
+}
+
+/// Deletes `user_id`'s account after checking its password; returns what is left to do.
 ///
 /// # Errors
 /// [`ApiError::Validation`] for a wrong password; [`ApiError::Conflict`] while one of their
@@ -35,7 +43,7 @@ pub async fn delete_account(
     user_id: Uuid,
     password: String,
     now: DateTime<Utc>,
-) -> Result<Vec<String>> {
+) -> Result<Erased> {
     let user = live_account(db, user_id).await?;
     if !passwords::verify(password, Some(user.password_hash.clone())).await? {
         return Err(ApiError::Validation(FieldErrors::one(
@@ -138,9 +146,13 @@ pub async fn delete_account(
         .exec(&txn)
         .await?;
     crate::outbox::erase_for(&txn, user_id).await?;
+    let budgets = crate::payments::budgets::revoke_all(&txn, user_id, now).await?;
     txn.commit().await?;
     tracing::info!(user = %user.id, rooms = closed.len(), "account deleted");
-    Ok(closed)
+    Ok(Erased {
+        rooms: closed,
+        budgets,
+    })
 }
 
 #[cfg(test)]

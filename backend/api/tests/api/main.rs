@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod budgets;
 mod cli;
 mod conversations;
 mod crashes;

@@ -83,6 +83,27 @@ impl OpenPaymentsError {
         }
     }
 
+    /// The server's description of the error (Rafiki tells its 403s apart by it).
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Self::Status { description, .. } => description.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether a resource server refused the token itself (403 `Inactive Token`: expired or
+    /// revoked), rather than what it asked for (403 `unauthorized`: over a grant's limits or
+    /// outside its interval).
+    #[must_use]
+    pub fn is_inactive_token(&self) -> bool {
+        self.status() == Some(403)
+            && [self.description(), self.code()]
+                .into_iter()
+                .flatten()
+                .any(|text| text.eq_ignore_ascii_case("inactive token"))
+    }
+
     /// Whether repeating the same request may succeed (network, timeout, 5xx, 429).
     #[must_use]
     pub fn is_transient(&self) -> bool {
