@@ -494,3 +494,119 @@ async fn a_waiting_payment_is_announced_once_not_at_every_poll() {
     })
     .await;
 }
+
+/// A seller's second room at 25.00 USD; returns its path.
+async fn another_room(browser: &Browser, server: &Server, name: &str) -> anyhow::Result<String> {
+    browser.open(&format!("{}/rooms/new", server.url)).await?;
+    browser.fill("name", name).await?;
+    browser.fill("price", "25.00").await?;
+    browser.click("form button[type=submit]").await?;
+    browser.wait_for("[data-testid=pause]").await?;
+    browser.path().await
+}
+
+/// A buyer sets up a budget from a room (the schedule in words before the wallet), buys that
+/// room and another one with one click each, and revokes the budget in the settings.
+async fn one_click(server: &Server, seller: &Browser, width: u32) -> anyhow::Result<()> {
+    let first = seller_with_room(seller, server).await?;
+    let second = another_room(seller, server, "Drum lesson").await?;
+    let buyer = Browser::start(width, 900).await?;
+    let result = async {
+        sign_up(&buyer, server, "buyer").await?;
+        set_wallet(&buyer, server, "bruno").await?;
+        buyer.open(&format!("{}{first}", server.url)).await?;
+        buyer.click("[data-testid=one-click-setup] summary").await?;
+        buyer.fill("amount", "100").await?;
+        buyer.fill("periods", "3").await?;
+        buyer.click("[data-testid=budget-set-up]").await?;
+        buyer
+            .wait_for_text("[data-testid=budget-schedule]", "Up to €100.00 each month.")
+            .await?;
+        buyer
+            .wait_for_text("[data-testid=budget-schedule]", "3 periods")
+            .await?;
+        buyer
+            .screenshot(&format!("one-click-{width}-schedule"))
+            .await;
+        buyer.expect_no_horizontal_scroll().await?;
+        buyer.check_accessibility("one-click schedule").await?;
+        buyer.click("[data-testid=budget-continue]").await?;
+        buyer.click("button.approve").await?;
+        buyer
+            .wait_for_text(
+                "[data-testid=budget-outcome]",
+                "One-click purchases are on.",
+            )
+            .await?;
+        buyer
+            .wait_for_text("[data-testid=one-click-left]", "€100.00 left this period")
+            .await?;
+        buyer.check_accessibility("room with one click").await?;
+        for (room, left) in [(&first, "€100.00"), (&second, "€76.85")] {
+            buyer.open(&format!("{}{room}", server.url)).await?;
+            buyer
+                .wait_for_text("[data-testid=one-click-left]", left)
+                .await?;
+            buyer.click("[data-testid=one-click-buy]").await?;
+            buyer
+                .wait_for_text("[data-testid=confirm-one-click]", "Confirm: pay €23.15")
+                .await?;
+            buyer
+                .screenshot(&format!("one-click-{width}-confirm"))
+                .await;
+            buyer.expect_no_horizontal_scroll().await?;
+            buyer.check_accessibility("one-click confirmation").await?;
+            buyer.click("[data-testid=confirm-one-click]").await?;
+            buyer
+                .wait_for_text("[data-testid=result]", "Payment completed")
+                .await?;
+        }
+        buyer
+            .screenshot(&format!("one-click-{width}-receipt"))
+            .await;
+        buyer.open(&format!("{}/settings", server.url)).await?;
+        buyer
+            .wait_for_text("[data-testid=budget-spent]", "€46.30")
+            .await?;
+        buyer
+            .screenshot(&format!("one-click-{width}-settings"))
+            .await;
+        buyer.expect_no_horizontal_scroll().await?;
+        buyer.check_accessibility("settings with a budget").await?;
+        buyer.click("[data-testid=budget-revoke]").await?;
+        buyer.click("[data-testid=budget-revoke-confirm]").await?;
+        buyer
+            .wait_for("[data-testid=budget][data-status=revoked]")
+            .await?;
+        // Without a budget the room offers to set one up again.
+        buyer.open(&format!("{}{first}", server.url)).await?;
+        buyer.wait_for("[data-testid=one-click-setup]").await?;
+        let bruno = buyer.sandbox_balance(server, "bruno").await?;
+        anyhow::ensure!(bruno == "9995370", "bruno has {bruno}, not 99,953.70");
+        Ok(())
+    }
+    .await;
+    if result.is_err() {
+        buyer.save_artifacts(&format!("one-click-{width}")).await;
+    }
+    buyer.close().await;
+    result
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_buyer_sets_up_one_click_and_buys_two_rooms_without_the_wallet_on_a_phone() {
+    run_scenario("one-click-phone", 390, 844, async |server, seller| {
+        one_click(server, seller, 390).await
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_buyer_sets_up_one_click_and_buys_two_rooms_without_the_wallet_on_a_desktop() {
+    run_scenario("one-click-desktop", 1280, 900, async |server, seller| {
+        one_click(server, seller, 1280).await
+    })
+    .await;
+}

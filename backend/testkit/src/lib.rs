@@ -247,6 +247,37 @@ pub fn claimed_png(width: u32, height: u32) -> Vec<u8> {
     file
 }
 
+/// Approves the grant on the sandbox's consent page at `consent` as a browser would; returns
+/// the finish URL the wallet sends the browser to.
+///
+/// # Errors
+/// When the page has no form or the answer does not redirect.
+pub async fn approve(consent: &str) -> anyhow::Result<String> {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let page = browser.get(consent).send().await?.text().await?;
+    let start = page.find("action=\"").context("no consent form")? + "action=\"".len();
+    let end = start
+        + page[start..]
+            .find('"')
+            .context("no end of the form action")?;
+    let action = page[start..end].replace("&amp;", "&");
+    let answer = browser
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=approve")
+        .send()
+        .await?;
+    Ok(answer
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("the consent did not redirect")?
+        .to_owned())
+}
+
 /// The buyer holding `token` pays for room `code` at the API at `api` (approving on the
 /// sandbox's consent page as a browser would), waits until the payment completes, and reviews
 /// it with `rating` stars and `text`.
@@ -274,29 +305,7 @@ pub async fn buy_and_review(
         .context("no transaction id")?
         .to_owned();
     let consent = started["redirect_url"].as_str().context("no redirect")?;
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let page = browser.get(consent).send().await?.text().await?;
-    let start = page.find("action=\"").context("no consent form")? + "action=\"".len();
-    let end = start
-        + page[start..]
-            .find('"')
-            .context("no end of the form action")?;
-    let action = page[start..end].replace("&amp;", "&");
-    let answer = browser
-        .post(action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("decision=approve")
-        .send()
-        .await?;
-    let finish = answer
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .context("the consent did not redirect")?
-        .to_owned();
+    let finish = approve(consent).await?;
     http.get(finish).send().await?;
     let mut completed = false;
     for _ in 0..500 {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod budgets;
 pub mod client;
 pub mod conversations;
 pub mod me;

@@ -9,6 +9,7 @@ use crate::api::client::ApiError;
 use crate::session::Session;
 
 pub mod account_settings;
+pub mod budgets;
 pub mod dashboard;
 pub mod home;
 pub mod login;

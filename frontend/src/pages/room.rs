@@ -4,14 +4,16 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use shifting_shared::api::{
     GuestPaymentRequest, RoomResponse, StartPaymentRequest, TransactionPageResponse,
     TransactionResponse, UpdateRoomRequest,
 };
+use shifting_shared::budget::{BudgetStatus, OneClickOffer, OneClickRefusal};
 use shifting_shared::{
     FieldCode, FieldError, FieldErrors, RatingSummary, RoomStatus, StockLimit, TransactionStatus,
 };
+use uuid::Uuid;
 
 use crate::api;
 use crate::api::client::ApiError;
@@ -27,7 +29,8 @@ use crate::components::reviews::{
 };
 use crate::components::status::RoomBadge;
 use crate::format;
-use crate::i18n::{t_string, use_i18n};
+use crate::i18n::{t_string, td_string, use_i18n};
+use crate::pages::budgets::OneClickSetup;
 use crate::pages::profile::POLICY_PATH;
 use crate::pages::room_media::{DeliveryFileEditor, PicturesEditor};
 use crate::pages::{Page, room_path};
@@ -284,9 +287,45 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
     // The payment whose quote is on show, and a guest's link to its receipt.
     let current = RwSignal::new(None::<TransactionResponse>);
     let receipt = RwSignal::new(None::<String>);
+    // A purchase under a one-click budget (no redirect), or why the budget could not pay it.
+    let offer = RwSignal::new(None::<OneClickOffer>);
+    let refused = RwSignal::new(None::<OneClickRefusal>);
+    // The signed-in buyer's budgets: an active one offers the one click.
+    let budgets_version = RwSignal::new(0u32);
+    let budgets = LocalResource::new(move || {
+        budgets_version.track();
+        async move {
+            if guest || session.user().is_none() {
+                None
+            } else {
+                api::budgets::list(session).await.ok()
+            }
+        }
+    });
+    let active_budget = Memo::new(move |_| {
+        budgets.get().flatten().and_then(|list| {
+            list.budgets
+                .into_iter()
+                .find(|b| b.status == BudgetStatus::Active)
+        })
+    });
+    // A budget the wallet has approved is being confirmed: looked at again each second.
+    Effect::new(move |_| {
+        let confirming = budgets.get().flatten().is_some_and(|list| {
+            list.budgets
+                .iter()
+                .any(|b| b.status == BudgetStatus::Approved)
+        });
+        if confirming {
+            set_timeout(
+                move || budgets_version.update(|v| *v += 1),
+                std::time::Duration::from_secs(1),
+            );
+        }
+    });
     let code = room.code.clone();
-    let start = Action::new_local(move |address: &String| {
-        let (address, code) = (address.clone(), code.clone());
+    let start = Action::new_local(move |(address, budget): &(String, Option<Uuid>)| {
+        let (address, budget, code) = (address.clone(), *budget, code.clone());
         let email = Some(email.get_untracked().trim().to_owned()).filter(|e| !e.is_empty());
         async move {
             if guest {
@@ -297,8 +336,8 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
                 api::payments::start_guest_payment(&code, &request).await
             } else {
                 let request = StartPaymentRequest {
-                    wallet_address: Some(address),
-                    budget_id: None,
+                    wallet_address: budget.is_none().then_some(address),
+                    budget_id: budget,
                 };
                 api::payments::start_payment(session, &code, &request).await
             }
@@ -307,6 +346,8 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
     Effect::new(move |_| match start.value().get() {
         Some(Ok(started)) => {
             receipt.set(started.receipt_url);
+            offer.set(started.one_click);
+            refused.set(started.one_click_refused);
             current.set(Some(started.transaction));
         }
         Some(Err(err)) => {
@@ -375,7 +416,13 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
             ));
         } else {
             errors.set(FieldErrors::new());
-            start.dispatch(typed);
+            start.dispatch((typed, None));
+        }
+    };
+    let buy_with_budget = move |_| {
+        if let Some(budget) = active_budget.get_untracked() {
+            form_error.set(None);
+            start.dispatch((budget.wallet_address, Some(budget.id)));
         }
     };
     // Leaving a quote (another wallet, cancel, or a new quote) cancels its payment first, so
@@ -392,8 +439,10 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
         if let Some(again) = leave.value().get() {
             current.set(None);
             start.value().set(None);
+            offer.set(None);
+            budgets_version.update(|v| *v += 1);
             if let Some(address) = again {
-                start.dispatch(address);
+                start.dispatch((address, None));
             }
         }
     });
@@ -402,7 +451,7 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
             return;
         };
         let again = match choice {
-            Leave::NewQuote => Some(shown.evidence.buyer_wallet_address.clone()),
+            Leave::NewQuote | Leave::AtWallet => Some(shown.evidence.buyer_wallet_address.clone()),
             Leave::OtherWallet | Leave::Cancel => None,
         };
         if choice == Leave::OtherWallet {
@@ -430,13 +479,55 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
         })
     };
     let price = room.price.clone();
+    let setup_code = room.code.clone();
+    // Back from the wallet after setting up a budget.
+    let query = use_query_map();
+    let budget_notice = move || {
+        let outcome = query.read().get("budget")?;
+        let locale = i18n.get_locale();
+        let (class, words) = match outcome.as_str() {
+            "active" => ("notice ok", td_string!(locale, budgets.enabled)),
+            "approved" if active_budget.get().is_some() => {
+                ("notice ok", td_string!(locale, budgets.enabled))
+            }
+            "approved" => ("notice", td_string!(locale, budgets.pending)),
+            "declined" => ("notice", td_string!(locale, budgets.declined)),
+            "failed" => ("notice", td_string!(locale, budgets.failed)),
+            _ => return None,
+        };
+        Some(view! { <p class=class role="status" data-testid="budget-outcome">{words}</p> })
+    };
     view! {
         {move || match current.get() {
-            Some(shown) => view! { <QuotePreview shown=shown leave=choice busy=busy receipt=receipt.get()/> }.into_any(),
+            Some(shown) => view! {
+                <QuotePreview shown=shown leave=choice busy=busy receipt=receipt.get()
+                    offer=offer.get() refused=refused.get()/>
+            }.into_any(),
             None => {
                 let price = price.clone();
+                let setup_code = setup_code.clone();
                 view! {
                     <h2>{tr!(room.buy_title)}</h2>
+                    {budget_notice}
+                    {move || active_budget.get().map(|budget| {
+                        let until = budget.period_ends_at;
+                        let wallet = budget.wallet_address.clone();
+                        let left = budget.left.clone();
+                        view! {
+                            <div class="panel one-click" data-testid="one-click">
+                                {left.map(|left| view! {
+                                    <p data-testid="one-click-left">{move || {
+                                        let locale = i18n.get_locale();
+                                        let left = format::amount(locale, &left);
+                                        let until = until.map(|at| format::date_time(locale, &at)).unwrap_or_default();
+                                        t_string!(i18n, budgets.available, left, until, wallet = wallet.clone()).to_string()
+                                    }}</p>
+                                })}
+                                <button class="button" type="button" data-testid="one-click-buy"
+                                    disabled=move || busy.get() on:click=buy_with_budget>{tr!(budgets.buy)}</button>
+                            </div>
+                        }
+                    })}
                     <form class="stack" on:submit=on_submit novalidate>
                         <Field name="wallet_address" label=tr!(room.wallet_label)
                             hint=tr!(room.wallet_hint)
@@ -463,6 +554,14 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
                             }}
                         </button>
                     </form>
+                    {move || {
+                        let signed_in = !guest && session.user().is_some();
+                        let none_active = budgets.get().flatten().is_some() && active_budget.get().is_none();
+                        (signed_in && none_active).then(|| view! {
+                            <OneClickSetup room_code=setup_code.clone()
+                                changed=Callback::new(move |()| budgets_version.update(|v| *v += 1))/>
+                        })
+                    }}
                 }.into_any()
             }
         }}
@@ -478,6 +577,8 @@ enum Leave {
     OtherWallet,
     /// Back to the form.
     Cancel,
+    /// The budget could not pay: the same wallet again, through its approval.
+    AtWallet,
 }
 
 /// What the buyer pays, from which wallet, at which rate, and for how long, before leaving for
@@ -489,8 +590,34 @@ fn QuotePreview(
     busy: Memo<bool>,
     /// A guest's receipt link: shown to keep before leaving for the wallet.
     receipt: Option<String>,
+    /// Paid under a one-click budget: confirmed here instead of at the wallet.
+    offer: Option<OneClickOffer>,
+    /// Why the budget asked for could not pay it (it goes to the wallet instead).
+    refused: Option<OneClickRefusal>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let session = expect_context::<Session>();
+    let navigate = leptos_router::hooks::use_navigate();
+    let one_click = offer.is_some();
+    let transaction_id = shown.id;
+    let confirm = Action::new_local(move |(): &()| async move {
+        api::budgets::confirm(session, transaction_id).await
+    });
+    // The click's refusal (the budget was used up meanwhile, the wallet refused): nothing was
+    // sent; the same wallet's approval is one button away.
+    let click_refused = RwSignal::new(None::<OneClickRefusal>);
+    let confirm_error = RwSignal::new(None::<ApiError>);
+    Effect::new(move |_| match confirm.value().get() {
+        Some(Ok(answer)) => match answer.one_click_refused {
+            Some(refusal) => click_refused.set(Some(refusal)),
+            None => navigate(
+                &format!("/payments/{}", answer.transaction.id),
+                Default::default(),
+            ),
+        },
+        Some(Err(err)) => confirm_error.set(Some(err)),
+        None => {}
+    });
     let redirect = shown.consent_url.clone().unwrap_or_default();
     let phone_url = redirect.clone();
     let phone_follow = shown.id.to_string();
@@ -535,6 +662,17 @@ fn QuotePreview(
                 {rate.map(|rate| view! { <dt>{tr!(room.rate)}</dt><dd data-testid="rate">{rate}</dd> })}
                 <dt>{tr!(room.from_wallet)}</dt><dd class="wallet" data-testid="paying-wallet">{from}</dd>
             </dl>
+            {refused.map(|refusal| view! {
+                <p class="notice" role="status" data-testid="one-click-refused">
+                    {move || crate::pages::budgets::refusal(i18n.get_locale(), refusal)} " " {tr!(budgets.approve_instead)}
+                </p>
+            })}
+            {offer.clone().map(|offer| view! {
+                <p class="muted" data-testid="one-click-left-before">{move || {
+                    let left = format::amount(i18n.get_locale(), &offer.left);
+                    t_string!(i18n, budgets.left_before, left).to_string()
+                }}</p>
+            })}
             {receipt.map(|link| view! {
                 <div class="receipt-link" data-testid="receipt-link">
                     <CopyLink id="receipt-link" label=tr!(room.receipt_link_label) link=link/>
@@ -542,15 +680,37 @@ fn QuotePreview(
                 </div>
             })}
             <Show when=move || expired.get() fallback=move || view! {
-                <p class="muted" data-testid="valid-for">{countdown} " " {tr!(room.approve_next)}</p>
+                <p class="muted" data-testid="valid-for">{countdown} " " {(!one_click).then(|| tr!(room.approve_next))}</p>
             }>
                 <p class="notice" role="status" data-testid="quote-expired">{tr!(room.quote_expired)}</p>
             </Show>
+            {move || click_refused.get().map(|refusal| view! {
+                <div class="notice" role="alert" data-testid="one-click-click-refused">
+                    <p>{move || crate::pages::budgets::refusal(i18n.get_locale(), refusal)} " " {tr!(budgets.approve_instead)}</p>
+                    <button class="button" type="button" data-testid="approve-instead" disabled=move || busy.get()
+                        on:click=move |_| leave.run(Leave::AtWallet)>{tr!(budgets.approve_instead_button)}</button>
+                </div>
+            })}
+            <p class="form-error" role="alert">{move || confirm_error.get().map(|e| text::api_error(i18n.get_locale(), &e))}</p>
             <div class="actions">
-                <Show when=move || expired.get() fallback={
+                <Show when=move || expired.get() || click_refused.get().is_some() fallback={
                     let pay = pay.clone();
                     move || {
                         let pay = pay.clone();
+                        if one_click {
+                            return view! {
+                                <button class="button" type="button" data-testid="confirm-one-click"
+                                    disabled=move || confirm.pending().get() || confirm.value().get().is_some() || busy.get()
+                                    on:click=move |_| { confirm.dispatch(()); }>
+                                    {move || if confirm.pending().get() {
+                                        t_string!(i18n, budgets.confirming).to_owned()
+                                    } else {
+                                        let amount = format::amount(i18n.get_locale(), &pay);
+                                        t_string!(i18n, budgets.confirm, amount).to_string()
+                                    }}
+                                </button>
+                            }.into_any();
+                        }
                         view! {
                             <button class="button" type="button" data-testid="continue" on:click=go.clone() disabled=move || leaving.get() || busy.get()>
                                 {move || if leaving.get() {
@@ -560,18 +720,20 @@ fn QuotePreview(
                                     t_string!(i18n, room.pay_at_wallet, amount).to_string()
                                 }}
                             </button>
-                        }
+                        }.into_any()
                     }
                 }>
-                    <button class="button" type="button" data-testid="requote" disabled=move || busy.get()
-                        on:click=move |_| leave.run(Leave::NewQuote)>{tr!(room.new_quote)}</button>
+                    {move || expired.get().then(|| view! {
+                        <button class="button" type="button" data-testid="requote" disabled=move || busy.get()
+                            on:click=move |_| leave.run(Leave::NewQuote)>{tr!(room.new_quote)}</button>
+                    })}
                 </Show>
                 <button class="button secondary" type="button" data-testid="other-wallet" disabled=move || busy.get()
                     on:click=move |_| leave.run(Leave::OtherWallet)>{tr!(room.other_wallet)}</button>
                 <button class="button secondary" type="button" data-testid="cancel-quote" disabled=move || busy.get()
                     on:click=move |_| leave.run(Leave::Cancel)>{tr!(room.cancel)}</button>
             </div>
-            <Show when=move || !expired.get()>
+            <Show when=move || !expired.get() && !one_click>
                 <PhoneApproval url=phone_url.clone() follow=phone_follow.clone()/>
             </Show>
         </div>

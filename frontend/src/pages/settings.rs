@@ -19,6 +19,7 @@ use crate::components::reviews::{VerifiedWallet, profile_path};
 use crate::format::{self, decimal_mark};
 use crate::i18n::{t_string, use_i18n};
 use crate::pages::account_settings::AccountSettings;
+use crate::pages::budgets::BudgetSettings;
 use crate::pages::{next_path, room_path};
 use crate::session::Session;
 use crate::text;
@@ -103,6 +104,7 @@ fn Settings() -> impl IntoView {
             </form>
             <VerifyWallet/>
             <RoomsOnOtherWallets/>
+            <BudgetSettings/>
             <AccountSettings/>
             <div aria-live="polite">
                 {move || session.user().and_then(|u| u.wallet).map(|w| {

@@ -351,7 +351,27 @@ pub async fn finish(
     }
     let row = load(db, id).await?.ok_or_else(vanished)?;
     let row = advance(state, row).await?;
-    Ok((Some(status_of(&row)?), return_to))
+    let status = status_of(&row)?;
+    if status == Approved {
+        // The wallet's `wait` has not passed: the browser is answered now, and the grant is
+        // continued once it has (or by whoever looks at the budget next).
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Ok(Some(continuation)) = continuation(&state.sealer, &row) {
+                let answered = row
+                    .grant_created_at
+                    .map_or_else(|| state.settings.clock.system_time(), SystemTime::from);
+                state
+                    .open_payments
+                    .wait_until_continuable(&continuation, answered)
+                    .await;
+            }
+            if let Err(err) = advance(&state, row).await {
+                tracing::warn!(budget = %id, error = format!("{err:#}"), "cannot continue an approved budget");
+            }
+        });
+    }
+    Ok((Some(status), return_to))
 }
 
 /// Continues an approved grant once its `wait` has passed (storing the token before anything
