@@ -361,3 +361,75 @@ async fn killed_after_the_outgoing_payment_the_worker_completes_it() {
     })
     .await;
 }
+
+/// Kills the server during a one-click purchase, while the wallet holds the outgoing payment
+/// made with the budget's token (then handled as `then` says); after the restart the worker
+/// resumes the purchase under the budget: it finds the payment the wallet made, or makes it,
+/// once.
+async fn killed_during_the_one_click(then: &str) {
+    let mut setup = Setup::new().await;
+    let (buyer, code) = setup.market().await;
+    let alice = setup.balance("alice").await;
+    let budget = setup
+        .json(
+            setup
+                .http
+                .post(format!("{}/api/me/budgets", setup.url))
+                .bearer_auth(&buyer)
+                .json(&json!({"amount": "500.00", "period": "month", "periods": 1})),
+        )
+        .await;
+    let finish = consent(
+        budget["redirect_url"].as_str().expect("redirect"),
+        "approve",
+    )
+    .await;
+    let response = setup.http.get(&finish).send().await.expect("finish");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let started = setup
+        .json(
+            setup
+                .http
+                .post(format!("{}/api/rooms/{code}/payments", setup.url))
+                .bearer_auth(&buyer)
+                .json(&json!({"budget_id": budget["id"]})),
+        )
+        .await;
+    assert!(started["one_click"].is_object(), "{started:#}");
+    let id = started["transaction"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    setup.hold("outgoing-payment", 0).await;
+    let clicking = tokio::spawn(
+        setup
+            .http
+            .post(format!("{}/api/payments/{id}/confirm", setup.url))
+            .bearer_auth(&buyer)
+            .send(),
+    );
+    let row = setup.held("outgoing-payment").await;
+    assert!(
+        row.status == "approved" && row.outgoing_token.is_some() && row.budget_id.is_some(),
+        "{row:#?}"
+    );
+    setup.kill();
+    clicking.await.expect("task").ok();
+    setup.release("outgoing-payment", then).await;
+    setup.start(PAST_THE_CLAIMS).await;
+
+    let done = setup.final_state(&buyer, &id).await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    assert_eq!(setup.outgoing_payments().await, 1);
+    assert_eq!(setup.balance("alice").await, alice + 2500);
+}
+
+#[tokio::test]
+async fn killed_before_the_one_click_payment_reached_the_wallet_the_worker_makes_it_once() {
+    killed_during_the_one_click("drop").await;
+}
+
+#[tokio::test]
+async fn killed_while_the_wallet_made_the_one_click_payment_the_worker_finds_it() {
+    killed_during_the_one_click("proceed").await;
+}
