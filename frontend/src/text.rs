@@ -139,6 +139,8 @@ pub fn status(locale: Locale, status: TransactionStatus) -> &'static str {
         TransactionStatus::Rejected => td_string!(locale, status.rejected),
         TransactionStatus::Expired => td_string!(locale, status.expired),
         TransactionStatus::Failed => td_string!(locale, status.failed),
+        TransactionStatus::RefundPending => td_string!(locale, status.refund_pending),
+        TransactionStatus::Refunded => td_string!(locale, status.refunded),
     }
 }
 

@@ -20,6 +20,7 @@ mod m20261204_000014_conversations;
 mod m20261204_000015_mail_and_recovery;
 mod m20261204_000016_message_notices;
 mod m20261204_000017_budgets;
+mod m20261204_000018_refunds;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_mail_and_recovery::Migration),
             Box::new(m20261204_000016_message_notices::Migration),
             Box::new(m20261204_000017_budgets::Migration),
+            Box::new(m20261204_000018_refunds::Migration),
         ]
     }
 }

@@ -691,6 +691,12 @@ pub struct TransactionResponse {
     /// Its review, with the seller's reply (in the detail view, once written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewResponse>,
+    /// The latest refund of this sale, if the seller started one (single views only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<crate::refund::RefundResponse>,
+    /// The buyer's request for a refund, if they asked (buyer and seller only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_request: Option<crate::refund::RefundRequestResponse>,
 }
 
 /// `POST /api/rooms/{code}/payments`: the transaction and where to send the buyer's browser.

@@ -112,6 +112,8 @@ impl PaymentEvent {
             S::Rejected => Some(Self::Rejected),
             S::Expired => Some(Self::Expired),
             S::Failed => Some(Self::Failed),
+            S::RefundPending => None,
+            S::Refunded => Some(Self::Refunded),
         }
     }
 }

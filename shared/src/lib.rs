@@ -8,6 +8,7 @@ pub mod budget;
 pub mod conversation;
 pub mod error;
 pub mod money;
+pub mod refund;
 pub mod review;
 pub mod room;
 pub mod transaction;

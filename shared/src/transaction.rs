@@ -24,11 +24,16 @@ pub enum TransactionStatus {
     Expired,
     /// The payment failed; see the failure code and detail.
     Failed,
+    /// Completed, and the seller is refunding it (the refund awaits their approval at their
+    /// wallet, or is being sent); it goes back to `completed` if the refund does not go through.
+    RefundPending,
+    /// The seller gave the money back (the refund completed). Final.
+    Refunded,
 }
 
 impl TransactionStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::AwaitingApproval,
         Self::Approved,
         Self::Sending,
@@ -36,6 +41,8 @@ impl TransactionStatus {
         Self::Rejected,
         Self::Expired,
         Self::Failed,
+        Self::RefundPending,
+        Self::Refunded,
     ];
 
     /// The wire and database name.
@@ -49,16 +56,37 @@ impl TransactionStatus {
             Self::Rejected => "rejected",
             Self::Expired => "expired",
             Self::Failed => "failed",
+            Self::RefundPending => "refund_pending",
+            Self::Refunded => "refunded",
         }
     }
 
-    /// Whether no further transition can happen.
+    /// Whether the payment itself has ended: no step of it is left (a completed payment can
+    /// still be refunded, which is the seller's payment, not this one).
     #[must_use]
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            Self::Completed | Self::Rejected | Self::Expired | Self::Failed
+            Self::Completed
+                | Self::Rejected
+                | Self::Expired
+                | Self::Failed
+                | Self::RefundPending
+                | Self::Refunded
         )
+    }
+
+    /// Whether it ended without money moving (declined, expired, failed).
+    #[must_use]
+    pub fn is_unpaid(self) -> bool {
+        matches!(self, Self::Rejected | Self::Expired | Self::Failed)
+    }
+
+    /// Whether the buyer paid and the seller kept the money: completed, or a refund is under
+    /// way (what the buyer bought is still theirs until it is refunded).
+    #[must_use]
+    pub fn is_paid(self) -> bool {
+        matches!(self, Self::Completed | Self::RefundPending)
     }
 
     /// Whether the state machine allows moving from `self` to `next`.
@@ -70,6 +98,8 @@ impl TransactionStatus {
             (AwaitingApproval, Approved | Rejected | Expired | Failed)
                 | (Approved, Sending | Failed)
                 | (Sending, Completed | Failed)
+                | (Completed, RefundPending)
+                | (RefundPending, Completed | Refunded)
         )
     }
 }
@@ -128,17 +158,23 @@ mod tests {
     }
 
     #[test]
-    fn terminal_states_have_no_way_out() {
+    fn terminal_states_have_no_way_out_but_a_refund() {
+        use TransactionStatus::{Completed, RefundPending, Refunded};
         for from in TransactionStatus::ALL
             .into_iter()
             .filter(|s| s.is_terminal())
         {
             for to in TransactionStatus::ALL {
-                assert!(!from.can_transition_to(to), "{from} -> {to}");
+                let refund = matches!(
+                    (from, to),
+                    (Completed, RefundPending) | (RefundPending, Completed | Refunded)
+                );
+                assert_eq!(from.can_transition_to(to), refund, "{from} -> {to}");
             }
         }
+        assert!(!Refunded.can_transition_to(RefundPending));
         assert!(TransactionStatus::AwaitingApproval.can_transition_to(TransactionStatus::Approved));
         assert!(!TransactionStatus::AwaitingApproval.can_transition_to(TransactionStatus::Sending));
-        assert!(TransactionStatus::Sending.can_transition_to(TransactionStatus::Completed));
+        assert!(TransactionStatus::Sending.can_transition_to(Completed));
     }
 }

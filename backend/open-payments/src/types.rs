@@ -501,6 +501,9 @@ pub struct CreateQuote {
     pub receiver: String,
     /// `ilp`.
     pub method: String,
+    /// A fixed debit (the payer's asset); without it the receiver's amount decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debit_amount: Option<Amount>,
 }
 
 /// What an outgoing-payment grant has spent (`GET {resourceServer}/outgoing-payment-grant`):

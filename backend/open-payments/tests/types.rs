@@ -277,10 +277,23 @@ fn request_bodies_are_encoded_in_the_current_compact_shapes() {
         wallet_address: "w".into(),
         receiver: "r".into(),
         method: "ilp".into(),
+        debit_amount: None,
     };
     assert_eq!(
         serde_json::to_string(&quote).unwrap(),
         r#"{"walletAddress":"w","receiver":"r","method":"ilp"}"#
+    );
+    let refund_quote = CreateQuote {
+        debit_amount: Some(Amount {
+            value: 2500,
+            asset_code: "USD".into(),
+            asset_scale: 2,
+        }),
+        ..quote
+    };
+    assert_eq!(
+        serde_json::to_string(&refund_quote).unwrap(),
+        r#"{"walletAddress":"w","receiver":"r","method":"ilp","debitAmount":{"value":"2500","assetCode":"USD","assetScale":2}}"#
     );
     let outgoing = CreateOutgoingPayment {
         wallet_address: "w".into(),

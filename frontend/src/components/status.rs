@@ -9,7 +9,9 @@ use crate::text;
 fn tone(status: TransactionStatus) -> &'static str {
     match status {
         TransactionStatus::Completed => "badge ok",
-        TransactionStatus::Rejected | TransactionStatus::Expired => "badge off",
+        TransactionStatus::Rejected | TransactionStatus::Expired | TransactionStatus::Refunded => {
+            "badge off"
+        }
         TransactionStatus::Failed => "badge bad",
         _ => "badge busy",
     }

@@ -181,7 +181,13 @@ fn outcome(t: TransactionResponse, locale: Locale, actions: Actions) -> impl Int
                 {td_string!(locale, payment.sending)}</p>
         }
         .into_any(),
-        TransactionStatus::Completed => receipt(&t, locale).into_any(),
+        TransactionStatus::Completed | TransactionStatus::RefundPending => {
+            receipt(&t, locale).into_any()
+        }
+        TransactionStatus::Refunded => view! {
+            <p class="result" data-testid="result">{td_string!(locale, status.refunded)}</p>
+        }
+        .into_any(),
         TransactionStatus::Rejected => {
             let why = t.failure.as_ref().map_or_else(
                 || td_string!(locale, failures.declined).to_owned(),

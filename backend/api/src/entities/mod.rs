@@ -14,6 +14,7 @@ pub mod messages;
 pub mod outbox;
 pub mod outbox_attempts;
 pub mod refresh_tokens;
+pub mod refunds;
 pub mod reviews;
 pub mod rooms;
 pub mod sandbox_mail;

@@ -107,6 +107,10 @@ pub struct Model {
     /// The one-click budget that pays this purchase (no redirect); `None`: an approval at the
     /// buyer's wallet.
     pub budget_id: Option<Uuid>,
+    /// When the buyer asked the seller for a refund.
+    pub refund_requested_at: Option<DateTimeUtc>,
+    /// Why (the buyer's words, shown to the seller).
+    pub refund_request_reason: Option<String>,
 }
 
 impl Model {

@@ -13,6 +13,7 @@ pub mod me;
 pub mod media;
 pub mod openapi;
 pub mod payments;
+pub mod refunds;
 pub mod reviews;
 pub mod rooms;
 pub mod transactions;
@@ -82,6 +83,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(transactions::export_transactions))
         .routes(routes!(transactions::get_transaction))
         .routes(routes!(transactions::cancel_transaction))
+        .routes(routes!(refunds::refund))
+        .routes(routes!(refunds::request_refund))
+        .routes(routes!(refunds::finish_refund))
         .routes(routes!(transactions::receipt_pdf))
         .routes(routes!(
             reviews::create_review,

@@ -250,6 +250,8 @@ pub async fn start_payment(
         guest_language: Set(guest_language),
         guest_mail_key_hash: Set(None),
         budget_id: Set(None),
+        refund_requested_at: Set(None),
+        refund_request_reason: Set(None),
     };
     let txn = begin_write(db).await?;
     // The payment holds one unit of the room until it ends without money; the conditional

@@ -6,6 +6,7 @@ pub mod budgets;
 pub mod checkout;
 mod error;
 pub mod one_click;
+pub mod refunds;
 mod sending;
 pub mod worker;
 
@@ -177,15 +178,18 @@ pub(crate) async fn transition_in(
             update = update.col_expr(secret, Expr::value(Option::<String>::None));
         }
     }
-    if to == TransactionStatus::Completed {
+    // Paid: a refund that did not go through brings a sale back to `completed` without
+    // paying it again.
+    let paid = from == TransactionStatus::Sending && to == TransactionStatus::Completed;
+    if paid {
         update = update.col_expr(transactions::Column::CompletedAt, Expr::value(now));
     }
     let moved = changes(update).exec(txn).await?.rows_affected == 1;
     if moved {
         record_event(txn, batch, id, Some(from), to, detail, now).await?;
-        if to == TransactionStatus::Completed {
+        if paid {
             number_receipt(txn, id).await?;
-        } else if to.is_terminal() {
+        } else if to.is_unpaid() {
             release_stock(txn, id).await?;
         }
     }
@@ -317,8 +321,13 @@ pub(crate) async fn record_event(
     }
     .insert(db)
     .await?;
-    crate::mail::payment_status(db, id, to, at).await?;
-    conversations::status_changed(db, batch, id, to, at).await
+    // A sale back to `completed` after a refund that did not go through is no news to mail or
+    // to write in the conversation (the refund's own entries say what happened).
+    let news = from != Some(TransactionStatus::RefundPending);
+    if news {
+        crate::mail::payment_status(db, id, to, at).await?;
+    }
+    conversations::status_changed(db, batch, id, to, at, news).await
 }
 
 /// The access to incoming payments on the seller's wallet.

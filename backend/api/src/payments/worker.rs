@@ -135,7 +135,14 @@ impl Worker {
         join_all(stalled.into_iter().map(|row| self.resume(row))).await;
         let leased = self.lease(Sending, true, LEASE).await?;
         join_all(leased.into_iter().map(|row| self.verify(row))).await;
-        Ok(self.until_next_due().await?.min(IDLE))
+        let refunds = super::refunds::Ours {
+            db: &self.db,
+            live: &self.live,
+            client: &self.client,
+            sealer: &self.sealer,
+        };
+        let refund_due = refunds.pass(&self.settings, self.id).await?;
+        Ok(self.until_next_due().await?.min(refund_due).min(IDLE))
     }
 
     /// Finishes an approval whose finish callback stopped halfway (the process died after the

@@ -408,8 +408,9 @@ pub(crate) async fn status_changed(
     transaction: Uuid,
     status: TransactionStatus,
     now: DateTime<Utc>,
+    with_entry: bool,
 ) -> Result<()> {
-    let event = PaymentEvent::of_status(status);
+    let event = PaymentEvent::of_status(status).filter(|_| with_entry);
     let Some((room, buyer, seller)) = parties(db, transaction).await? else {
         return Ok(());
     };

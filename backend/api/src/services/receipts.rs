@@ -403,6 +403,8 @@ mod tests {
             history: None,
             review_until: None,
             review: None,
+            refund: None,
+            refund_request: None,
         }
     }
 

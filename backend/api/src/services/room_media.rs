@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use shifting_shared::api::{DeliveryFileResponse, RoomImage, RoomResponse};
-use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomCode, TransactionStatus};
+use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomCode};
 use url::Url;
 use uuid::Uuid;
 
@@ -465,7 +465,7 @@ pub async fn delivery_download(
     if !viewer.is_buyer(&row) {
         return Err(ApiError::NotFound("No such transaction."));
     }
-    if row.transaction_status()? != TransactionStatus::Completed {
+    if !row.transaction_status()?.is_paid() {
         return Err(ApiError::conflict(
             "The file is the buyer's once the payment has completed.",
         ));

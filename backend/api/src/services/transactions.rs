@@ -13,6 +13,7 @@ use shifting_shared::api::{
     HistoryEntry, PartyResponse, QuoteResponse, SalesSummaryResponse, TotalResponse,
     TransactionPageResponse, TransactionResponse,
 };
+use shifting_shared::refund::RefundRequestResponse;
 use shifting_shared::{FieldCode, FieldError, RoomCode, TransactionStatus};
 use uuid::Uuid;
 
@@ -508,6 +509,7 @@ pub(crate) async fn transaction_response(
         .ok_or_else(|| anyhow::anyhow!("a transaction without its room or users"))?;
     if with_history {
         response.review = crate::services::reviews::for_transaction(db, response.id).await?;
+        response.refund = crate::payments::refunds::latest(db, response.id, viewer).await?;
     }
     response.history = history;
     Ok(response)
@@ -624,7 +626,7 @@ fn view(
     let status = row.transaction_status()?;
     let buyer_views = viewer.is_buyer(&row);
     // What the seller delivers is the buyer's once the money arrived, and only theirs.
-    let delivered = buyer_views && status == TransactionStatus::Completed;
+    let delivered = buyer_views && status.is_paid();
     let delivery = room.delivery.filter(|_| delivered);
     let delivery_file = room.delivery_file.filter(|_| delivered);
     let (room_code, room_name) = (room.code, room.name);
@@ -691,5 +693,10 @@ fn view(
         history: None,
         review_until,
         review: None,
+        refund: None,
+        refund_request: row
+            .refund_requested_at
+            .zip(row.refund_request_reason)
+            .map(|(at, reason)| RefundRequestResponse { reason, at }),
     })
 }

@@ -433,3 +433,202 @@ async fn killed_before_the_one_click_payment_reached_the_wallet_the_worker_makes
 async fn killed_while_the_wallet_made_the_one_click_payment_the_worker_finds_it() {
     killed_during_the_one_click("proceed").await;
 }
+
+/// A completed sale in `setup`: the seller's token, the buyer's token, the transaction id.
+async fn completed_sale(setup: &Setup) -> (String, String, String) {
+    let seller = setup.trader("seller", "alice").await;
+    let buyer = setup.trader("buyer", "bruno").await;
+    let room = setup
+        .json(
+            setup
+                .http
+                .post(format!("{}/api/rooms", setup.url))
+                .bearer_auth(&seller)
+                .json(&json!({"name": "Lesson", "price": "25.00"})),
+        )
+        .await;
+    let code = room["code"].as_str().expect("code");
+    let started = setup.json(setup.start_payment(&buyer, code)).await;
+    let finish = consent(
+        started["redirect_url"].as_str().expect("redirect"),
+        "approve",
+    )
+    .await;
+    setup.http.get(&finish).send().await.expect("finish");
+    let id = started["transaction"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(setup.final_state(&buyer, &id).await["status"], "completed");
+    (seller, buyer, id)
+}
+
+/// Polls the sale until it is `refunded` or `completed` with its refund ended; returns it.
+async fn refund_settled(setup: &Setup, token: &str, id: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..1500 {
+        last = setup
+            .json(
+                setup
+                    .http
+                    .get(format!("{}/api/transactions/{id}", setup.url))
+                    .bearer_auth(token),
+            )
+            .await;
+        let ended = ["completed", "declined", "expired", "failed"]
+            .contains(&last["refund"]["status"].as_str().unwrap_or_default());
+        if last["status"] == "refunded" || (last["status"] == "completed" && ended) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the refund never settled: {last:#}");
+}
+
+/// The newest refund's row as the server left it.
+async fn newest_refund(setup: &Setup) -> shifting_api::entities::refunds::Model {
+    use shifting_api::entities::refunds;
+    refunds::Entity::find()
+        .order_by_desc(refunds::Column::CreatedAt)
+        .one(&setup.db)
+        .await
+        .expect("query")
+        .expect("a refund")
+}
+
+/// Kills the server during the work after the seller approved a refund, while the wallet
+/// holds its request of `step` (then handled as `then` says) and once `stored` holds for the
+/// refund; after the restart the worker resumes it and the sale ends `refunded`, the money
+/// returned exactly once.
+async fn killed_during_the_refund(
+    step: &str,
+    then: &str,
+    stored: impl Fn(&shifting_api::entities::refunds::Model) -> bool,
+) {
+    let mut setup = Setup::new().await;
+    let (seller, _buyer, id) = completed_sale(&setup).await;
+    let alice = setup.balance("alice").await;
+    let outgoing = setup.outgoing_payments().await;
+    let started = setup
+        .json(
+            setup
+                .http
+                .post(format!("{}/api/transactions/{id}/refund", setup.url))
+                .bearer_auth(&seller)
+                .json(&json!({"reason": "Cancelled"})),
+        )
+        .await;
+    let finish = consent(
+        started["refund"]["consent_url"].as_str().expect("consent"),
+        "approve",
+    )
+    .await;
+    setup.hold(step, 0).await;
+    let finishing = tokio::spawn(setup.http.get(&finish).send());
+    let held = setup
+        .json(
+            setup
+                .http
+                .get(format!("{}/test/holds/{step}", setup.sandbox)),
+        )
+        .await;
+    assert_eq!(held["held"], true, "no {step} request reached the wallet");
+    let row = newest_refund(&setup).await;
+    assert!(stored(&row), "{row:#?}");
+    setup.kill();
+    finishing.await.expect("task").ok();
+    setup.release(step, then).await;
+    setup.start(PAST_THE_CLAIMS).await;
+
+    let done = refund_settled(&setup, &seller, &id).await;
+    assert_eq!(done["status"], "refunded", "{done:#}");
+    assert_eq!(done["refund"]["status"], "completed");
+    assert_eq!(setup.outgoing_payments().await, outgoing + 1);
+    assert_eq!(setup.balance("alice").await, alice - 2500);
+}
+
+#[tokio::test]
+async fn killed_between_the_refund_approval_and_its_continuation_the_worker_refunds_once() {
+    killed_during_the_refund("continue", "drop", |row| {
+        row.status == "approved" && row.outgoing_token.is_none()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn killed_before_the_refund_payment_reached_the_wallet_the_worker_makes_it_once() {
+    killed_during_the_refund("outgoing-payment", "drop", |row| {
+        row.status == "approved" && row.outgoing_token.is_some()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn killed_while_the_wallet_made_the_refund_payment_the_worker_finds_it() {
+    killed_during_the_refund("outgoing-payment", "proceed", |row| {
+        row.status == "approved" && row.outgoing_token.is_some()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn killed_after_the_refund_payment_the_worker_completes_it() {
+    killed_during_the_refund("get-incoming-payment", "drop", |row| {
+        row.status == "sending" && row.outgoing_payment_url.is_some()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn killed_while_a_refund_starts_it_expires_and_the_sale_stays_completed() {
+    let mut setup = Setup::new().await;
+    let (seller, _buyer, id) = completed_sale(&setup).await;
+    let alice = setup.balance("alice").await;
+    let outgoing = setup.outgoing_payments().await;
+    // The refund's quote waits at the seller's wallet: its incoming payment exists.
+    setup.hold("quote", 0).await;
+    let starting = tokio::spawn(
+        setup
+            .http
+            .post(format!("{}/api/transactions/{id}/refund", setup.url))
+            .bearer_auth(&seller)
+            .json(&json!({"reason": "Cancelled"}))
+            .send(),
+    );
+    let held = setup
+        .json(
+            setup
+                .http
+                .get(format!("{}/test/holds/quote", setup.sandbox)),
+        )
+        .await;
+    assert_eq!(held["held"], true);
+    let row = newest_refund(&setup).await;
+    assert!(
+        row.incoming_payment_url.is_some() && row.quote_url.is_none(),
+        "{row:#?}"
+    );
+    setup.kill();
+    assert!(
+        starting.await.expect("task").is_err(),
+        "the request was cut"
+    );
+    setup.release("quote", "proceed").await;
+    setup.start(PAST_THE_APPROVALS).await;
+
+    let done = refund_settled(&setup, &seller, &id).await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    assert_eq!(done["refund"]["status"], "expired");
+    assert_eq!(setup.outgoing_payments().await, outgoing);
+    assert_eq!(setup.balance("alice").await, alice);
+    // And it can be refunded afterwards.
+    let again = setup
+        .http
+        .post(format!("{}/api/transactions/{id}/refund", setup.url))
+        .bearer_auth(&seller)
+        .json(&json!({"reason": "Cancelled"}))
+        .send()
+        .await
+        .expect("refund again");
+    assert_eq!(again.status(), reqwest::StatusCode::CREATED);
+}

@@ -22,6 +22,7 @@ mod payments;
 mod processes;
 mod proxy;
 mod recovery;
+mod refunds;
 mod replicas;
 mod reviews;
 mod rooms;

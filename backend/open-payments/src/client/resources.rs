@@ -4,8 +4,8 @@ use url::Url;
 
 use super::{OpenPaymentsClient, Result, Retry, parse, to_json};
 use crate::types::{
-    CreateIncomingPayment, CreateOutgoingPayment, CreateQuote, GrantSpentAmounts, IncomingPayment,
-    OutgoingPayment, Page, Quote, WalletAddress,
+    Amount, CreateIncomingPayment, CreateOutgoingPayment, CreateQuote, GrantSpentAmounts,
+    IncomingPayment, OutgoingPayment, Page, Quote, WalletAddress,
 };
 
 impl OpenPaymentsClient {
@@ -75,6 +75,30 @@ impl OpenPaymentsClient {
             wallet_address: wallet.id.clone(),
             receiver: receiver.to_owned(),
             method: "ilp".into(),
+            debit_amount: None,
+        };
+        let url = parse(&wallet.resource_url("quotes"))?;
+        self.post(url, Some(token), Some(to_json(&body)), Retry::Harmless)
+            .await
+    }
+
+    /// `POST {resourceServer}/quotes` for `receiver` with a fixed `debit` (the payer's asset):
+    /// the quote says what the receiver gets for it.
+    ///
+    /// # Errors
+    /// [`OpenPaymentsError`].
+    pub async fn create_quote_for_debit(
+        &self,
+        wallet: &WalletAddress,
+        token: &str,
+        receiver: &str,
+        debit: &Amount,
+    ) -> Result<Quote> {
+        let body = CreateQuote {
+            wallet_address: wallet.id.clone(),
+            receiver: receiver.to_owned(),
+            method: "ilp".into(),
+            debit_amount: Some(debit.clone()),
         };
         let url = parse(&wallet.resource_url("quotes"))?;
         self.post(url, Some(token), Some(to_json(&body)), Retry::Harmless)
