@@ -4,6 +4,7 @@
 //!
 //! Needs the built web app and ChromeDriver: `cargo test --workspace --test checkout -- --ignored`.
 
+use anyhow::Context as _;
 use fantoccini::key::Key;
 use shifting_e2e::{Browser, PASSWORD, Server, run_scenario, run_scenario_with};
 
@@ -506,7 +507,9 @@ async fn another_room(browser: &Browser, server: &Server, name: &str) -> anyhow:
 }
 
 /// A buyer sets up a budget from a room (the schedule in words before the wallet), buys that
-/// room and another one with one click each, and revokes the budget in the settings.
+/// room and another one with one click each, and revokes the budget in the settings; then asks
+/// for a refund of the first purchase, which the seller refunds through their wallet's consent
+/// page, and sees it refunded.
 async fn one_click(server: &Server, seller: &Browser, width: u32) -> anyhow::Result<()> {
     let first = seller_with_room(seller, server).await?;
     let second = another_room(seller, server, "Drum lesson").await?;
@@ -542,6 +545,7 @@ async fn one_click(server: &Server, seller: &Browser, width: u32) -> anyhow::Res
             .wait_for_text("[data-testid=one-click-left]", "€100.00 left this period")
             .await?;
         buyer.check_accessibility("room with one click").await?;
+        let mut paid = Vec::new();
         for (room, left) in [(&first, "€100.00"), (&second, "€76.85")] {
             buyer.open(&format!("{}{room}", server.url)).await?;
             buyer
@@ -560,6 +564,7 @@ async fn one_click(server: &Server, seller: &Browser, width: u32) -> anyhow::Res
             buyer
                 .wait_for_text("[data-testid=result]", "Payment completed")
                 .await?;
+            paid.push(buyer.path().await?.replace("/payments/", "/transactions/"));
         }
         buyer
             .screenshot(&format!("one-click-{width}-receipt"))
@@ -583,6 +588,72 @@ async fn one_click(server: &Server, seller: &Browser, width: u32) -> anyhow::Res
         buyer.wait_for("[data-testid=one-click-setup]").await?;
         let bruno = buyer.sandbox_balance(server, "bruno").await?;
         anyhow::ensure!(bruno == "9995370", "bruno has {bruno}, not 99,953.70");
+
+        // The buyer asks for a refund of the first purchase; the seller refunds it through
+        // their own wallet's consent page; the buyer sees it refunded.
+        let sale = paid.first().context("a first purchase")?;
+        buyer
+            .open(&format!(
+                "{}{}",
+                server.url,
+                sale.split('?').next().unwrap_or(sale)
+            ))
+            .await?;
+        buyer.click("[data-testid=ask-refund] summary").await?;
+        buyer.fill("reason", "I booked the wrong day.").await?;
+        buyer.click("[data-testid=ask-refund-send]").await?;
+        buyer.wait_for("[data-testid=refund-request]").await?;
+        seller.open(&format!("{}{}", server.url, sale)).await?;
+        seller
+            .wait_for_text("[data-testid=refund-request]", "I booked the wrong day.")
+            .await?;
+        seller
+            .screenshot(&format!("one-click-{width}-refund"))
+            .await;
+        seller.expect_no_horizontal_scroll().await?;
+        seller
+            .check_accessibility("sale with a refund request")
+            .await?;
+        seller.fill("reason", "Sorry, the lesson moved.").await?;
+        seller
+            .wait_for_text("[data-testid=refund]", "Refund $25.00")
+            .await?;
+        seller.click("[data-testid=refund]").await?;
+        // What the buyer gets back, in their currency, before the seller's wallet.
+        seller
+            .wait_for_text(
+                "[data-testid=refund-panel]",
+                "The buyer will receive €23.14.",
+            )
+            .await?;
+        seller
+            .check_accessibility("refund awaiting the seller's wallet")
+            .await?;
+        seller.click("[data-testid=refund-consent]").await?;
+        seller.click("button.approve").await?;
+        seller
+            .wait_for_text(
+                "[data-testid=refund-status]",
+                "Refunded: the buyer's wallet received €23.14.",
+            )
+            .await?;
+        seller.check_accessibility("refunded sale").await?;
+        buyer.open(&format!("{}{}", server.url, sale)).await?;
+        buyer
+            .wait_for_text(
+                "[data-testid=refund-status]",
+                "Refunded: your wallet received €23.14.",
+            )
+            .await?;
+        buyer.wait_for_text(".page-head", "Refunded").await?;
+        buyer
+            .screenshot(&format!("one-click-{width}-refunded"))
+            .await;
+        buyer.expect_no_horizontal_scroll().await?;
+        buyer.check_accessibility("refunded purchase").await?;
+        let bruno = buyer.sandbox_balance(server, "bruno").await?;
+        // What the seller received (25.00 USD) in EUR, rounded down by the wallet: 23.14.
+        anyhow::ensure!(bruno == "9997684", "bruno has {bruno}, not 99,976.84");
         Ok(())
     }
     .await;
@@ -595,7 +666,7 @@ async fn one_click(server: &Server, seller: &Browser, width: u32) -> anyhow::Res
 
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
-async fn a_buyer_sets_up_one_click_and_buys_two_rooms_without_the_wallet_on_a_phone() {
+async fn one_click_purchases_then_a_refund_through_the_sellers_wallet_on_a_phone() {
     run_scenario("one-click-phone", 390, 844, async |server, seller| {
         one_click(server, seller, 390).await
     })
@@ -604,7 +675,7 @@ async fn a_buyer_sets_up_one_click_and_buys_two_rooms_without_the_wallet_on_a_ph
 
 #[tokio::test]
 #[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
-async fn a_buyer_sets_up_one_click_and_buys_two_rooms_without_the_wallet_on_a_desktop() {
+async fn one_click_purchases_then_a_refund_through_the_sellers_wallet_on_a_desktop() {
     run_scenario("one-click-desktop", 1280, 900, async |server, seller| {
         one_click(server, seller, 1280).await
     })

@@ -1,6 +1,7 @@
 //! `/api/transactions`: the caller's purchases and sales, their totals and their CSV export.
 
 use shifting_shared::api::{SalesSummaryResponse, TransactionPageResponse, TransactionResponse};
+use shifting_shared::refund::RefundReasonRequest;
 use wasm_bindgen::JsCast;
 
 use super::client::{self, ApiError, Caller, segment};
@@ -102,4 +103,36 @@ pub async fn cancel(caller: Caller, id: &str) -> Result<TransactionResponse, Api
 /// One transaction with its history.
 pub async fn transaction(caller: Caller, id: &str) -> Result<TransactionResponse, ApiError> {
     client::get_as(&format!("/api/transactions/{}", segment(id)), caller).await
+}
+
+/// The seller starts refunding a completed sale; the answer carries the consent page.
+pub async fn refund(
+    session: Session,
+    id: &str,
+    reason: &str,
+) -> Result<TransactionResponse, ApiError> {
+    client::post(
+        &format!("/api/transactions/{}/refund", segment(id)),
+        &RefundReasonRequest {
+            reason: reason.to_owned(),
+        },
+        Some(session),
+    )
+    .await
+}
+
+/// The buyer asks the seller for a refund.
+pub async fn request_refund(
+    session: Session,
+    id: &str,
+    reason: &str,
+) -> Result<TransactionResponse, ApiError> {
+    client::post(
+        &format!("/api/transactions/{}/refund-request", segment(id)),
+        &RefundReasonRequest {
+            reason: reason.to_owned(),
+        },
+        Some(session),
+    )
+    .await
 }

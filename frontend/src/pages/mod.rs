@@ -19,6 +19,7 @@ pub mod not_found;
 pub mod payment;
 pub mod profile;
 pub mod recovery;
+pub mod refund_panel;
 pub mod review_panel;
 pub mod room;
 pub mod room_media;

@@ -153,7 +153,7 @@ fn outcome(t: TransactionResponse, locale: Locale, actions: Actions) -> impl Int
                 .clone()
                 .map(|url| view! { <PhoneApproval url=url/> });
             let back = t.consent_url.clone().map(|url| view! {
-                <a class="button" href=url data-testid="return-to-wallet">{td_string!(locale, payment.return_to_wallet)}</a>
+                <a class="button" href=url rel="external" data-testid="return-to-wallet">{td_string!(locale, payment.return_to_wallet)}</a>
             });
             view! {
                 <p class="status-line"><span class="spinner" aria-hidden="true"></span>

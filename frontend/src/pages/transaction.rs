@@ -17,6 +17,7 @@ use crate::guest;
 use crate::i18n::t_string;
 use crate::i18n::{Locale, td_string, use_i18n};
 use crate::live::Live;
+use crate::pages::refund_panel::RefundPanel;
 use crate::pages::review_panel::ReviewPanel;
 use crate::pages::{Page, room_path};
 use crate::session::Session;
@@ -55,16 +56,19 @@ fn Transaction() -> impl IntoView {
             transaction.refetch();
         }
     });
+    // Made once, outside what is redrawn: a panel's action may finish after a pushed status
+    // redrew the page, and must still be able to ask for the sale again.
+    let changed = Callback::new(move |()| transaction.refetch());
     view! {
         <section class="page">
             <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(app.loading)}</p> }>
                 {move || transaction.get().map(|answer| match answer {
                     Ok(t) => {
-                        let changed = Callback::new(move |()| transaction.refetch());
                         let extra = view! {
                             <Downloads t=t.clone()/>
                             <GuestNote t=t.clone() changed=changed/>
                             <ReviewPanel t=t.clone() changed=changed/>
+                            <RefundPanel t=t.clone() changed=changed/>
                         }
                         .into_any();
                         details(t, i18n.get_locale(), extra).into_any()
