@@ -99,6 +99,14 @@ fn details(t: TransactionResponse, locale: Locale, extra: AnyView) -> impl IntoV
             td_string!(locale, transaction.outgoing),
             t.evidence.outgoing_payment.clone(),
         ),
+        (
+            td_string!(locale, transaction.refund_incoming),
+            t.refund.as_ref().and_then(|r| r.incoming_payment.clone()),
+        ),
+        (
+            td_string!(locale, transaction.refund_outgoing),
+            t.refund.as_ref().and_then(|r| r.outgoing_payment.clone()),
+        ),
     ];
     let amount = |a| format::amount(locale, a);
     let rate = t

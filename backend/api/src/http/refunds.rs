@@ -36,6 +36,7 @@ use crate::state::AppState;
         (status = 403, description = "The buyer cannot refund; they can ask for a refund.", body = ErrorBody),
         (status = 404, description = "No such sale of the caller's.", body = ErrorBody),
         (status = 409, description = "Not completed, a refund is under way, already refunded, or a guest's purchase.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
         (status = 422, description = "A missing or too long reason.", body = ErrorBody),
         (status = 429, description = "Too many payment attempts from this account.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -72,6 +73,7 @@ pub async fn refund(
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 404, description = "No such purchase of the caller's.", body = ErrorBody),
         (status = 409, description = "Not a completed purchase.", body = ErrorBody),
+        (status = 415, description = "Body is not JSON.", body = ErrorBody),
         (status = 422, description = "A missing or too long reason.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )

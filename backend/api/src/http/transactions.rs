@@ -30,7 +30,8 @@ pub enum Role {
 #[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KindParam {
-    /// Completed payments: the seller received the full price.
+    /// Completed payments: the seller received the full price (`completed`, `refund_pending`,
+    /// `refunded`).
     Sales,
     /// Every other payment: in progress, declined, expired or failed.
     Attempts,

@@ -131,8 +131,10 @@ pub async fn list_own_rooms(
     let sales = transactions_per_room(
         db,
         seller_id,
-        Condition::all()
-            .add(transactions::Column::Status.eq(TransactionStatus::Completed.as_str())),
+        Condition::all().add(
+            transactions::Column::Status
+                .is_in(crate::services::transactions::SOLD.map(TransactionStatus::as_str)),
+        ),
     )
     .await?;
     // What a pause or close would stop: approvals not yet sent on (no outgoing token yet).

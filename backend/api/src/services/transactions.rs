@@ -40,10 +40,10 @@ pub enum Side {
     Either,
 }
 
-/// Sales (completed payments) or attempts (every other one).
+/// Sales (completed payments, refunded since or not) or attempts (every other one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Completed: the seller received the full price.
+    /// Completed: the seller received the full price (and may have refunded it since).
     Sales,
     /// Not completed: in progress, declined, expired or failed.
     Attempts,
@@ -88,13 +88,14 @@ impl Filter {
                 .add(transactions::Column::BuyerId.eq(user_id))
                 .add(transactions::Column::SellerId.eq(user_id)),
         });
-        let completed = TransactionStatus::Completed.as_str();
+        // A sale stays a sale when it is being refunded or was refunded (its status says so).
+        let sold = SOLD.map(TransactionStatus::as_str);
         match self.kind {
             Some(Kind::Sales) => {
-                condition = condition.add(transactions::Column::Status.eq(completed))
+                condition = condition.add(transactions::Column::Status.is_in(sold))
             }
             Some(Kind::Attempts) => {
-                condition = condition.add(transactions::Column::Status.ne(completed));
+                condition = condition.add(transactions::Column::Status.is_not_in(sold));
             }
             None => {}
         }
@@ -318,7 +319,11 @@ pub async fn summary(
             .column_as(transactions::Column::Id.count(), "count")
             .column_as(Expr::col(value).sum().cast_as("BIGINT"), "total")
             .filter(who.eq(user_id))
-            .filter(transactions::Column::Status.eq(TransactionStatus::Completed.as_str()))
+            // The money the seller has: a refunded sale's went back.
+            .filter(transactions::Column::Status.is_in([
+                TransactionStatus::Completed.as_str(),
+                TransactionStatus::RefundPending.as_str(),
+            ]))
             .group_by(code)
             .group_by(scale);
         if let Some(since) = since {
@@ -359,6 +364,13 @@ fn no_sales(code: &str, scale: i16) -> TotalResponse {
         amount: StoredAmount::new(0, code, scale).dto(),
     }
 }
+
+/// The statuses of a sale that happened: paid, and possibly refunded since.
+pub(crate) const SOLD: [TransactionStatus; 3] = [
+    TransactionStatus::Completed,
+    TransactionStatus::RefundPending,
+    TransactionStatus::Refunded,
+];
 
 /// Who looks at a transaction, once allowed to ([`authorise`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

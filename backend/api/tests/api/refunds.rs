@@ -101,6 +101,23 @@ async fn an_approved_refund_returns_what_the_seller_received() {
     assert!(seller_view["refund"]["outgoing_payment"].is_string());
     assert_eq!(history_count(&done, "refund_pending"), 2, "{done:#}");
     assert_eq!(history_count(&done, "refunded"), 1);
+    // Still in the seller's sales, marked refunded; no longer in their totals.
+    let sales = app
+        .get_authed(
+            "/api/transactions?role=seller&kind=sales",
+            &seller.account.access_token,
+        )
+        .await;
+    let sales: Value = sales.json().await.expect("json");
+    assert_eq!(sales["transactions"][0]["status"], "refunded", "{sales}");
+    let totals = app
+        .get_authed(
+            "/api/transactions/summary?role=seller",
+            &seller.account.access_token,
+        )
+        .await;
+    let totals: Value = totals.json().await.expect("json");
+    assert_eq!(totals, json!({"currencies": []}), "{totals}");
     // Refunded is final.
     let again = refund(&app, &seller.account.access_token, &id, "Twice?").await;
     let error = error_of(again, StatusCode::CONFLICT).await;
