@@ -744,7 +744,7 @@ async fn rotate(
         Ok(rotated) => {
             let now = client.clock().now();
             let sealed = Sealed::of(sealer, row.id, &rotated);
-            let stored = budgets::Entity::update_many()
+            let stored = unclaimed(budgets::Entity::update_many())
                 .col_expr(budgets::Column::AccessToken, Expr::value(sealed.value))
                 .col_expr(budgets::Column::TokenManage, Expr::value(sealed.manage))
                 .col_expr(
@@ -752,14 +752,6 @@ async fn rotate(
                     Expr::value(expiry(&rotated, now)),
                 )
                 .col_expr(budgets::Column::TokenRotatedAt, Expr::value(now))
-                .col_expr(
-                    budgets::Column::RotationOwner,
-                    Expr::value(Option::<Uuid>::None),
-                )
-                .col_expr(
-                    budgets::Column::RotationUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
                 .filter(budgets::Column::Id.eq(row.id))
                 .filter(budgets::Column::RotationOwner.eq(me))
                 .exec(db)
@@ -776,21 +768,13 @@ async fn rotate(
         // The grant is gone at the wallet: revoked by its owner, or its token deleted.
         Err(err) if matches!(err.status(), Some(401 | 404)) => {
             tracing::warn!(budget = %row.id, error = %err, "the wallet no longer knows the budget's grant");
-            erase(budgets::Entity::update_many())
+            erase(unclaimed(budgets::Entity::update_many()))
                 .col_expr(budgets::Column::Status, Expr::value(Revoked.as_str()))
                 .col_expr(
                     budgets::Column::FailureCode,
                     Expr::value("revoked_at_wallet"),
                 )
                 .col_expr(budgets::Column::EndedAt, Expr::value(now))
-                .col_expr(
-                    budgets::Column::RotationOwner,
-                    Expr::value(Option::<Uuid>::None),
-                )
-                .col_expr(
-                    budgets::Column::RotationUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
                 .filter(budgets::Column::Id.eq(row.id))
                 .filter(budgets::Column::RotationOwner.eq(me))
                 .exec(db)
@@ -799,15 +783,7 @@ async fn rotate(
             Err(TokenProblem::Inactive)
         }
         Err(err) => {
-            budgets::Entity::update_many()
-                .col_expr(
-                    budgets::Column::RotationOwner,
-                    Expr::value(Option::<Uuid>::None),
-                )
-                .col_expr(
-                    budgets::Column::RotationUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
+            unclaimed(budgets::Entity::update_many())
                 .filter(budgets::Column::Id.eq(row.id))
                 .filter(budgets::Column::RotationOwner.eq(me))
                 .exec(db)
@@ -1087,4 +1063,17 @@ fn vanished() -> ApiError {
 /// 128 random bits as hex.
 fn hex_nonce() -> String {
     hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// The columns that end a rotation's hold on a budget.
+fn unclaimed(update: sea_orm::UpdateMany<budgets::Entity>) -> sea_orm::UpdateMany<budgets::Entity> {
+    update
+        .col_expr(
+            budgets::Column::RotationOwner,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            budgets::Column::RotationUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }

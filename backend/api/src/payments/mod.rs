@@ -7,7 +7,7 @@ pub mod checkout;
 mod error;
 pub mod one_click;
 pub mod refunds;
-mod sending;
+pub(crate) mod sending;
 pub mod worker;
 
 use chrono::{DateTime, Utc};

@@ -36,6 +36,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::checkout::FinishQuery;
+use super::sending::{Lookup, find_outgoing};
 use super::{PaymentSettings, Step, incoming_access, transition_in};
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
@@ -62,8 +63,6 @@ const RESUME_LEASE: Duration = Duration::from_secs(300);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 /// The longest pause between two checks of one refund.
 const MAX_RETRY: Duration = Duration::from_secs(30);
-/// How many pages of the seller's outgoing payments a resumed attempt looks through.
-const MAX_PAGES: usize = 20;
 
 /// The buyer asks the seller for a refund of a completed purchase, with a reason the seller
 /// sees (asking again replaces it).
@@ -686,19 +685,11 @@ impl<'a> Ours<'a> {
         let now = self.client.clock().now();
         if not_sent.maybe_sent {
             tracing::warn!(refund = %row.id, detail = %not_sent.detail, "the refund may have been sent; the buyer's wallet decides");
-            refunds::Entity::update_many()
+            unleased(refunds::Entity::update_many())
                 .col_expr(refunds::Column::Status, Expr::value(Sending.as_str()))
                 .col_expr(refunds::Column::NextCheckAt, Expr::value(now))
                 .col_expr(refunds::Column::Attempts, Expr::value(0))
                 .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
-                .col_expr(
-                    refunds::Column::LeaseOwner,
-                    Expr::value(Option::<Uuid>::None),
-                )
-                .col_expr(
-                    refunds::Column::LeaseUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
                 .filter(refunds::Column::Id.eq(row.id))
                 .filter(refunds::Column::Status.eq(Approved.as_str()))
                 .exec(self.db)
@@ -767,7 +758,7 @@ impl<'a> Ours<'a> {
             }
         };
         let now = self.client.clock().now();
-        refunds::Entity::update_many()
+        unleased(refunds::Entity::update_many())
             .col_expr(refunds::Column::Status, Expr::value(Sending.as_str()))
             .col_expr(
                 refunds::Column::OutgoingPaymentUrl,
@@ -776,14 +767,6 @@ impl<'a> Ours<'a> {
             .col_expr(refunds::Column::NextCheckAt, Expr::value(now))
             .col_expr(refunds::Column::Attempts, Expr::value(0))
             .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                refunds::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                refunds::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
             .filter(refunds::Column::Id.eq(row.id))
             .filter(refunds::Column::Status.eq(Approved.as_str()))
             .exec(self.db)
@@ -891,35 +874,19 @@ impl<'a> Ours<'a> {
         quote: &str,
     ) -> std::result::Result<Option<OutgoingPayment>, NotSent> {
         let id = row.id.to_string();
-        let mut cursor: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .client
-                .list_outgoing_payments(payer, &token.value, 100, cursor.as_deref())
-                .await
-                .map_err(|err| {
-                    NotSent::maybe(format!("Your wallet did not list its payments: {err}"))
-                })?;
-            let ours = page.result.into_iter().find(|payment| {
-                payment.quote_id.as_deref() == Some(quote)
-                    || payment
-                        .metadata
-                        .as_ref()
-                        .and_then(|m| m.get("refundId"))
-                        .and_then(|v| v.as_str())
-                        == Some(id.as_str())
-            });
-            if ours.is_some() {
-                return Ok(ours);
-            }
-            match (page.pagination.has_next_page, page.pagination.end_cursor) {
-                (true, Some(next)) => cursor = Some(next),
-                _ => return Ok(None),
-            }
-        }
-        Err(NotSent::maybe(
-            "Your wallet holds too many payments to check; nothing was sent again.",
-        ))
+        find_outgoing(self.client, payer, token, quote, ("refundId", &id))
+            .await
+            .map_err(|lookup| {
+                NotSent::maybe(match lookup {
+                    Lookup::Unlisted(err) => {
+                        format!("Your wallet did not list its payments: {err}")
+                    }
+                    Lookup::TooMany => {
+                        "Your wallet holds too many payments to check; nothing was sent again."
+                            .to_owned()
+                    }
+                })
+            })
     }
 
     /// Ends a refund in `to` (if it is still in `from`), puts the sale back to `completed`
@@ -936,21 +903,13 @@ impl<'a> Ours<'a> {
     ) -> Result<bool> {
         let txn = begin_write(self.db).await?;
         let mut batch = self.live.batch();
-        let ended = erase(refunds::Entity::update_many())
+        let ended = erase(unleased(refunds::Entity::update_many()))
             .col_expr(refunds::Column::Status, Expr::value(to.as_str()))
             .col_expr(refunds::Column::FailureCode, Expr::value(code))
             .col_expr(refunds::Column::FailureDetail, Expr::value(detail))
             .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
             .col_expr(
                 refunds::Column::NextCheckAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                refunds::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                refunds::Column::LeaseUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .filter(refunds::Column::Id.eq(row.id))
@@ -1165,21 +1124,13 @@ impl<'a> Ours<'a> {
             .unwrap_or(0)
             .min(16);
         let pause = FIRST_RETRY.saturating_mul(1 << exponent).min(MAX_RETRY);
-        refunds::Entity::update_many()
+        unleased(refunds::Entity::update_many())
             .col_expr(refunds::Column::Attempts, Expr::value(attempts))
             .col_expr(
                 refunds::Column::NextCheckAt,
                 Expr::value(now + chrono_duration(pause)),
             )
             .col_expr(refunds::Column::ReceivedValue, Expr::value(received.ok()))
-            .col_expr(
-                refunds::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                refunds::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
             .filter(refunds::Column::Id.eq(row.id))
             .filter(refunds::Column::Status.eq(Sending.as_str()))
             .filter(refunds::Column::LeaseOwner.eq(worker))
@@ -1195,7 +1146,7 @@ impl<'a> Ours<'a> {
         let now = self.client.clock().now();
         let txn = begin_write(self.db).await?;
         let mut batch = self.live.batch();
-        let done = erase(refunds::Entity::update_many())
+        let done = erase(unleased(refunds::Entity::update_many()))
             .col_expr(
                 refunds::Column::Status,
                 Expr::value(RefundStatus::Completed.as_str()),
@@ -1205,14 +1156,6 @@ impl<'a> Ours<'a> {
             .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
             .col_expr(
                 refunds::Column::NextCheckAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                refunds::Column::LeaseOwner,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(
-                refunds::Column::LeaseUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .filter(refunds::Column::Id.eq(row.id))
@@ -1408,4 +1351,17 @@ pub(crate) async fn latest(
         created_at: row.created_at,
         completed_at: row.completed_at,
     }))
+}
+
+/// The columns that end whoever holds a refund (a finish, a worker).
+fn unleased(update: UpdateMany<refunds::Entity>) -> UpdateMany<refunds::Entity> {
+    update
+        .col_expr(
+            refunds::Column::LeaseOwner,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            refunds::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }

@@ -424,24 +424,60 @@ async fn find_ours(
     id: Uuid,
     quote: &str,
 ) -> StepResult<Option<OutgoingPayment>> {
-    let id = id.to_string();
+    find_outgoing(
+        client,
+        buyer,
+        token,
+        quote,
+        ("transactionId", &id.to_string()),
+    )
+    .await
+    .map_err(|lookup| {
+        NotSending::maybe_sent(match lookup {
+            Lookup::Unlisted(err) => {
+                PaymentError::provider("The buyer's wallet did not list its payments")(err)
+            }
+            Lookup::TooMany => PaymentError::Unusable(
+                "The buyer's wallet holds too many payments to check; nothing was sent again.",
+            ),
+        })
+    })
+}
+
+/// Why a wallet's outgoing payments could not be looked through.
+pub(crate) enum Lookup {
+    /// The wallet did not list them.
+    Unlisted(OpenPaymentsError),
+    /// More than [`MAX_PAGES`] pages.
+    TooMany,
+}
+
+/// The outgoing payment of `wallet` (listed with `token`) made from `quote` or tagged with the
+/// metadata `tag` (`(key, value)`), if an earlier attempt created it.
+///
+/// # Errors
+/// [`Lookup`]: then the payment may exist all the same.
+pub(crate) async fn find_outgoing(
+    client: &OpenPaymentsClient,
+    wallet: &WalletAddress,
+    token: &AccessToken,
+    quote: &str,
+    (key, value): (&str, &str),
+) -> Result<Option<OutgoingPayment>, Lookup> {
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let page = client
-            .list_outgoing_payments(buyer, &token.value, 100, cursor.as_deref())
+            .list_outgoing_payments(wallet, &token.value, 100, cursor.as_deref())
             .await
-            .map_err(PaymentError::provider(
-                "The buyer's wallet did not list its payments",
-            ))
-            .map_err(NotSending::maybe_sent)?;
+            .map_err(Lookup::Unlisted)?;
         let ours = page.result.into_iter().find(|payment| {
             payment.quote_id.as_deref() == Some(quote)
                 || payment
                     .metadata
                     .as_ref()
-                    .and_then(|m| m.get("transactionId"))
+                    .and_then(|m| m.get(key))
                     .and_then(|v| v.as_str())
-                    == Some(id.as_str())
+                    == Some(value)
         });
         if ours.is_some() {
             return Ok(ours);
@@ -451,7 +487,5 @@ async fn find_ours(
             _ => return Ok(None),
         }
     }
-    Err(NotSending::maybe_sent(PaymentError::Unusable(
-        "The buyer's wallet holds too many payments to check; nothing was sent again.",
-    )))
+    Err(Lookup::TooMany)
 }
