@@ -356,6 +356,11 @@ async fn problem(mailer: &Mailer, id: Uuid) -> Result<Composed> {
     let Some(buyer) = row.buyer_id else {
         return Ok(Nothing("a guest's purchase"));
     };
+    // The buyer was right there when their one-click budget could not pay: the page said so
+    // and offered the wallet's approval instead.
+    if row.failure_code.as_deref() == Some(crate::payments::Failure::BudgetRefused.code()) {
+        return Ok(Nothing("a one-click purchase the budget could not pay"));
+    }
     let Some(user) = account(mailer, buyer).await? else {
         return Ok(Nothing(DELETED));
     };

@@ -350,6 +350,9 @@ async fn concurrent_clicks_never_spend_past_the_budget() {
     let (_seller, buyer, code) = market(&app).await;
     let token = &buyer.account.access_token;
     let debit = debit_of(&app, &buyer, &code).await;
+    // From now on the address is confirmed: payment-problem notices would be mailed.
+    app.outbox_settled().await;
+    app.confirm_email("buyer@example.com").await;
     let budget = enable(
         &app,
         token,
@@ -379,6 +382,21 @@ async fn concurrent_clicks_never_spend_past_the_budget() {
         app.count("SELECT COUNT(*) AS n FROM transactions WHERE budget_id IS NOT NULL AND status = 'completed'")
             .await,
         2
+    );
+    // The refused clicks were answered on the page: no "payment failed" mail for them, while
+    // the receipts of the two paid ones arrive.
+    app.outbox_settled().await;
+    let mails = app.mails_to("buyer@example.com").await;
+    let subjects: Vec<&str> = mails.iter().map(crate::mailbox::Mail::subject).collect();
+    assert_eq!(
+        subjects.iter().filter(|s| s.contains("receipt")).count(),
+        2,
+        "{subjects:?}"
+    );
+    assert_eq!(
+        mails.len(),
+        3,
+        "the confirmation and two receipts: {subjects:?}"
     );
 }
 
