@@ -138,6 +138,12 @@ fn SellerRefund(t: TransactionResponse, changed: Callback<()>) -> impl IntoView 
                     <a class="button" href=url rel="external" data-testid="refund-consent">{tr!(refunds.approve)}</a>
                 }
                 .into_any(),
+                // Ended with only part of it received: the seller settles the rest.
+                (status, _) if status.is_terminal() => {
+                    let detail = refund.failure.map(|f| f.detail).unwrap_or_default();
+                    view! { <p class="notice" role="status" data-testid="refund-status">{detail}</p> }
+                        .into_any()
+                }
                 (RefundStatus::AwaitingApproval, None) => view! {
                     <p class="status-line" data-testid="refund-status"><span class="spinner" aria-hidden="true"></span>{tr!(refunds.refunding)}</p>
                 }

@@ -75,6 +75,8 @@ pub async fn refund(
         (status = 409, description = "Not a completed purchase.", body = ErrorBody),
         (status = 415, description = "Body is not JSON.", body = ErrorBody),
         (status = 422, description = "A missing or too long reason.", body = ErrorBody),
+        (status = 429, description = "Too many requests from this account.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -84,6 +86,7 @@ pub async fn request_refund(
     id: std::result::Result<Path<Uuid>, PathRejection>,
     Json(request): Json<RefundReasonRequest>,
 ) -> Result<axum::Json<TransactionResponse>> {
+    state.payment_limiters.per_user.check_key(&user.id)?;
     let id = transaction_id(id)?;
     Ok(axum::Json(
         refunds::request(&state, user.id, id, &request).await?,

@@ -61,8 +61,15 @@ const ROTATION_POLL: Duration = Duration::from_millis(25);
 /// How many looks before it gives up (ten seconds).
 const ROTATION_POLLS: u32 = 400;
 
-/// Statuses of purchases under a budget that count against it: the money may have moved.
-const SPENDING: [&str; 3] = ["approved", "sending", "completed"];
+/// Statuses of purchases under a budget that count against it: the money may have moved (a
+/// refund is a payment the other way; the wallet still counts the purchase's debit).
+const SPENDING: [&str; 5] = [
+    "approved",
+    "sending",
+    "completed",
+    "refund_pending",
+    "refunded",
+];
 
 /// Asks the buyer's wallet for a budget: the grant request is sent, and the answer carries the
 /// wallet's consent page and the schedule (start, end) computed as Rafiki counts `Rn`, for the
@@ -350,7 +357,7 @@ pub async fn finish(
         return Ok((None, return_to));
     }
     let row = load(db, id).await?.ok_or_else(vanished)?;
-    let row = advance(state, row).await?;
+    let row = advance(db, &state.open_payments, &state.sealer, row).await?;
     let status = status_of(&row)?;
     if status == Approved {
         // The wallet's `wait` has not passed: the browser is answered now, and the grant is
@@ -366,7 +373,7 @@ pub async fn finish(
                     .wait_until_continuable(&continuation, answered)
                     .await;
             }
-            if let Err(err) = advance(&state, row).await {
+            if let Err(err) = advance(&state.db, &state.open_payments, &state.sealer, row).await {
                 tracing::warn!(budget = %id, error = format!("{err:#}"), "cannot continue an approved budget");
             }
         });
@@ -376,13 +383,17 @@ pub async fn finish(
 
 /// Continues an approved grant once its `wait` has passed (storing the token before anything
 /// uses it), or ends a pending one whose time is up; returns the row as it stands afterwards.
-async fn advance(state: &AppState, row: budgets::Model) -> Result<budgets::Model> {
-    let db = &state.db;
-    let now = state.settings.clock.now();
+async fn advance(
+    db: &DatabaseConnection,
+    client: &OpenPaymentsClient,
+    sealer: &Sealer,
+    row: budgets::Model,
+) -> Result<budgets::Model> {
+    let now = client.clock().now();
     let status = status_of(&row)?;
     if status == Pending && now >= row.expires_at {
         if end(db, row.id, Pending, Failed, "expired", now).await? {
-            cancel_at_wallet(&state.open_payments, &state.sealer, &row).await;
+            cancel_at_wallet(client, sealer, &row).await;
         }
         return load(db, row.id).await?.ok_or_else(vanished);
     }
@@ -408,20 +419,20 @@ async fn advance(state: &AppState, row: budgets::Model) -> Result<budgets::Model
         // Another request is continuing it.
         return Ok(row);
     }
-    let (Some(continuation), Some(interact_ref)) =
-        (continuation(&state.sealer, &row)?, &row.interact_ref)
+    // Held by this call from here: whatever happens is recorded before it returns.
+    let (Ok(Some(continuation)), Some(interact_ref)) =
+        (continuation(sealer, &row), &row.interact_ref)
     else {
         end(db, row.id, Approved, Failed, "incomplete", now).await?;
         return load(db, row.id).await?.ok_or_else(vanished);
     };
     let answered = row
         .grant_created_at
-        .map_or_else(|| state.settings.clock.system_time(), SystemTime::from);
-    let answer = state
-        .open_payments
+        .map_or_else(|| client.clock().system_time(), SystemTime::from);
+    let answer = client
         .continue_grant(&continuation, interact_ref, answered)
         .await;
-    let now = state.settings.clock.now();
+    let now = client.clock().now();
     match answer {
         Ok(grant) => match grant.outcome() {
             GrantOutcome::Granted(token) => {
@@ -430,15 +441,30 @@ async fn advance(state: &AppState, row: budgets::Model) -> Result<budgets::Model
                     .continuation
                     .as_ref()
                     .map_or(&continuation.access_token.value, |c| &c.access_token.value);
-                activate(db, &state.sealer, &row, token, continue_token, now).await?;
+                activate(db, sealer, &row, token, continue_token, now).await?;
             }
             other => {
                 tracing::warn!(budget = %row.id, outcome = ?other, "the continuation gave no access token");
+                client.cancel_grant(&continuation).await.ok();
                 end(db, row.id, Approved, Failed, "not_granted", now).await?;
             }
         },
+        // Tried again by whoever looks next (the owner's page, the worker's keeping).
+        Err(err) if err.is_transient() => {
+            tracing::warn!(budget = %row.id, error = %err, "the budget's continuation failed for now");
+            budgets::Entity::update_many()
+                .col_expr(
+                    budgets::Column::LeaseUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .filter(budgets::Column::Id.eq(row.id))
+                .filter(budgets::Column::Status.eq(Approved.as_str()))
+                .exec(db)
+                .await?;
+        }
         Err(err) => {
-            tracing::warn!(budget = %row.id, error = %err, "the budget's continuation failed");
+            tracing::warn!(budget = %row.id, error = %err, "the wallet refused the budget's continuation");
+            client.cancel_grant(&continuation).await.ok();
             end(db, row.id, Approved, Failed, "not_granted", now).await?;
         }
     }
@@ -514,7 +540,7 @@ fn expiry(token: &AccessToken, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 /// 404 for anyone else's or an unknown id.
 pub async fn get(state: &AppState, user_id: Uuid, id: Uuid) -> Result<BudgetResponse> {
     let row = owned(&state.db, user_id, id).await?;
-    let row = advance(state, row).await?;
+    let row = advance(&state.db, &state.open_payments, &state.sealer, row).await?;
     respond(state, row).await
 }
 
@@ -531,8 +557,12 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<BudgetListResponse>
         .await?;
     let mut budgets = Vec::with_capacity(rows.len());
     for row in rows {
-        let row = advance(state, row).await?;
-        budgets.push(row);
+        // One budget that cannot be advanced now is shown as it stands, not a failed list.
+        let advanced = advance(&state.db, &state.open_payments, &state.sealer, row.clone()).await;
+        budgets.push(advanced.unwrap_or_else(|err| {
+            tracing::warn!(budget = %row.id, error = format!("{err:#}"), "cannot advance a budget");
+            row
+        }));
     }
     let answers = futures::future::join_all(budgets.into_iter().map(|row| respond(state, row)))
         .await
@@ -754,20 +784,27 @@ async fn rotate(
                 .col_expr(budgets::Column::TokenRotatedAt, Expr::value(now))
                 .filter(budgets::Column::Id.eq(row.id))
                 .filter(budgets::Column::RotationOwner.eq(me))
+                .filter(budgets::Column::Status.eq(Active.as_str()))
                 .exec(db)
                 .await
                 .map_err(store)?;
             if stored.rows_affected != 1 {
-                return Err(TokenProblem::Failed(
-                    "the budget changed while its token was rotated".into(),
-                ));
+                // Revoked or ended meanwhile: the new token is not kept, so it must not live.
+                if let Err(err) = client.revoke_token(&rotated).await {
+                    tracing::warn!(budget = %row.id, error = %err, "cannot revoke the token of a budget that ended during its rotation");
+                }
+                return Err(TokenProblem::Inactive);
             }
             tracing::info!(budget = %row.id, "budget token rotated");
             Ok(Some(rotated))
         }
         // The grant is gone at the wallet: revoked by its owner, or its token deleted.
         Err(err) if matches!(err.status(), Some(401 | 404)) => {
-            tracing::warn!(budget = %row.id, error = %err, "the wallet no longer knows the budget's grant");
+            tracing::warn!(budget = %row.id, error = %err, "the wallet no longer knows the budget's token");
+            // Its owner may have revoked the grant, or an earlier rotation's answer was lost
+            // (the token it replaced is dead, the new one unknown): the grant itself may still
+            // be live, so it is revoked through its continuation before it is forgotten.
+            cancel_at_wallet(client, sealer, row).await;
             erase(unclaimed(budgets::Entity::update_many()))
                 .col_expr(budgets::Column::Status, Expr::value(Revoked.as_str()))
                 .col_expr(
@@ -777,6 +814,7 @@ async fn rotate(
                 .col_expr(budgets::Column::EndedAt, Expr::value(now))
                 .filter(budgets::Column::Id.eq(row.id))
                 .filter(budgets::Column::RotationOwner.eq(me))
+                .filter(budgets::Column::Status.eq(Active.as_str()))
                 .exec(db)
                 .await
                 .map_err(store)?;
@@ -808,6 +846,34 @@ pub(crate) async fn keep(
     sealer: &Sealer,
 ) -> Result<usize> {
     let now = client.clock().now();
+    // Approvals nobody came back to look at: continued, or ended and cancelled at the wallet.
+    let stale = budgets::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(budgets::Column::Status.eq(Pending.as_str()))
+                        .add(budgets::Column::ExpiresAt.lte(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(budgets::Column::Status.eq(Approved.as_str()))
+                        .add(
+                            Condition::any()
+                                .add(budgets::Column::LeaseUntil.is_null())
+                                .add(budgets::Column::LeaseUntil.lt(now)),
+                        ),
+                ),
+        )
+        .limit(100)
+        .all(db)
+        .await?;
+    for row in stale {
+        let id = row.id;
+        if let Err(err) = advance(db, client, sealer, row).await {
+            tracing::warn!(budget = %id, error = format!("{err:#}"), "cannot advance a budget");
+        }
+    }
     let over = budgets::Entity::find()
         .filter(budgets::Column::Status.eq(Active.as_str()))
         .filter(budgets::Column::EndsAt.lte(now))

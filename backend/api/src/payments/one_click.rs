@@ -22,6 +22,7 @@ use shifting_shared::budget::{
 use uuid::Uuid;
 
 use super::{Failure, Step, Store, budgets, fail, load, transition_in};
+use crate::clock::chrono_duration;
 use crate::db::begin_write;
 use crate::entities::{amount::StoredAmount, budgets as budget_rows, transactions};
 use crate::error::{ApiError, Result};
@@ -136,7 +137,10 @@ pub async fn confirm(state: &AppState, buyer_id: Uuid, id: Uuid) -> Result<Confi
         .one(&txn)
         .await?
         .ok_or_else(|| anyhow::anyhow!("budget {budget_id} vanished"))?;
-    let lease_until = now + super::approval_lease(0, state.settings.payments.claim_grace);
+    // The click holds the purchase as long as the worker would when resuming it: only the
+    // holder may create the payment (`sending::mark_budget_attempt`).
+    let lease_until = now + chrono_duration(super::worker::RESUME_LEASE);
+    let holder = Uuid::new_v4();
     let mut batch = state.live.batch();
     let refusal = match offer(&txn, &budget, &debit, now).await? {
         Ok(_) => {
@@ -152,10 +156,7 @@ pub async fn confirm(state: &AppState, buyer_id: Uuid, id: Uuid) -> Result<Confi
                 },
                 move |u| {
                     u.col_expr(transactions::Column::ApprovedAt, Expr::value(now))
-                        .col_expr(
-                            transactions::Column::LeaseOwner,
-                            Expr::value(Option::<Uuid>::None),
-                        )
+                        .col_expr(transactions::Column::LeaseOwner, Expr::value(holder))
                         .col_expr(
                             transactions::Column::LeaseUntil,
                             Expr::value(Some(lease_until)),
@@ -178,8 +179,7 @@ pub async fn confirm(state: &AppState, buyer_id: Uuid, id: Uuid) -> Result<Confi
         }
     };
     if let Some(refusal) = refusal {
-        tracing::info!(transaction = %id, budget = %budget_id, refusal = refusal.as_str(), "one-click purchase refused");
-        fail(
+        let refused = fail(
             Store::new(db, &state.live),
             now,
             id,
@@ -189,6 +189,12 @@ pub async fn confirm(state: &AppState, buyer_id: Uuid, id: Uuid) -> Result<Confi
             refusal_detail(refusal),
         )
         .await?;
+        if !refused {
+            // Another click claimed it first (and its own debit is what the budget counted):
+            // this purchase is under way, and nothing is refused.
+            return answer(state, buyer_id, id, None).await;
+        }
+        tracing::info!(transaction = %id, budget = %budget_id, refusal = refusal.as_str(), "one-click purchase refused");
         if let Some(row) = load(db, id).await? {
             super::close_incoming_payment(&state.open_payments, &row).await;
         }

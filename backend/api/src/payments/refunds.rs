@@ -278,12 +278,16 @@ pub async fn start(
     let asked = ask(state, &row, &payer.document, &payee.document, &finish_state).await;
     if let Err(detail) = asked {
         let now = state.settings.clock.now();
+        // As stored by the steps that did run: what they created is released.
+        let row = refunds::Entity::find_by_id(refund_id)
+            .one(db)
+            .await?
+            .unwrap_or(row);
         ours.end(
             &row,
-            AwaitingApproval,
-            Failed,
-            "provider_error",
-            &detail,
+            (AwaitingApproval, Failed),
+            ("provider_error", &detail),
+            None,
             now,
         )
         .await?;
@@ -532,7 +536,7 @@ pub async fn finish(
             ),
         };
         let ended = ours
-            .end(&row, AwaitingApproval, to, code, detail, now)
+            .end(&row, (AwaitingApproval, to), (code, detail), None, now)
             .await?;
         return Ok((
             if ended {
@@ -564,10 +568,12 @@ pub async fn finish(
         let ended = ours
             .end(
                 &row,
-                AwaitingApproval,
-                Expired,
-                "expired",
-                "The refund's quote expired before the seller approved it.",
+                (AwaitingApproval, Expired),
+                (
+                    "expired",
+                    "The refund's quote expired before the seller approved it.",
+                ),
+                None,
                 now,
             )
             .await?;
@@ -698,10 +704,9 @@ impl<'a> Ours<'a> {
         }
         self.end(
             row,
-            Approved,
-            Failed,
-            "provider_error",
-            &not_sent.detail,
+            (Approved, Failed),
+            ("provider_error", &not_sent.detail),
+            None,
             now,
         )
         .await?;
@@ -895,15 +900,20 @@ impl<'a> Ours<'a> {
     async fn end(
         &self,
         row: &refunds::Model,
-        from: RefundStatus,
-        to: RefundStatus,
-        code: &str,
-        detail: &str,
+        (from, to): (RefundStatus, RefundStatus),
+        (code, detail): (&str, &str),
+        holder: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let txn = begin_write(self.db).await?;
         let mut batch = self.live.batch();
-        let ended = erase(unleased(refunds::Entity::update_many()))
+        let mut update = erase(unleased(refunds::Entity::update_many()));
+        if let Some(holder) = holder {
+            // A verification ends only the refund it still holds: another replica may have
+            // seen the money arrive meanwhile.
+            update = update.filter(refunds::Column::LeaseOwner.eq(holder));
+        }
+        let ended = update
             .col_expr(refunds::Column::Status, Expr::value(to.as_str()))
             .col_expr(refunds::Column::FailureCode, Expr::value(code))
             .col_expr(refunds::Column::FailureDetail, Expr::value(detail))
@@ -994,10 +1004,9 @@ impl<'a> Ours<'a> {
         for row in due {
             self.end(
                 &row,
-                AwaitingApproval,
-                Expired,
-                "expired",
-                "The seller did not approve the refund in time.",
+                (AwaitingApproval, Expired),
+                ("expired", "The seller did not approve the refund in time."),
+                None,
                 now,
             )
             .await?;
@@ -1094,30 +1103,33 @@ impl<'a> Ours<'a> {
             Ok(_) => {}
             Err(err) => tracing::warn!(refund = %row.id, error = %err, "cannot check a refund yet"),
         }
-        if self.outgoing_failed(row).await {
-            self.end(
-                row,
-                Sending,
-                Failed,
-                "payment_failed",
-                "Your wallet could not send the refund (for example, the balance was too low).",
-                now,
-            )
-            .await?;
-            return Ok(());
-        }
+        // Ended without the money only when the buyer's wallet can say how much arrived: a
+        // refund ended as "nothing returned" can be made again, so it must really be nothing.
+        let failed = self.outgoing_failed(row).await;
         let since = row.approved_at.unwrap_or(row.created_at);
-        if now >= since + chrono_duration(settings.verification_timeout) {
-            self.end(
-                row,
-                Sending,
-                Failed,
-                "not_received",
-                "The buyer's wallet did not receive the refund in time.",
-                now,
-            )
-            .await?;
-            return Ok(());
+        let timed_out = now >= since + chrono_duration(settings.verification_timeout);
+        if failed || timed_out {
+            let why = if failed {
+                (
+                    "payment_failed",
+                    "Your wallet could not send the refund (for example, the balance was too low).",
+                )
+            } else {
+                (
+                    "not_received",
+                    "The buyer's wallet did not receive the refund in time.",
+                )
+            };
+            match received {
+                Ok(0) => {
+                    self.end(row, (Sending, Failed), why, Some(worker), now)
+                        .await?;
+                    return Ok(());
+                }
+                Ok(part) => return self.end_partly(row, part, worker, now).await,
+                // Cannot tell yet: checked again, at the longest pause.
+                Err(_) => {}
+            }
         }
         let attempts = row.attempts.saturating_add(1);
         let exponent = u32::try_from(attempts.saturating_sub(1))
@@ -1136,6 +1148,51 @@ impl<'a> Ours<'a> {
             .filter(refunds::Column::LeaseOwner.eq(worker))
             .exec(self.db)
             .await?;
+        Ok(())
+    }
+
+    /// Ends a refund of which only `part` arrived: failed, but the sale stays `refund_pending`
+    /// (never refundable again on its own, which could return more than was received); the
+    /// seller settles the rest with the buyer.
+    async fn end_partly(
+        &self,
+        row: &refunds::Model,
+        part: i64,
+        worker: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let got = receive_of(row)
+            .map(|quoted| {
+                super::for_people(&OpAmount {
+                    value: u64::try_from(part).unwrap_or(0),
+                    ..quoted
+                })
+            })
+            .unwrap_or_default();
+        let detail = format!(
+            "The buyer's wallet received only {got} of the refund; the rest did not arrive. Settle it with the buyer."
+        );
+        let ended = erase(unleased(refunds::Entity::update_many()))
+            .col_expr(refunds::Column::Status, Expr::value(Failed.as_str()))
+            .col_expr(refunds::Column::FailureCode, Expr::value("partly_received"))
+            .col_expr(refunds::Column::FailureDetail, Expr::value(detail.clone()))
+            .col_expr(refunds::Column::ReceivedValue, Expr::value(part))
+            .col_expr(refunds::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                refunds::Column::NextCheckAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(refunds::Column::Id.eq(row.id))
+            .filter(refunds::Column::Status.eq(Sending.as_str()))
+            .filter(refunds::Column::LeaseOwner.eq(worker))
+            .exec(self.db)
+            .await?
+            .rows_affected
+            == 1;
+        if ended {
+            transactions_note(self.db, row.transaction_id, &detail, now).await?;
+            tracing::warn!(refund = %row.id, part, "refund partly received");
+        }
         Ok(())
     }
 

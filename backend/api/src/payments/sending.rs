@@ -129,7 +129,11 @@ pub(crate) async fn send(
             ensure_room_open(db, row).await?;
             match row.budget_id {
                 Some(budget) => {
-                    mark_budget_attempt(db, sealer, row, &token).await?;
+                    if !mark_budget_attempt(db, sealer, row, &token).await? {
+                        // Another attempt holds the purchase now (or it moved on): it sends.
+                        tracing::info!(transaction = %row.id, "another attempt holds this one-click purchase");
+                        return Ok(false);
+                    }
                     match create(client, &buyer, &token, row, quote).await {
                         // Expired or revoked meanwhile: rotated (once) and tried again. The
                         // refusal created nothing, and nothing existed before it.
@@ -389,12 +393,20 @@ async fn budget_token(
 
 /// Records, before the payment is created under a budget, that it may exist from now on (a
 /// resumed attempt then looks for it before creating one): the token it is created with.
+///
+/// Only while this attempt still holds the purchase (the lease it was given: the click's, or
+/// the worker's when it resumes one): a budget caps a period, not a purchase, so two attempts
+/// must never both create. Returns whether this attempt may go on.
 async fn mark_budget_attempt(
     db: &DatabaseConnection,
     sealer: &Sealer,
     row: &transactions::Model,
     token: &AccessToken,
-) -> StepResult<()> {
+) -> StepResult<bool> {
+    let holder = match row.lease_owner {
+        Some(owner) => transactions::Column::LeaseOwner.eq(owner),
+        None => transactions::Column::LeaseOwner.is_null(),
+    };
     let marked = transactions::Entity::update_many()
         .col_expr(
             transactions::Column::OutgoingToken,
@@ -402,17 +414,11 @@ async fn mark_budget_attempt(
         )
         .filter(transactions::Column::Id.eq(row.id))
         .filter(transactions::Column::Status.eq(Approved.as_str()))
+        .filter(holder)
         .exec(db)
         .await
         .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?;
-    if marked.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(NotSending::nothing_sent(PaymentError::Stopped {
-            failure: Failure::ProviderError,
-            detail: "The payment changed meanwhile; nothing was sent.",
-        }))
-    }
+    Ok(marked.rows_affected == 1)
 }
 
 /// The buyer's outgoing payment made for this transaction, if an earlier attempt created it.

@@ -8,11 +8,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use shifting_shared::refund::RefundStatus;
 use shifting_shared::{FieldCode, FieldError, FieldErrors, RoomStatus, TransactionStatus};
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::entities::{account_tokens, live_tickets, refresh_tokens, rooms, transactions, users};
+use crate::entities::{
+    account_tokens, live_tickets, refresh_tokens, refunds, rooms, transactions, users,
+};
 use crate::error::{ApiError, Result};
 use crate::services::accounts::live_account;
 use crate::services::passwords;
@@ -64,7 +67,16 @@ pub async fn delete_account(
         ]))
         .one(&txn)
         .await?;
-    if moving.is_some() {
+    // A refund the seller approved is money moving too.
+    let refunding = refunds::Entity::find()
+        .filter(refunds::Column::SellerId.eq(user_id))
+        .filter(refunds::Column::Status.is_in([
+            RefundStatus::Approved.as_str(),
+            RefundStatus::Sending.as_str(),
+        ]))
+        .one(&txn)
+        .await?;
+    if moving.is_some() || refunding.is_some() {
         return Err(ApiError::Conflict {
             message: "A payment of this account is still moving money. Try again when it has ended.",
             fields: FieldErrors::one(

@@ -506,3 +506,62 @@ async fn bad_budget_requests_are_422_and_declined_ones_end() {
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn a_purchase_confirmed_twice_at_once_is_paid_once_and_neither_click_is_refused() {
+    let app = spawn_app().await;
+    let (_seller, buyer, code) = market(&app).await;
+    let token = &buyer.account.access_token;
+    let debit = debit_of(&app, &buyer, &code).await;
+    // Room for this purchase, not for two: the second click must not count it twice.
+    let budget = enable(
+        &app,
+        token,
+        &json!({"amount": decimal(debit + debit / 2), "period": "month", "periods": 1}),
+    )
+    .await;
+    let started = start_under(&app, token, &code, &budget).await;
+    let id = id_of(&started);
+    let outgoing = app.sandbox_outgoing_payments().await;
+    let (first, second) = tokio::join!(confirm(&app, token, &id), confirm(&app, token, &id));
+    for answer in [&first, &second] {
+        assert!(answer.get("one_click_refused").is_none(), "{answer:#}");
+    }
+    app.wait_for_status(token, &id, "completed").await;
+    assert_eq!(app.sandbox_outgoing_payments().await, outgoing + 1);
+}
+
+#[tokio::test]
+async fn an_unanswered_budget_is_ended_and_cancelled_by_the_workers_keeping() {
+    let app = spawn_app().await;
+    let (_seller, buyer, _code) = market(&app).await;
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/me/budgets",
+            &buyer.account.access_token,
+            &json!({"amount": "10", "period": "month", "periods": 2}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // Nobody comes back from the wallet, and nobody looks at the budget: the keeping (hourly,
+    // on the clock) ends it and cancels its grant at the wallet.
+    app.clock.advance(Duration::from_secs(2 * 3600));
+    let ended = "SELECT COUNT(*) AS n FROM budgets WHERE status = 'failed' AND failure_code = 'expired' AND continue_token IS NULL";
+    let cancelled = "SELECT COUNT(*) AS n FROM sandbox_grants WHERE state = 'revoked' AND access LIKE '%interval%'";
+    // Ended first, then cancelled at the wallet: both, eventually (bounded by attempts).
+    let mut done = false;
+    for _ in 0..500 {
+        if app.count(ended).await == 1 && app.sandbox_count(cancelled).await == 1 {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        done,
+        "the unanswered budget was ended ({}) and its grant cancelled at the wallet ({})",
+        app.count(ended).await,
+        app.sandbox_count(cancelled).await
+    );
+}

@@ -217,6 +217,10 @@ const CLAIM_GRACE_SECS: u64 = 1;
 /// Ahead enough for the killed process's claims (grace, wait) to have run out, but not its
 /// approvals.
 const PAST_THE_CLAIMS: u64 = CLAIM_GRACE_SECS + 2;
+/// Ahead enough for a killed one-click purchase's hold to have run out (the click holds it as
+/// long as the worker holds a resumed one). The standalone sandbox keeps its own clock, so
+/// the purchase's quote is still valid.
+const PAST_THE_CLICK: u64 = 302;
 /// Ahead enough for the killed process's approvals to have expired.
 const PAST_THE_APPROVALS: u64 = APPROVAL_TIMEOUT_SECS + 2;
 
@@ -416,7 +420,7 @@ async fn killed_during_the_one_click(then: &str) {
     setup.kill();
     clicking.await.expect("task").ok();
     setup.release("outgoing-payment", then).await;
-    setup.start(PAST_THE_CLAIMS).await;
+    setup.start(PAST_THE_CLICK).await;
 
     let done = setup.final_state(&buyer, &id).await;
     assert_eq!(done["status"], "completed", "{done:#}");
