@@ -86,7 +86,8 @@ pub async fn request_refund(
     id: std::result::Result<Path<Uuid>, PathRejection>,
     Json(request): Json<RefundReasonRequest>,
 ) -> Result<axum::Json<TransactionResponse>> {
-    state.payment_limiters.per_user.check_key(&user.id)?;
+    // A few words to the seller, limited like messages.
+    state.message_limiter.check_key(&user.id)?;
     let id = transaction_id(id)?;
     Ok(axum::Json(
         refunds::request(&state, user.id, id, &request).await?,
