@@ -488,6 +488,18 @@ impl TestApp {
         sandbox_count(self.data_dir(), sql).await
     }
 
+    /// Waits until `sql` counts `n` in the sandbox's database (bounded by attempts); returns
+    /// whether it did.
+    pub async fn sandbox_counts(&self, sql: &str, n: i64) -> bool {
+        for _ in 0..500 {
+            if self.sandbox_count(sql).await == n {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
+    }
+
     /// Changes the sandbox's database, as another party (the wallet provider) would.
     pub async fn sandbox_execute(&self, sql: &str) {
         let db = Database::connect(&sandbox_url(self.data_dir()))
@@ -500,6 +512,18 @@ impl TestApp {
     /// The integer `n` that `sql` selects from the API's database.
     pub async fn count(&self, sql: &str) -> i64 {
         scalar(&self.db, sql).await
+    }
+
+    /// Waits until `sql` counts `n` in the API's database (a background worker's doing; bounded
+    /// by attempts, like the other waits here); returns whether it did.
+    pub async fn counts(&self, sql: &str, n: i64) -> bool {
+        for _ in 0..500 {
+            if self.count(sql).await == n {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
     }
 
     /// Moves `column` of the `table` rows matching `filter` `seconds` into the past, as if that
