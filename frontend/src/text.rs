@@ -98,6 +98,7 @@ pub fn error(locale: Locale, code: ErrorCode) -> &'static str {
         ErrorCode::TooManyRequests => td_string!(locale, errors.too_many_requests),
         ErrorCode::UpstreamError => td_string!(locale, errors.upstream_error),
         ErrorCode::Unavailable => td_string!(locale, errors.unavailable),
+        ErrorCode::Gone => td_string!(locale, errors.gone),
         ErrorCode::InternalError => td_string!(locale, errors.internal_error),
     }
 }

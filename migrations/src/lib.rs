@@ -21,6 +21,7 @@ mod m20261204_000015_mail_and_recovery;
 mod m20261204_000016_message_notices;
 mod m20261204_000017_budgets;
 mod m20261204_000018_refunds;
+mod m20261204_000019_moderation;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_message_notices::Migration),
             Box::new(m20261204_000017_budgets::Migration),
             Box::new(m20261204_000018_refunds::Migration),
+            Box::new(m20261204_000019_moderation::Migration),
         ]
     }
 }

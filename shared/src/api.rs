@@ -528,6 +528,10 @@ pub struct OwnRoomResponse {
     /// The file buyers download once their payment completes; the seller's eyes only.
     #[serde(default)]
     pub delivery_file: Option<DeliveryFileResponse>,
+    /// Why the platform withdrew it from the public (an admin hid it, or the account is
+    /// suspended); `null` while it is public.
+    #[serde(default)]
+    pub withdrawn: Option<String>,
 }
 
 /// `GET /api/rooms`: the caller's rooms, newest first.

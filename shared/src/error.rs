@@ -257,6 +257,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: conflicts with existing data (a taken username …).
     Conflict,
+    /// 410: it existed, and was withdrawn (a room an admin hid, or its seller's account
+    /// suspended).
+    Gone,
     /// 413: the request body is too large.
     PayloadTooLarge,
     /// 415: the request body is not JSON.

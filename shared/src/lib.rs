@@ -3,6 +3,7 @@
 //! on; nothing in this crate does IO.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod budget;
 pub mod conversation;

@@ -56,6 +56,9 @@ pub enum ApiError {
     /// 503: a dependency (the database) is unavailable.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
+    /// 410: withdrawn from the public.
+    #[error("{0}")]
+    Gone(&'static str),
     /// 500: our fault.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -78,6 +81,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +117,7 @@ impl ApiError {
             ),
             Self::Upstream(message) => ErrorBody::new(ErrorCode::UpstreamError, message.clone()),
             Self::Unavailable(message) => ErrorBody::new(ErrorCode::Unavailable, *message),
+            Self::Gone(message) => ErrorBody::new(ErrorCode::Gone, *message),
             Self::Internal(_) => ErrorBody::new(
                 ErrorCode::InternalError,
                 "Something went wrong on our side. Please try again.",

@@ -7,6 +7,7 @@ use crate::error::ApiError;
 
 pub mod account_tokens;
 pub mod amount;
+pub mod audit_log;
 pub mod budgets;
 pub mod conversations;
 pub mod live_tickets;
@@ -15,6 +16,7 @@ pub mod outbox;
 pub mod outbox_attempts;
 pub mod refresh_tokens;
 pub mod refunds;
+pub mod reports;
 pub mod reviews;
 pub mod rooms;
 pub mod sandbox_mail;

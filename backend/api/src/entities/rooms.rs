@@ -55,6 +55,10 @@ pub struct Model {
     pub stars_4: i32,
     /// Reviews of 5 stars (not deleted), kept with every review write.
     pub stars_5: i32,
+    /// When an admin withdrew the room from the public (moderation).
+    pub hidden_at: Option<DateTimeUtc>,
+    /// The admin's reason, shown to the seller.
+    pub hidden_reason: Option<String>,
 }
 
 /// Relations.

@@ -63,6 +63,10 @@ pub struct Model {
     pub mail_messages: bool,
     /// When they deleted the account; the row then only keeps what records need.
     pub deleted_at: Option<DateTimeUtc>,
+    /// When an admin suspended the account: it cannot sign in, and its rooms are withdrawn.
+    pub suspended_at: Option<DateTimeUtc>,
+    /// The admin's reason, shown to the account at sign-in.
+    pub suspended_reason: Option<String>,
 }
 
 /// Relations.

@@ -61,6 +61,7 @@ pub async fn signup(
             body = AuthResponse, headers(("Set-Cookie" = String, description = "shifting_refresh=…; HttpOnly; SameSite=Strict; Path=/api/auth"))),
         (status = 400, description = "Malformed JSON.", body = ErrorBody),
         (status = 401, description = "Wrong login or password (the same answer for both).", body = ErrorBody),
+        (status = 403, description = "The account is suspended (said only after the right password).", body = ErrorBody),
         (status = 413, description = "Body too large.", body = ErrorBody),
         (status = 415, description = "Body is not JSON.", body = ErrorBody),
         (status = 422, description = "Missing or unknown fields.", body = ErrorBody),

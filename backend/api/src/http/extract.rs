@@ -10,6 +10,9 @@ use serde::de::DeserializeOwned;
 use shifting_shared::{FieldCode, FieldError};
 use uuid::Uuid;
 
+use sea_orm::{EntityTrait, QuerySelect};
+
+use crate::entities::users;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -140,8 +143,54 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts)?.ok_or(ApiError::Unauthorized("Log in to continue."))?;
-        let id = state.tokens.verify_access(token)?;
+        let id = signed_in(state, token).await?;
         Ok(Self { id })
+    }
+}
+
+/// The account behind an access token, if it may still act: the token is checked, then the
+/// account, so a suspension or a deletion ends its sessions at once (not when the token
+/// expires).
+async fn signed_in(state: &AppState, token: &str) -> Result<Uuid, ApiError> {
+    let id = state.tokens.verify_access(token)?;
+    let account: Option<(
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    )> = users::Entity::find_by_id(id)
+        .select_only()
+        .column(users::Column::SuspendedAt)
+        .column(users::Column::DeletedAt)
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    match account {
+        Some((None, None)) => Ok(id),
+        Some((Some(_), _)) => Err(ApiError::Unauthorized("This account is suspended.")),
+        _ => Err(ApiError::Unauthorized("This account no longer exists.")),
+    }
+}
+
+/// A signed-in admin: the role is read from the database on every request. Anonymous callers
+/// get 401, everyone else 403.
+#[derive(Clone, Debug)]
+pub struct AdminUser(pub crate::services::admin::Actor);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.chars().take(64).collect());
+        Ok(Self(
+            crate::services::admin::admin(&state.db, user.id, request_id).await?,
+        ))
     }
 }
 
@@ -159,7 +208,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         match bearer_token(parts)? {
             None => Ok(Self(None)),
             Some(token) => Ok(Self(Some(AuthUser {
-                id: state.tokens.verify_access(token)?,
+                id: signed_in(state, token).await?,
             }))),
         }
     }
@@ -188,7 +237,7 @@ impl FromRequestParts<AppState> for PurchaseCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer_token(parts)? {
-            return Ok(Self::User(state.tokens.verify_access(token)?));
+            return Ok(Self::User(signed_in(state, token).await?));
         }
         let key = parts
             .headers

@@ -2,6 +2,7 @@
 //! one service function each.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod budgets;
 pub mod client_ip;
@@ -14,6 +15,7 @@ pub mod media;
 pub mod openapi;
 pub mod payments;
 pub mod refunds;
+pub mod reports;
 pub mod reviews;
 pub mod rooms;
 pub mod transactions;
@@ -105,10 +107,35 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             conversations::post_message
         ))
         .routes(routes!(conversations::mark_read))
+        .routes(routes!(reports::create_report))
+        .merge(admin_router())
         .routes(routes!(live::live_ticket))
         .routes(routes!(live::live_socket))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
+}
+
+/// The admin panel's routes, all under `/api/admin`, all behind
+/// [`extract::AdminUser`] (a test walks them to prove it).
+pub fn admin_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(admin::overview))
+        .routes(routes!(admin::users))
+        .routes(routes!(admin::suspend_user))
+        .routes(routes!(admin::unsuspend_user))
+        .routes(routes!(admin::set_role))
+        .routes(routes!(admin::rooms))
+        .routes(routes!(admin::hide_room))
+        .routes(routes!(admin::unhide_room))
+        .routes(routes!(admin::close_room))
+        .routes(routes!(admin::reports))
+        .routes(routes!(admin::resolve_report))
+        .routes(routes!(admin::dismiss_report))
+        .routes(routes!(admin::transactions))
+        .routes(routes!(admin::transaction))
+        .routes(routes!(admin::provider_check))
+        .routes(routes!(admin::stuck_payments))
+        .routes(routes!(admin::audit))
 }
 
 /// The whole application: API, docs, web app and middleware.

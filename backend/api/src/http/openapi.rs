@@ -24,6 +24,8 @@ use utoipa::{Modify, OpenApi};
         (name = "reviews", description = "Reviews of completed purchases, sellers' replies and public seller profiles"),
         (name = "conversations", description = "Buyers' and sellers' conversations about a room, with its payments' entries"),
         (name = "live", description = "The live socket: pushed messages, read markers, unread totals and payment status"),
+        (name = "reports", description = "Reporting rooms, reviews and messages to the platform's admins"),
+        (name = "admin", description = "The admin panel: overview, accounts, rooms, reports, payments' evidence and the audit log (admins only)"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     modifiers(&BearerAuth)

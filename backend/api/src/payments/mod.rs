@@ -5,7 +5,9 @@
 pub mod budgets;
 pub mod checkout;
 mod error;
+pub mod evidence;
 pub mod one_click;
+pub(crate) mod readings;
 pub mod refunds;
 pub(crate) mod sending;
 pub mod worker;

@@ -235,10 +235,12 @@ fn to_verification(
 /// Whether the transaction's room still takes payments, read from the database (never the
 /// cached public view).
 async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) -> StepResult<()> {
-    let room = rooms::Entity::find_by_id(row.room_id)
+    let (room, seller) = rooms::Entity::find_by_id(row.room_id)
+        .find_also_related(crate::entities::users::Entity)
         .one(db)
         .await
         .map_err(|e| NotSending::nothing_sent(PaymentError::store(e)))?
+        .and_then(|(room, seller)| Some((room, seller?)))
         .ok_or_else(|| {
             NotSending::nothing_sent(PaymentError::Stopped {
                 failure: Failure::RoomClosed,
@@ -247,6 +249,12 @@ async fn ensure_room_open(db: &DatabaseConnection, row: &transactions::Model) ->
         })?;
     let stopped =
         |failure, detail| NotSending::nothing_sent(PaymentError::Stopped { failure, detail });
+    if crate::services::rooms::withdrawn(&room, &seller).is_some() {
+        return Err(stopped(
+            Failure::RoomClosed,
+            "The platform withdrew the room before the payment was sent.",
+        ));
+    }
     match room.room_status() {
         Ok(RoomStatus::Open) => Ok(()),
         Ok(RoomStatus::Paused) => Err(stopped(

@@ -18,9 +18,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use shifting_open_payments::client::OpenPaymentsClient;
-use shifting_open_payments::types::{
-    AccessToken, Amount as OpAmount, IncomingPayment, OutgoingPayment,
-};
+use shifting_open_payments::types::{Amount as OpAmount, IncomingPayment, OutgoingPayment};
 use shifting_shared::TransactionStatus;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -28,8 +26,8 @@ use uuid::Uuid;
 use super::error::PaymentError;
 use super::sending;
 use super::{
-    Failure, PaymentSettings, Store, clear_lease, close_incoming_payment, fail, incoming_access,
-    price_of, release_resources, transition,
+    Failure, PaymentSettings, Store, clear_lease, close_incoming_payment, fail, price_of,
+    release_resources, transition,
 };
 use crate::clock::chrono_duration;
 use crate::db::begin_write;
@@ -41,7 +39,6 @@ use crate::secrets::Sealer;
 use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
 
 /// What a failed read of the buyer's outgoing payment says.
-const READ_OUTGOING: &str = "The buyer's wallet did not show the outgoing payment";
 
 /// How many rows one pass takes.
 const BATCH: u64 = 16;
@@ -389,107 +386,16 @@ impl Worker {
 
     /// The seller's incoming payment, read with the seller-side token.
     async fn incoming(&self, row: &transactions::Model) -> Result<IncomingPayment, PaymentError> {
-        let url = row
-            .incoming_payment_url
-            .as_deref()
-            .ok_or(PaymentError::Missing("incoming payment"))?;
-        let seller = self
-            .client
-            .get_wallet_address(&row.seller_wallet_address)
-            .await
-            .map_err(PaymentError::provider(
-                "The seller's wallet address could not be resolved",
-            ))?;
-        let client = &self.client;
-        client
-            .with_token(
-                &seller.auth_server,
-                &incoming_access(&seller.id),
-                |token| async move { client.get_incoming_payment(url, &token.value).await },
-            )
-            .await
-            .map_err(PaymentError::provider(
-                "The seller's wallet did not show the incoming payment",
-            ))
+        super::readings::incoming(&self.client, row).await
     }
 
     /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive).
     async fn outgoing(&self, row: &transactions::Model) -> Result<OutgoingPayment, PaymentError> {
-        if let Some(budget) = row.budget_id {
-            return self.outgoing_under_budget(row, budget).await;
-        }
-        let value = super::outgoing_token(&self.sealer, row).map_err(PaymentError::store)?;
-        let (Some(url), Some(value), Some(manage)) = (
-            &row.outgoing_payment_url,
-            &value,
-            &row.outgoing_token_manage,
-        ) else {
-            return Err(PaymentError::Missing("outgoing payment"));
-        };
-        match self.client.get_outgoing_payment(url, value).await {
-            Err(err) if err.status() == Some(403) => {
-                let token = AccessToken {
-                    value: value.clone(),
-                    manage: manage.clone(),
-                    expires_in: None,
-                    access: Vec::new(),
-                };
-                let rotated =
-                    self.client
-                        .rotate_token(&token)
-                        .await
-                        .map_err(PaymentError::provider(
-                            "The buyer's wallet did not rotate the payment's token",
-                        ))?;
-                super::store_outgoing_token(
-                    &self.db,
-                    &self.sealer,
-                    self.now(),
-                    row.id,
-                    Sending,
-                    &rotated,
-                )
-                .await?;
-                self.client
-                    .get_outgoing_payment(url, &rotated.value)
-                    .await
-                    .map_err(PaymentError::provider(READ_OUTGOING))
-            }
-            other => other.map_err(PaymentError::provider(READ_OUTGOING)),
-        }
+        super::readings::outgoing(&self.db, &self.client, &self.sealer, row).await
     }
 }
 
 impl Worker {
-    /// The buyer's outgoing payment paid under a budget, read with the budget's token (rotated
-    /// there, one rotation at a time, never here on its own).
-    async fn outgoing_under_budget(
-        &self,
-        row: &transactions::Model,
-        budget: Uuid,
-    ) -> Result<OutgoingPayment, PaymentError> {
-        let url = row
-            .outgoing_payment_url
-            .as_deref()
-            .ok_or(PaymentError::Missing("outgoing payment"))?;
-        let token = |stale: Option<AccessToken>| async move {
-            super::budgets::token(&self.db, &self.client, &self.sealer, budget, stale.as_ref())
-                .await
-                .map_err(|problem| PaymentError::Token(problem.to_string()))
-        };
-        let current = token(None).await?;
-        match self.client.get_outgoing_payment(url, &current.value).await {
-            Err(err) if err.is_inactive_token() => {
-                let rotated = token(Some(current)).await?;
-                self.client
-                    .get_outgoing_payment(url, &rotated.value)
-                    .await
-                    .map_err(PaymentError::provider(READ_OUTGOING))
-            }
-            other => other.map_err(PaymentError::provider(READ_OUTGOING)),
-        }
-    }
-
     /// Keeps budgets (idle tokens rotated, ended ones closed) every
     /// [`super::budgets::KEEPING_EVERY`], on the clock.
     async fn keep_budgets(&self) {

@@ -116,6 +116,8 @@ pub async fn sign_up(
         mail_payment_problems: Set(true),
         mail_messages: Set(true),
         deleted_at: Set(None),
+        suspended_at: Set(None),
+        suspended_reason: Set(None),
     };
     let txn = begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(conflict_or_internal)?;
@@ -176,6 +178,12 @@ pub async fn log_in(
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     }
     let user = user.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
+    // Said only to whoever knows the password.
+    if user.suspended_at.is_some() {
+        return Err(ApiError::Forbidden(
+            "This account is suspended by the platform's admins.",
+        ));
+    }
     let txn = begin_write(db).await?;
     let (session, _) =
         start_session(&txn, keys, user, NewRefreshToken::first(keys.clock.now())).await?;
@@ -246,6 +254,7 @@ async fn try_refresh(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> 
         return Err(ApiError::Unauthorized(BAD_REFRESH));
     }
     let user = users::Entity::find_by_id(current.user_id)
+        .filter(users::Column::SuspendedAt.is_null())
         .one(&txn)
         .await?
         .ok_or(ApiError::Unauthorized(BAD_REFRESH))?;

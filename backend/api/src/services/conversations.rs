@@ -56,7 +56,10 @@ pub async fn open(
     code: &RoomCode,
     now: DateTime<Utc>,
 ) -> Result<ConversationResponse> {
-    let (room, _) = crate::services::rooms::find_with_seller(db, code).await?;
+    let (room, seller) = crate::services::rooms::find_with_seller(db, code).await?;
+    if crate::services::rooms::withdrawn(&room, &seller).is_some() {
+        return Err(ApiError::Gone(crate::services::rooms::UNAVAILABLE));
+    }
     if room.seller_id == user {
         return Err(ApiError::Forbidden(
             "This is your room: buyers start conversations with you.",

@@ -28,9 +28,15 @@ pub async fn profile(
     public_url: &Url,
 ) -> Result<SellerProfileResponse> {
     let user = find(db, username).await?;
+    if user.suspended_at.is_some() {
+        return Err(ApiError::Gone(
+            "This seller's profile is unavailable: the platform suspended the account.",
+        ));
+    }
     let open_rooms = rooms::Entity::find()
         .filter(rooms::Column::SellerId.eq(user.id))
         .filter(rooms::Column::Status.eq(RoomStatus::Open.as_str()))
+        .filter(rooms::Column::HiddenAt.is_null())
         .order_by_desc(rooms::Column::CreatedAt)
         .limit(ROOMS_SHOWN)
         .all(db)

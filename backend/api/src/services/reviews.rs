@@ -8,13 +8,11 @@
 //! (`stars_4 = stars_4 + 1`), so concurrent reviews of one room all count and no page view
 //! recounts anything.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, SqlErr,
 };
 use shifting_shared::api::PartyResponse;
 use shifting_shared::review::{
@@ -30,13 +28,13 @@ use crate::db::begin_write;
 use crate::entities::{reviews, rooms, transactions, users};
 use crate::error::{ApiError, Result};
 use crate::live::Live;
-use crate::services::conversations;
+use crate::services::{conversations, pages};
 
 const NO_TRANSACTION: &str = "No such transaction.";
 const NO_REVIEW: &str = "This purchase has no review.";
 
 /// How many reviews a page holds at most (and by default).
-pub const MAX_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = pages::MAX_PAGE;
 
 /// Reviews written by the buyer of `transaction_id`.
 ///
@@ -309,82 +307,27 @@ pub async fn page(
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<ReviewPageResponse> {
-    let after = cursor.map(Cursor::decode).transpose()?;
-    let limit = limit.clamp(1, MAX_PAGE);
     let mut query = reviews::Entity::find().filter(reviews::Column::DeletedAt.is_null());
     query = match subject {
         Subject::Room(id) => query.filter(reviews::Column::RoomId.eq(id)),
         Subject::Seller(id) => query.filter(reviews::Column::SellerId.eq(id)),
     };
-    if let Some(after) = &after {
-        query = query.filter(
-            Condition::any()
-                .add(reviews::Column::CreatedAt.lt(after.created_at))
-                .add(
-                    Condition::all()
-                        .add(reviews::Column::CreatedAt.eq(after.created_at))
-                        .add(reviews::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let mut rows = query
-        .order_by_desc(reviews::Column::CreatedAt)
-        .order_by_desc(reviews::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = more
-        .then(|| rows.last().map(Cursor::after).map(|c| c.encode()))
-        .flatten();
+    let (rows, next_cursor) = pages::fetch(
+        db,
+        query,
+        (reviews::Column::CreatedAt, reviews::Column::Id),
+        cursor,
+        limit,
+        |review| pages::Cursor {
+            created_at: review.created_at,
+            id: review.id,
+        },
+    )
+    .await?;
     Ok(ReviewPageResponse {
         reviews: responses(db, rows).await?,
         next_cursor,
     })
-}
-
-/// Where a page ends: the last review's time and id (opaque to clients).
-#[derive(Debug)]
-struct Cursor {
-    created_at: DateTime<Utc>,
-    id: Uuid,
-}
-
-impl Cursor {
-    fn after(review: &reviews::Model) -> Self {
-        Self {
-            created_at: review.created_at,
-            id: review.id,
-        }
-    }
-
-    fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "{}.{}",
-            self.created_at.timestamp_micros(),
-            self.id
-        ))
-    }
-
-    fn decode(text: &str) -> Result<Self> {
-        let invalid = || {
-            ApiError::field(
-                "cursor",
-                FieldError::new(FieldCode::Invalid, "is not a cursor from a previous page"),
-            )
-        };
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
-        let created_at = micros
-            .parse()
-            .ok()
-            .and_then(DateTime::<Utc>::from_timestamp_micros)
-            .ok_or_else(invalid)?;
-        let id = Uuid::parse_str(id).map_err(|_| invalid())?;
-        Ok(Self { created_at, id })
-    }
 }
 
 /// Adds `delta` to the room's and the seller's count of `stars`-star reviews.

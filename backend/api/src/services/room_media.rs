@@ -18,7 +18,7 @@ use crate::error::{ApiError, Result};
 use crate::http::extract::PurchaseCaller;
 use crate::media::images::{self, Refusal, StoredFormat};
 use crate::media::{ByteStream, MediaStore};
-use crate::services::rooms::{find_with_seller, get_room, link};
+use crate::services::rooms::{find_with_seller, link, own_view};
 use crate::services::transactions::find_for;
 use crate::state::AppState;
 
@@ -212,7 +212,7 @@ pub async fn add_image(
         forget_files(store, &keys);
         return Err(err);
     }
-    get_room(db, code, &state.public_url).await
+    own_view(db, code, &state.public_url).await
 }
 
 /// Removes a picture from a room's list, then its files.
@@ -246,7 +246,7 @@ pub async fn remove_image(
             ],
         );
     }
-    get_room(db, code, &state.public_url).await
+    own_view(db, code, &state.public_url).await
 }
 
 /// Applies `change` to the room's list and writes it back if nobody changed it meanwhile

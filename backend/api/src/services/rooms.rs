@@ -81,6 +81,8 @@ pub async fn create_room(
             stars_3: Set(0),
             stars_4: Set(0),
             stars_5: Set(0),
+            hidden_at: Set(None),
+            hidden_reason: Set(None),
         };
         match row.insert(db).await {
             Ok(row) => return to_response(row, &seller, public_url),
@@ -155,6 +157,7 @@ pub async fn list_own_rooms(
         .into_iter()
         .map(|row| {
             Ok(OwnRoomResponse {
+                withdrawn: withdrawn(&row, &seller),
                 sales: count(&sales, &row.id),
                 payments_in_progress: count(&in_progress, &row.id),
                 delivery: row.delivery.clone().unwrap_or_default(),
@@ -194,6 +197,37 @@ async fn transactions_per_room(
 /// # Errors
 /// [`ApiError::NotFound`].
 pub async fn get_room(
+    db: &impl ConnectionTrait,
+    code: &RoomCode,
+    public_url: &Url,
+) -> Result<RoomResponse> {
+    let (room, seller) = find_with_seller(db, code).await?;
+    if withdrawn(&room, &seller).is_some() {
+        return Err(ApiError::Gone(UNAVAILABLE));
+    }
+    to_response(room, &seller, public_url)
+}
+
+/// What a withdrawn room answers the public.
+pub(crate) const UNAVAILABLE: &str =
+    "This room is unavailable: the platform withdrew it from the public.";
+
+/// Why a room is withdrawn from the public, if it is: an admin hid it, or its seller's account
+/// is suspended. A withdrawn room cannot be seen or paid by anyone but its seller.
+#[must_use]
+pub fn withdrawn(room: &rooms::Model, seller: &users::Model) -> Option<String> {
+    match (&room.hidden_at, &seller.suspended_at) {
+        (Some(_), _) => Some(room.hidden_reason.clone().unwrap_or_default()),
+        (None, Some(_)) => Some(seller.suspended_reason.clone().unwrap_or_default()),
+        (None, None) => None,
+    }
+}
+
+/// A room as its seller sees it (withdrawn or not).
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub(crate) async fn own_view(
     db: &impl ConnectionTrait,
     code: &RoomCode,
     public_url: &Url,
@@ -305,7 +339,7 @@ pub async fn update_room(
             "The room changed meanwhile; reload it and try again.",
         ));
     }
-    get_room(db, code, public_url).await
+    own_view(db, code, public_url).await
 }
 
 /// Moves a room's payouts to its seller's current wallet, at a new price in that wallet's
@@ -375,7 +409,7 @@ pub async fn move_to_current_wallet(
             "The room changed meanwhile; reload it and try again.",
         ));
     }
-    get_room(db, code, public_url).await
+    own_view(db, code, public_url).await
 }
 
 /// The price of a stored room.

@@ -1,0 +1,123 @@
+//! Cursor pagination, one way for every list: newest first by `(created_at, id)`, the cursor
+//! an opaque encoding of the last row's pair, so a page is stable under inserts.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use shifting_shared::{FieldCode, FieldError};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Result};
+
+/// The most rows one page holds.
+pub const MAX_PAGE: u64 = 50;
+
+/// Where a page ends: its last row's time and id (opaque to clients).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last row's creation time.
+    pub created_at: DateTime<Utc>,
+    /// Its id (breaks ties).
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// The text a client passes back.
+    #[must_use]
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!(
+            "{}.{}",
+            self.created_at.timestamp_micros(),
+            self.id
+        ))
+    }
+
+    /// Reads a cursor this server made.
+    ///
+    /// # Errors
+    /// 422 (`cursor`) for anything else.
+    pub fn decode(text: &str) -> Result<Self> {
+        let invalid = || {
+            ApiError::field(
+                "cursor",
+                FieldError::new(FieldCode::Invalid, "is not a cursor from a previous page"),
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
+        let created_at = micros
+            .parse()
+            .ok()
+            .and_then(DateTime::<Utc>::from_timestamp_micros)
+            .ok_or_else(invalid)?;
+        let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+        Ok(Self { created_at, id })
+    }
+}
+
+/// One page of `query`, newest first by `(created, id)`, after `cursor`: the rows, and the
+/// cursor of the next page when there is one.
+///
+/// # Errors
+/// 422 for a bad cursor, database errors.
+pub async fn fetch<E, C>(
+    db: &C,
+    query: Select<E>,
+    (created, id): (E::Column, E::Column),
+    cursor: Option<&str>,
+    limit: u64,
+    key: impl Fn(&E::Model) -> Cursor,
+) -> Result<(Vec<E::Model>, Option<String>)>
+where
+    E: EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    let after = cursor.map(Cursor::decode).transpose()?;
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut query = query;
+    if let Some(after) = after {
+        query = query.filter(
+            Condition::any().add(created.lt(after.created_at)).add(
+                Condition::all()
+                    .add(created.eq(after.created_at))
+                    .add(id.lt(after.id)),
+            ),
+        );
+    }
+    let mut rows = query
+        .order_by_desc(created)
+        .order_by_desc(id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more
+        .then(|| rows.last().map(|row| key(row).encode()))
+        .flatten();
+    Ok((rows, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_back_and_strangers_are_refused() {
+        let cursor = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
+            id: Uuid::new_v4(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        for bad in [
+            "",
+            "not base64!",
+            "bm9wZQ",
+            &URL_SAFE_NO_PAD.encode("12.not-a-uuid"),
+        ] {
+            assert!(Cursor::decode(bad).is_err(), "{bad:?}");
+        }
+    }
+}
