@@ -32,6 +32,8 @@ pub fn repo_root() -> PathBuf {
 pub struct Server {
     /// Base URL, such as `http://127.0.0.1:41234`.
     pub url: String,
+    db: sea_orm::DatabaseConnection,
+    clock: shifting_open_payments::Clock,
     _data: tempfile::TempDir,
 }
 
@@ -68,8 +70,32 @@ impl Server {
         let settings = Settings::from_raw(raw).map_err(|e| anyhow::anyhow!("{e}"))?;
         let app = App::build(settings).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
+        let (db, clock) = (app.db().clone(), app.clock().clone());
         tokio::spawn(app.run_until(std::future::pending()));
-        Ok(Self { url, _data: data })
+        Ok(Self {
+            url,
+            db,
+            clock,
+            _data: data,
+        })
+    }
+
+    /// Makes `username` an admin, as `shifting admin grant USERNAME` does on a server.
+    ///
+    /// # Errors
+    /// When no account has that name.
+    pub async fn make_admin(&self, username: &str) -> anyhow::Result<()> {
+        use shifting_api::services::admin::{Actor, UserRef, set_role};
+        set_role(
+            &self.db,
+            &Actor::command_line(),
+            UserRef::Name(username),
+            (shifting_shared::admin::Role::Admin, "End-to-end test."),
+            self.clock.now(),
+        )
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+        Ok(())
     }
 }
 

@@ -681,3 +681,170 @@ async fn one_click_purchases_then_a_refund_through_the_sellers_wallet_on_a_deskt
     })
     .await;
 }
+
+/// A buyer reports a room; an admin (made on the server, as `shifting admin grant` does) signs
+/// in, sees the report, hides the room, and its public link then says it is unavailable; the
+/// seller sees why on the dashboard; the admin resolves the report and finds both actions in
+/// the audit log.
+async fn moderation(server: &Server, seller: &Browser, width: u32) -> anyhow::Result<()> {
+    let room = seller_with_room(seller, server).await?;
+    let buyer = Browser::start(width, 900).await?;
+    let admin = Browser::start(width, 900).await?;
+    let result = async {
+        quote(&buyer, server, &room, "bruno").await?;
+        answer(&buyer, "approve").await?;
+        buyer
+            .wait_for_text("[data-testid=result]", "Payment completed")
+            .await?;
+        buyer.open(&format!("{}{room}", server.url)).await?;
+        buyer.click("[data-testid=report] summary").await?;
+        buyer
+            .fill(
+                "report-text-room",
+                "Asked me to pay by bank transfer instead.",
+            )
+            .await?;
+        buyer.click("[data-testid=report-send]").await?;
+        buyer
+            .wait_for_text("[data-testid=report-sent]", "Thank you")
+            .await?;
+        buyer.check_accessibility("room with a report sent").await?;
+
+        sign_up(&admin, server, "root").await?;
+        server.make_admin("root").await?;
+        admin
+            .open(&format!("{}/admin?tab=reports", server.url))
+            .await?;
+        admin.wait_for("[data-testid=nav-admin]").await?;
+        admin
+            .wait_for_text(
+                "[data-testid=report-row]",
+                "Asked me to pay by bank transfer instead.",
+            )
+            .await?;
+        admin
+            .wait_for_text("[data-testid=report-row]", "Guitar lesson")
+            .await?;
+        admin.screenshot(&format!("admin-{width}-reports")).await;
+        admin.expect_no_horizontal_scroll().await?;
+        admin.check_accessibility("admin reports").await?;
+
+        admin.click("[data-testid=admin-tab-rooms]").await?;
+        admin.click("[data-testid=room-hide]").await?;
+        admin
+            .fill(
+                "reason",
+                "Reported for asking payment outside the platform.",
+            )
+            .await?;
+        admin.check_accessibility("admin hiding a room").await?;
+        admin.click("[data-testid=reason-confirm]").await?;
+        admin.wait_for("[data-testid=room-hidden]").await?;
+
+        buyer.open(&format!("{}{room}", server.url)).await?;
+        buyer
+            .wait_for_text("[data-testid=room-unavailable]", "This room is unavailable")
+            .await?;
+        anyhow::ensure!(
+            buyer.count("[data-testid=pay]").await? == 0,
+            "a hidden room offers to pay"
+        );
+        buyer.check_accessibility("unavailable room").await?;
+        seller.open(&format!("{}/dashboard", server.url)).await?;
+        seller
+            .wait_for_text(
+                "[data-testid=room-withdrawn]",
+                "Reported for asking payment outside the platform.",
+            )
+            .await?;
+
+        admin.click("[data-testid=admin-tab-reports]").await?;
+        admin.click("[data-testid=report-resolve]").await?;
+        admin.fill("reason", "Room hidden.").await?;
+        admin.click("[data-testid=reason-confirm]").await?;
+        admin.wait_for_text(".empty", "No reports here.").await?;
+
+        admin.click("[data-testid=admin-tab-audit]").await?;
+        admin
+            .wait_for_text("[data-testid=audit]", "Hid room")
+            .await?;
+        admin
+            .wait_for_text(
+                "[data-testid=audit]",
+                "Reported for asking payment outside the platform.",
+            )
+            .await?;
+        admin
+            .wait_for_text("[data-testid=audit]", "Resolved report")
+            .await?;
+        admin.screenshot(&format!("admin-{width}-audit")).await;
+        admin.expect_no_horizontal_scroll().await?;
+        admin.check_accessibility("admin audit log").await?;
+
+        admin.click("[data-testid=admin-tab-overview]").await?;
+        admin
+            .wait_for_text("[data-testid=figure-open-reports]", "0")
+            .await?;
+        admin.wait_for("[data-testid=funnel]").await?;
+        admin.screenshot(&format!("admin-{width}-overview")).await;
+        admin.expect_no_horizontal_scroll().await?;
+        admin.check_accessibility("admin overview").await?;
+        admin.click("[data-testid=admin-tab-payments]").await?;
+        admin.click("[data-testid=payment-row] a").await?;
+        admin.click("[data-testid=provider-check]").await?;
+        admin
+            .wait_for_text(
+                "[data-testid=provider-agree]",
+                "The wallets agree with our record.",
+            )
+            .await?;
+        admin
+            .wait_for_text("[data-testid=incoming-amount]", "25.00")
+            .await?;
+        admin.screenshot(&format!("admin-{width}-payment")).await;
+        admin.expect_no_horizontal_scroll().await?;
+        admin.check_accessibility("admin payment check").await?;
+        admin.open(&format!("{}/admin", server.url)).await?;
+        for tab in ["users", "payments", "stuck"] {
+            admin
+                .click(&format!("[data-testid=admin-tab-{tab}]"))
+                .await?;
+            admin
+                .wait_for("[data-testid=admin] .list, [data-testid=admin] .empty")
+                .await?;
+            admin.expect_no_horizontal_scroll().await?;
+            admin.check_accessibility(&format!("admin {tab}")).await?;
+        }
+        Ok(())
+    }
+    .await;
+    if result.is_err() {
+        buyer
+            .save_artifacts(&format!("moderation-{width}-buyer"))
+            .await;
+        admin
+            .save_artifacts(&format!("moderation-{width}-admin"))
+            .await;
+    }
+    buyer.close().await;
+    admin.close().await;
+    result
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_reported_room_is_hidden_by_an_admin_on_a_phone() {
+    run_scenario("moderation-phone", 390, 844, async |server, seller| {
+        moderation(server, seller, 390).await
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_reported_room_is_hidden_by_an_admin_on_a_desktop() {
+    run_scenario("moderation-desktop", 1280, 900, async |server, seller| {
+        moderation(server, seller, 1280).await
+    })
+    .await;
+}

@@ -10,6 +10,8 @@ use crate::components::nav::Nav;
 use crate::i18n::I18nSubContextProvider;
 use crate::live::Live;
 use crate::pages::{
+    admin::AdminPage,
+    admin_payments::AdminTransactionPage,
     dashboard::DashboardPage,
     home::HomePage,
     login::LoginPage,
@@ -73,6 +75,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/messages/:id") view=ConversationPage/>
                     <Route path=path!("/u/:username") view=ProfilePage/>
                     <Route path=path!("/how-reviews-work") view=ReviewPolicyPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/admin/transactions/:id") view=AdminTransactionPage/>
                 </Routes>
             </main>
             <footer class="footer container">

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::AmountDto;
+pub use crate::api::Role;
 use crate::{FieldCode, FieldError, TransactionStatus};
 
 /// The longest admin reason or report text, in characters.
@@ -51,16 +52,6 @@ macro_rules! names {
             }
         }
     };
-}
-
-names! {
-    /// What an account may do.
-    Role {
-        /// Buys and sells.
-        User => "user",
-        /// Also moderates and sees every payment's record.
-        Admin => "admin",
-    }
 }
 
 names! {
@@ -591,6 +582,7 @@ mod tests {
             );
         }
         assert_eq!("nobody".parse::<Role>(), Err(()));
+        assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
     }
 
     #[test]

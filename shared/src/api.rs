@@ -121,6 +121,27 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The wire and database name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [Self::User, Self::Admin]
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or(())
+    }
+}
+
 /// The signed-in user's own profile.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

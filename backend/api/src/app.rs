@@ -49,6 +49,7 @@ pub struct App {
     mail_sender: crate::outbox::Worker<Mailer>,
     limits: ConnectionLimits,
     clock: Clock,
+    metrics: Option<crate::metrics::MetricsServer>,
 }
 
 impl App {
@@ -225,6 +226,15 @@ impl App {
             settings: Arc::new(settings),
         };
         let clock = state.settings.clock.clone();
+        let metrics = match state.settings.server.metrics_addr {
+            Some(addr) => {
+                let server =
+                    crate::metrics::MetricsServer::bind(addr, db.clone(), clock.clone()).await?;
+                tracing::info!(addr = %addr, port = server.port(), "metrics are served at /metrics");
+                Some(server)
+            }
+            None => None,
+        };
         let router = crate::http::router(state, &web, sandbox.as_ref());
         Ok(Self {
             listener,
@@ -236,7 +246,16 @@ impl App {
             mail_sender,
             limits,
             clock,
+            metrics,
         })
+    }
+
+    /// The port the metrics listener is bound to, when metrics are on.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .map(crate::metrics::MetricsServer::port)
     }
 
     /// The clock every part of the application reads (tests move it).
@@ -276,6 +295,13 @@ impl App {
     ) -> anyhow::Result<()> {
         let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
         let mail_sender = tokio::spawn(self.mail_sender.run());
+        let metrics = self.metrics.map(|server| {
+            tokio::spawn(async move {
+                if let Err(err) = server.run().await {
+                    tracing::error!(error = format!("{err:#}"), "metrics listener stopped");
+                }
+            })
+        });
         let served = serve(
             self.listener,
             self.router,
@@ -294,6 +320,10 @@ impl App {
         // Queued mail waits in the outbox for the next start (or another replica).
         mail_sender.abort();
         let _ = mail_sender.await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+            let _ = metrics.await;
+        }
         served?;
         tracing::info!("shut down gracefully");
         self.db

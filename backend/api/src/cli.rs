@@ -1,4 +1,4 @@
-//! The command line: `shifting serve | sandbox | migrate | openapi | keygen`.
+//! The command line: `shifting serve | sandbox | migrate | admin | openapi | keygen`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,12 +35,45 @@ pub enum Command {
     Sandbox(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DataArgs),
+    /// Make an account an admin, or take the role away, from the server itself (the first
+    /// admin is made this way; afterwards admins can do it in the panel). Migrates the database
+    /// first; the change is written to the audit log as done by the command line.
+    Admin(AdminArgs),
     /// Print the OpenAPI 3.1 document of the API to standard output.
     Openapi,
     /// Generate an Ed25519 key pair for the platform's Open Payments identity: prints the
     /// private key (PKCS#8 PEM, keep it secret) and the public JWK to register with the wallet
     /// provider.
     Keygen(KeygenArgs),
+}
+
+/// Options of `admin`.
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub action: AdminAction,
+}
+
+/// What `admin` does.
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Make USERNAME an admin.
+    Grant(RoleArgs),
+    /// Take the admin role from USERNAME (never from the last active admin).
+    Revoke(RoleArgs),
+}
+
+/// Whose role changes, and why.
+#[derive(Debug, clap::Args)]
+pub struct RoleArgs {
+    /// The account's username (any case).
+    pub username: String,
+    /// Why, for the audit log.
+    #[arg(long, default_value = "Changed from the server's command line.")]
+    pub reason: String,
+
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 /// Options of `keygen`.
@@ -91,6 +124,17 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             crate::telemetry::init(&settings);
             block_on(sandbox(settings))
+        }
+        Command::Admin(args) => {
+            let data_dir = match &args.action {
+                AdminAction::Grant(role) | AdminAction::Revoke(role) => role.data.data_dir.clone(),
+            };
+            let settings = match load(cli.config, None, data_dir) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            crate::telemetry::init(&settings);
+            block_on(change_role(settings, args.action))
         }
         Command::Migrate(args) => {
             let settings = match load(cli.config, None, args.data_dir) {
@@ -188,6 +232,34 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let db = crate::db::connect(&settings).await?;
     let applied = crate::db::migrate(&db).await?;
     tracing::info!(applied, "database is up to date");
+    Ok(())
+}
+
+async fn change_role(settings: Settings, action: AdminAction) -> anyhow::Result<()> {
+    use shifting_shared::admin::Role;
+
+    let (role, args) = match action {
+        AdminAction::Grant(args) => (Role::Admin, args),
+        AdminAction::Revoke(args) => (Role::User, args),
+    };
+    let reason = crate::services::admin::reason(&args.reason)
+        .map_err(|err| anyhow::anyhow!("the reason is invalid: {err}"))?;
+    let db = crate::db::connect(&settings).await?;
+    crate::db::migrate(&db).await?;
+    let actor = crate::services::admin::Actor::command_line();
+    let who = crate::services::admin::UserRef::Name(&args.username);
+    let now = settings.clock.now();
+    let user = crate::services::admin::set_role(&db, &actor, who, (role, &reason), now)
+        .await
+        .map_err(|err| match err {
+            crate::error::ApiError::Internal(source) => source.context(args.username.clone()),
+            other => anyhow::anyhow!("{}: {other}", args.username),
+        })?;
+    let mut out = std::io::stdout().lock();
+    match role {
+        Role::Admin => writeln!(out, "{} is now an admin.", user.username)?,
+        Role::User => writeln!(out, "{} is no longer an admin.", user.username)?,
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod http;
 pub mod live;
 pub mod mail;
 pub mod media;
+pub mod metrics;
 pub mod outbox;
 pub mod payments;
 pub mod secrets;

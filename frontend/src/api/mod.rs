@@ -1,6 +1,7 @@
 //! Talking to the Shifting API: one module per resource, all through [`client`].
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod budgets;
 pub mod client;

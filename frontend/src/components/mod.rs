@@ -11,5 +11,6 @@ pub mod nav;
 pub mod phone;
 pub mod problem;
 pub mod qr;
+pub mod report;
 pub mod reviews;
 pub mod status;

@@ -53,6 +53,9 @@ pub fn Nav() -> impl IntoView {
                                     </A>
                                     <A href=Page::NewRoom.path()>{tr!(nav.new_room)}</A>
                                     <A href=Page::Settings.path()>{tr!(nav.settings)}</A>
+                                    {(user.role == shifting_shared::api::Role::Admin).then(|| view! {
+                                        <A href=crate::pages::admin::ADMIN_PATH attr:data-testid="nav-admin">{tr!(nav.admin)}</A>
+                                    })}
                                     <span class="who" data-testid="signed-in-as"><span class="who-label">{tr!(nav.signed_in_as)} " "</span><strong>{user.username}</strong></span>
                                     <button class="button secondary" on:click=sign_out.clone() disabled=move || signing_out.get()>
                                         {tr!(nav.log_out)}

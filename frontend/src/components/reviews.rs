@@ -126,6 +126,8 @@ pub fn ReviewCard(
     let edited = review.updated_at > review.created_at;
     let author = review.author.username.clone();
     let room = (with_room).then(|| (review.room_code.clone(), review.room_name.clone()));
+    let session = expect_context::<crate::session::Session>();
+    let (review_id, review_author) = (review.id, review.author.username.clone());
     view! {
         <article class="review" data-testid="review">
             <header class="review-head">
@@ -145,6 +147,10 @@ pub fn ReviewCard(
                     <p class="muted">{tr!(reviews.reply_from_seller)}</p>
                     <p class="review-text">{reply.text}</p>
                 </div>
+            })}
+            {move || session.user().is_some_and(|u| u.username != review_author).then(|| view! {
+                <crate::components::report::Report target=shifting_shared::admin::ReportTarget::Review
+                    target_id=review_id.to_string() id=format!("review-{review_id}")/>
             })}
         </article>
     }

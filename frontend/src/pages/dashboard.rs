@@ -240,6 +240,7 @@ fn rooms_view(rooms: Vec<OwnRoomResponse>) -> impl IntoView {
     view! {
         <ul class="list" data-testid="my-rooms">
             {rooms.into_iter().map(|own| {
+                let withdrawn = own.withdrawn.clone();
                 let room = own.room;
                 let count = own.sales;
                 let sales = move || sales_count(i18n.get_locale(), count);
@@ -256,6 +257,11 @@ fn rooms_view(rooms: Vec<OwnRoomResponse>) -> impl IntoView {
                             <div class="row-main">
                                 <A href=room_path(&room.code)>{room.name.clone()}</A>
                                 <span class="muted code">{room.code.clone()}</span>
+                                {withdrawn.map(|why| view! {
+                                    <span class="notice small" data-testid="room-withdrawn">
+                                        {move || t_string!(i18n, dashboard.withdrawn, reason = why.clone()).to_string()}
+                                    </span>
+                                })}
                             </div>
                         </div>
                         <div class="row-side">

@@ -48,6 +48,7 @@ pub fn LoginPage() -> impl IntoView {
     let form_text = move || {
         form_error.get().map(|err| match err.code() {
             Some(ErrorCode::Unauthorized) => t_string!(i18n, errors.login_failed).to_owned(),
+            Some(ErrorCode::Forbidden) => t_string!(i18n, login.suspended).to_owned(),
             _ => text::api_error(i18n.get_locale(), &err),
         })
     };

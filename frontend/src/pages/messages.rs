@@ -354,6 +354,10 @@ fn Entry(
                             " · " <span data-testid="seen">{tr!(messages.seen)}</span>
                         })}
                     </span>
+                    {move || (from.is_some() && !is_mine()).then(|| view! {
+                        <crate::components::report::Report target=shifting_shared::admin::ReportTarget::Message
+                            target_id=id.to_string() id=format!("message-{id}")/>
+                    })}
                 </li>
             }
             .into_any()

@@ -9,6 +9,8 @@ use crate::api::client::ApiError;
 use crate::session::Session;
 
 pub mod account_settings;
+pub mod admin;
+pub mod admin_payments;
 pub mod budgets;
 pub mod dashboard;
 pub mod home;

@@ -58,6 +58,13 @@ pub fn RoomPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="muted" aria-busy="true">{tr!(room.loading)}</p> }>
             {move || room.get().map(|answer| match answer {
                 Ok(found) => view! { <Room room=found changed=changed/> }.into_any(),
+                Err(ApiError::Api { status: 410, .. }) => view! {
+                    <section class="narrow" data-testid="room-unavailable">
+                        <Heading text=tr!(room.unavailable_title)/>
+                        <p>{tr!(room.unavailable_text)}</p>
+                        <A href=Page::Home.path() attr:class="button">{tr!(app.go_home)}</A>
+                    </section>
+                }.into_any(),
                 Err(ApiError::Api { status: 404, .. }) => view! {
                     <section class="narrow">
                         <Heading text=tr!(room.not_found_title)/>
@@ -89,6 +96,8 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
     let is_seller_now_ask = move || session.user().is_some_and(|u| u.username == seller_name);
     let for_buyer = room.clone();
     let for_seller = room.clone();
+    let report_code = room.code.clone();
+    let report_seller = room.seller.username.clone();
     view! {
         <section class="room page">
             <div class="room-head">
@@ -166,6 +175,10 @@ fn Room(room: RoomResponse, changed: Callback<()>) -> impl IntoView {
                 let code = room.code.clone();
                 move || (session.user().is_some() && !is_seller_now_ask()).then(|| view! { <AskSeller code=code.clone()/> })
             }
+            {move || session.user().is_some_and(|u| u.username != report_seller).then(|| view! {
+                <crate::components::report::Report target=shifting_shared::admin::ReportTarget::Room
+                    target_id=report_code.clone() id="room".to_owned()/>
+            })}
             <RoomReviews code=room.code.clone() rating=room.rating.clone()/>
         </section>
     }

@@ -43,6 +43,9 @@ pub struct Raw {
     /// `SHIFTING_LIVE_PING_SECS`: how often the server pings a live socket; one that has not
     /// answered for two intervals is closed.
     pub live_ping_secs: u64,
+    /// `SHIFTING_METRICS_ADDR`: where the Prometheus metrics are served (`/metrics`), on a
+    /// listener of their own so they are never public by accident; empty: no metrics.
+    pub metrics_addr: String,
 }
 
 impl Default for Raw {
@@ -59,6 +62,7 @@ impl Default for Raw {
             room_view_cache_ms: 1000,
             live_sockets_per_user: 8,
             live_ping_secs: 25,
+            metrics_addr: String::new(),
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct ServerSettings {
     pub room_view_cache: Duration,
     /// Limits of live sockets.
     pub live: LiveLimits,
+    /// Where the metrics listener binds (`None`: no metrics).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Limits of live sockets.
@@ -148,6 +154,17 @@ impl Raw {
         problems.range("room_view_cache_ms", self.room_view_cache_ms, 0..=60_000);
         problems.range("live_sockets_per_user", self.live_sockets_per_user, 1..=100);
         problems.range("live_ping_secs", self.live_ping_secs, 1..=300);
+        let metrics_addr = match self.metrics_addr.trim() {
+            "" => None,
+            text => text
+                .parse::<SocketAddr>()
+                .map_err(|_| {
+                    problems.push(format!(
+                        "metrics_addr {text:?} is not a HOST:PORT socket address such as 127.0.0.1:9090"
+                    ));
+                })
+                .ok(),
+        };
         Some(ServerSettings {
             addr: addr?,
             public_url,
@@ -161,6 +178,7 @@ impl Raw {
                 sockets_per_user: self.live_sockets_per_user,
                 ping_interval: Duration::from_secs(self.live_ping_secs),
             },
+            metrics_addr,
         })
     }
 }

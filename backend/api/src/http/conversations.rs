@@ -38,6 +38,7 @@ fn conversation_id(id: std::result::Result<Path<Uuid>, PathRejection>) -> Result
         (status = 404, description = "No room has this code.", body = ErrorBody),
         (status = 409, description = "The room is closed and the caller has no conversation about it.", body = ErrorBody),
         (status = 422, description = "A malformed room code.", body = ErrorBody),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

@@ -192,7 +192,12 @@ pub fn router(
             }
         }
     }
-    web.attach(router, state)
+    let metrics = state.settings.server.metrics_addr.is_some();
+    let mut router = web.attach(router, state);
+    if metrics {
+        router = router.layer(crate::metrics::http_layer());
+    }
+    router
         .layer(DefaultBodyLimit::max(max_body))
         // A bug that panics answers 500 in our error format instead of dropping the connection.
         .layer(CatchPanicLayer::custom(panic_response))

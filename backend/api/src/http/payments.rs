@@ -38,6 +38,7 @@ use crate::state::AppState;
         (status = 422, description = "Unknown fields (an amount), or an unusable buyer wallet address.", body = ErrorBody),
         (status = 429, description = "Too many payment starts from this account or address.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 502, description = "A wallet provider failed; the transaction is recorded as failed.", body = ErrorBody),
     )
@@ -80,6 +81,7 @@ pub async fn start_payment(
         (status = 422, description = "Unknown fields, an unusable wallet address or an invalid e-mail address.", body = ErrorBody),
         (status = 429, description = "Too many payment starts from this address.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
         (status = 502, description = "A wallet provider failed; the transaction is recorded as failed.", body = ErrorBody),
     )

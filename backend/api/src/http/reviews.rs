@@ -209,6 +209,7 @@ pub async fn room_reviews(
     responses(
         (status = 200, description = "The profile.", body = SellerProfileResponse),
         (status = 404, description = "No user has this name.", body = ErrorBody),
+        (status = 410, description = "The seller's profile is unavailable: the platform suspended the account.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

@@ -81,6 +81,7 @@ pub async fn list_rooms(
     responses(
         (status = 200, description = "The room.", body = RoomResponse),
         (status = 404, description = "No room has this code.", body = ErrorBody),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

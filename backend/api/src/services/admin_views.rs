@@ -39,8 +39,10 @@ fn containing(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// `lower(column) LIKE %text%` (`text` lower-cased already): the same on both databases.
 fn like(column: impl ColumnTrait, text: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::col(column).like(sea_orm::sea_query::LikeExpr::new(containing(text)).escape('\\'))
+    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)))
+        .like(sea_orm::sea_query::LikeExpr::new(containing(text)).escape('\\'))
 }
 
 /// A search term, trimmed and lower-cased; `None` when empty.

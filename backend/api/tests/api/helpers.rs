@@ -20,6 +20,8 @@ pub struct TestApp {
     pub db: sea_orm::DatabaseConnection,
     /// The application's clock (the embedded sandbox's too): tests move it instead of waiting.
     pub clock: Clock,
+    /// The metrics listener's port, when `metrics_addr` was set.
+    pub metrics_port: Option<u16>,
     dir: TempDir,
     database_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -70,6 +72,7 @@ async fn start(
     let clock = app.clock().clone();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let metrics_port = app.metrics_port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -86,6 +89,7 @@ async fn start(
         client,
         db,
         clock,
+        metrics_port,
         dir,
         database_url,
         stop: Some(stop),
@@ -167,6 +171,11 @@ impl TestApp {
             customize,
         )
         .await
+    }
+
+    /// The database's URL (for commands run against it).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// The data directory (generated secrets, the sandbox's database).

@@ -2,6 +2,7 @@
 //! `SHIFTING_TEST_POSTGRES_URL` points at a server (the README's test command starts one).
 
 mod account;
+mod admin;
 mod auth;
 mod budgets;
 mod cli;

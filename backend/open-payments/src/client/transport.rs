@@ -69,8 +69,11 @@ impl OpenPaymentsClient {
             })?;
         let mut delay = self.inner.backoff;
         let mut attempt = 1;
+        let host = call.url.host_str().unwrap_or("-").to_owned();
         loop {
+            let started = std::time::Instant::now();
             let outcome = self.send_once(&call).await;
+            record_call(&host, &outcome, started.elapsed());
             let retry = match &outcome {
                 Ok(_) => false,
                 Err(SendError { error, sent }) => match call.retry {
@@ -158,6 +161,25 @@ impl OpenPaymentsClient {
         }
         Err(sent(status_error(url_text, status, &body)))
     }
+}
+
+/// Counts one request to a provider (`open_payments_requests_total{host,status}`, `status` the
+/// HTTP status or what went wrong before one) and its duration, for whichever metrics
+/// recorder the process installed (none: nothing is kept).
+fn record_call(host: &str, outcome: &Result<Vec<u8>, SendError>, took: std::time::Duration) {
+    let status = match outcome {
+        Ok(_) => "2xx".to_owned(),
+        Err(SendError { error, .. }) => match error {
+            OpenPaymentsError::Status { status, .. } => status.to_string(),
+            OpenPaymentsError::Timeout { .. } => "timeout".to_owned(),
+            OpenPaymentsError::TooLarge { .. } => "too_large".to_owned(),
+            _ => "network".to_owned(),
+        },
+    };
+    metrics::counter!("open_payments_requests_total", "host" => host.to_owned(), "status" => status)
+        .increment(1);
+    metrics::histogram!("open_payments_request_duration_seconds", "host" => host.to_owned())
+        .record(took.as_secs_f64());
 }
 
 struct SendError {
