@@ -157,7 +157,7 @@ pub struct Pages<T: Send + Sync + 'static> {
     /// Whether a read is on its way.
     pub loading: RwSignal<bool>,
     version: RwSignal<u32>,
-    read: StoredValue<Rc<dyn Fn(Option<String>)>, LocalStorage>,
+    read: StoredValue<Reader, LocalStorage>,
 }
 
 impl<T: Send + Sync + 'static> Clone for Pages<T> {
@@ -167,6 +167,9 @@ impl<T: Send + Sync + 'static> Clone for Pages<T> {
 }
 
 impl<T: Send + Sync + 'static> Copy for Pages<T> {}
+
+/// Reads a page after a cursor (the first without one).
+type Reader = Rc<dyn Fn(Option<String>)>;
 
 /// The filters of a list, as query pairs (empty values left out).
 pub type Filters = Vec<(&'static str, Option<String>)>;
@@ -183,7 +186,7 @@ impl<T: Clone + Send + Sync + 'static> Pages<T> {
         let error = RwSignal::new(None);
         let loading = RwSignal::new(false);
         let version = RwSignal::new(0_u32);
-        let read: Rc<dyn Fn(Option<String>)> = Rc::new(move |cursor: Option<String>| {
+        let read: Reader = Rc::new(move |cursor: Option<String>| {
             let mut pairs = filters();
             pairs.push(("cursor", cursor.clone()));
             let pairs: Vec<(&str, Option<&str>)> =
@@ -237,23 +240,53 @@ impl<T: Clone + Send + Sync + 'static> Pages<T> {
     }
 }
 
+impl<T: Clone + Send + Sync + 'static> Pages<T> {
+    /// The end of the list, drawn by one (non-generic) component for every kind of row.
+    pub fn foot(self, empty: fn(Locale) -> &'static str) -> impl IntoView {
+        let state = FootState {
+            error: Signal::derive(move || self.error.get()),
+            empty: Signal::derive(move || {
+                self.items.with(Vec::is_empty)
+                    && !self.loading.get()
+                    && self.error.with(Option::is_none)
+            }),
+            more: Signal::derive(move || self.next.with(Option::is_some)),
+            loading: self.loading.into(),
+        };
+        view! {
+            <PagesFoot state=state empty=empty
+                more=Callback::new(move |()| self.more()) reload=Callback::new(move |()| self.reload())/>
+        }
+    }
+}
+
+/// What the end of a list shows.
+#[derive(Clone, Copy)]
+pub struct FootState {
+    error: Signal<Option<ApiError>>,
+    empty: Signal<bool>,
+    more: Signal<bool>,
+    loading: Signal<bool>,
+}
+
 /// The end of a list: an error with a retry, the words for an empty one, "More", "Loading…".
 #[component]
-pub fn PagesFoot<T: Clone + Send + Sync + 'static>(
-    pages: Pages<T>,
-    #[prop(into)] empty: TextProp,
+fn PagesFoot(
+    state: FootState,
+    empty: fn(Locale) -> &'static str,
+    more: Callback<()>,
+    reload: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        {move || pages.error.get().map(|err| view! { <Problem error=err retry=Callback::new(move |()| pages.reload())/> })}
-        {move || (pages.items.with(Vec::is_empty) && !pages.loading.get() && pages.error.with(Option::is_none))
-            .then(|| view! { <p class="empty">{empty.get()}</p> })}
-        {move || pages.next.with(Option::is_some).then(|| view! {
-            <button class="button secondary" on:click=move |_| pages.more() disabled=move || pages.loading.get()>
+        {move || state.error.get().map(|err| view! { <Problem error=err retry=reload/> })}
+        {move || state.empty.get().then(|| view! { <p class="empty">{move || empty(i18n.get_locale())}</p> })}
+        {move || state.more.get().then(|| view! {
+            <button class="button secondary" on:click=move |_| more.run(()) disabled=move || state.loading.get()>
                 {move || t_string!(i18n, admin.more)}
             </button>
         })}
-        {move || pages.loading.get().then(|| view! { <p class="muted" aria-busy="true">{move || t_string!(i18n, app.loading)}</p> })}
+        {move || state.loading.get().then(|| view! { <p class="muted" aria-busy="true">{move || t_string!(i18n, app.loading)}</p> })}
     }
 }
 
@@ -453,11 +486,10 @@ fn t_figure(figure: FigureText) -> fn(Locale) -> &'static str {
 }
 
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        String::new()
-    } else {
-        format!("({}%)", part.saturating_mul(100) / whole)
-    }
+    part.saturating_mul(100)
+        .checked_div(whole)
+        .map(|share| format!("({share}%)"))
+        .unwrap_or_default()
 }
 
 /// Days shown in the chart.
@@ -595,7 +627,7 @@ fn ReportsTab() -> impl IntoView {
         <ul class="list" data-testid="reports">
             {move || pages.items.get().into_iter().map(|report| view! { <ReportRow report=report act=act/> }).collect_view()}
         </ul>
-        <PagesFoot pages=pages empty=tr!(admin.reports_empty)/>
+        {pages.foot(|l| td_string!(l, admin.reports_empty))}
     }
 }
 
@@ -702,7 +734,7 @@ fn UsersTab() -> impl IntoView {
         <ul class="list" data-testid="users">
             {move || pages.items.get().into_iter().map(|user| view! { <UserRow user=user act=act/> }).collect_view()}
         </ul>
-        <PagesFoot pages=pages empty=tr!(admin.nothing_found)/>
+        {pages.foot(|l| td_string!(l, admin.nothing_found))}
     }
 }
 
@@ -783,7 +815,7 @@ fn RoomsTab() -> impl IntoView {
         <ul class="list" data-testid="rooms">
             {move || pages.items.get().into_iter().map(|room| view! { <RoomRow room=room act=act/> }).collect_view()}
         </ul>
-        <PagesFoot pages=pages empty=tr!(admin.nothing_found)/>
+        {pages.foot(|l| td_string!(l, admin.nothing_found))}
     }
 }
 
@@ -873,7 +905,7 @@ fn AuditTab() -> impl IntoView {
         <ul class="list" data-testid="audit">
             {move || pages.items.get().into_iter().map(|entry| view! { <AuditRow entry=entry/> }).collect_view()}
         </ul>
-        <PagesFoot pages=pages empty=tr!(admin.audit_empty)/>
+        {pages.foot(|l| td_string!(l, admin.audit_empty))}
     }
 }
 

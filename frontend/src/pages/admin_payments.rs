@@ -19,7 +19,7 @@ use crate::components::problem::Problem;
 use crate::components::status::StatusBadge;
 use crate::format;
 use crate::i18n::{Locale, t_string, td_string, use_i18n};
-use crate::pages::admin::{ADMIN_PATH, Pages, PagesFoot, Search};
+use crate::pages::admin::{ADMIN_PATH, Pages, Search};
 use crate::pages::room_path;
 use crate::session::Session;
 use crate::text;
@@ -59,7 +59,7 @@ pub fn PaymentsTab() -> impl IntoView {
         <ul class="list" data-testid="payments">
             {move || pages.items.get().into_iter().map(|t| view! { <PaymentRow t=t/> }).collect_view()}
         </ul>
-        <PagesFoot pages=pages empty=tr!(admin.nothing_found)/>
+        {pages.foot(|l| td_string!(l, admin.nothing_found))}
     }
 }
 
@@ -149,6 +149,9 @@ pub fn AdminTransactionPage() -> impl IntoView {
     }
 }
 
+/// A label in the reader's language.
+type Words = fn(Locale) -> &'static str;
+
 fn money(locale: Locale, amount: Option<&AmountDto>) -> String {
     amount.map_or_else(|| "—".to_owned(), |a| format::amount(locale, a))
 }
@@ -168,7 +171,7 @@ fn Record(record: AdminTransactionDetailResponse) -> impl IntoView {
         .buyer
         .clone()
         .unwrap_or_else(|| td_string!(i18n.get_locale_untracked(), admin.guest).to_owned());
-    let rows: Vec<(fn(Locale) -> &'static str, String)> = vec![
+    let rows: Vec<(Words, String)> = vec![
         (|l| td_string!(l, admin.field_id), summary.id.to_string()),
         (
             |l| td_string!(l, admin.field_buyer),

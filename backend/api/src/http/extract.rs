@@ -153,10 +153,8 @@ impl FromRequestParts<AppState> for AuthUser {
 /// expires).
 async fn signed_in(state: &AppState, token: &str) -> Result<Uuid, ApiError> {
     let id = state.tokens.verify_access(token)?;
-    let account: Option<(
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = users::Entity::find_by_id(id)
+    type When = Option<chrono::DateTime<chrono::Utc>>;
+    let account: Option<(When, When)> = users::Entity::find_by_id(id)
         .select_only()
         .column(users::Column::SuspendedAt)
         .column(users::Column::DeletedAt)

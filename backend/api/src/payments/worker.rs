@@ -38,8 +38,6 @@ use crate::secrets::Sealer;
 
 use TransactionStatus::{Approved, AwaitingApproval, Completed, Expired, Failed, Sending};
 
-/// What a failed read of the buyer's outgoing payment says.
-
 /// How many rows one pass takes.
 const BATCH: u64 = 16;
 /// How long a lease lasts. A check of one row takes two provider round trips in parallel; a
