@@ -117,8 +117,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The log is append-only in the database itself, whatever code runs against it.
         let db = manager.get_connection();
+        // One open report per person and thing, even when two arrive at once.
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX uq_reports_open ON reports (reporter_id, target_type, target_id) \
+             WHERE status = 'open'",
+        )
+        .await?;
+        // The log is append-only in the database itself, whatever code runs against it.
         match manager.get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => {
                 db.execute_unprepared(

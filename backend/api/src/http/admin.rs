@@ -4,13 +4,13 @@
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use shifting_shared::ErrorBody;
-use shifting_shared::TransactionStatus;
 use shifting_shared::admin::{
     AdminOverviewResponse, AdminReasonRequest, AdminRoomPageResponse, AdminRoomResponse,
     AdminTransactionDetailResponse, AdminTransactionPageResponse, AdminUserPageResponse,
     AdminUserResponse, AuditAction, AuditPageResponse, ProviderCheckResponse, ReportPageResponse,
     ReportResponse, ReportStatus, SetRoleRequest, StuckPaymentsResponse,
 };
+use shifting_shared::{FieldCode, FieldError, TransactionStatus};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
@@ -28,6 +28,22 @@ fn query<T>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::BadRequest(format!("{}.", e.body_text())))
+}
+
+/// A search term or filter: at most 200 characters, without control characters (a NUL
+/// cannot reach PostgreSQL's text parameters).
+fn term(name: &'static str, value: Option<String>) -> Result<Option<String>> {
+    match value {
+        Some(text) if text.chars().count() > 200 => Err(ApiError::field(
+            name,
+            FieldError::new(FieldCode::TooLong, "is longer than 200 characters"),
+        )),
+        Some(text) if text.chars().any(char::is_control) => Err(ApiError::field(
+            name,
+            FieldError::new(FieldCode::ControlCharacters, "contains control characters"),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// The page size of a query, checked like every list's.
@@ -84,7 +100,7 @@ pub struct UserSearch {
         (status = 400, description = "A malformed query.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
-        (status = 422, description = "A bad cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 422, description = "A bad cursor, `limit` outside 1–50, or a search term too long or with control characters.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -98,7 +114,7 @@ pub async fn users(
     Ok(axum::Json(
         admin_views::users_page(
             &state.db,
-            search.q.as_deref(),
+            term("q", search.q)?.as_deref(),
             page.cursor.as_deref(),
             page.limit(),
         )
@@ -136,7 +152,7 @@ pub async fn suspend_user(
     let id = path_id(id, "No account has this id.")?;
     let reason = admin::reason(&request.reason)?;
     let now = state.settings.clock.now();
-    let (user, codes) = admin::suspend(&state.db, &actor, id, &reason, now).await?;
+    let (user, codes) = admin::suspend((&state.db, &state.live), &actor, id, &reason, now).await?;
     forget_rooms(&state, codes).await;
     Ok(axum::Json(user))
 }
@@ -252,7 +268,7 @@ pub struct RoomSearch {
         (status = 400, description = "A malformed query.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
-        (status = 422, description = "A bad cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 422, description = "A bad cursor, `limit` outside 1–50, or a search term too long or with control characters.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -266,7 +282,10 @@ pub async fn rooms(
     Ok(axum::Json(
         admin_views::rooms_page(
             &state.db,
-            (search.q.as_deref(), search.hidden.unwrap_or(false)),
+            (
+                term("q", search.q)?.as_deref(),
+                search.hidden.unwrap_or(false),
+            ),
             page.cursor.as_deref(),
             page.limit(),
         )
@@ -402,7 +421,7 @@ pub struct ReportSearch {
         (status = 400, description = "A malformed query (an unknown status).", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
-        (status = 422, description = "A bad cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 422, description = "A bad cursor, `limit` outside 1–50, or a search term too long or with control characters.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -524,7 +543,7 @@ pub struct TransactionSearch {
         (status = 400, description = "A malformed query (an unknown status).", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
-        (status = 422, description = "A bad cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 422, description = "A bad cursor, `limit` outside 1–50, or a search term too long or with control characters.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -538,7 +557,7 @@ pub async fn transactions(
     Ok(axum::Json(
         admin_views::transactions_page(
             &state.db,
-            (search.q.as_deref(), search.status),
+            (term("q", search.q)?.as_deref(), search.status),
             page.cursor.as_deref(),
             page.limit(),
         )
@@ -656,7 +675,7 @@ pub struct AuditSearch {
         (status = 400, description = "A malformed query (an unknown action).", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
         (status = 403, description = "Not an admin.", body = ErrorBody),
-        (status = 422, description = "A bad cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 422, description = "A bad cursor, `limit` outside 1–50, or a search term too long or with control characters.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -669,9 +688,9 @@ pub async fn audit(
     let page = page(search.cursor, search.limit)?;
     let filter = AuditFilter {
         action: search.action,
-        actor: search.actor,
-        target_type: search.target_type,
-        target_id: search.target_id,
+        actor: term("actor", search.actor)?,
+        target_type: term("target_type", search.target_type)?,
+        target_id: term("target_id", search.target_id)?,
     };
     Ok(axum::Json(
         admin_views::audit_page(&state.db, &filter, page.cursor.as_deref(), page.limit()).await?,

@@ -144,6 +144,7 @@ pub async fn remove_room_image(
         ), headers(("ETag" = String, description = "The picture's id."))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, description = "No room has this code, or it has no such picture.", body = ErrorBody),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -171,6 +172,7 @@ pub async fn room_image(
         ), headers(("ETag" = String, description = "The picture's id."))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 404, description = "No room has this code, or it has no such picture.", body = ErrorBody),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

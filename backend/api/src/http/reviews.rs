@@ -177,6 +177,7 @@ pub async fn reply_to_review(
         (status = 400, description = "A malformed query.", body = ErrorBody),
         (status = 404, description = "No room has this code.", body = ErrorBody),
         (status = 422, description = "A malformed room code or cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 410, description = "The room is unavailable: the platform withdrew it (an admin hid it, or suspended its seller).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -187,7 +188,7 @@ pub async fn room_reviews(
 ) -> Result<axum::Json<ReviewPageResponse>> {
     let code = room_code(&code)?;
     let query = PageQuery::read(query)?;
-    let (room, _) = rooms::find_with_seller(&state.db, &code).await?;
+    let (room, _) = rooms::find_public(&state.db, &code).await?;
     Ok(axum::Json(
         reviews::page(
             &state.db,
@@ -236,6 +237,7 @@ pub async fn seller_profile(
         (status = 400, description = "A malformed query.", body = ErrorBody),
         (status = 404, description = "No user has this name.", body = ErrorBody),
         (status = 422, description = "A malformed cursor, or `limit` outside 1–50.", body = ErrorBody),
+        (status = 410, description = "The seller's profile is unavailable: the platform suspended the account.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

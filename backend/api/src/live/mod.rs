@@ -82,6 +82,12 @@ pub enum Signal {
         /// Its seller.
         s: Uuid,
     },
+    /// A person's sessions ended (an admin suspended the account): their sockets close, on
+    /// every replica.
+    SessionsEnded {
+        /// The person.
+        u: Uuid,
+    },
 }
 
 impl Signal {
@@ -89,6 +95,7 @@ impl Signal {
         match self {
             Self::Message { b, s, .. } | Self::Read { b, s, .. } => [Some(b), Some(s)],
             Self::Transaction { b, s, .. } => [b, Some(s)],
+            Self::SessionsEnded { u } => [Some(u), None],
         }
     }
 }
@@ -228,6 +235,7 @@ impl Live {
         Batch {
             live: self.clone(),
             pending: Vec::new(),
+            transitions: Vec::new(),
         }
     }
 
@@ -412,8 +420,22 @@ impl Inner {
                 }
                 self.send_to(s, &text);
             }
+            Signal::SessionsEnded { u } => self.close_user(u),
         }
         Ok(())
+    }
+
+    /// Closes every socket of `user`'s here, as unauthorised: a reconnection needs a new
+    /// ticket, which their ended session cannot get.
+    fn close_user(&self, user: Uuid) {
+        // Kicked, not dropped: each socket closes with the code and takes itself out.
+        if let Ok(sockets) = self.sockets.lock()
+            && let Some(mine) = sockets.get(&user)
+        {
+            for sink in mine {
+                sink.kick.kick(socket::close::UNAUTHORIZED);
+            }
+        }
     }
 
     async fn push_unread(&self, user: Uuid) -> Result<()> {
@@ -447,6 +469,9 @@ pub fn render(event: &LiveEvent) -> Arc<str> {
 pub struct Batch {
     live: Live,
     pending: Vec<Signal>,
+    /// Payment status changes made in the transaction, counted in the metrics once committed
+    /// (a rolled-back change never counts).
+    transitions: Vec<(TransactionStatus, TransactionStatus)>,
 }
 
 impl Batch {
@@ -471,8 +496,17 @@ impl Batch {
         Ok(())
     }
 
-    /// After the commit: hands SQLite's signals to this process's dispatcher.
+    /// Notes a payment status change of the transaction, for the metrics.
+    pub fn transition(&mut self, from: TransactionStatus, to: TransactionStatus) {
+        self.transitions.push((from, to));
+    }
+
+    /// After the commit: counts the transaction's status changes and hands SQLite's signals to
+    /// this process's dispatcher.
     pub fn committed(self) {
+        for (from, to) in self.transitions {
+            crate::metrics::transition(from, to);
+        }
         for signal in self.pending {
             if self.live.inner.local.try_send(signal).is_err() {
                 self.live.inner.lost.store(true, Ordering::Release);

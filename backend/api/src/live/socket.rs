@@ -147,10 +147,10 @@ async fn pump(mut socket: WebSocket, live: &Live, mut subscription: Subscription
                 None => return close_with(socket, close::GOING_AWAY, "closing").await,
             },
             code = kicked.wait() => {
-                let reason = if code == close::TOO_SLOW {
-                    "too slow: reconnect and resume"
-                } else {
-                    "server shutting down"
+                let reason = match code {
+                    close::TOO_SLOW => "too slow: reconnect and resume",
+                    close::UNAUTHORIZED => "the session ended",
+                    _ => "server shutting down",
                 };
                 return close_with(socket, code, reason).await;
             }

@@ -84,10 +84,7 @@ pub async fn start_payment(
 ) -> Result<StartPaymentResponse> {
     let db = &state.db;
     let client = &state.open_payments;
-    let (room, seller) = rooms::find_with_seller(db, code).await?;
-    if rooms::withdrawn(&room, &seller).is_some() {
-        return Err(ApiError::Gone(rooms::UNAVAILABLE));
-    }
+    let (room, seller) = rooms::find_public(db, code).await?;
     let buyer_id = match &buyer {
         Buyer::Account { id, .. } => Some(*id),
         Buyer::Guest { .. } => None,

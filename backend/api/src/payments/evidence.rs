@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::error::PaymentError;
 use super::{for_people, price_of, readings};
+use crate::entities::amount::StoredAmount;
 use crate::entities::transactions;
 use crate::error::{ApiError, Result};
 use crate::services::admin::{Actor, Target, audit};
@@ -35,7 +36,14 @@ pub async fn check(state: &AppState, actor: &Actor, id: Uuid) -> Result<Provider
     };
     let outgoing = async {
         match row.outgoing_payment_url {
-            Some(_) => Some(readings::outgoing(&state.db, client, &state.sealer, &row).await),
+            Some(_) => Some(
+                readings::outgoing(
+                    (&state.db, client, &state.sealer),
+                    &row,
+                    readings::Rotation::Never,
+                )
+                .await,
+            ),
             None => None,
         }
     };
@@ -130,49 +138,46 @@ fn unread(url: Option<String>, err: &PaymentError) -> ProviderReading {
 fn outgoing_state(payment: &OutgoingPayment) -> &'static str {
     if payment.failed {
         "failed"
-    } else if payment.sent_amount.value >= payment.debit_amount.value
-        || payment.sent_amount.value > 0
-            && payment.sent_amount.value >= payment.receive_amount.value
-    {
-        "completed"
+    } else if payment.sent_amount.value > 0 {
+        "sent"
     } else {
-        "pending"
+        "nothing_sent"
     }
 }
 
-/// Where the wallets and our record disagree.
+/// Where the wallets and our record disagree. Amounts are compared once the payment has ended
+/// (while it moves, our record is the worker's last reading); states whenever they contradict.
 fn compare(
     row: &transactions::Model,
     incoming: Option<&std::result::Result<IncomingPayment, PaymentError>>,
     outgoing: Option<&std::result::Result<OutgoingPayment, PaymentError>>,
 ) -> Vec<Disagreement> {
     let status = row.transaction_status().ok();
+    let ended = status.is_some_and(TransactionStatus::is_terminal);
+    let paid = status.is_some_and(|s| s.is_paid() || s == TransactionStatus::Refunded);
     let price = price_of(row);
     let mut found = Vec::new();
     if let Some(Ok(payment)) = incoming {
         let received = &payment.received_amount;
-        // What our record holds as received: the full price once paid, else the last reading.
-        let ours = match status {
-            Some(s) if s.is_paid() || s == TransactionStatus::Refunded => {
-                u64::try_from(row.received_value.unwrap_or(0))
-                    .unwrap_or(0)
-                    .max(price.value)
-            }
-            _ => u64::try_from(row.received_value.unwrap_or(0)).unwrap_or(0),
+        // What our record holds as received: at least the full price once paid.
+        let recorded = u64::try_from(row.received_value.unwrap_or(0)).unwrap_or(0);
+        let ours = if paid {
+            recorded.max(price.value)
+        } else {
+            recorded
         };
         let ours_amount = OpAmount {
             value: ours,
             ..price.clone()
         };
-        if !received.same_asset(&price) || received.value != ours {
+        if ended && (!received.same_asset(&price) || received.value != ours) {
             found.push(Disagreement {
                 field: "amount_received".to_owned(),
                 ours: for_people(&ours_amount),
                 theirs: for_people(received),
             });
         }
-        let paid = status.is_some_and(|s| s.is_paid() || s == TransactionStatus::Refunded);
-        if paid && received.value < price.value {
+        if paid && (!received.same_asset(&price) || received.value < price.value) {
             found.push(Disagreement {
                 field: "incoming_state".to_owned(),
                 ours: "paid in full".to_owned(),
@@ -186,27 +191,40 @@ fn compare(
     }
     if let Some(Ok(payment)) = outgoing {
         let theirs = outgoing_state(payment);
-        let ours = match status {
-            Some(TransactionStatus::Failed) => Some("failed"),
-            Some(s) if s.is_paid() || s == TransactionStatus::Refunded => Some("completed"),
-            _ => None,
+        let contradiction = match status {
+            // We say the seller was paid: the buyer's wallet failed it or sent nothing.
+            _ if paid => theirs != "sent",
+            // We say it failed: the buyer's wallet sent money nonetheless.
+            Some(TransactionStatus::Failed) => theirs == "sent",
+            _ => false,
         };
-        if let Some(ours) = ours
-            && ours != theirs
-        {
+        if contradiction {
             found.push(Disagreement {
                 field: "outgoing_state".to_owned(),
-                ours: ours.to_owned(),
+                ours: status
+                    .map_or("unknown", TransactionStatus::as_str)
+                    .to_owned(),
                 theirs: theirs.to_owned(),
             });
         }
-        if let Some(debit) = row.debit_value
-            && u64::try_from(debit).ok() != Some(payment.debit_amount.value)
+        let debit = &payment.debit_amount;
+        let quoted = match (
+            row.debit_value,
+            &row.debit_asset_code,
+            row.debit_asset_scale,
+        ) {
+            (Some(value), Some(code), Some(scale)) => {
+                Some(StoredAmount::new(value, code, scale).open_payments())
+            }
+            _ => None,
+        };
+        if let Some(quoted) = quoted
+            && (!debit.same_asset(&quoted) || debit.value != quoted.value)
         {
             found.push(Disagreement {
                 field: "amount_sent".to_owned(),
-                ours: format!("debit {debit}"),
-                theirs: format!("debit {}", payment.debit_amount.value),
+                ours: for_people(&quoted),
+                theirs: for_people(debit),
             });
         }
     }

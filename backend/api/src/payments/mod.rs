@@ -188,7 +188,7 @@ pub(crate) async fn transition_in(
     }
     let moved = changes(update).exec(txn).await?.rows_affected == 1;
     if moved {
-        crate::metrics::transition(from, to);
+        batch.transition(from, to);
         record_event(txn, batch, id, Some(from), to, detail, now).await?;
         if paid {
             number_receipt(txn, id).await?;

@@ -46,16 +46,26 @@ pub(crate) async fn incoming(
         ))
 }
 
+/// Whether a read may rotate the purchase's grant token when the wallet says it is inactive:
+/// only the verification worker, which holds the payment's lease, does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rotation {
+    /// Rotate once and store the new token (the worker).
+    Allowed,
+    /// Report the refusal (a read by anyone else).
+    Never,
+}
+
 /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive, the
-/// new token stored while the payment is `sending`), or with its budget's.
+/// new token stored while the payment is `sending`, when `rotation` allows), or with its
+/// budget's.
 ///
 /// # Errors
 /// [`PaymentError::Missing`] when no token is kept (the payment ended), provider errors.
 pub(crate) async fn outgoing(
-    db: &DatabaseConnection,
-    client: &OpenPaymentsClient,
-    sealer: &Sealer,
+    (db, client, sealer): (&DatabaseConnection, &OpenPaymentsClient, &Sealer),
     row: &transactions::Model,
+    rotation: Rotation,
 ) -> Result<OutgoingPayment, PaymentError> {
     if let Some(budget) = row.budget_id {
         return outgoing_under_budget(db, client, sealer, row, budget).await;
@@ -69,7 +79,7 @@ pub(crate) async fn outgoing(
         return Err(PaymentError::Missing("outgoing payment"));
     };
     match client.get_outgoing_payment(url, value).await {
-        Err(err) if err.status() == Some(403) => {
+        Err(err) if err.status() == Some(403) && rotation == Rotation::Allowed => {
             let token = AccessToken {
                 value: value.clone(),
                 manage: manage.clone(),

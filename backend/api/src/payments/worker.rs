@@ -389,7 +389,12 @@ impl Worker {
 
     /// The buyer's outgoing payment, read with the grant's token (rotated once if inactive).
     async fn outgoing(&self, row: &transactions::Model) -> Result<OutgoingPayment, PaymentError> {
-        super::readings::outgoing(&self.db, &self.client, &self.sealer, row).await
+        super::readings::outgoing(
+            (&self.db, &self.client, &self.sealer),
+            row,
+            super::readings::Rotation::Allowed,
+        )
+        .await
     }
 }
 

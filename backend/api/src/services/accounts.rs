@@ -153,6 +153,9 @@ fn conflict_or_internal(err: DbErr) -> ApiError {
     }
 }
 
+/// What a suspended account is told when it proves who it is.
+pub(crate) const SUSPENDED: &str = "This account is suspended by the platform's admins.";
+
 /// Signs in with a username (any case) or e-mail address.
 ///
 /// # Errors
@@ -180,9 +183,7 @@ pub async fn log_in(
     let user = user.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     // Said only to whoever knows the password.
     if user.suspended_at.is_some() {
-        return Err(ApiError::Forbidden(
-            "This account is suspended by the platform's admins.",
-        ));
+        return Err(ApiError::Forbidden(SUSPENDED));
     }
     let txn = begin_write(db).await?;
     let (session, _) =

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 use shifting_shared::admin::{
@@ -17,8 +17,9 @@ use shifting_shared::{RoomCode, RoomStatus};
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::entities::{audit_log, refresh_tokens, reports, rooms, users};
+use crate::entities::{audit_log, live_tickets, refresh_tokens, reports, rooms, users};
 use crate::error::{ApiError, Result};
+use crate::live::{Live, Signal};
 
 /// Who acts: an admin over HTTP, or the operator on the server's command line.
 #[derive(Clone, Debug)]
@@ -157,20 +158,7 @@ pub async fn set_role(
         }));
     }
     if role == Role::User {
-        // Two admins revoking each other at once must not both succeed: on PostgreSQL the
-        // admins' rows are locked first; SQLite's write transactions run one at a time.
-        let mut admins = users::Entity::find()
-            .filter(users::Column::Role.eq(Role::Admin.as_str()))
-            .filter(users::Column::DeletedAt.is_null())
-            .filter(users::Column::SuspendedAt.is_null());
-        if db.get_database_backend() == DatabaseBackend::Postgres {
-            admins = admins.lock_exclusive();
-        }
-        if admins.all(&txn).await?.len() <= 1 {
-            return Err(ApiError::conflict(
-                "The last admin keeps the role: make someone else an admin first.",
-            ));
-        }
+        not_the_last_admin(&txn, db.get_database_backend()).await?;
     }
     let moved = users::Entity::update_many()
         .col_expr(users::Column::Role, Expr::value(role.as_str()))
@@ -211,6 +199,32 @@ pub async fn set_role(
     }))
 }
 
+/// Refuses when fewer than two active admins remain, before one of them stops being one (the
+/// role revoked, the account deleted): the panel always has someone to answer for it. Two
+/// admins leaving at once cannot both pass: on PostgreSQL the admins' rows are locked first;
+/// SQLite's write transactions run one at a time.
+///
+/// # Errors
+/// 409, database errors.
+pub(crate) async fn not_the_last_admin(
+    txn: &impl ConnectionTrait,
+    backend: DatabaseBackend,
+) -> Result<()> {
+    let mut admins = users::Entity::find()
+        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::DeletedAt.is_null())
+        .filter(users::Column::SuspendedAt.is_null());
+    if backend == DatabaseBackend::Postgres {
+        admins = admins.lock_exclusive();
+    }
+    if admins.all(txn).await?.len() <= 1 {
+        return Err(ApiError::conflict(
+            "The last admin keeps the role: make someone else an admin first.",
+        ));
+    }
+    Ok(())
+}
+
 /// Suspends an account: it can no longer sign in, every session it has ends (its refresh
 /// families are revoked, and access tokens are refused from the next request), and its rooms
 /// are withdrawn from the public and cannot be paid. Returns the codes of its rooms (for the
@@ -219,7 +233,7 @@ pub async fn set_role(
 /// # Errors
 /// 404; 409 for oneself, an admin (revoke the role first) or an account already suspended.
 pub async fn suspend(
-    db: &DatabaseConnection,
+    (db, live): (&DatabaseConnection, &Live),
     actor: &Actor,
     user_id: Uuid,
     reason: &str,
@@ -241,10 +255,14 @@ pub async fn suspend(
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(user.id))
         .filter(users::Column::SuspendedAt.is_null())
+        // A role granted meanwhile: admins are never suspended.
+        .filter(users::Column::Role.ne(Role::Admin.as_str()))
         .exec(&txn)
         .await?;
     if moved.rows_affected != 1 {
-        return Err(ApiError::conflict("This account is suspended already."));
+        return Err(ApiError::conflict(
+            "This account is suspended already, or it was made an admin meanwhile.",
+        ));
     }
     let sessions = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
@@ -253,6 +271,15 @@ pub async fn suspend(
         .exec(&txn)
         .await?
         .rows_affected;
+    // Live sockets close (on every replica, once this commits), and no ticket opens one.
+    live_tickets::Entity::delete_many()
+        .filter(live_tickets::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let mut batch = live.batch();
+    batch
+        .add(&txn, Signal::SessionsEnded { u: user.id })
+        .await?;
     let codes = room_codes(&txn, user.id).await?;
     audit(
         &txn,
@@ -273,6 +300,7 @@ pub async fn suspend(
     )
     .await?;
     txn.commit().await?;
+    batch.committed();
     let response = user_response(users::Model {
         suspended_at: Some(now),
         suspended_reason: Some(reason.to_owned()),
@@ -508,19 +536,6 @@ pub async fn handle_report(
     let response = crate::services::reports::response(&txn, report, true).await?;
     txn.commit().await?;
     Ok(response)
-}
-
-/// How many active admins there are.
-///
-/// # Errors
-/// Database errors.
-pub async fn admin_count(db: &impl ConnectionTrait) -> Result<u64> {
-    Ok(users::Entity::find()
-        .filter(users::Column::Role.eq(Role::Admin.as_str()))
-        .filter(users::Column::DeletedAt.is_null())
-        .filter(users::Column::SuspendedAt.is_null())
-        .count(db)
-        .await?)
 }
 
 /// An account as the admins see it.

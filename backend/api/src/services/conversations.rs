@@ -56,10 +56,7 @@ pub async fn open(
     code: &RoomCode,
     now: DateTime<Utc>,
 ) -> Result<ConversationResponse> {
-    let (room, seller) = crate::services::rooms::find_with_seller(db, code).await?;
-    if crate::services::rooms::withdrawn(&room, &seller).is_some() {
-        return Err(ApiError::Gone(crate::services::rooms::UNAVAILABLE));
-    }
+    let (room, _) = crate::services::rooms::find_public(db, code).await?;
     if room.seller_id == user {
         return Err(ApiError::Forbidden(
             "This is your room: buyers start conversations with you.",

@@ -55,6 +55,9 @@ pub async fn delete_account(
         )));
     }
     let txn = begin_write(db).await?;
+    if user.role == shifting_shared::admin::Role::Admin.as_str() {
+        crate::services::admin::not_the_last_admin(&txn, db.get_database_backend()).await?;
+    }
     let moving = transactions::Entity::find()
         .filter(
             Condition::any()

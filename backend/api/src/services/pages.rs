@@ -13,7 +13,8 @@ use crate::error::{ApiError, Result};
 /// The most rows one page holds.
 pub const MAX_PAGE: u64 = 50;
 
-/// Where a page ends: its last row's time and id (opaque to clients).
+/// Where a page ends: its last row's time (to the nanosecond, as SQLite keeps it) and id
+/// (opaque to clients).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     /// The last row's creation time.
@@ -26,11 +27,8 @@ impl Cursor {
     /// The text a client passes back.
     #[must_use]
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "{}.{}",
-            self.created_at.timestamp_micros(),
-            self.id
-        ))
+        let nanos = self.created_at.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        URL_SAFE_NO_PAD.encode(format!("{nanos}.{}", self.id))
     }
 
     /// Reads a cursor this server made.
@@ -46,11 +44,14 @@ impl Cursor {
         };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
-        let created_at = micros
-            .parse()
+        let (nanos, id) = text.split_once('.').ok_or_else(invalid)?;
+        // Only times a row can have: 1970 to 2262 (what the databases and i64 nanoseconds
+        // hold), so a crafted cursor never reaches the database out of its range.
+        let created_at = nanos
+            .parse::<i64>()
             .ok()
-            .and_then(DateTime::<Utc>::from_timestamp_micros)
+            .filter(|n| *n >= 0)
+            .map(DateTime::<Utc>::from_timestamp_nanos)
             .ok_or_else(invalid)?;
         let id = Uuid::parse_str(id).map_err(|_| invalid())?;
         Ok(Self { created_at, id })
@@ -107,15 +108,17 @@ mod tests {
     #[test]
     fn cursors_read_back_and_strangers_are_refused() {
         let cursor = Cursor {
-            created_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
+            created_at: DateTime::from_timestamp_nanos(1_764_000_000_123_456_789),
             id: Uuid::new_v4(),
         };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        let far = URL_SAFE_NO_PAD.encode(format!("-2840000000000000000.{}", Uuid::nil()));
         for bad in [
             "",
             "not base64!",
             "bm9wZQ",
             &URL_SAFE_NO_PAD.encode("12.not-a-uuid"),
+            &far,
         ] {
             assert!(Cursor::decode(bad).is_err(), "{bad:?}");
         }

@@ -18,6 +18,9 @@ const ROOMS_SHOWN: u64 = 50;
 /// How many reviews the profile's first page holds.
 const REVIEWS_SHOWN: u64 = 10;
 
+/// What a suspended seller's profile answers.
+const SUSPENDED: &str = "This seller's profile is unavailable: the platform suspended the account.";
+
 /// The public profile of `username`.
 ///
 /// # Errors
@@ -29,9 +32,7 @@ pub async fn profile(
 ) -> Result<SellerProfileResponse> {
     let user = find(db, username).await?;
     if user.suspended_at.is_some() {
-        return Err(ApiError::Gone(
-            "This seller's profile is unavailable: the platform suspended the account.",
-        ));
+        return Err(ApiError::Gone(SUSPENDED));
     }
     let open_rooms = rooms::Entity::find()
         .filter(rooms::Column::SellerId.eq(user.id))
@@ -67,6 +68,9 @@ pub async fn reviews_of(
     limit: u64,
 ) -> Result<ReviewPageResponse> {
     let user = find(db, username).await?;
+    if user.suspended_at.is_some() {
+        return Err(ApiError::Gone(SUSPENDED));
+    }
     reviews::page(db, Subject::Seller(user.id), cursor, limit).await
 }
 

@@ -165,6 +165,10 @@ pub async fn reset_password(
     let user = live_account(&txn, used.user_id)
         .await
         .map_err(|_| link_invalid())?;
+    // A new password signs in: not for a suspended account (the link stays unused).
+    if user.suspended_at.is_some() {
+        return Err(ApiError::Forbidden(crate::services::accounts::SUSPENDED));
+    }
     set_password(&txn, &user, hash, now).await?;
     users::Entity::update_many()
         .col_expr(users::Column::EmailVerifiedAt, Expr::value(now))

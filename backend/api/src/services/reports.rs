@@ -16,6 +16,7 @@ use crate::error::{ApiError, Result};
 use crate::services::pages;
 
 const NOTHING_THERE: &str = "There is nothing with this id to report.";
+const ALREADY: &str = "You reported this already; an admin will look at it.";
 
 /// What a report points at, found.
 struct Found {
@@ -55,9 +56,7 @@ pub async fn create(
         .one(&txn)
         .await?;
     if open.is_some() {
-        return Err(ApiError::conflict(
-            "You reported this already; an admin will look at it.",
-        ));
+        return Err(ApiError::conflict(ALREADY));
     }
     let report = reports::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -74,7 +73,12 @@ pub async fn create(
         resolution: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        // The same report arrived twice at once: one is kept.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(ALREADY),
+        _ => err.into(),
+    })?;
     let response = response(&txn, report, false).await?;
     txn.commit().await?;
     tracing::info!(report = %response.id, target = response.target_type.as_str(), "report filed");

@@ -295,7 +295,7 @@ pub async fn find_image(
     code: &RoomCode,
     image_id: Uuid,
 ) -> Result<(Uuid, StoredImage)> {
-    let (room, _) = find_with_seller(db, code).await?;
+    let (room, _) = crate::services::rooms::find_public(db, code).await?;
     let image = stored_images(&room)?
         .into_iter()
         .find(|image| image.id == image_id)

@@ -201,11 +201,24 @@ pub async fn get_room(
     code: &RoomCode,
     public_url: &Url,
 ) -> Result<RoomResponse> {
+    let (room, seller) = find_public(db, code).await?;
+    to_response(room, &seller, public_url)
+}
+
+/// A room and its seller, unless the platform withdrew the room from the public: what every
+/// public read and every new payment or conversation goes through.
+///
+/// # Errors
+/// [`ApiError::NotFound`], [`ApiError::Gone`] for a withdrawn room.
+pub(crate) async fn find_public(
+    db: &impl ConnectionTrait,
+    code: &RoomCode,
+) -> Result<(rooms::Model, users::Model)> {
     let (room, seller) = find_with_seller(db, code).await?;
     if withdrawn(&room, &seller).is_some() {
         return Err(ApiError::Gone(UNAVAILABLE));
     }
-    to_response(room, &seller, public_url)
+    Ok((room, seller))
 }
 
 /// What a withdrawn room answers the public.

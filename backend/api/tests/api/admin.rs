@@ -174,6 +174,21 @@ async fn the_command_line_makes_the_first_admin_and_the_last_one_keeps_the_role(
     )
     .await;
     error_of(own, StatusCode::CONFLICT).await;
+    let leave = app
+        .client
+        .delete(app.url("/api/me"))
+        .bearer_auth(&alice)
+        .json(&json!({ "password": PASSWORD }))
+        .send()
+        .await
+        .expect("delete");
+    let error = error_of(leave, StatusCode::CONFLICT).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("last admin")
+    );
 
     // An admin makes another in the panel; then the first may go.
     let made = ok_json(
@@ -233,6 +248,9 @@ async fn a_suspension_ends_sessions_at_once_and_withdraws_the_rooms() {
     .await;
     error_of(own, StatusCode::CONFLICT).await;
 
+    // The seller has the app open: a live socket.
+    let (mut socket, _) =
+        crate::live::LiveSocket::connect(&app.address, &seller.account.access_token, None).await;
     let suspended = ok_json(
         post(
             &app,
@@ -267,6 +285,40 @@ async fn a_suspension_ends_sessions_at_once_and_withdraws_the_rooms() {
             .contains("suspended")
     );
     assert!(app.counts("SELECT COUNT(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE username_key = 'seller')", 0).await);
+    assert_eq!(socket.close_code().await, 4401, "the open socket closes");
+    let ticket = post(
+        &app,
+        &seller.account.access_token,
+        "/api/live/ticket",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        ticket.status(),
+        StatusCode::UNAUTHORIZED,
+        "no new live socket"
+    );
+    // A reset link does not sign a suspended account in (and stays unused).
+    app.wait_for_mails("seller@example.com", 1).await;
+    let asked = app
+        .post_json(
+            "/api/auth/password-reset",
+            &json!({ "email": "seller@example.com" }),
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let link = app
+        .mail("seller@example.com", 2)
+        .await
+        .token_for("/reset-password");
+    let reset = app
+        .post_json(
+            "/api/auth/password-reset/confirm",
+            &json!({ "token": link, "password": "a brand new long password" }),
+        )
+        .await;
+    error_of(reset, StatusCode::FORBIDDEN).await;
+    assert!(app.counts("SELECT COUNT(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE username_key = 'seller')", 0).await);
 
     // The rooms are withdrawn: the link says so, nobody can pay or write about them.
     let room = app
@@ -281,13 +333,14 @@ async fn a_suspension_ends_sessions_at_once_and_withdraws_the_rooms() {
         .start_payment(&buyer.account.access_token, &code, &json!({}))
         .await;
     error_of(pay, StatusCode::GONE).await;
-    let profile = app
-        .client
-        .get(app.url("/api/users/seller"))
-        .send()
-        .await
-        .expect("profile");
-    error_of(profile, StatusCode::GONE).await;
+    for path in [
+        "/api/users/seller".to_owned(),
+        "/api/users/seller/reviews".to_owned(),
+        format!("/api/rooms/{code}/reviews"),
+    ] {
+        let gone = app.client.get(app.url(&path)).send().await.expect("read");
+        error_of(gone, StatusCode::GONE).await;
+    }
     let chat = post(
         &app,
         &buyer.account.access_token,
@@ -383,6 +436,33 @@ async fn reports_form_a_queue_and_room_moderation_is_audited() {
     )
     .await;
     error_of(again, StatusCode::CONFLICT).await;
+    // Ten of the same at once from another person: one report.
+    let other = app.create_account("other").await.access_token;
+    let burst = futures::future::join_all((0..10).map(|_| {
+        report(
+            other.clone(),
+            json!({ "target_type": "room", "target_id": code, "reason": "spam" }),
+        )
+    }))
+    .await;
+    let statuses: Vec<StatusCode> = burst.iter().map(reqwest::Response::status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::CREATED, StatusCode::CONFLICT].contains(s))
+    );
+    app.db
+        .execute_unprepared("DELETE FROM reports WHERE reporter_id IN (SELECT id FROM users WHERE username_key = 'other')")
+        .await
+        .expect("forget the burst");
     let missing = report(
         buyer.account.access_token.clone(),
         json!({ "target_type": "room", "target_id": "ZZZZZZ", "reason": "spam" }),
@@ -460,13 +540,13 @@ async fn reports_form_a_queue_and_room_moderation_is_audited() {
     let hidden = ok_json(hide("hide", "Reported for fraud; checking.").await).await;
     assert!(hidden["hidden_at"].is_string());
     error_of(hide("hide", "again").await, StatusCode::CONFLICT).await;
-    let public = app
-        .client
-        .get(app.url(&format!("/api/rooms/{code}")))
-        .send()
-        .await
-        .expect("room");
-    error_of(public, StatusCode::GONE).await;
+    for path in [
+        format!("/api/rooms/{code}"),
+        format!("/api/rooms/{code}/reviews"),
+    ] {
+        let public = app.client.get(app.url(&path)).send().await.expect("room");
+        error_of(public, StatusCode::GONE).await;
+    }
     let own = get_json(&app, &seller.account.access_token, "/api/rooms").await;
     assert_eq!(
         own["rooms"][0]["withdrawn"],
@@ -637,6 +717,14 @@ async fn the_provider_check_flags_a_disagreement_made_in_the_sandbox() {
     }
     let none = get_json(&app, &root, "/api/admin/transactions?q=nobody").await;
     assert_eq!(none["items"], json!([]));
+    for path in [
+        "/api/admin/transactions?q=a%00b",
+        "/api/admin/users?q=%01",
+        "/api/admin/audit?actor=x%00",
+    ] {
+        let refused = app.get_authed(path, &root).await;
+        error_of(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let record = get_json(&app, &root, &format!("/api/admin/transactions/{id}")).await;
     let statuses: Vec<&str> = record["history"]
         .as_array()
@@ -648,7 +736,10 @@ async fn the_provider_check_flags_a_disagreement_made_in_the_sandbox() {
         statuses,
         ["awaiting_approval", "approved", "sending", "completed"]
     );
-    assert!(record.get("continue_token").is_none() && !record.to_string().contains("token"));
+    assert!(
+        !record.to_string().contains("token"),
+        "no token is served: {record}"
+    );
 }
 
 #[tokio::test]
@@ -768,4 +859,65 @@ async fn metrics_are_served_on_their_own_listener_in_the_prometheus_format() {
         .await
         .expect("public");
     assert_ne!(public.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_provider_check_reads_a_one_click_purchase_at_both_wallets() {
+    use crate::budgets::{buy_with_one_click, debit_of, decimal, enable};
+    let app = spawn_app().await;
+    let (_, buyer, code) = market(&app).await;
+    let root = admin(&app, "root").await;
+    let token = &buyer.account.access_token;
+    let debit = debit_of(&app, &buyer, &code).await;
+    let budget = enable(
+        &app,
+        token,
+        &json!({"amount": decimal(2 * debit), "period": "month", "periods": 2, "room_code": code}),
+    )
+    .await;
+    let id = buy_with_one_click(&app, token, &code, &budget).await;
+    let check = || async {
+        ok_json(
+            post(
+                &app,
+                &root,
+                &format!("/api/admin/transactions/{id}/provider-check"),
+                &json!({}),
+            )
+            .await,
+        )
+        .await
+    };
+
+    // The budget's grant still reads the buyer's side after completion.
+    let agreed = check().await;
+    assert_eq!(agreed["outgoing"]["read"], true, "{agreed}");
+    assert_eq!(agreed["outgoing"]["state"], "sent");
+    assert_eq!(agreed["outgoing"]["expected"]["value"], debit.to_string());
+    assert_eq!(agreed["outgoing"]["expected"]["asset_code"], "EUR");
+    assert_eq!(agreed["disagreements"], json!([]));
+
+    // The buyer's wallet now says it failed, and for another debit: both are named.
+    app.sandbox_execute(&format!(
+        "UPDATE sandbox_outgoing_payments SET state = 'failed', debit_value = {}",
+        debit + 1
+    ))
+    .await;
+    let disagreed = check().await;
+    assert_eq!(disagreed["outgoing"]["state"], "failed");
+    let found: Vec<(&str, &str, &str)> = disagreed["disagreements"]
+        .as_array()
+        .expect("disagreements")
+        .iter()
+        .map(|d| {
+            (
+                d["field"].as_str().expect("field"),
+                d["ours"].as_str().expect("ours"),
+                d["theirs"].as_str().expect("theirs"),
+            )
+        })
+        .collect();
+    assert_eq!(found[0], ("outgoing_state", "completed", "failed"));
+    assert_eq!(found[1].0, "amount_sent");
+    assert_eq!(found.len(), 2, "{found:?}");
 }

@@ -11,12 +11,12 @@ use crate::helpers::{PASSWORD, TestApp, Trader, spawn_app};
 use crate::payments::{id_of, market};
 
 /// `value` minor units at scale 2 as a decimal, such as `1250` → `12.50`.
-fn decimal(value: i64) -> String {
+pub(crate) fn decimal(value: i64) -> String {
     format!("{}.{:02}", value / 100, value % 100)
 }
 
 /// The debit the buyer's wallet quotes for the room (a payment started and cancelled).
-async fn debit_of(app: &TestApp, buyer: &Trader, code: &str) -> i64 {
+pub(crate) async fn debit_of(app: &TestApp, buyer: &Trader, code: &str) -> i64 {
     let started = app.checkout(buyer, code).await;
     let cancelled = app
         .cancel(&buyer.account.access_token, &id_of(&started))
@@ -30,7 +30,7 @@ async fn debit_of(app: &TestApp, buyer: &Trader, code: &str) -> i64 {
 }
 
 /// Asks for a budget and approves it at the wallet; returns its id.
-async fn enable(app: &TestApp, token: &str, body: &Value) -> String {
+pub(crate) async fn enable(app: &TestApp, token: &str, body: &Value) -> String {
     let response = app
         .send_json(Method::POST, "/api/me/budgets", token, body)
         .await;
@@ -94,7 +94,12 @@ async fn confirm(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 /// A purchase under `budget` from start to `completed`, without a redirect.
-async fn buy_with_one_click(app: &TestApp, token: &str, code: &str, budget: &str) -> String {
+pub(crate) async fn buy_with_one_click(
+    app: &TestApp,
+    token: &str,
+    code: &str,
+    budget: &str,
+) -> String {
     let started = start_under(app, token, code, budget).await;
     assert!(started.get("redirect_url").is_none(), "{started}");
     assert_eq!(started["one_click"]["budget_id"], budget);

@@ -176,10 +176,31 @@ fn record_call(host: &str, outcome: &Result<Vec<u8>, SendError>, took: std::time
             _ => "network".to_owned(),
         },
     };
-    metrics::counter!("open_payments_requests_total", "host" => host.to_owned(), "status" => status)
+    let host = host_label(host);
+    metrics::counter!("open_payments_requests_total", "host" => host.clone(), "status" => status)
         .increment(1);
-    metrics::histogram!("open_payments_request_duration_seconds", "host" => host.to_owned())
+    metrics::histogram!("open_payments_request_duration_seconds", "host" => host)
         .record(took.as_secs_f64());
+}
+
+/// The most provider hosts a process counts by name.
+const MAX_HOSTS: usize = 64;
+
+/// `host` as a metrics label: by name for the first [`MAX_HOSTS`] hosts a process calls, then
+/// `other`. Buyers (guests too) choose their wallet's host, so the label set must not grow
+/// with them.
+fn host_label(host: &str) -> String {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    let Ok(mut seen) = SEEN.get_or_init(Default::default).lock() else {
+        return "other".to_owned();
+    };
+    if seen.contains(host) || seen.len() < MAX_HOSTS {
+        seen.insert(host.to_owned());
+        host.to_owned()
+    } else {
+        "other".to_owned()
+    }
 }
 
 struct SendError {
