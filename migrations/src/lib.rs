@@ -22,6 +22,7 @@ mod m20261204_000016_message_notices;
 mod m20261204_000017_budgets;
 mod m20261204_000018_refunds;
 mod m20261204_000019_moderation;
+mod m20261204_000020_api_keys;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_budgets::Migration),
             Box::new(m20261204_000018_refunds::Migration),
             Box::new(m20261204_000019_moderation::Migration),
+            Box::new(m20261204_000020_api_keys::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod budget;
 pub mod conversation;
 pub mod error;
+pub mod keys;
 pub mod money;
 pub mod refund;
 pub mod review;

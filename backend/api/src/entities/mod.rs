@@ -7,6 +7,7 @@ use crate::error::ApiError;
 
 pub mod account_tokens;
 pub mod amount;
+pub mod api_keys;
 pub mod audit_log;
 pub mod budgets;
 pub mod conversations;

@@ -143,16 +143,37 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts)?.ok_or(ApiError::Unauthorized("Log in to continue."))?;
-        let id = signed_in(state, token).await?;
+        let id = signed_in(state, parts, token).await?;
         Ok(Self { id })
     }
 }
 
-/// The account behind an access token, if it may still act: the token is checked, then the
-/// account, so a suspension or a deletion ends its sessions at once (not when the token
-/// expires).
-async fn signed_in(state: &AppState, token: &str) -> Result<Uuid, ApiError> {
-    let id = state.tokens.verify_access(token)?;
+/// The account behind an access token or an API key (`shk_…`), if it may still act. A key is
+/// checked against the operation's scope ([`crate::http::scopes`]); then the account, so a
+/// suspension or a deletion ends its sessions and keys at once (not when a token expires).
+async fn signed_in(state: &AppState, parts: &Parts, token: &str) -> Result<Uuid, ApiError> {
+    let id = if token.starts_with(shifting_shared::keys::KEY_PREFIX) {
+        let now = state.settings.clock.now();
+        let key = crate::services::api_keys::authenticate(&state.db, token, now).await?;
+        let path = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(axum::extract::MatchedPath::as_str)
+            .unwrap_or_default();
+        match crate::http::scopes::required(&parts.method, path) {
+            None => {
+                return Err(ApiError::Forbidden(
+                    "API keys cannot be used for this operation: it needs the person's session.",
+                ));
+            }
+            Some(scope) if !key.scopes.contains(&scope) => {
+                return Err(ApiError::Forbidden(crate::http::scopes::lacking(scope)));
+            }
+            Some(_) => key.user_id,
+        }
+    } else {
+        state.tokens.verify_access(token)?
+    };
     type When = Option<chrono::DateTime<chrono::Utc>>;
     let account: Option<(When, When)> = users::Entity::find_by_id(id)
         .select_only()
@@ -206,7 +227,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         match bearer_token(parts)? {
             None => Ok(Self(None)),
             Some(token) => Ok(Self(Some(AuthUser {
-                id: signed_in(state, token).await?,
+                id: signed_in(state, parts, token).await?,
             }))),
         }
     }
@@ -235,7 +256,7 @@ impl FromRequestParts<AppState> for PurchaseCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer_token(parts)? {
-            return Ok(Self::User(signed_in(state, token).await?));
+            return Ok(Self::User(signed_in(state, parts, token).await?));
         }
         let key = parts
             .headers

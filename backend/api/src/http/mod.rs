@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod conversations;
 pub mod extract;
 pub mod health;
+pub mod keys;
 pub mod live;
 pub mod me;
 pub mod media;
@@ -18,6 +19,7 @@ pub mod refunds;
 pub mod reports;
 pub mod reviews;
 pub mod rooms;
+pub mod scopes;
 pub mod transactions;
 pub mod web;
 
@@ -108,6 +110,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(conversations::mark_read))
         .routes(routes!(reports::create_report))
+        .routes(routes!(keys::create_key, keys::list_keys))
+        .routes(routes!(keys::revoke_key))
         .merge(admin_router())
         .routes(routes!(live::live_ticket))
         .routes(routes!(live::live_socket))

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "reviews", description = "Reviews of completed purchases, sellers' replies and public seller profiles"),
         (name = "conversations", description = "Buyers' and sellers' conversations about a room, with its payments' entries"),
         (name = "live", description = "The live socket: pushed messages, read markers, unread totals and payment status"),
+        (name = "keys", description = "API keys for integrators: `Authorization: Bearer shk_…` on the operations their scopes open (see the `api_key` scheme on each)"),
         (name = "reports", description = "Reporting rooms, reviews and messages to the platform's admins"),
         (name = "admin", description = "The admin panel: overview, accounts, rooms, reports, payments' evidence and the audit log (admins only)"),
         (name = "operations", description = "Health and readiness probes"),
@@ -50,6 +51,18 @@ impl Modify for BearerAuth {
             ),
         );
         components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("shk_")
+                    .description(Some(
+                        "An API key (`shk_…`, from `POST /api/me/api-keys`). Accepted only on the operations that list this scheme, with the scope they name; 403 elsewhere or without the scope, 401 when revoked or expired.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "guest_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Guest-Key",
@@ -63,9 +76,34 @@ impl Modify for BearerAuth {
 #[must_use]
 pub fn spec() -> utoipa::openapi::OpenApi {
     let (_, mut spec) = super::api_router().split_for_parts();
+    open_to_keys(&mut spec);
     // The version is the API contract's, not the crate's.
     spec.info.version = "1.0.0".into();
     spec
+}
+
+/// Adds the `api_key` scheme, with its scope, to every operation open to API keys.
+fn open_to_keys(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for (method, path, scope) in super::scopes::OPEN_TO_KEYS {
+        let Some(item) = spec.paths.paths.get_mut(*path) else {
+            continue;
+        };
+        let operation = match *method {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        if let Some(operation) = operation {
+            operation
+                .security
+                .get_or_insert_with(Vec::new)
+                .push(SecurityRequirement::new("api_key", [scope.as_str()]));
+        }
+    }
 }
 
 /// The complete document as pretty JSON (what `openapi/openapi.json` holds).

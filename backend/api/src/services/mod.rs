@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_views;
+pub mod api_keys;
 pub mod conversations;
 pub mod erasure;
 pub mod health;

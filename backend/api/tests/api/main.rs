@@ -12,6 +12,7 @@ mod errors;
 mod finish;
 mod guests;
 mod helpers;
+mod keys;
 mod live;
 mod mail;
 mod mailbox;
