@@ -507,3 +507,69 @@ async fn a_person_confirms_the_address_sets_notices_and_deletes_the_account() {
     )
     .await;
 }
+
+/// A person makes an API key in the settings, sees its secret once, finds it listed by its
+/// prefix (the secret nowhere), and revokes it.
+async fn api_keys(server: &Server, browser: &Browser, width: u32) -> anyhow::Result<()> {
+    browser.open(&format!("{}/signup", server.url)).await?;
+    browser.submit_sign_up("integrator").await?;
+    browser.open(&format!("{}/settings", server.url)).await?;
+    browser.wait_for("[data-testid=api-keys]").await?;
+    browser.fill("key-name", "Shop integration").await?;
+    browser.click("#scope-rooms-write").await?;
+    browser.click("[data-testid=api-key-create]").await?;
+    browser
+        .wait_for_text("[data-testid=api-key-secret]", "shown only this once")
+        .await?;
+    let secret = browser
+        .wait_for("#api-key-secret-value")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    anyhow::ensure!(
+        secret.starts_with("shk_") && secret.len() > 40,
+        "secret {secret:?}"
+    );
+    browser
+        .wait_for_text("[data-testid=api-key]", "Shop integration")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=api-key]", "create and change rooms")
+        .await?;
+    browser.screenshot(&format!("api-keys-{width}")).await;
+    browser.expect_no_horizontal_scroll().await?;
+    browser
+        .check_accessibility("settings with an API key")
+        .await?;
+    // Once the page is left, the secret is gone for good.
+    browser.open(&format!("{}/settings", server.url)).await?;
+    browser
+        .wait_for_text("[data-testid=api-key]", "Shop integration")
+        .await?;
+    let source = browser.client.source().await?;
+    anyhow::ensure!(!source.contains(&secret), "the secret is still on the page");
+    browser.click("[data-testid=api-key-revoke]").await?;
+    browser
+        .wait_for_text("[data-testid=api-key]", "revoked")
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_person_makes_and_revokes_an_api_key_on_a_phone() {
+    run_scenario("api-keys-phone", 390, 844, async |server, browser| {
+        api_keys(server, browser, 390).await
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_person_makes_and_revokes_an_api_key_on_a_desktop() {
+    run_scenario("api-keys-desktop", 1280, 900, async |server, browser| {
+        api_keys(server, browser, 1280).await
+    })
+    .await;
+}

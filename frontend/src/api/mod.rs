@@ -6,6 +6,7 @@ pub mod auth;
 pub mod budgets;
 pub mod client;
 pub mod conversations;
+pub mod keys;
 pub mod me;
 pub mod payments;
 pub mod reviews;

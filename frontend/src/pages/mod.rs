@@ -11,6 +11,7 @@ use crate::session::Session;
 pub mod account_settings;
 pub mod admin;
 pub mod admin_payments;
+pub mod api_keys;
 pub mod budgets;
 pub mod dashboard;
 pub mod home;

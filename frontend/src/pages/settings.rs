@@ -105,6 +105,7 @@ fn Settings() -> impl IntoView {
             <VerifyWallet/>
             <RoomsOnOtherWallets/>
             <BudgetSettings/>
+            <crate::pages::api_keys::ApiKeySettings/>
             <AccountSettings/>
             <div aria-live="polite">
                 {move || session.user().and_then(|u| u.wallet).map(|w| {
