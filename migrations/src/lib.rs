@@ -23,6 +23,7 @@ mod m20261204_000017_budgets;
 mod m20261204_000018_refunds;
 mod m20261204_000019_moderation;
 mod m20261204_000020_api_keys;
+mod m20261204_000021_idempotency_keys;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_refunds::Migration),
             Box::new(m20261204_000019_moderation::Migration),
             Box::new(m20261204_000020_api_keys::Migration),
+            Box::new(m20261204_000021_idempotency_keys::Migration),
         ]
     }
 }

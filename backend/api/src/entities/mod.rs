@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod budgets;
 pub mod conversations;
+pub mod idempotency_keys;
 pub mod live_tickets;
 pub mod messages;
 pub mod outbox;

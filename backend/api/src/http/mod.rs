@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod conversations;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod keys;
 pub mod live;
 pub mod me;
@@ -58,7 +59,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_password))
         .routes(routes!(account::change_email))
         .routes(routes!(account::set_preferences))
-        .routes(routes!(rooms::create_room, rooms::list_rooms))
+        .merge(
+            // The writes an integrator may retry with `Idempotency-Key`.
+            OpenApiRouter::new()
+                .routes(routes!(rooms::create_room, rooms::list_rooms))
+                .routes(routes!(payments::start_payment))
+                .route_layer(axum::middleware::from_fn(idempotency::layer)),
+        )
         .routes(routes!(rooms::get_room, rooms::update_room))
         .routes(routes!(rooms::move_room_wallet))
         .routes(routes!(media::add_room_image))
@@ -69,7 +76,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             media::delete_delivery_file
         ))
         .routes(routes!(media::download_delivery_file))
-        .routes(routes!(payments::start_payment))
         .routes(routes!(payments::start_guest_payment))
         .routes(routes!(me::claim_purchase))
         .routes(routes!(
@@ -175,6 +181,8 @@ pub fn router(
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .with_state(state.clone())
+        // For the layers that run after routing and have no state of their own.
+        .layer(axum::Extension(state.clone()))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::spec()));
     // The local mailbox lives beside the sandbox's wallets, under the same mount.
     let mailbox = state

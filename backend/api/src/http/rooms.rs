@@ -24,14 +24,15 @@ pub(crate) fn room_code(code: &str) -> Result<RoomCode> {
     path = "/api/rooms",
     tag = "rooms",
     security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. The same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`); with another request, 422. Keys are per person.")),
     request_body = CreateRoomRequest,
     responses(
         (status = 201, description = "The room, open for payments.", body = RoomResponse),
         (status = 400, description = "Malformed JSON.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
-        (status = 409, description = "The seller has no wallet address yet.", body = ErrorBody),
+        (status = 409, description = "The seller has no wallet address yet, or the first request with this `Idempotency-Key` is still being answered.", body = ErrorBody),
         (status = 415, description = "Body is not JSON.", body = ErrorBody),
-        (status = 422, description = "Invalid or unknown fields (a price with too many decimals for the currency …).", body = ErrorBody),
+        (status = 422, description = "Invalid or unknown fields (a price with too many decimals for the currency …), or an `Idempotency-Key` used with another request.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod conversations;
 pub mod erasure;
 pub mod health;
+pub mod idempotency;
 pub mod pages;
 pub mod passwords;
 pub mod profiles;

@@ -12,6 +12,7 @@ mod errors;
 mod finish;
 mod guests;
 mod helpers;
+mod idempotency;
 mod keys;
 mod live;
 mod mail;
