@@ -19,13 +19,24 @@ use crate::user::{Email, Password, Username};
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     /// 3–32 letters, digits, `_` or `-`; unique regardless of case.
-    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "alice",
+            pattern = "^[A-Za-z0-9_-]{3,32}$",
+            min_length = 3,
+            max_length = 32
+        )
+    )]
     pub username: String,
     /// Unique e-mail address.
     #[cfg_attr(feature = "openapi", schema(example = "alice@example.com"))]
     pub email: String,
     /// 10–128 characters, not a common password.
-    #[cfg_attr(feature = "openapi", schema(example = "correct horse battery", format = Password))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "correct horse battery", format = Password, min_length = 10, max_length = 128)
+    )]
     pub password: String,
     /// The language their mail is written in; default: from `Accept-Language`, else English.
     #[serde(default)]
@@ -309,8 +320,12 @@ pub struct CreateRoomRequest {
         schema(example = "Beginners welcome. Bring your own guitar.")
     )]
     pub description: String,
-    /// A plain decimal in major units with at most the currency's decimal places.
-    #[cfg_attr(feature = "openapi", schema(example = "25.00"))]
+    /// A plain decimal in major units with at most the currency's decimal places (spaces around
+    /// it are ignored).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "25.00", pattern = "^\\s*[0-9]+(\\.[0-9]+)?\\s*$")
+    )]
     pub price: String,
     /// How many can be sold in all, 1–1,000,000; absent or `null`: no limit.
     #[serde(default)]
