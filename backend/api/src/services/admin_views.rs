@@ -194,18 +194,7 @@ pub async fn users_page(
                 .add(like(users::Column::Email, &q)),
         );
     }
-    let (rows, next_cursor) = pages::fetch(
-        db,
-        query,
-        (users::Column::CreatedAt, users::Column::Id),
-        cursor,
-        limit,
-        |user| pages::Cursor {
-            created_at: user.created_at,
-            id: user.id,
-        },
-    )
-    .await?;
+    let (rows, next_cursor) = pages::fetch(db, query, cursor, limit).await?;
     Ok(AdminUserPageResponse {
         items: rows.into_iter().map(user_response).collect(),
         next_cursor,
@@ -233,18 +222,7 @@ pub async fn rooms_page(
     if hidden_only {
         query = query.filter(rooms::Column::HiddenAt.is_not_null());
     }
-    let (rows, next_cursor) = pages::fetch(
-        db,
-        query,
-        (rooms::Column::CreatedAt, rooms::Column::Id),
-        cursor,
-        limit,
-        |room| pages::Cursor {
-            created_at: room.created_at,
-            id: room.id,
-        },
-    )
-    .await?;
+    let (rows, next_cursor) = pages::fetch(db, query, cursor, limit).await?;
     let sellers = usernames(db, rows.iter().map(|room| room.seller_id).collect()).await?;
     let items = rows
         .into_iter()
@@ -312,18 +290,7 @@ pub async fn transactions_page(
     if let Some(status) = status {
         query = query.filter(transactions::Column::Status.eq(status.as_str()));
     }
-    let (rows, next_cursor) = pages::fetch(
-        db,
-        query,
-        (transactions::Column::CreatedAt, transactions::Column::Id),
-        cursor,
-        limit,
-        |row| pages::Cursor {
-            created_at: row.created_at,
-            id: row.id,
-        },
-    )
-    .await?;
+    let (rows, next_cursor) = pages::fetch(db, query, cursor, limit).await?;
     Ok(AdminTransactionPageResponse {
         items: summaries(db, rows).await?,
         next_cursor,
@@ -554,18 +521,7 @@ pub async fn audit_page(
     {
         query = query.filter(audit_log::Column::TargetId.eq(id));
     }
-    let (rows, next_cursor) = pages::fetch(
-        db,
-        query,
-        (audit_log::Column::CreatedAt, audit_log::Column::Id),
-        cursor,
-        limit,
-        |row| pages::Cursor {
-            created_at: row.created_at,
-            id: row.id,
-        },
-    )
-    .await?;
+    let (rows, next_cursor) = pages::fetch(db, query, cursor, limit).await?;
     let items = rows
         .into_iter()
         .map(|row| {

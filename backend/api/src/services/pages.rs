@@ -58,7 +58,35 @@ impl Cursor {
     }
 }
 
-/// One page of `query`, newest first by `(created, id)`, after `cursor`: the rows, and the
+/// A table listed page by page: its `created_at` and `id` columns, and a row's cursor.
+pub trait Paged: EntityTrait {
+    /// The creation time column.
+    const CREATED: Self::Column;
+    /// The id column (breaks ties).
+    const ID: Self::Column;
+    /// Where a page ending at `row` ends.
+    fn cursor(row: &Self::Model) -> Cursor;
+}
+
+/// Every table with `created_at` and a UUID `id` that is listed page by page.
+macro_rules! paged {
+    ($($table:ident),+ $(,)?) => {
+        $(impl Paged for crate::entities::$table::Entity {
+            const CREATED: Self::Column = crate::entities::$table::Column::CreatedAt;
+            const ID: Self::Column = crate::entities::$table::Column::Id;
+            fn cursor(row: &Self::Model) -> Cursor {
+                Cursor {
+                    created_at: row.created_at,
+                    id: row.id,
+                }
+            }
+        })+
+    };
+}
+
+paged!(audit_log, reports, reviews, rooms, transactions, users);
+
+/// One page of `query`, newest first by `(created_at, id)`, after `cursor`: the rows, and the
 /// cursor of the next page when there is one.
 ///
 /// # Errors
@@ -66,15 +94,14 @@ impl Cursor {
 pub async fn fetch<E, C>(
     db: &C,
     query: Select<E>,
-    (created, id): (E::Column, E::Column),
     cursor: Option<&str>,
     limit: u64,
-    key: impl Fn(&E::Model) -> Cursor,
 ) -> Result<(Vec<E::Model>, Option<String>)>
 where
-    E: EntityTrait,
+    E: Paged,
     C: sea_orm::ConnectionTrait,
 {
+    let (created, id) = (E::CREATED, E::ID);
     let after = cursor.map(Cursor::decode).transpose()?;
     let limit = limit.clamp(1, MAX_PAGE);
     let mut query = query;
@@ -96,7 +123,7 @@ where
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = more
-        .then(|| rows.last().map(|row| key(row).encode()))
+        .then(|| rows.last().map(|row| E::cursor(row).encode()))
         .flatten();
     Ok((rows, next))
 }

@@ -165,18 +165,7 @@ pub async fn page(
     if let Some(status) = status {
         query = query.filter(reports::Column::Status.eq(status.as_str()));
     }
-    let (rows, next_cursor) = pages::fetch(
-        db,
-        query,
-        (reports::Column::CreatedAt, reports::Column::Id),
-        cursor,
-        limit,
-        |report| pages::Cursor {
-            created_at: report.created_at,
-            id: report.id,
-        },
-    )
-    .await?;
+    let (rows, next_cursor) = pages::fetch(db, query, cursor, limit).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(response(db, row, true).await?);

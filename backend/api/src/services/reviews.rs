@@ -312,18 +312,7 @@ pub async fn page(
         Subject::Room(id) => query.filter(reviews::Column::RoomId.eq(id)),
         Subject::Seller(id) => query.filter(reviews::Column::SellerId.eq(id)),
     };
-    let (rows, next_cursor) = pages::fetch(
-        db,
-        query,
-        (reviews::Column::CreatedAt, reviews::Column::Id),
-        cursor,
-        limit,
-        |review| pages::Cursor {
-            created_at: review.created_at,
-            id: review.id,
-        },
-    )
-    .await?;
+    let (rows, next_cursor) = pages::fetch(db, query, cursor, limit).await?;
     Ok(ReviewPageResponse {
         reviews: responses(db, rows).await?,
         next_cursor,
