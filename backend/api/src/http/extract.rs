@@ -10,9 +10,6 @@ use serde::de::DeserializeOwned;
 use shifting_shared::{FieldCode, FieldError};
 use uuid::Uuid;
 
-use sea_orm::{EntityTrait, QuerySelect};
-
-use crate::entities::users;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -174,19 +171,8 @@ async fn signed_in(state: &AppState, parts: &Parts, token: &str) -> Result<Uuid,
     } else {
         state.tokens.verify_access(token)?
     };
-    type When = Option<chrono::DateTime<chrono::Utc>>;
-    let account: Option<(When, When)> = users::Entity::find_by_id(id)
-        .select_only()
-        .column(users::Column::SuspendedAt)
-        .column(users::Column::DeletedAt)
-        .into_tuple()
-        .one(&state.db)
-        .await?;
-    match account {
-        Some((None, None)) => Ok(id),
-        Some((Some(_), _)) => Err(ApiError::Unauthorized("This account is suspended.")),
-        _ => Err(ApiError::Unauthorized("This account no longer exists.")),
-    }
+    crate::services::accounts::ensure_active(&state.db, id).await?;
+    Ok(id)
 }
 
 /// A signed-in admin: the role is read from the database on every request. Anonymous callers

@@ -153,6 +153,27 @@ fn conflict_or_internal(err: DbErr) -> ApiError {
     }
 }
 
+/// Whether `user_id` may act now (neither suspended nor deleted): asked on every
+/// authenticated request, so a suspension or a deletion ends sessions and keys at once.
+///
+/// # Errors
+/// 401 for a suspended, deleted or unknown account; database errors.
+pub async fn ensure_active(db: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
+    type When = Option<DateTime<Utc>>;
+    let account: Option<(When, When)> = users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::SuspendedAt)
+        .column(users::Column::DeletedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    match account {
+        Some((None, None)) => Ok(()),
+        Some((Some(_), _)) => Err(ApiError::Unauthorized("This account is suspended.")),
+        _ => Err(ApiError::Unauthorized("This account no longer exists.")),
+    }
+}
+
 /// What a suspended account is told when it proves who it is.
 pub(crate) const SUSPENDED: &str = "This account is suspended by the platform's admins.";
 
