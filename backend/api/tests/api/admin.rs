@@ -646,6 +646,20 @@ async fn reports_form_a_queue_and_room_moderation_is_audited() {
     assert!(app.counts("SELECT COUNT(*) AS n FROM audit_log", 5).await);
 }
 
+/// `POST /api/admin/transactions/{id}/provider-check` as the admin `token`; the 200 body.
+async fn provider_check(app: &TestApp, token: &str, id: &str) -> Value {
+    ok_json(
+        post(
+            app,
+            token,
+            &format!("/api/admin/transactions/{id}/provider-check"),
+            &json!({}),
+        )
+        .await,
+    )
+    .await
+}
+
 /// A completed purchase: (seller, buyer, room code, transaction id).
 async fn sale(app: &TestApp) -> (Trader, Trader, String, String) {
     let (seller, buyer, code) = market(app).await;
@@ -660,18 +674,7 @@ async fn the_provider_check_flags_a_disagreement_made_in_the_sandbox() {
     let app = spawn_app().await;
     let (_, _, code, id) = sale(&app).await;
     let root = admin(&app, "root").await;
-    let check = || async {
-        ok_json(
-            post(
-                &app,
-                &root,
-                &format!("/api/admin/transactions/{id}/provider-check"),
-                &json!({}),
-            )
-            .await,
-        )
-        .await
-    };
+    let check = || provider_check(&app, &root, &id);
 
     let agreed = check().await;
     assert_eq!(agreed["record"]["summary"]["status"], "completed");
@@ -876,18 +879,7 @@ async fn the_provider_check_reads_a_one_click_purchase_at_both_wallets() {
     )
     .await;
     let id = buy_with_one_click(&app, token, &code, &budget).await;
-    let check = || async {
-        ok_json(
-            post(
-                &app,
-                &root,
-                &format!("/api/admin/transactions/{id}/provider-check"),
-                &json!({}),
-            )
-            .await,
-        )
-        .await
-    };
+    let check = || provider_check(&app, &root, &id);
 
     // The budget's grant still reads the buyer's side after completion.
     let agreed = check().await;
