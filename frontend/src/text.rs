@@ -80,6 +80,7 @@ pub fn field(locale: Locale, code: FieldCode) -> &'static str {
         FieldCode::LinkInvalid => td_string!(locale, fields.link_invalid),
         FieldCode::EmailSame => td_string!(locale, fields.email_same),
         FieldCode::PaymentInProgress => td_string!(locale, fields.payment_in_progress),
+        FieldCode::UrlNotAllowed => td_string!(locale, fields.url_not_allowed),
     }
 }
 

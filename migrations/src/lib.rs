@@ -24,6 +24,7 @@ mod m20261204_000018_refunds;
 mod m20261204_000019_moderation;
 mod m20261204_000020_api_keys;
 mod m20261204_000021_idempotency_keys;
+mod m20261204_000022_webhooks;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000019_moderation::Migration),
             Box::new(m20261204_000020_api_keys::Migration),
             Box::new(m20261204_000021_idempotency_keys::Migration),
+            Box::new(m20261204_000022_webhooks::Migration),
         ]
     }
 }

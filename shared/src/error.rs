@@ -121,6 +121,8 @@ pub enum FieldCode {
     EmailSame,
     /// A payment of the account is still moving money.
     PaymentInProgress,
+    /// A webhook URL the outbound policy refuses (not `https`, or a private address).
+    UrlNotAllowed,
 }
 
 /// An error of a `shared` parser that has a [`FieldCode`].

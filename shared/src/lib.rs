@@ -16,6 +16,7 @@ pub mod room;
 pub mod transaction;
 pub mod user;
 pub mod wallet;
+pub mod webhooks;
 
 pub use account::{Language, MailPreferences, Notice};
 pub use conversation::{ConversationSide, MessageText, PaymentEvent};

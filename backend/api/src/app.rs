@@ -31,6 +31,7 @@ use crate::services::rate_limit::RateLimiter;
 use crate::services::room_views::RoomViews;
 use crate::services::tokens::TokenKeys;
 use crate::state::AppState;
+use crate::webhooks::sender::WebhookSender;
 
 /// Mail a request may ask for (reset links, confirmations), per address or account: one a
 /// minute, three at once.
@@ -47,6 +48,7 @@ pub struct App {
     live: Live,
     worker: Option<Worker>,
     mail_sender: crate::outbox::Worker<Mailer>,
+    webhook_sender: crate::outbox::Worker<WebhookSender>,
     limits: ConnectionLimits,
     clock: Clock,
     metrics: Option<crate::metrics::MetricsServer>,
@@ -198,10 +200,25 @@ impl App {
             ),
             Arc::clone(&mail_wake),
         );
+        let webhook_policy = Arc::new(webhook_policy(&settings)?);
+        let webhook_wake = Arc::new(Notify::new());
+        let webhook_sender = crate::outbox::Worker::new(
+            db.clone(),
+            settings.clock.clone(),
+            WebhookSender::new(
+                db.clone(),
+                settings.clock.clone(),
+                Arc::clone(&sealer),
+                Arc::clone(&webhook_policy),
+            )?,
+            Arc::clone(&webhook_wake),
+        );
         let mail_limiter = Arc::new(RateLimiter::new(MAIL_PER_MINUTE, MAIL_BURST));
         RateLimiter::spawn_cleanup(&mail_limiter);
         let state = AppState {
             sealer,
+            webhook_policy,
+            webhook_wake,
             mail_wake,
             mail_limiter,
             unsubscribe,
@@ -244,6 +261,7 @@ impl App {
             live,
             worker,
             mail_sender,
+            webhook_sender,
             limits,
             clock,
             metrics,
@@ -295,6 +313,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let worker = self.worker.map(|worker| tokio::spawn(worker.run()));
         let mail_sender = tokio::spawn(self.mail_sender.run());
+        let webhook_sender = tokio::spawn(self.webhook_sender.run());
         let metrics = self.metrics.map(|server| {
             tokio::spawn(async move {
                 if let Err(err) = server.run().await {
@@ -320,6 +339,8 @@ impl App {
         // Queued mail waits in the outbox for the next start (or another replica).
         mail_sender.abort();
         let _ = mail_sender.await;
+        webhook_sender.abort();
+        let _ = webhook_sender.await;
         if let Some(metrics) = metrics {
             metrics.abort();
             let _ = metrics.await;
@@ -466,6 +487,21 @@ pub async fn open_sandbox(
     Sandbox::open(config)
         .await
         .context("cannot open the sandbox")
+}
+
+/// Where webhooks may be posted: as wallet calls, `https` to public addresses and the
+/// operator's exemptions; in sandbox mode (no Open Payments identity) also plain `http` and
+/// loopback, for a receiver on the developer's machine. Private networks stay refused.
+fn webhook_policy(settings: &Settings) -> anyhow::Result<FetchPolicy> {
+    let mut exemptions = settings.open_payments.outbound_private_hosts.clone();
+    let mut policy = FetchPolicy::real();
+    if settings.open_payments.identity.is_none() {
+        exemptions.extend(["127.0.0.0/8".to_owned(), "::1/128".to_owned()]);
+        policy = policy.with_plain_http();
+    }
+    policy
+        .with_exemptions(&exemptions)
+        .context("outbound_private_hosts")
 }
 
 /// The client for a sandbox: the platform wallet is the sandbox's `shifting` account, and only

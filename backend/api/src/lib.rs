@@ -19,6 +19,7 @@ pub mod server;
 pub mod services;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::{RawSettings, Settings};

@@ -71,4 +71,9 @@ pub struct AppState {
     pub unsubscribe: UnsubscribeKey,
     /// Encrypts tokens kept for later use.
     pub sealer: Arc<Sealer>,
+    /// Where webhooks may be posted (the wallet calls' rules; plain `http` and loopback too
+    /// in sandbox mode).
+    pub webhook_policy: Arc<shifting_open_payments::fetch_policy::FetchPolicy>,
+    /// Wakes this replica's webhook sender (after a request queued a message).
+    pub webhook_wake: Arc<Notify>,
 }

@@ -34,6 +34,7 @@ pub struct FetchPolicy {
     sandbox_origin: Option<Url>,
     exempt_hosts: Vec<String>,
     exempt_nets: Vec<IpNet>,
+    plain_http: bool,
 }
 
 impl FetchPolicy {
@@ -77,6 +78,14 @@ impl FetchPolicy {
             }
         }
         Ok(self)
+    }
+
+    /// Also allows plain `http` (local development: a receiver on this machine). The address
+    /// rule is unchanged.
+    #[must_use]
+    pub fn with_plain_http(mut self) -> Self {
+        self.plain_http = true;
+        self
     }
 
     fn is_sandbox(&self, url: &Url) -> bool {
@@ -123,7 +132,7 @@ impl FetchPolicy {
         {
             return Err(PolicyError::InternalAddress(url.to_string()));
         }
-        if url.scheme() != "https" {
+        if url.scheme() != "https" && !(self.plain_http && url.scheme() == "http") {
             return Err(PolicyError::NotHttps(url.to_string()));
         }
         let ip = match url.host() {
@@ -405,6 +414,39 @@ mod tests {
             FetchPolicy::real().with_exemptions(&["not a host!".into()]),
             Err(PolicyError::BadExemption(_))
         ));
+    }
+
+    #[test]
+    fn plain_http_relaxes_only_the_scheme() {
+        let policy = FetchPolicy::real()
+            .with_plain_http()
+            .with_exemptions(&["127.0.0.0/8".into()])
+            .unwrap();
+        for allowed in [
+            "http://127.0.0.1:9/hook",
+            "https://127.0.0.1/hook",
+            "http://shop.example/hook",
+        ] {
+            assert!(
+                policy.check_url(&Url::parse(allowed).unwrap()).is_ok(),
+                "{allowed}"
+            );
+        }
+        for refused in [
+            "http://10.0.0.1/hook",
+            "http://169.254.169.254/latest",
+            "ftp://shop.example/x",
+        ] {
+            assert!(
+                policy.check_url(&Url::parse(refused).unwrap()).is_err(),
+                "{refused}"
+            );
+        }
+        assert!(
+            FetchPolicy::real()
+                .check_url(&Url::parse("http://shop.example/hook").unwrap())
+                .is_err()
+        );
     }
 
     #[tokio::test]

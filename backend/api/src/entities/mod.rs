@@ -26,6 +26,8 @@ pub mod transaction_events;
 pub mod transactions;
 pub mod users;
 pub mod wallet_verifications;
+pub mod webhook_endpoints;
+pub mod webhook_messages;
 
 /// Star counts as stored (`stars_1` … `stars_5`): never negative, so read as they are.
 pub(crate) fn star_counts(stored: [i32; 5]) -> shifting_shared::StarCounts {

@@ -10,7 +10,7 @@ pub struct Model {
     /// Id (a mail's `Message-ID` is made from it, so a repeated delivery is recognisable).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Which deliverer takes it: `mail`.
+    /// Which deliverer takes it: `mail` or `webhook`.
     pub channel: String,
     /// Unique: the same fact written twice (a replayed step) queues one delivery.
     pub dedupe_key: String,
@@ -35,6 +35,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Sent or given up.
     pub done_at: Option<DateTimeUtc>,
+    /// What it delivers, when several rows deliver one thing (a webhook message sent again):
+    /// the message's id.
+    pub subject_id: Option<Uuid>,
 }
 
 /// No relations are navigated.

@@ -19,6 +19,8 @@ pub struct Model {
     pub detail: Option<String>,
     /// When.
     pub at: DateTimeUtc,
+    /// The HTTP status the other side answered, when it answered over HTTP.
+    pub response_code: Option<i32>,
 }
 
 /// No relations are navigated.

@@ -23,6 +23,7 @@ pub mod rooms;
 pub mod scopes;
 pub mod transactions;
 pub mod web;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -118,6 +119,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::create_report))
         .routes(routes!(keys::create_key, keys::list_keys))
         .routes(routes!(keys::revoke_key))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::rotate_webhook_secret))
+        .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(webhooks::send_webhook_again))
         .merge(admin_router())
         .routes(routes!(live::live_ticket))
         .routes(routes!(live::live_socket))

@@ -25,10 +25,12 @@ use utoipa::{Modify, OpenApi};
         (name = "conversations", description = "Buyers' and sellers' conversations about a room, with its payments' entries"),
         (name = "live", description = "The live socket: pushed messages, read markers, unread totals and payment status"),
         (name = "keys", description = "API keys for integrators: `Authorization: Bearer shk_…` on the operations their scopes open (see the `api_key` scheme on each)"),
+        (name = "webhooks", description = "Webhook endpoints (Standard Webhooks): each event is POSTed as a `WebhookEvent` with `webhook-id` (the same on every retry: deduplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,` + base64 HMAC-SHA256 with the `whsec_` secret's bytes over `id.timestamp.body`; two signatures for 24 hours after a rotation). A 2xx answer is a delivery; anything else is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h; 410 Gone, or 5 days of failures, turns the endpoint off"),
         (name = "reports", description = "Reporting rooms, reviews and messages to the platform's admins"),
         (name = "admin", description = "The admin panel: overview, accounts, rooms, reports, payments' evidence and the audit log (admins only)"),
         (name = "operations", description = "Health and readiness probes"),
     ),
+    components(schemas(shifting_shared::webhooks::WebhookEvent)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -43,6 +43,18 @@ pub const OPEN_TO_KEYS: &[(&str, &str, Scope)] = &[
         "/api/transactions/{id}/refund",
         Scope::PaymentsWrite,
     ),
+    ("GET", "/api/webhooks", Scope::Read),
+    ("GET", "/api/webhooks/{id}", Scope::Read),
+    ("GET", "/api/webhooks/{id}/deliveries", Scope::Read),
+    ("POST", "/api/webhooks", Scope::WebhooksWrite),
+    ("PATCH", "/api/webhooks/{id}", Scope::WebhooksWrite),
+    ("DELETE", "/api/webhooks/{id}", Scope::WebhooksWrite),
+    ("POST", "/api/webhooks/{id}/secret", Scope::WebhooksWrite),
+    (
+        "POST",
+        "/api/webhooks/{id}/deliveries/{message_id}/send",
+        Scope::WebhooksWrite,
+    ),
 ];
 
 /// The scope a key needs for `method` on the route template `path`; `None`: keys may not.

@@ -26,7 +26,7 @@ pub use unsubscribe::UnsubscribeKey;
 
 use crate::entities::outbox as outbox_rows;
 use crate::error::Result;
-use crate::outbox::{self, Channel, Deliver, Delivery};
+use crate::outbox::{self, Attempted, Channel, Deliver, Delivery};
 
 /// A mail to send, as queued: what happened, by ids.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,7 +235,14 @@ impl Deliver for Mailer {
         Channel::Mail
     }
 
-    async fn deliver(&self, row: &outbox_rows::Model) -> Delivery {
+    async fn deliver(&self, row: &outbox_rows::Model) -> Attempted {
+        self.send(row).await.into()
+    }
+}
+
+impl Mailer {
+    /// Composes and sends one queued mail.
+    async fn send(&self, row: &outbox_rows::Model) -> Delivery {
         let job: MailJob = match serde_json::from_str(&row.payload) {
             Ok(job) => job,
             Err(err) => return Delivery::Permanent(format!("unreadable mail job: {err}")),

@@ -7,9 +7,10 @@
 //! - **One deliverer at a time.** A worker takes a lease on a row (on PostgreSQL under
 //!   `FOR UPDATE SKIP LOCKED`) before delivering it, so two replicas never deliver one row; a
 //!   worker that died holding a lease lets its rows go when the lease runs out.
-//! - **Retries with backoff** ([`BACKOFF`]) until the deliverer succeeds or says the failure is
-//!   permanent, or the schedule runs out (about two days); every attempt is logged in
-//!   `outbox_attempts`.
+//! - **Retries with backoff** (each channel's [`Channel::backoff`]) until the deliverer succeeds
+//!   or says the failure is permanent, or the schedule runs out (about two days for mail, three
+//!   for webhooks); every attempt is logged in `outbox_attempts`, with the HTTP status the other
+//!   side answered when there is one.
 //!
 //! A delivery that reached the other side but whose process died before recording it is
 //! delivered again when the lease runs out: at least once, never twice while processes live.
@@ -35,9 +36,9 @@ use crate::db::begin_write;
 use crate::entities::{outbox, outbox_attempts};
 use crate::error::Result;
 
-/// How long after each failed attempt the next one is made; after the last, the row is given
+/// How long after each failed mail the next attempt is made; after the last, the row is given
 /// up (`failed`). About two days in all, so a mail server down for a weekend loses nothing.
-pub const BACKOFF: [Duration; 11] = [
+pub const MAIL_BACKOFF: [Duration; 11] = [
     Duration::from_secs(30),
     Duration::from_secs(2 * 60),
     Duration::from_secs(10 * 60),
@@ -49,6 +50,21 @@ pub const BACKOFF: [Duration; 11] = [
     Duration::from_secs(8 * 3600),
     Duration::from_secs(10 * 3600),
     Duration::from_secs(12 * 3600),
+];
+
+/// How long after each failed webhook call the next is made: the Standard Webhooks example
+/// schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), about three days in all
+/// over ten attempts.
+pub const WEBHOOK_BACKOFF: [Duration; 9] = [
+    Duration::from_secs(5),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(5 * 3600),
+    Duration::from_secs(10 * 3600),
+    Duration::from_secs(14 * 3600),
+    Duration::from_secs(20 * 3600),
+    Duration::from_secs(24 * 3600),
 ];
 
 /// How many rows one pass takes.
@@ -73,14 +89,45 @@ mod status {
 pub enum Channel {
     /// A mail (`mail/`).
     Mail,
+    /// A webhook call (`webhooks/`).
+    Webhook,
 }
 
 impl Channel {
-    fn as_str(self) -> &'static str {
+    /// The stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Mail => "mail",
+            Self::Webhook => "webhook",
         }
     }
+
+    /// The waits between its attempts: the row is given up after the last.
+    #[must_use]
+    pub fn backoff(self) -> &'static [Duration] {
+        match self {
+            Self::Mail => &MAIL_BACKOFF,
+            Self::Webhook => &WEBHOOK_BACKOFF,
+        }
+    }
+}
+
+/// A row to queue.
+#[derive(Debug)]
+pub struct NewRow {
+    /// Its channel.
+    pub channel: Channel,
+    /// Unique per fact.
+    pub dedupe_key: String,
+    /// The account it is for, if any.
+    pub user_id: Option<Uuid>,
+    /// What it delivers, when several rows may deliver one thing.
+    pub subject_id: Option<Uuid>,
+    /// What the deliverer needs, as JSON.
+    pub payload: String,
+    /// Not delivered before then.
+    pub due: DateTime<Utc>,
 }
 
 /// Writes a row in `db` (the caller's transaction), unless a row with the same dedupe key
@@ -113,15 +160,37 @@ pub async fn enqueue_at(
     due: DateTime<Utc>,
 ) -> Result<bool> {
     let payload = serde_json::to_string(payload).map_err(anyhow::Error::from)?;
+    queue(
+        db,
+        NewRow {
+            channel,
+            dedupe_key,
+            user_id,
+            subject_id: None,
+            payload,
+            due,
+        },
+        now,
+    )
+    .await
+}
+
+/// Writes `row` in `db` (the caller's transaction), unless a row with the same dedupe key
+/// exists. Says whether it wrote one.
+///
+/// # Errors
+/// Database errors.
+pub async fn queue(db: &impl ConnectionTrait, row: NewRow, now: DateTime<Utc>) -> Result<bool> {
     let row = outbox::ActiveModel {
         id: Set(Uuid::new_v4()),
-        channel: Set(channel.as_str().to_owned()),
-        dedupe_key: Set(dedupe_key),
-        user_id: Set(user_id),
-        payload: Set(payload),
+        channel: Set(row.channel.as_str().to_owned()),
+        dedupe_key: Set(row.dedupe_key),
+        user_id: Set(row.user_id),
+        subject_id: Set(row.subject_id),
+        payload: Set(row.payload),
         status: Set(status::PENDING.to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(due),
+        next_attempt_at: Set(row.due),
         lease_owner: Set(None),
         lease_until: Set(None),
         last_error: Set(None),
@@ -171,13 +240,31 @@ pub enum Delivery {
     Dropped(String),
 }
 
+/// An attempt's end, with the HTTP status the other side answered when there was one.
+#[derive(Debug)]
+pub struct Attempted {
+    /// How it ended.
+    pub delivery: Delivery,
+    /// The answer's status code.
+    pub response_code: Option<u16>,
+}
+
+impl From<Delivery> for Attempted {
+    fn from(delivery: Delivery) -> Self {
+        Self {
+            delivery,
+            response_code: None,
+        }
+    }
+}
+
 /// What delivers one channel's rows.
 pub trait Deliver: Send + Sync + 'static {
     /// The channel it delivers.
     fn channel(&self) -> Channel;
 
     /// Delivers one row (its attempt number is `row.attempts`, counting this one).
-    fn deliver(&self, row: &outbox::Model) -> impl Future<Output = Delivery> + Send;
+    fn deliver(&self, row: &outbox::Model) -> impl Future<Output = Attempted> + Send;
 }
 
 /// Delivers one channel's due rows, in every replica.
@@ -288,20 +375,21 @@ impl<D: Deliver> Worker<D> {
 
     /// Delivers one leased row and records the outcome.
     async fn attempt(&self, row: outbox::Model) {
-        let delivery = self.deliverer.deliver(&row).await;
-        if let Err(err) = self.record(&row, &delivery).await {
+        let attempted = self.deliverer.deliver(&row).await;
+        if let Err(err) = self.record(&row, &attempted).await {
             tracing::error!(outbox = %row.id, error = format!("{err:#}"), "cannot record a delivery");
         }
     }
 
     /// Records an attempt: the row's new state (only while this worker still holds it) and a
     /// line in the attempts log, in one transaction.
-    async fn record(&self, row: &outbox::Model, delivery: &Delivery) -> Result<()> {
+    async fn record(&self, row: &outbox::Model, attempted: &Attempted) -> Result<()> {
         let now = self.clock.now();
         let attempt = row.attempts;
+        let delivery = &attempted.delivery;
         let retry_in = usize::try_from(attempt - 1)
             .ok()
-            .and_then(|i| BACKOFF.get(i).copied());
+            .and_then(|i| self.deliverer.channel().backoff().get(i).copied());
         let (outcome, next, detail) = match delivery {
             Delivery::Sent => ("sent", status::SENT, None),
             Delivery::Retry(why) if retry_in.is_some() => ("retry", status::PENDING, Some(why)),
@@ -361,6 +449,7 @@ impl<D: Deliver> Worker<D> {
                 outcome: Set(outcome.to_owned()),
                 detail: Set(detail),
                 at: Set(now),
+                response_code: Set(attempted.response_code.map(i32::from)),
             })
             .exec_without_returning(&txn)
             .await?;
@@ -401,12 +490,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_backoff_grows_and_spans_about_two_days() {
-        assert!(BACKOFF.windows(2).all(|pair| pair[0] <= pair[1]));
-        let total: Duration = BACKOFF.iter().sum();
-        assert!(total > Duration::from_secs(40 * 3600), "{total:?}");
-        assert!(total < Duration::from_secs(72 * 3600), "{total:?}");
-        assert!(BACKOFF[0] <= Duration::from_secs(60));
+    fn each_backoff_grows_and_spans_its_days() {
+        for (channel, days) in [(Channel::Mail, 2), (Channel::Webhook, 3)] {
+            let backoff = channel.backoff();
+            assert!(backoff.windows(2).all(|pair| pair[0] <= pair[1]));
+            let total: Duration = backoff.iter().sum();
+            let hours = days * 24;
+            assert!(
+                total > Duration::from_secs(hours * 3600 * 5 / 6),
+                "{total:?}"
+            );
+            assert!(
+                total < Duration::from_secs(hours * 3600 * 7 / 6),
+                "{total:?}"
+            );
+            assert!(backoff[0] <= Duration::from_secs(60));
+        }
     }
 
     #[test]

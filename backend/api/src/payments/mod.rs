@@ -329,6 +329,7 @@ pub(crate) async fn record_event(
     let news = from != Some(TransactionStatus::RefundPending);
     if news {
         crate::mail::payment_status(db, id, to, at).await?;
+        crate::webhooks::transaction_status(db, id, to, at).await?;
     }
     conversations::status_changed(db, batch, id, to, at, news).await
 }

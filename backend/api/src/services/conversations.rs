@@ -252,6 +252,12 @@ pub async fn post(
     // Writing is reading what one answers.
     mark(&txn, &mut batch, &row, user, message.id).await?;
     crate::mail::message_written(&txn, message.id, now).await?;
+    let reader = if user == row.buyer_id {
+        row.seller_id
+    } else {
+        row.buyer_id
+    };
+    crate::webhooks::message_created(&txn, row.id, message.id, reader, now).await?;
     txn.commit().await?;
     batch.committed();
     Ok(message_response(&message, row.buyer_id))

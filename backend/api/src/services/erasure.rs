@@ -161,6 +161,11 @@ pub async fn delete_account(
         .exec(&txn)
         .await?;
     crate::outbox::erase_for(&txn, user_id).await?;
+    // Their webhook endpoints go with their messages and secrets.
+    crate::entities::webhook_endpoints::Entity::delete_many()
+        .filter(crate::entities::webhook_endpoints::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
     let budgets = crate::payments::budgets::revoke_all(&txn, user_id, now).await?;
     txn.commit().await?;
     tracing::info!(user = %user.id, rooms = closed.len(), "account deleted");

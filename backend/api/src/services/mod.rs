@@ -23,3 +23,4 @@ pub mod tokens;
 pub mod transactions;
 pub mod wallet_proofs;
 pub mod wallets;
+pub mod webhooks;

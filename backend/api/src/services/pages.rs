@@ -84,7 +84,15 @@ macro_rules! paged {
     };
 }
 
-paged!(audit_log, reports, reviews, rooms, transactions, users);
+paged!(
+    audit_log,
+    reports,
+    reviews,
+    rooms,
+    transactions,
+    users,
+    webhook_messages
+);
 
 /// One page of `query`, newest first by `(created_at, id)`, after `cursor`: the rows, and the
 /// cursor of the next page when there is one.

@@ -100,6 +100,8 @@ pub async fn create(
     let mut batch = live.batch();
     conversations::payment_entry(&txn, &mut batch, purchase.id, PaymentEvent::Reviewed, now)
         .await?;
+    crate::webhooks::review_created(&txn, row.id, row.room_id, row.seller_id, rating.get(), now)
+        .await?;
     txn.commit().await?;
     batch.committed();
     tracing::info!(review = %row.id, transaction = %transaction_id, "review written");

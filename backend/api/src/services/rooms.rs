@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
 };
 use shifting_shared::api::{
     AmountDto, CreateRoomRequest, MoveRoomRequest, OwnRoomResponse, PartyResponse,
@@ -20,6 +21,7 @@ use shifting_shared::{
 use url::Url;
 use uuid::Uuid;
 
+use crate::db::begin_write;
 use crate::entities::amount::StoredAmount;
 use crate::entities::{rooms, transactions, users};
 use crate::error::{ApiError, Result};
@@ -33,7 +35,7 @@ const NO_ROOM: &str = "No room has this code.";
 /// [`ApiError::Conflict`] when the seller has no wallet yet, [`ApiError::Validation`] for bad
 /// fields, internal errors.
 pub async fn create_room(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     seller_id: Uuid,
     request: &CreateRoomRequest,
     public_url: &Url,
@@ -84,8 +86,14 @@ pub async fn create_room(
             hidden_at: Set(None),
             hidden_reason: Set(None),
         };
-        match row.insert(db).await {
-            Ok(row) => return to_response(row, &seller, public_url),
+        // The room and its `room.created` webhooks, together.
+        let txn = begin_write(db).await?;
+        match row.insert(&txn).await {
+            Ok(row) => {
+                crate::webhooks::room_changed(&txn, &row, true, now).await?;
+                txn.commit().await?;
+                return to_response(row, &seller, public_url);
+            }
             Err(err) if is_unique_violation(&err) => continue,
             Err(err) => return Err(err.into()),
         }
@@ -272,7 +280,7 @@ pub(crate) async fn find_with_seller(
 /// [`ApiError::Conflict`] for reopening a closed room or a concurrent change,
 /// [`ApiError::Validation`] for a bad description.
 pub async fn update_room(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: Uuid,
     code: &RoomCode,
     request: &UpdateRoomRequest,
@@ -347,12 +355,23 @@ pub async fn update_room(
             Expr::value(limit.map(stored_limit)),
         );
     }
-    if update.exec(db).await?.rows_affected != 1 {
+    let txn = begin_write(db).await?;
+    if update.exec(&txn).await?.rows_affected != 1 {
         return Err(ApiError::conflict(
             "The room changed meanwhile; reload it and try again.",
         ));
     }
+    changed(&txn, room.id, now).await?;
+    txn.commit().await?;
     own_view(db, code, public_url).await
+}
+
+/// Queues `room.updated` for the room `id` as it now is, in `txn`.
+async fn changed(txn: &DatabaseTransaction, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    if let Some(room) = rooms::Entity::find_by_id(id).one(txn).await? {
+        crate::webhooks::room_changed(txn, &room, false, now).await?;
+    }
+    Ok(())
 }
 
 /// Moves a room's payouts to its seller's current wallet, at a new price in that wallet's
@@ -364,7 +383,7 @@ pub async fn update_room(
 /// [`ApiError::Conflict`] for a closed room, a seller without a wallet, a room that already pays
 /// into it, or a concurrent change; [`ApiError::Validation`] for the price.
 pub async fn move_to_current_wallet(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: Uuid,
     code: &RoomCode,
     request: &MoveRoomRequest,
@@ -395,6 +414,7 @@ pub async fn move_to_current_wallet(
     let price = Amount::parse_decimal(request.price.trim(), asset)
         .map_err(|e| ApiError::field("price", e))?;
     let value = i64::try_from(price.value()).map_err(anyhow::Error::from)?;
+    let txn = begin_write(db).await?;
     let moved = rooms::Entity::update_many()
         .col_expr(rooms::Column::WalletAddress, Expr::value(wallet))
         .col_expr(
@@ -415,13 +435,15 @@ pub async fn move_to_current_wallet(
         // Conditional on what was read, so a concurrent close or move is never undone.
         .filter(rooms::Column::Status.eq(room.status.clone()))
         .filter(rooms::Column::WalletAddress.eq(room.wallet_address.clone()))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if moved.rows_affected != 1 {
         return Err(ApiError::conflict(
             "The room changed meanwhile; reload it and try again.",
         ));
     }
+    changed(&txn, room.id, now).await?;
+    txn.commit().await?;
     own_view(db, code, public_url).await
 }
 

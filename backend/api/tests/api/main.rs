@@ -33,3 +33,4 @@ mod sales;
 mod sandbox;
 mod sessions;
 mod stock;
+mod webhooks;
