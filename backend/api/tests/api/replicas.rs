@@ -364,3 +364,63 @@ async fn two_replicas_send_each_mail_once() {
     ids.dedup();
     assert_eq!(ids.len(), 24, "each mail once");
 }
+
+#[tokio::test]
+async fn two_replicas_deliver_each_webhook_once() {
+    let receiver = crate::webhooks::Receiver::start().await;
+    let cluster = cluster().await;
+    let seller = cluster.trader(&cluster.b, "seller", "alice").await;
+    let (_, secret) = crate::webhooks::register(
+        &cluster.b,
+        &cluster.http,
+        &seller,
+        &receiver.url,
+        &["room.created"],
+    )
+    .await;
+    // Rooms opened on both replicas at once: each replica's sender races for every message.
+    let opened = (0..30).map(|i| {
+        let replica = if i % 2 == 0 { &cluster.a } else { &cluster.b };
+        cluster
+            .http
+            .post(format!("{replica}/api/rooms"))
+            .bearer_auth(&seller)
+            .json(&json!({ "name": format!("Lesson {i}"), "price": "25.00" }))
+            .send()
+    });
+    for response in join_all(opened).await {
+        assert_eq!(response.expect("room").status(), StatusCode::CREATED);
+    }
+    let got = receiver.wait_for(30).await;
+    let db = sea_orm::Database::connect(&cluster.database_url)
+        .await
+        .expect("database");
+    for _ in 0..500 {
+        let pending = crate::helpers::scalar(
+            &db,
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status <> 'sent'",
+        )
+        .await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let attempts = crate::helpers::scalar(
+        &db,
+        "SELECT COUNT(*) AS n FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id \
+         WHERE o.channel = 'webhook'",
+    )
+    .await;
+    assert_eq!(attempts, 30, "one attempt per message, none repeated");
+    db.close().await.ok();
+    let got_now = receiver.received();
+    assert_eq!(got_now.len(), 30, "no message posted twice");
+    let mut ids: Vec<&str> = got.iter().map(crate::webhooks::Received::id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "each event once");
+    for request in &got {
+        request.verify(&secret);
+    }
+}
