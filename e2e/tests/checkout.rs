@@ -848,3 +848,167 @@ async fn a_reported_room_is_hidden_by_an_admin_on_a_desktop() {
     })
     .await;
 }
+
+/// A webhook receiver on this machine: answers 200 to every request and keeps each one's
+/// `webhook-id`.
+struct Receiver {
+    url: String,
+    ids: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Receiver {
+    async fn start() -> anyhow::Result<Self> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/hooks", listener.local_addr()?);
+        let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&ids);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let kept = std::sync::Arc::clone(&kept);
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    // The headers, then as much body as they announce.
+                    loop {
+                        let Ok(read) = socket.read(&mut buffer).await else {
+                            return;
+                        };
+                        if read == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buffer[..read]);
+                        let text = String::from_utf8_lossy(&request).to_string();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let length = text[..end]
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if request.len() >= end + 4 + length {
+                                if let Some(id) = text[..end].lines().find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .starts_with("webhook-id:")
+                                        .then(|| l[11..].trim().to_owned())
+                                }) {
+                                    kept.lock().expect("lock").push(id);
+                                }
+                                let _ = socket
+                                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                                    .await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Self { url, ids, task })
+    }
+
+    /// Waits (bounded by attempts) until `n` requests came; their ids.
+    async fn wait_for(&self, n: usize) -> anyhow::Result<Vec<String>> {
+        for _ in 0..500 {
+            let ids = self.ids.lock().expect("lock").clone();
+            if ids.len() >= n {
+                return Ok(ids);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        anyhow::bail!(
+            "the receiver got {:?}, not {n} requests",
+            self.ids.lock().expect("lock")
+        )
+    }
+}
+
+/// A seller registers a webhook in the settings, sees its secret once, opens a room and finds
+/// the delivery in the endpoint's log, sends it again (the same `webhook-id` arrives twice),
+/// and turns the endpoint off.
+async fn webhooks(server: &Server, browser: &Browser, width: u32) -> anyhow::Result<()> {
+    let receiver = Receiver::start().await?;
+    sign_up(browser, server, "seller").await?;
+    set_wallet(browser, server, "alice").await?;
+    browser.wait_for("[data-testid=webhooks]").await?;
+    browser.fill("webhook-url", &receiver.url).await?;
+    browser.fill("webhook-description", "Shop orders").await?;
+    browser.click("#event-room-created").await?;
+    browser.click("[data-testid=webhook-create]").await?;
+    browser
+        .wait_for_text("[data-testid=webhook-secret]", "shown only this once")
+        .await?;
+    let secret = browser
+        .wait_for("#webhook-secret-value")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    anyhow::ensure!(secret.starts_with("whsec_"), "secret {secret:?}");
+    browser
+        .wait_for_text("[data-testid=webhook]", "a room was opened")
+        .await?;
+    another_room(browser, server, "Drum lesson").await?;
+    let first = receiver.wait_for(1).await?;
+
+    browser.open(&format!("{}/settings", server.url)).await?;
+    browser
+        .wait_for_text("[data-testid=webhook]", "Shop orders")
+        .await?;
+    browser.click("[data-testid=webhook-log-toggle]").await?;
+    browser
+        .wait_for_text("[data-testid=webhook-delivery-status]", "delivered")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=webhook-delivery]", "answered 200")
+        .await?;
+    browser.screenshot(&format!("webhooks-{width}")).await;
+    browser.expect_no_horizontal_scroll().await?;
+    browser
+        .check_accessibility("settings with a webhook and its deliveries")
+        .await?;
+    let source = browser.client.source().await?;
+    anyhow::ensure!(!source.contains(&secret), "the secret is still on the page");
+
+    browser.click("[data-testid=webhook-send-again]").await?;
+    let both = receiver.wait_for(2).await?;
+    anyhow::ensure!(both[1] == first[0], "sent again under another id: {both:?}");
+    browser.click("[data-testid=webhook-log-refresh]").await?;
+    browser
+        .wait_for_text("[data-testid=webhook-delivery]", "2 attempt(s)")
+        .await?;
+
+    browser.click("[data-testid=webhook-off]").await?;
+    browser
+        .wait_for_text("[data-testid=webhook-state]", "You turned it off")
+        .await?;
+    browser.wait_for("[data-testid=webhook-on]").await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_seller_receives_webhooks_and_reads_their_deliveries_on_a_phone() {
+    run_scenario("webhooks-phone", 390, 844, async |server, browser| {
+        webhooks(server, browser, 390).await
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built web app and chromedriver: run scripts/test.sh"]
+async fn a_seller_receives_webhooks_and_reads_their_deliveries_on_a_desktop() {
+    run_scenario("webhooks-desktop", 1280, 900, async |server, browser| {
+        webhooks(server, browser, 1280).await
+    })
+    .await;
+}

@@ -114,6 +114,39 @@ impl std::fmt::Display for EventType {
     }
 }
 
+/// Why an endpoint is turned off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledReason {
+    /// Its owner turned it off.
+    Owner,
+    /// Every delivery failed for 5 days.
+    Failing,
+    /// It answered 410 Gone.
+    Gone,
+}
+
+impl DisabledReason {
+    /// The stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Failing => "failing",
+            Self::Gone => "gone",
+        }
+    }
+
+    /// Reads a stored name.
+    #[must_use]
+    pub fn parse(stored: &str) -> Option<Self> {
+        [Self::Owner, Self::Failing, Self::Gone]
+            .into_iter()
+            .find(|reason| reason.as_str() == stored)
+    }
+}
+
 /// `POST /api/webhooks`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -171,9 +204,9 @@ pub struct WebhookResponse {
     pub enabled: bool,
     /// When it was turned off.
     pub disabled_at: Option<DateTime<Utc>>,
-    /// Why it was turned off (by its owner, after 5 days of failures, or because it answered
-    /// 410 Gone).
-    pub disabled_reason: Option<String>,
+    /// Why it was turned off: by its `owner`, after 5 days of `failing`, or because it
+    /// answered 410 (`gone`).
+    pub disabled_reason: Option<DisabledReason>,
     /// Since when every delivery has failed (`null`: the last one succeeded).
     pub failing_since: Option<DateTime<Utc>>,
     /// Until when the previous secret still signs, after a rotation.

@@ -12,3 +12,4 @@ pub mod payments;
 pub mod reviews;
 pub mod rooms;
 pub mod transactions;
+pub mod webhooks;

@@ -29,6 +29,7 @@ pub mod room_media;
 pub mod settings;
 pub mod signup;
 pub mod transaction;
+pub mod webhooks;
 
 /// The app's fixed pages, so paths are written once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

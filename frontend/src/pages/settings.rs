@@ -106,6 +106,7 @@ fn Settings() -> impl IntoView {
             <RoomsOnOtherWallets/>
             <BudgetSettings/>
             <crate::pages::api_keys::ApiKeySettings/>
+            <crate::pages::webhooks::WebhookSettings/>
             <AccountSettings/>
             <div aria-live="polite">
                 {move || session.user().and_then(|u| u.wallet).map(|w| {

@@ -28,7 +28,7 @@ pub struct Model {
     pub enabled: bool,
     /// When it was turned off (by its owner, by failing for days, or by answering 410).
     pub disabled_at: Option<DateTimeUtc>,
-    /// Why.
+    /// Why: `owner`, `failing` or `gone`.
     pub disabled_reason: Option<String>,
     /// Since when every delivery has failed (`None`: the last one succeeded).
     pub failing_since: Option<DateTimeUtc>,

@@ -13,8 +13,8 @@ use shifting_open_payments::fetch_policy::FetchPolicy;
 use shifting_shared::admin::checked_text;
 use shifting_shared::webhooks::{
     CreateWebhookRequest, CreatedWebhookResponse, DeliveryAttempt, DeliveryPage, DeliveryResponse,
-    DeliveryStatus, EventType, MAX_DESCRIPTION, MAX_ENDPOINTS, MAX_URL, RotatedSecretResponse,
-    UpdateWebhookRequest, WebhookListResponse, WebhookResponse,
+    DeliveryStatus, DisabledReason, EventType, MAX_DESCRIPTION, MAX_ENDPOINTS, MAX_URL,
+    RotatedSecretResponse, UpdateWebhookRequest, WebhookListResponse, WebhookResponse,
 };
 use shifting_shared::{FieldCode, FieldError, FieldErrors};
 use url::Url;
@@ -31,8 +31,6 @@ use crate::webhooks::{Job, message_id, signature};
 
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP: TimeDelta = TimeDelta::hours(24);
-/// Why an endpoint its owner turned off is off.
-const TURNED_OFF_BY_OWNER: &str = "Turned off by its owner.";
 /// What is said about an endpoint that is not the caller's.
 const NOT_YOURS: &str = "You have no webhook endpoint with this id.";
 
@@ -171,7 +169,7 @@ pub async fn update(
         Some(false) if row.enabled => {
             change.enabled = Set(false);
             change.disabled_at = Set(Some(now));
-            change.disabled_reason = Set(Some(TURNED_OFF_BY_OWNER.to_owned()));
+            change.disabled_reason = Set(Some(DisabledReason::Owner.as_str().to_owned()));
         }
         _ => {}
     }
@@ -469,7 +467,10 @@ fn response(row: webhook_endpoints::Model) -> WebhookResponse {
         description: row.description,
         enabled: row.enabled,
         disabled_at: row.disabled_at,
-        disabled_reason: row.disabled_reason,
+        disabled_reason: row
+            .disabled_reason
+            .as_deref()
+            .and_then(DisabledReason::parse),
         failing_since: row.failing_since,
         previous_secret_until: row.previous_secret_until,
         created_at: row.created_at,

@@ -12,6 +12,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use shifting_open_payments::Clock;
 use shifting_open_payments::fetch_policy::{FetchPolicy, GuardedResolver, PolicyError};
+use shifting_shared::webhooks::DisabledReason;
 use url::Url;
 
 use super::{Job, message_id, signature};
@@ -27,10 +28,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_ANSWER: usize = 64 * 1024;
 /// How long an endpoint may fail every delivery before it is turned off.
 pub const DISABLE_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(5);
-/// Why an endpoint failing that long was turned off.
-pub const FAILING_TOO_LONG: &str = "Every delivery failed for 5 days.";
-/// Why an endpoint answering 410 was turned off.
-pub const ANSWERED_GONE: &str = "The endpoint answered 410 Gone.";
 
 /// The context a secret of endpoint `id` is sealed under.
 #[must_use]
@@ -182,11 +179,14 @@ impl WebhookSender {
     ) -> Result<(), sea_orm::DbErr> {
         use webhook_endpoints::Column;
         let this = || webhook_endpoints::Entity::update_many().filter(Column::Id.eq(endpoint.id));
-        let turn_off = |reason: &str| {
+        let turn_off = |reason: DisabledReason| {
             this()
                 .col_expr(Column::Enabled, Expr::value(false))
                 .col_expr(Column::DisabledAt, Expr::value(Some(now)))
-                .col_expr(Column::DisabledReason, Expr::value(Some(reason.to_owned())))
+                .col_expr(
+                    Column::DisabledReason,
+                    Expr::value(Some(reason.as_str().to_owned())),
+                )
                 .col_expr(Column::UpdatedAt, Expr::value(now))
                 .filter(Column::Enabled.eq(true))
         };
@@ -202,7 +202,7 @@ impl WebhookSender {
                     .await?;
             }
             (Delivery::Permanent(_), Some(410)) => {
-                let off = turn_off(ANSWERED_GONE).exec(&self.db).await?;
+                let off = turn_off(DisabledReason::Gone).exec(&self.db).await?;
                 let turned_off = off.rows_affected == 1;
                 tracing::warn!(endpoint = %endpoint.id, turned_off, "webhook endpoint answered 410 Gone");
             }
@@ -212,7 +212,7 @@ impl WebhookSender {
                     .filter(Column::FailingSince.is_null())
                     .exec(&self.db)
                     .await?;
-                let off = turn_off(FAILING_TOO_LONG)
+                let off = turn_off(DisabledReason::Failing)
                     .filter(Column::FailingSince.lte(now - DISABLE_AFTER))
                     .exec(&self.db)
                     .await?;

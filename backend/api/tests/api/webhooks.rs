@@ -461,7 +461,7 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     attempts_reach(&app, 11).await;
     let off = endpoint(&app, token, &id).await;
     assert_eq!(off["enabled"], false);
-    assert_eq!(off["disabled_reason"], "Every delivery failed for 5 days.");
+    assert_eq!(off["disabled_reason"], "failing");
     // Nothing more is queued for it, and its pending message is dropped.
     new_room(&app, token).await;
     assert_eq!(
@@ -534,7 +534,7 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     attempts_reach(&app, 13).await;
     let gone = endpoint(&app, token, &id).await;
     assert_eq!(gone["enabled"], false);
-    assert_eq!(gone["disabled_reason"], "The endpoint answered 410 Gone.");
+    assert_eq!(gone["disabled_reason"], "gone");
 }
 
 #[tokio::test]
@@ -721,6 +721,21 @@ async fn endpoints_are_limited_checked_and_deleted_with_their_log() {
         )
         .await;
     assert!(response.status().is_client_error());
+
+    // Its owner turns one off and on.
+    let off = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/webhooks/{}", ids[1]),
+            &owner,
+            &json!({ "enabled": false, "description": "Paused for the move" }),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::OK);
+    let off: Value = off.json().await.expect("json");
+    assert_eq!(off["enabled"], false);
+    assert_eq!(off["disabled_reason"], "owner");
+    assert_eq!(off["description"], "Paused for the move");
 
     let deleted = app
         .send_json(
