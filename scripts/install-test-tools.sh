@@ -39,6 +39,16 @@ if [ ! -d "$sdk/node_modules/@interledger/open-payments" ]; then
   npm ci --prefix "$sdk" --no-audit --no-fund --loglevel=error
 fi
 
+# The integrator test: a client generated from openapi/openapi.json (openapi-typescript,
+# openapi-fetch, tsc) and the Standard Webhooks verifier.
+integrator=e2e/integrator
+if [ ! -f "$integrator/node_modules/openapi-fetch/package.json" ] \
+   || ! cmp -s "$integrator/package-lock.json" "$integrator/node_modules/.package-lock.json.installed"; then
+  log "installing the integrator test's generator and client from npm"
+  npm ci --prefix "$integrator" --no-audit --no-fund --loglevel=error
+  cp "$integrator/package-lock.json" "$integrator/node_modules/.package-lock.json.installed"
+fi
+
 axe=e2e/axe
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
   log "installing axe-core (accessibility checks of the end-to-end pages) from npm"
