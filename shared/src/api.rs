@@ -574,8 +574,11 @@ pub struct OwnRoomResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomListResponse {
-    /// The rooms.
+    /// This page of rooms, newest first.
     pub rooms: Vec<OwnRoomResponse>,
+    /// Pass as `cursor` for the next page; `null` at the end.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 /// `POST /api/rooms/{code}/payments`. There is no amount: the price comes from the room.
@@ -808,8 +811,12 @@ pub struct TransactionPageResponse {
     pub total: u64,
     /// The page size asked for.
     pub limit: u64,
-    /// How many were skipped.
+    /// How many were skipped (0 when paging by `cursor`).
     pub offset: u64,
+    /// Pass as `cursor` for the next page (stable under new transactions, unlike `offset`);
+    /// `null` at the end.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /health` and `GET /ready`.

@@ -17,9 +17,27 @@ pub async fn create_room(
     client::post("/api/rooms", request, Some(session)).await
 }
 
-/// The caller's rooms.
+/// All the caller's rooms, newest first (every page).
 pub async fn my_rooms(session: Session) -> Result<RoomListResponse, ApiError> {
-    client::get("/api/rooms", Some(session)).await
+    let mut all: RoomListResponse = client::get("/api/rooms?limit=50", Some(session)).await?;
+    while let Some(cursor) = all.next_cursor.take() {
+        let page: RoomListResponse = client::get(
+            &format!("/api/rooms?limit=50&cursor={}", segment_cursor(&cursor)),
+            Some(session),
+        )
+        .await?;
+        all.rooms.extend(page.rooms);
+        all.next_cursor = page.next_cursor;
+    }
+    Ok(all)
+}
+
+/// A cursor as it goes in a query: they are base64url already; anything else is dropped.
+fn segment_cursor(cursor: &str) -> String {
+    cursor
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 /// A room by code (public).

@@ -383,6 +383,7 @@ fn BuyPanel(room: RoomResponse, #[prop(optional)] guest: bool) -> impl IntoView 
                     total: transactions.len() as u64,
                     limit: 50,
                     offset: 0,
+                    next_cursor: None,
                     transactions,
                 })
             } else {

@@ -79,6 +79,7 @@ impl Modify for BearerAuth {
 pub fn spec() -> utoipa::openapi::OpenApi {
     let (_, mut spec) = super::api_router().split_for_parts();
     open_to_keys(&mut spec);
+    links(&mut spec);
     // The version is the API contract's, not the crate's.
     spec.info.version = "1.0.0".into();
     spec
@@ -105,6 +106,76 @@ fn open_to_keys(spec: &mut utoipa::openapi::OpenApi) {
                 .get_or_insert_with(Vec::new)
                 .push(SecurityRequirement::new("api_key", [scope.as_str()]));
         }
+    }
+}
+
+/// The OpenAPI links a client follows from an answer to the next call: from a new room to its
+/// public view and its payment start, from a payment start to its transaction, from a new
+/// webhook endpoint to its delivery log.
+pub const LINKS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    // (method, path, status, link name, operationId, (parameter, runtime expression))
+    (
+        "POST",
+        "/api/rooms",
+        "201",
+        "GetRoom",
+        "get_room",
+        "code=$response.body#/code",
+    ),
+    (
+        "POST",
+        "/api/rooms",
+        "201",
+        "StartPayment",
+        "start_payment",
+        "code=$response.body#/code",
+    ),
+    (
+        "POST",
+        "/api/rooms/{code}/payments",
+        "201",
+        "GetTransaction",
+        "get_transaction",
+        "id=$response.body#/transaction/id",
+    ),
+    (
+        "POST",
+        "/api/webhooks",
+        "201",
+        "GetWebhookDeliveries",
+        "webhook_deliveries",
+        "id=$response.body#/endpoint/id",
+    ),
+];
+
+/// Adds [`LINKS`] to their responses.
+fn links(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    for (method, path, status, name, operation_id, parameter) in LINKS {
+        let Some(item) = spec.paths.paths.get_mut(*path) else {
+            continue;
+        };
+        let operation = match *method {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            _ => None,
+        };
+        let Some(RefOr::T(response)) =
+            operation.and_then(|operation| operation.responses.responses.get_mut(*status))
+        else {
+            continue;
+        };
+        let (parameter, expression) = parameter.split_once('=').unwrap_or((parameter, ""));
+        response.links.insert(
+            (*name).to_owned(),
+            RefOr::T(
+                LinkBuilder::new()
+                    .operation_id(*operation_id)
+                    .parameter(parameter, expression)
+                    .build(),
+            ),
+        );
     }
 }
 

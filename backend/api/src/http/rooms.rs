@@ -1,6 +1,7 @@
 //! `/api/rooms`: creating rooms, the seller's list, the public view and the owner's changes.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shifting_shared::api::{
@@ -9,7 +10,7 @@ use shifting_shared::api::{
 use shifting_shared::{ErrorBody, RoomCode};
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{AuthUser, Json};
+use crate::http::extract::{AuthUser, Json, PageQuery};
 use crate::services::rooms;
 use crate::state::AppState;
 
@@ -52,24 +53,36 @@ pub async fn create_room(
     Ok((StatusCode::CREATED, axum::Json(room)))
 }
 
-/// The caller's rooms, newest first, with their sales.
+/// The caller's rooms, newest first, with their sales, a page at a time.
 #[utoipa::path(
     get,
     path = "/api/rooms",
     tag = "rooms",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The rooms.", body = RoomListResponse),
+        (status = 200, description = "A page of rooms.", body = RoomListResponse),
+        (status = 400, description = "A malformed query.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 422, description = "A cursor from elsewhere, or `limit` outside 1–50.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
 pub async fn list_rooms(
     State(state): State<AppState>,
     user: AuthUser,
+    query: std::result::Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<RoomListResponse>> {
+    let page = PageQuery::read(query)?;
     Ok(axum::Json(
-        rooms::list_own_rooms(&state.db, user.id, &state.public_url).await?,
+        rooms::list_own_rooms(
+            &state.db,
+            user.id,
+            &state.public_url,
+            page.cursor.as_deref(),
+            page.limit(),
+        )
+        .await?,
     ))
 }
 

@@ -103,8 +103,13 @@ impl FilterQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// How many to skip (default 0, at most 2^63 − 1).
+    /// `next_cursor` of the previous page: pages stay stable while new transactions arrive.
+    pub cursor: Option<String>,
+    /// How many to skip (default 0, at most 2^63 − 1); not with `cursor`. Prefer `cursor`:
+    /// a transaction made meanwhile shifts offsets.
+    #[deprecated]
     pub offset: Option<u64>,
 }
 
@@ -120,6 +125,7 @@ pub struct ListQuery {
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     limit: Option<u64>,
+    cursor: Option<String>,
     offset: Option<u64>,
 }
 
@@ -142,7 +148,7 @@ fn read_query<T>(query: QueryResult<T>) -> Result<T> {
         (status = 200, description = "A page of transactions.", body = TransactionPageResponse),
         (status = 400, description = "An unknown role, kind or status, a malformed number or time.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
-        (status = 422, description = "`limit` outside 1–100, `offset` beyond 2^63 − 1, a malformed room code, or `until` not after `since`.", body = ErrorBody),
+        (status = 422, description = "`limit` outside 1–100, a cursor from elsewhere, `offset` beyond 2^63 − 1 or with `cursor`, a malformed room code, or `until` not after `since`.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -159,9 +165,20 @@ pub async fn list_transactions(
             FieldError::new(FieldCode::OutOfRange, "must be between 1 and 100"),
         ));
     }
-    let offset = query.offset.unwrap_or(0);
+    let page = match (query.cursor, query.offset) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "offset",
+                FieldError::new(FieldCode::Invalid, "cannot be used with `cursor`"),
+            ));
+        }
+        (Some(cursor), None) => transactions::Page::After(cursor),
+        (None, offset) => transactions::Page::Skip(offset.unwrap_or(0)),
+    };
     // Databases count rows in signed 64 bits.
-    if i64::try_from(offset).is_err() {
+    if let transactions::Page::Skip(offset) = page
+        && i64::try_from(offset).is_err()
+    {
         return Err(ApiError::field(
             "offset",
             FieldError::new(FieldCode::OutOfRange, "must be at most 9223372036854775807"),
@@ -177,7 +194,7 @@ pub async fn list_transactions(
     }
     .filter()?;
     Ok(axum::Json(
-        transactions::list_transactions(&state.db, user.id, &filter, limit, offset).await?,
+        transactions::list_transactions(&state.db, user.id, &filter, limit, page).await?,
     ))
 }
 

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
 
-/// The most rows one page holds.
-pub const MAX_PAGE: u64 = 50;
+/// The most rows one page holds (the transactions list; the others stop at 50).
+pub const MAX_PAGE: u64 = 100;
 
 /// Where a page ends: its last row's time (to the nanosecond, as SQLite keeps it) and id
 /// (opaque to clients).

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr,
 };
 use shifting_shared::api::{
     AmountDto, CreateRoomRequest, MoveRoomRequest, OwnRoomResponse, PartyResponse,
@@ -119,28 +118,28 @@ pub(crate) fn wallet_asset(user: &users::Model) -> Option<Asset> {
     Some(Asset { code, scale })
 }
 
-/// The seller's rooms, newest first, each with its number of completed sales.
+/// A page of the seller's rooms, newest first, each with its number of completed sales.
 ///
 /// # Errors
-/// Internal errors.
+/// 422 for a bad cursor; internal errors.
 pub async fn list_own_rooms(
     db: &impl ConnectionTrait,
     seller_id: Uuid,
     public_url: &Url,
+    cursor: Option<&str>,
+    limit: u64,
 ) -> Result<RoomListResponse> {
     let seller = users::Entity::find_by_id(seller_id)
         .one(db)
         .await?
         .ok_or(ApiError::Unauthorized("The account no longer exists."))?;
-    let rows = rooms::Entity::find()
-        .filter(rooms::Column::SellerId.eq(seller_id))
-        .order_by_desc(rooms::Column::CreatedAt)
-        .order_by_desc(rooms::Column::Id)
-        .all(db)
-        .await?;
+    let query = rooms::Entity::find().filter(rooms::Column::SellerId.eq(seller_id));
+    let (rows, next_cursor) = crate::services::pages::fetch(db, query, cursor, limit).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let sales = transactions_per_room(
         db,
         seller_id,
+        &ids,
         Condition::all().add(
             transactions::Column::Status
                 .is_in(crate::services::transactions::SOLD.map(TransactionStatus::as_str)),
@@ -151,6 +150,7 @@ pub async fn list_own_rooms(
     let in_progress = transactions_per_room(
         db,
         seller_id,
+        &ids,
         Condition::any()
             .add(transactions::Column::Status.eq(TransactionStatus::AwaitingApproval.as_str()))
             .add(
@@ -175,13 +175,15 @@ pub async fn list_own_rooms(
             })
         })
         .collect::<Result<_>>()?;
-    Ok(RoomListResponse { rooms })
+    Ok(RoomListResponse { rooms, next_cursor })
 }
 
-/// How many of `seller_id`'s transactions match `which`, per room (rooms with none are absent).
+/// How many of `seller_id`'s transactions in `rooms` match `which`, per room (rooms with none
+/// are absent).
 async fn transactions_per_room(
     db: &impl ConnectionTrait,
     seller_id: Uuid,
+    rooms: &[Uuid],
     which: Condition,
 ) -> Result<HashMap<Uuid, u64>> {
     let counts = transactions::Entity::find()
@@ -189,6 +191,7 @@ async fn transactions_per_room(
         .column(transactions::Column::RoomId)
         .column_as(transactions::Column::Id.count(), "count")
         .filter(transactions::Column::SellerId.eq(seller_id))
+        .filter(transactions::Column::RoomId.is_in(rooms.iter().copied()))
         .filter(which)
         .group_by(transactions::Column::RoomId)
         .into_tuple::<(Uuid, i64)>()

@@ -22,8 +22,8 @@ use crate::entities::parse_stored;
 use crate::entities::{rooms, transaction_events, transactions, users};
 use crate::error::{ApiError, Result};
 use crate::http::extract::PurchaseCaller;
-use crate::services::room_media;
 use crate::services::tokens::sha256_hex;
+use crate::services::{pages, room_media};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
@@ -137,24 +137,50 @@ pub async fn list_transactions(
     user_id: Uuid,
     filter: &Filter,
     limit: u64,
-    offset: u64,
+    page: Page,
 ) -> Result<TransactionPageResponse> {
     let query = transactions::Entity::find().filter(filter.condition(user_id));
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(transactions::Column::CreatedAt)
-        .order_by_desc(transactions::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(db)
-        .await?;
+    let (rows, next_cursor, offset) = match page {
+        Page::After(cursor) => {
+            let (rows, next) = pages::fetch(db, query, Some(&cursor), limit).await?;
+            (rows, next, 0)
+        }
+        Page::Skip(offset) => {
+            let rows = query
+                .order_by_desc(transactions::Column::CreatedAt)
+                .order_by_desc(transactions::Column::Id)
+                .limit(limit)
+                .offset(offset)
+                .all(db)
+                .await?;
+            let more = offset.saturating_add(rows.len() as u64) < total;
+            let next = more
+                .then(|| {
+                    rows.last()
+                        .map(|row| <transactions::Entity as pages::Paged>::cursor(row).encode())
+                })
+                .flatten();
+            (rows, next, offset)
+        }
+    };
     let transactions = responses(db, rows, Viewer::User(user_id)).await?;
     Ok(TransactionPageResponse {
         transactions,
         total,
         limit,
         offset,
+        next_cursor,
     })
+}
+
+/// Where a page of transactions starts.
+#[derive(Clone, Debug)]
+pub enum Page {
+    /// After the row a cursor names (stable under inserts).
+    After(String),
+    /// After skipping this many rows.
+    Skip(u64),
 }
 
 /// The most rows one export holds.

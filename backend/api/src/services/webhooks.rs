@@ -31,6 +31,8 @@ use crate::webhooks::{Job, message_id, signature};
 
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP: TimeDelta = TimeDelta::hours(24);
+/// How long registration waits for a host name to resolve.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// What is said about an endpoint that is not the caller's.
 const NOT_YOURS: &str = "You have no webhook endpoint with this id.";
 
@@ -420,8 +422,10 @@ async fn checked_url(policy: &FetchPolicy, text: &str) -> std::result::Result<St
     if url.domain().is_some() {
         let port = url.port_or_known_default().unwrap_or(443);
         let host = host.trim_end_matches('.').to_owned();
-        // A name that does not resolve now is accepted: deliveries say what happens to it.
-        if let Ok(addresses) = tokio::net::lookup_host((host.as_str(), port)).await {
+        // A name that does not resolve now (or not within 5 s) is accepted: deliveries check
+        // it again and say what happens to it.
+        let lookup = tokio::net::lookup_host((host.as_str(), port));
+        if let Ok(Ok(addresses)) = tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await {
             let addresses: Vec<_> = addresses.collect();
             if !addresses.is_empty()
                 && !addresses

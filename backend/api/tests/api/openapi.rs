@@ -132,3 +132,57 @@ fn every_reference_resolves_and_no_schema_is_mistaken_for_another() {
         serde_json::json!(["buyer", "seller"])
     );
 }
+
+#[test]
+fn every_link_names_an_operation_and_a_parameter_it_takes() {
+    let spec = serde_json::to_value(shifting_api::http::openapi::spec()).expect("json");
+    let mut operations = std::collections::BTreeMap::new();
+    for item in spec["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("item").values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations.insert(id.to_owned(), operation.clone());
+            }
+        }
+    }
+    let mut seen = 0;
+    for (method, path, status, name, operation_id, parameter) in shifting_api::http::openapi::LINKS
+    {
+        let link =
+            &spec["paths"][path][method.to_ascii_lowercase()]["responses"][status]["links"][name];
+        assert_eq!(link["operationId"], *operation_id, "{method} {path} {name}");
+        let target = operations
+            .get(*operation_id)
+            .unwrap_or_else(|| panic!("no operation {operation_id}"));
+        let (parameter, expression) = parameter.split_once('=').expect("name=expression");
+        assert_eq!(link["parameters"][parameter], expression);
+        assert!(
+            target["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .any(|p| p["name"] == parameter && p["in"] == "path"),
+            "{operation_id} takes no path parameter {parameter}"
+        );
+        // The expression points into the answer's schema.
+        let pointer = expression
+            .strip_prefix("$response.body#")
+            .expect("a body pointer");
+        let schema = spec["paths"][path][method.to_ascii_lowercase()]["responses"][status]
+            ["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .expect("a schema reference");
+        let mut at = &spec["components"]["schemas"][schema.rsplit('/').next().expect("name")];
+        for part in pointer.trim_start_matches('/').split('/') {
+            let property = &at["properties"][part];
+            assert!(!property.is_null(), "{expression}: no {part} in {schema}");
+            at = match property["$ref"].as_str() {
+                Some(reference) => {
+                    &spec["components"]["schemas"][reference.rsplit('/').next().expect("name")]
+                }
+                None => property,
+            };
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}
