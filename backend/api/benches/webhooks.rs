@@ -143,6 +143,7 @@ async fn measure(label: &str, database_url: String, events: usize) -> anyhow::Re
 }
 
 async fn run() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let events: usize = std::env::var("BENCH_EVENTS")
         .ok()
         .map(|v| v.parse())

@@ -352,7 +352,7 @@ pub async fn delete_delivery_file(
     responses(
         (status = 200, description = "The file, as an attachment.", content((Vec<u8> = "application/octet-stream")),
             headers(("Content-Disposition" = String, description = "attachment; filename=…"))),
-        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
+        (status = 401, description = "Neither an access token nor a guest key, an invalid or expired access token, or a guest key that does not open this purchase (the same whether or not the id exists).", body = ErrorBody),
         (status = 404, description = "Not the buyer's transaction, or the room delivers no file (or it changed during the request: download again).", body = ErrorBody),
         (status = 409, description = "The payment has not completed.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),

@@ -321,9 +321,9 @@ pub async fn summary(
     params(("id" = Uuid, Path, description = "The transaction id.")),
     responses(
         (status = 200, description = "Cancelled; the transaction with its history.", body = TransactionResponse),
-        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
+        (status = 401, description = "Neither an access token nor a guest key, an invalid or expired access token, or a guest key that does not open this purchase (the same whether or not the id exists).", body = ErrorBody),
         (status = 403, description = "The seller cannot cancel the buyer's payment.", body = ErrorBody),
-        (status = 404, description = "No such transaction of the caller's, a guest key that does not open it, or an id that is not a UUID.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the signed-in caller's, or an id that is not a UUID.", body = ErrorBody),
         (status = 409, description = "Already approved or ended, or its start is still running (retry once the quote is shown).", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
@@ -348,8 +348,8 @@ pub async fn cancel_transaction(
     params(("id" = Uuid, Path, description = "The transaction id.")),
     responses(
         (status = 200, description = "The transaction.", body = TransactionResponse),
-        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
-        (status = 404, description = "No such transaction of the caller's, a guest key that does not open it, or an id that is not a UUID.", body = ErrorBody),
+        (status = 401, description = "Neither an access token nor a guest key, an invalid or expired access token, or a guest key that does not open this purchase (the same whether or not the id exists).", body = ErrorBody),
+        (status = 404, description = "No such transaction of the signed-in caller's, or an id that is not a UUID.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
@@ -384,8 +384,8 @@ pub struct ReceiptQuery {
     responses(
         (status = 200, description = "The receipt.", content((Vec<u8> = "application/pdf")),
             headers(("Content-Disposition" = String, description = "attachment; filename=\"SHF-7Q2-00042.pdf\""))),
-        (status = 401, description = "Neither an access token nor a guest key, or an invalid or expired access token.", body = ErrorBody),
-        (status = 404, description = "No such transaction of the caller's, a guest key that does not open it, or an id that is not a UUID.", body = ErrorBody),
+        (status = 401, description = "Neither an access token nor a guest key, an invalid or expired access token, or a guest key that does not open this purchase (the same whether or not the id exists).", body = ErrorBody),
+        (status = 404, description = "No such transaction of the signed-in caller's, or an id that is not a UUID.", body = ErrorBody),
         (status = 409, description = "The payment has not completed: there is no receipt.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )

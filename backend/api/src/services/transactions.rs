@@ -418,11 +418,24 @@ impl Viewer {
     }
 }
 
+/// What a guest whose key opens no purchase with this id is told: the same whether or not the
+/// id exists, so ids cannot be probed; a key is a credential, so it is 401.
+const KEY_REFUSED: &str = "This guest key does not open this purchase.";
+
+/// What `caller` is told when `row` is missing or not theirs: a signed-in user 404, a guest 401
+/// (their key is the credential that failed). Neither says whether the id exists.
+fn refused(caller: &PurchaseCaller) -> ApiError {
+    match caller {
+        PurchaseCaller::User(_) => ApiError::NotFound(NOT_FOUND),
+        PurchaseCaller::Guest(_) => ApiError::Unauthorized(KEY_REFUSED),
+    }
+}
+
 /// Whether `caller` may see `row`: its buyer, its seller, or a guest holding its key. Anyone
 /// else learns nothing, not even that the id exists.
 ///
 /// # Errors
-/// [`ApiError::NotFound`] for anyone else.
+/// 404 for another user, 401 for a key that does not open it.
 pub fn authorise(row: &transactions::Model, caller: &PurchaseCaller) -> Result<Viewer> {
     let allowed = match caller {
         PurchaseCaller::User(id) => {
@@ -438,7 +451,7 @@ pub fn authorise(row: &transactions::Model, caller: &PurchaseCaller) -> Result<V
                 .then_some(Viewer::Guest)
         }
     };
-    allowed.ok_or(ApiError::NotFound(NOT_FOUND))
+    allowed.ok_or_else(|| refused(caller))
 }
 
 /// One stored transaction `caller` may see.
@@ -453,7 +466,7 @@ pub async fn find_for(
     let row = transactions::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ApiError::NotFound(NOT_FOUND))?;
+        .ok_or_else(|| refused(caller))?;
     let viewer = authorise(&row, caller)?;
     Ok((row, viewer))
 }
@@ -484,7 +497,13 @@ pub async fn claim(
     id: Uuid,
     key: &secrecy::SecretString,
 ) -> Result<TransactionResponse> {
-    let (row, _) = find_for(db, &PurchaseCaller::Guest(key.clone()), id).await?;
+    // Here the key is what is claimed, not how the caller signs in: a wrong one is 404.
+    let (row, _) = find_for(db, &PurchaseCaller::Guest(key.clone()), id)
+        .await
+        .map_err(|err| match err {
+            ApiError::Unauthorized(_) => ApiError::NotFound(NOT_FOUND),
+            other => other,
+        })?;
     if row.seller_id == user_id {
         return Err(ApiError::Forbidden(
             "This is a sale of yours: it cannot also be your purchase.",

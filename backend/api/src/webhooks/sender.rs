@@ -191,6 +191,8 @@ impl WebhookSender {
                 .filter(Column::Enabled.eq(true))
         };
         match (&attempted.delivery, attempted.response_code) {
+            // Working, as it was when read: nothing to write.
+            (Delivery::Sent, _) if endpoint.failing_since.is_none() => {}
             (Delivery::Sent, _) => {
                 this()
                     .col_expr(
@@ -207,11 +209,13 @@ impl WebhookSender {
                 tracing::warn!(endpoint = %endpoint.id, turned_off, "webhook endpoint answered 410 Gone");
             }
             (Delivery::Retry(_), _) => {
-                this()
-                    .col_expr(Column::FailingSince, Expr::value(Some(now)))
-                    .filter(Column::FailingSince.is_null())
-                    .exec(&self.db)
-                    .await?;
+                if endpoint.failing_since.is_none() {
+                    this()
+                        .col_expr(Column::FailingSince, Expr::value(Some(now)))
+                        .filter(Column::FailingSince.is_null())
+                        .exec(&self.db)
+                        .await?;
+                }
                 let off = turn_off(DisabledReason::Failing)
                     .filter(Column::FailingSince.lte(now - DISABLE_AFTER))
                     .exec(&self.db)

@@ -109,12 +109,21 @@ async fn a_guest_pays_with_a_wallet_address_and_only_the_key_opens_the_purchase(
     error_of(response, StatusCode::UNAUTHORIZED).await;
     let last = if key.ends_with('A') { 'B' } else { 'A' };
     let wrong = format!("{}{last}", &key[..key.len() - 1]);
+    // A key that does not open it is refused as a credential, exactly as for an id that does
+    // not exist: nothing tells them apart.
     for other in [wrong.as_str(), "x", &"A".repeat(43)] {
-        error_of(
+        let refused = error_of(
             app.guest_transaction(&id, other).await,
-            StatusCode::NOT_FOUND,
+            StatusCode::UNAUTHORIZED,
         )
         .await;
+        let missing = error_of(
+            app.guest_transaction(&uuid::Uuid::new_v4().to_string(), other)
+                .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_eq!(refused, missing);
     }
     // An invalid bearer token is refused even with the right key: a token, when sent, must hold.
     let response = app
@@ -263,7 +272,7 @@ async fn a_guest_cancels_with_the_key_and_nobody_else_can() {
     };
     error_of(
         cancel("wrong").await.expect("request"),
-        StatusCode::NOT_FOUND,
+        StatusCode::UNAUTHORIZED,
     )
     .await;
     error_of(
