@@ -120,6 +120,10 @@ impl PasswordResetRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     /// The token from the mailed link.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "q3Yx0Jx7Qm2Yw0H2m5x1bJ8N4fGQ0a2V3s9Lk7Rt1Zc")
+    )]
     pub token: String,
     /// 10–128 characters, not a common password.
     #[cfg_attr(feature = "openapi", schema(example = "a new correct horse", format = Password))]
@@ -152,6 +156,10 @@ impl PasswordResetConfirm {
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailRequest {
     /// The token from the mailed link.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Vb4k9T1xQ0m7Yp2Lr6s8Hd3Nw5Jc0aZe1Fg7Ui9Oq2E")
+    )]
     pub token: String,
 }
 
@@ -171,10 +179,10 @@ pub struct EmailConfirmed {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The password the account has now.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "correct horse battery"))]
     pub current_password: String,
     /// 10–128 characters, not a common password.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "a new correct horse"))]
     pub new_password: String,
 }
 
@@ -210,7 +218,7 @@ pub struct ChangeEmailRequest {
     #[cfg_attr(feature = "openapi", schema(example = "alice@example.org"))]
     pub email: String,
     /// The account's password.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "correct horse battery"))]
     pub password: String,
 }
 
@@ -243,7 +251,7 @@ impl ChangeEmailRequest {
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The account's password.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "correct horse battery"))]
     pub password: String,
 }
 

@@ -409,9 +409,14 @@ pub struct UpdateRoomRequest {
     pub status: Option<RoomStatus>,
     /// A new description.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "One hour, beginners welcome."))]
     pub description: Option<String>,
     /// A new delivery message for buyers of completed payments (empty: none).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Thank you! Write to me to choose the day of your lesson.")
+    )]
     pub delivery: Option<String>,
     /// A new stock limit (1–1,000,000), or `null` for no limit; absent: unchanged.
     #[serde(
@@ -421,7 +426,7 @@ pub struct UpdateRoomRequest {
     )]
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 1_000_000)
+        schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 1_000_000, example = 20)
     )]
     pub stock_limit: Option<Option<u32>>,
 }
@@ -595,6 +600,10 @@ pub struct StartPaymentRequest {
     /// cannot pay it (over what is left, revoked …) falls back to the wallet's approval, saying
     /// why in `one_click_refused`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "0b7d6a52-3f1e-4d8a-9c2b-5e4f3a2b1c0d")
+    )]
     pub budget_id: Option<Uuid>,
 }
 
@@ -618,8 +627,16 @@ pub struct GuestPaymentRequest {
 #[serde(deny_unknown_fields)]
 pub struct ClaimPurchaseRequest {
     /// The guest purchase.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub transaction_id: Uuid,
     /// Its key, from the receipt link (`#key=…`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Xk2p9Qm4Lr7Tz1Wv8Yb3Nc6Hd0Js5Fa2Ge9Ku4Pw7Ro")
+    )]
     pub key: String,
 }
 

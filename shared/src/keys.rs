@@ -68,10 +68,14 @@ pub struct CreateApiKeyRequest {
     )]
     pub name: String,
     /// What it may do (at least one).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_items = 1, example = json!(["read", "rooms:write"]))
+    )]
     pub scopes: Vec<Scope>,
     /// When it stops working (in the future); `null`: never.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "2027-06-30T00:00:00Z"))]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

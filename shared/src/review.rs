@@ -183,10 +183,14 @@ pub struct ReviewRequest {
 pub struct ReviewUpdateRequest {
     /// New stars, 1 to 5.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5, example = 4))]
     pub rating: Option<i64>,
     /// New text (empty removes it).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Patient and clear; I can play three chords now.")
+    )]
     pub text: Option<String>,
 }
 

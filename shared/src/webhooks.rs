@@ -163,7 +163,10 @@ pub struct CreateWebhookRequest {
     #[cfg_attr(feature = "openapi", schema(example = "Shop orders", max_length = 200))]
     pub description: String,
     /// The events it receives (at least one).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_items = 1, example = json!(["transaction.completed", "transaction.refunded"]))
+    )]
     pub event_types: Vec<EventType>,
 }
 
@@ -174,14 +177,21 @@ pub struct CreateWebhookRequest {
 pub struct UpdateWebhookRequest {
     /// A new URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2000, example = "https://shop.example/hooks/shifting-v2")
+    )]
     pub url: Option<String>,
     /// A new description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, example = "Orders and refunds")
+    )]
     pub description: Option<String>,
     /// New event types (at least one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["transaction.completed"])))]
     pub event_types: Option<Vec<EventType>>,
     /// Turn deliveries off (`false`) or back on (`true`: the failure count starts again).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -525,7 +525,7 @@ async fn a_guest_receipt_goes_to_the_address_they_left_in_their_language_and_ope
     let opened = app.guest_transaction(&id, &mail_key).await;
     assert_eq!(opened.status(), StatusCode::OK);
     let wrong = app.guest_transaction(&id, "not-the-key").await;
-    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

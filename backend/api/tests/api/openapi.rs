@@ -186,3 +186,63 @@ fn every_link_names_an_operation_and_a_parameter_it_takes() {
     }
     assert_eq!(seen, 4);
 }
+
+/// The component schema `reference` names.
+fn named<'a>(schemas: &'a Value, reference: &str) -> &'a Value {
+    &schemas[reference.rsplit('/').next().expect("a name")]
+}
+
+/// The fields of `schema` (and of the objects it holds) with no example where one helps: a
+/// field needs none when its values are listed (an enum, a reference to one, an array of them)
+/// or it is a boolean.
+fn without_examples(schema: &Value, at: &str, schemas: &Value, missing: &mut Vec<String>) {
+    for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+        let place = format!("{at}.{field}");
+        let target = property["$ref"]
+            .as_str()
+            .or_else(|| property["oneOf"][0]["$ref"].as_str())
+            .map(|r| named(schemas, r));
+        let items = &property["items"];
+        let listed = target.is_some_and(|t| t.get("enum").is_some())
+            || items["$ref"]
+                .as_str()
+                .is_some_and(|r| named(schemas, r).get("enum").is_some())
+            || property.get("enum").is_some();
+        let boolean = property["type"] == "boolean"
+            || property["type"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "boolean"));
+        if let Some(object) = target.filter(|t| t.get("properties").is_some()) {
+            without_examples(object, &place, schemas, missing);
+        } else if !(listed || boolean || property.get("example").is_some()) {
+            missing.push(place);
+        }
+    }
+}
+
+#[test]
+fn every_request_body_field_has_an_example_or_says_its_values() {
+    let spec = serde_json::to_value(shifting_api::http::openapi::spec()).expect("json");
+    let schemas = &spec["components"]["schemas"];
+    let mut missing = Vec::new();
+    let mut bodies = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let Some(schema) =
+                operation["requestBody"]["content"]["application/json"].get("schema")
+            else {
+                continue;
+            };
+            bodies += 1;
+            let schema = schema["$ref"]
+                .as_str()
+                .map_or(schema, |r| named(schemas, r));
+            without_examples(schema, &format!("{method} {path}"), schemas, &mut missing);
+        }
+    }
+    assert!(bodies > 30, "{bodies}");
+    assert!(
+        missing.is_empty(),
+        "request fields without an example: {missing:#?}"
+    );
+}
