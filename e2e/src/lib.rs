@@ -97,6 +97,30 @@ impl Server {
         .map_err(|err| anyhow::anyhow!("{err}"))?;
         Ok(())
     }
+
+    /// Waits until `sql` (selecting one integer `n`) counts `n` in the server's database: for
+    /// what a background worker records after the browser could see it (bounded by attempts,
+    /// like the other waits).
+    ///
+    /// # Errors
+    /// When it never does, or the query fails.
+    pub async fn wait_for_count(&self, sql: &str, n: i64) -> anyhow::Result<()> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let mut last = None;
+        for _ in 0..1000 {
+            let row = self
+                .db
+                .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql))
+                .await?;
+            let found: Option<i64> = row.map(|row| row.try_get("", "n")).transpose()?;
+            if found == Some(n) {
+                return Ok(());
+            }
+            last = found;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        anyhow::bail!("{sql} counted {last:?}, never {n}")
+    }
 }
 
 /// ChromeDriver with one headless Chromium session. Dropping it kills ChromeDriver's whole

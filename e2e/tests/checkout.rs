@@ -849,7 +849,7 @@ async fn a_reported_room_is_hidden_by_an_admin_on_a_desktop() {
     .await;
 }
 
-/// A webhook receiver on this machine: answers 200 to every request and keeps each one's
+/// A webhook receiver on this machine: answers `status` to every request and keeps each one's
 /// `webhook-id`.
 struct Receiver {
     url: String,
@@ -864,7 +864,7 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    async fn start() -> anyhow::Result<Self> {
+    async fn start(status: &'static str) -> anyhow::Result<Self> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/hooks", listener.local_addr()?);
@@ -903,9 +903,10 @@ impl Receiver {
                                 }) {
                                     kept.lock().expect("lock").push(id);
                                 }
-                                let _ = socket
-                                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                                    .await;
+                                let answer = format!(
+                                    "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                );
+                                let _ = socket.write_all(answer.as_bytes()).await;
                                 return;
                             }
                         }
@@ -932,20 +933,32 @@ impl Receiver {
     }
 }
 
-/// A seller registers a webhook in the settings, sees its secret once, opens a room and finds
-/// the delivery in the endpoint's log, sends it again (the same `webhook-id` arrives twice),
-/// and turns the endpoint off.
+/// A seller registers two webhooks in the settings, one at a receiver that answers 410 Gone;
+/// sees the other's secret once, opens a room and finds the delivery in its log, sends it
+/// again (the same `webhook-id` arrives twice), and turns it off; the dashboard tells that
+/// Shifting turned the gone one off.
 async fn webhooks(server: &Server, browser: &Browser, width: u32) -> anyhow::Result<()> {
-    let receiver = Receiver::start().await?;
+    let receiver = Receiver::start("200 OK").await?;
+    let gone = Receiver::start("410 Gone").await?;
     sign_up(browser, server, "seller").await?;
     set_wallet(browser, server, "alice").await?;
     browser.wait_for("[data-testid=webhooks]").await?;
-    browser.fill("webhook-url", &receiver.url).await?;
-    browser.fill("webhook-description", "Shop orders").await?;
+    browser.fill("webhook-url", &gone.url).await?;
     browser.click("#event-room-created").await?;
     browser.click("[data-testid=webhook-create]").await?;
     browser
         .wait_for_text("[data-testid=webhook-secret]", "shown only this once")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=webhook]", &gone.url)
+        .await?;
+    // The events chosen stay chosen for the next one.
+    browser.fill("webhook-url", &receiver.url).await?;
+    browser.fill("webhook-description", "Shop orders").await?;
+    browser.click("[data-testid=webhook-create]").await?;
+    // The newest is listed first, once its secret is on the page.
+    browser
+        .wait_for_text("[data-testid=webhook]", "Shop orders")
         .await?;
     let secret = browser
         .wait_for("#webhook-secret-value")
@@ -959,6 +972,25 @@ async fn webhooks(server: &Server, browser: &Browser, width: u32) -> anyhow::Res
         .await?;
     another_room(browser, server, "Drum lesson").await?;
     let first = receiver.wait_for(1).await?;
+    gone.wait_for(1).await?;
+    // The receiver answered; the server records what the answer means a moment later.
+    server
+        .wait_for_count(
+            "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE enabled = false",
+            1,
+        )
+        .await?;
+    browser.open(&format!("{}/dashboard", server.url)).await?;
+    browser
+        .wait_for_text("[data-testid=webhook-turned-off]", "410 Gone")
+        .await?;
+    browser
+        .wait_for_text("[data-testid=webhook-turned-off]", &gone.url)
+        .await?;
+    browser.expect_no_horizontal_scroll().await?;
+    browser
+        .check_accessibility("dashboard telling of a webhook turned off")
+        .await?;
 
     browser.open(&format!("{}/settings", server.url)).await?;
     browser

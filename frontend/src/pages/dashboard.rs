@@ -51,6 +51,7 @@ fn Dashboard() -> impl IntoView {
                 <p class="notice" role="status" data-testid="password-reset">{tr!(dashboard.password_reset)}</p>
             })}
             <ConfirmEmailNotice/>
+            <crate::pages::webhooks::TurnedOffWebhooks/>
             <FirstSteps/>
             <h2 class="section-title">{tr!(dashboard.my_rooms)}</h2>
             <Transition fallback=loading>

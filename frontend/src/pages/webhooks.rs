@@ -50,6 +50,50 @@ fn status_words(locale: Locale, status: DeliveryStatus) -> &'static str {
     }
 }
 
+/// On the dashboard: the webhook endpoints Shifting turned off (after 5 days of failures, or a
+/// 410 Gone), so their owner learns of it without opening the settings.
+#[component]
+pub fn TurnedOffWebhooks() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let i18n = use_i18n();
+    let endpoints = LocalResource::new(move || async move { api::webhooks::list(session).await });
+    move || {
+        let off: Vec<WebhookResponse> = endpoints
+            .get()
+            .and_then(Result::ok)
+            .map(|list| {
+                list.endpoints
+                    .into_iter()
+                    .filter(|e| {
+                        !e.enabled
+                            && matches!(
+                                e.disabled_reason,
+                                Some(DisabledReason::Failing | DisabledReason::Gone)
+                            )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (!off.is_empty()).then(|| {
+            view! {
+                <div class="notice" role="status" data-testid="webhook-turned-off">
+                    <p><strong>{tr!(webhooks.turned_off_title)}</strong></p>
+                    <ul>
+                        {off.into_iter().map(|endpoint| {
+                            let reason = endpoint.disabled_reason;
+                            view! {
+                                <li><span class="code">{endpoint.url.clone()}</span> " — "
+                                    {move || reason_words(i18n.get_locale(), reason)}</li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <p><a href="/settings#webhooks">{tr!(webhooks.turned_off_link)}</a></p>
+                </div>
+            }
+        })
+    }
+}
+
 /// The settings section.
 #[component]
 pub fn WebhookSettings() -> impl IntoView {
