@@ -168,6 +168,7 @@ pub struct VerifyEmailRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailConfirmed {
     /// The address now confirmed on the account.
+    #[cfg_attr(feature = "openapi", schema(example = "alice@example.org"))]
     pub email: String,
     /// Whether the link changed the account's address (else it confirmed the existing one).
     pub changed: bool,
@@ -179,7 +180,7 @@ pub struct EmailConfirmed {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The password the account has now.
-    #[cfg_attr(feature = "openapi", schema(format = Password, example = "correct horse battery"))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "the password I have now"))]
     pub current_password: String,
     /// 10–128 characters, not a common password.
     #[cfg_attr(feature = "openapi", schema(format = Password, example = "a new correct horse"))]
@@ -218,7 +219,7 @@ pub struct ChangeEmailRequest {
     #[cfg_attr(feature = "openapi", schema(example = "alice@example.org"))]
     pub email: String,
     /// The account's password.
-    #[cfg_attr(feature = "openapi", schema(format = Password, example = "correct horse battery"))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "the password I have now"))]
     pub password: String,
 }
 
@@ -251,7 +252,7 @@ impl ChangeEmailRequest {
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The account's password.
-    #[cfg_attr(feature = "openapi", schema(format = Password, example = "correct horse battery"))]
+    #[cfg_attr(feature = "openapi", schema(format = Password, example = "the password I have now"))]
     pub password: String,
 }
 
@@ -260,6 +261,10 @@ pub struct DeleteAccountRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accepted {
     /// What happens next, for people.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "If an account has this address, a link is on its way.")
+    )]
     pub message: String,
 }
 

@@ -208,28 +208,46 @@ pub struct SetRoleRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// What is reported.
     pub target_type: ReportTarget,
     /// The room's code, or the review's or message's id.
+    #[cfg_attr(feature = "openapi", schema(example = "8E382G"))]
     pub target_id: String,
     /// The room it is in: the link to it is `/r/{room_code}`.
+    #[cfg_attr(feature = "openapi", schema(example = "8E382G"))]
     pub room_code: String,
     /// Why.
     pub reason: ReportReason,
     /// The reporter's words.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Patient and clear; I can play three chords now.")
+    )]
     pub text: String,
     /// Where it stands.
     pub status: ReportStatus,
     /// The reporter's username (admins only; `null` for the reporter).
+    #[cfg_attr(feature = "openapi", schema(example = "bruno"))]
     pub reporter: Option<String>,
     /// What is reported, quoted for the admins (a room's name, a review's or message's text).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Great lesson, but the room was…")
+    )]
     pub excerpt: Option<String>,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// When an admin handled it.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub handled_at: Option<DateTime<Utc>>,
     /// What they said.
+    #[cfg_attr(feature = "openapi", schema(example = "Hid the room."))]
     pub resolution: Option<String>,
 }
 
@@ -240,6 +258,10 @@ pub struct ReportPageResponse {
     /// This page.
     pub items: Vec<ReportResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -248,18 +270,30 @@ pub struct ReportPageResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntryResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The admin (`null`: the command line on the server).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub actor_id: Option<Uuid>,
     /// Their username then, or `command line`.
+    #[cfg_attr(feature = "openapi", schema(example = "admin"))]
     pub actor_name: String,
     /// What they did.
     pub action: AuditAction,
     /// `user`, `room`, `report` or `transaction`.
+    #[cfg_attr(feature = "openapi", schema(example = "room"))]
     pub target_type: String,
     /// Its id (a room's code).
+    #[cfg_attr(feature = "openapi", schema(example = "8E382G"))]
     pub target_id: String,
     /// Why.
+    #[cfg_attr(feature = "openapi", schema(example = "Spam in the description."))]
     pub reason: String,
     /// The target's fields before.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -268,6 +302,7 @@ pub struct AuditEntryResponse {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<serde_json::Value>,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -278,6 +313,10 @@ pub struct AuditPageResponse {
     /// This page.
     pub items: Vec<AuditEntryResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -289,6 +328,7 @@ pub struct DailyVolume {
     #[cfg_attr(feature = "openapi", schema(example = "2026-12-04"))]
     pub day: String,
     /// How many sales completed.
+    #[cfg_attr(feature = "openapi", schema(example = 12))]
     pub count: u64,
     /// Their sum.
     pub amount: AmountDto,
@@ -300,8 +340,10 @@ pub struct DailyVolume {
 pub struct FailureCount {
     /// The failure code (`rejected`, `not_received`, …) or the final status when it has none
     /// (`expired`, `cancelled`).
+    #[cfg_attr(feature = "openapi", schema(example = "Spam in the description."))]
     pub reason: String,
     /// How many.
+    #[cfg_attr(feature = "openapi", schema(example = 12))]
     pub count: u64,
 }
 
@@ -310,10 +352,13 @@ pub struct FailureCount {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Funnel {
     /// Payments started.
+    #[cfg_attr(feature = "openapi", schema(example = 100))]
     pub started: u64,
     /// Of those, approved by the buyer (at their wallet, or with one click).
+    #[cfg_attr(feature = "openapi", schema(example = 80))]
     pub approved: u64,
     /// Of those, completed (the seller received the price).
+    #[cfg_attr(feature = "openapi", schema(example = 74))]
     pub completed: u64,
     /// Those that ended without the money, by reason, most frequent first.
     pub failures: Vec<FailureCount>,
@@ -324,18 +369,25 @@ pub struct Funnel {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminOverviewResponse {
     /// Accounts (not deleted).
+    #[cfg_attr(feature = "openapi", schema(example = 512))]
     pub users: u64,
     /// Suspended accounts.
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
     pub suspended_users: u64,
     /// Rooms.
+    #[cfg_attr(feature = "openapi", schema(example = 128))]
     pub rooms: u64,
     /// Rooms withdrawn by an admin.
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
     pub hidden_rooms: u64,
     /// Transactions, of every status.
+    #[cfg_attr(feature = "openapi", schema(example = 1450))]
     pub transactions: u64,
     /// Reports waiting.
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
     pub open_reports: u64,
     /// Payments that look stuck.
+    #[cfg_attr(feature = "openapi", schema(example = 0))]
     pub stuck_payments: u64,
     /// Completed sales per currency per day, the last 30 days (days without sales left out).
     pub volume: Vec<DailyVolume>,
@@ -348,20 +400,36 @@ pub struct AdminOverviewResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminUserResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// Username.
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub username: String,
     /// E-mail address.
+    #[cfg_attr(feature = "openapi", schema(example = "alice@example.com"))]
     pub email: String,
     /// Role.
     pub role: Role,
     /// Their wallet address.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub wallet_address: Option<String>,
     /// Signed up.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// When suspended (`null`: not suspended).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub suspended_at: Option<DateTime<Utc>>,
     /// Why.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Repeated spam in conversations.")
+    )]
     pub suspended_reason: Option<String>,
     /// Whether they deleted the account.
     pub deleted: bool,
@@ -374,6 +442,10 @@ pub struct AdminUserPageResponse {
     /// This page.
     pub items: Vec<AdminUserResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -382,24 +454,37 @@ pub struct AdminUserPageResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminRoomResponse {
     /// Its code (the public link is `/r/{code}`).
+    #[cfg_attr(feature = "openapi", schema(example = "8E382G"))]
     pub code: String,
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(example = "Guitar lesson"))]
     pub name: String,
     /// The seller's username.
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub seller: String,
     /// The seller's id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub seller_id: Uuid,
     /// `open`, `paused` or `closed`.
     pub status: crate::RoomStatus,
     /// Price.
     pub price: AmountDto,
     /// When an admin withdrew it (`null`: public).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub hidden_at: Option<DateTime<Utc>>,
     /// Why.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Sells something the platform does not allow.")
+    )]
     pub hidden_reason: Option<String>,
     /// Whether its seller is suspended (which withdraws it too).
     pub seller_suspended: bool,
     /// Created.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -410,6 +495,10 @@ pub struct AdminRoomPageResponse {
     /// This page.
     pub items: Vec<AdminRoomResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -418,24 +507,35 @@ pub struct AdminRoomPageResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminTransactionResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// Its room's code.
+    #[cfg_attr(feature = "openapi", schema(example = "8E382G"))]
     pub room_code: String,
     /// Its room's name.
+    #[cfg_attr(feature = "openapi", schema(example = "Guitar lesson"))]
     pub room_name: String,
     /// The buyer's username (`null`: a guest's purchase).
+    #[cfg_attr(feature = "openapi", schema(example = "bruno"))]
     pub buyer: Option<String>,
     /// The seller's username.
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub seller: String,
     /// Where it stands.
     pub status: TransactionStatus,
     /// The price.
     pub amount: AmountDto,
     /// Why it did not complete.
+    #[cfg_attr(feature = "openapi", schema(example = "declined"))]
     pub failure_code: Option<String>,
     /// Started.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -446,6 +546,10 @@ pub struct AdminTransactionPageResponse {
     /// This page.
     pub items: Vec<AdminTransactionResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -458,8 +562,13 @@ pub struct StatusChange {
     /// To.
     pub to: TransactionStatus,
     /// What happened.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "The buyer approved at their wallet.")
+    )]
     pub detail: Option<String>,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub at: DateTime<Utc>,
 }
 
@@ -470,32 +579,71 @@ pub struct AdminTransactionDetailResponse {
     /// What the lists show.
     pub summary: AdminTransactionResponse,
     /// The paying wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/bruno")
+    )]
     pub buyer_wallet_address: String,
     /// The receiving wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub seller_wallet_address: String,
     /// The incoming payment on the seller's wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/incoming-payments/5b8c2f1a-7d3e-4a6b-9c0d-1e2f3a4b5c6d"
+        )
+    )]
     pub incoming_payment_url: Option<String>,
     /// The quote on the buyer's wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/quotes/9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4"
+        )
+    )]
     pub quote_url: Option<String>,
     /// The outgoing payment on the buyer's wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/outgoing-payments/0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5"
+        )
+    )]
     pub outgoing_payment_url: Option<String>,
     /// What the quote debits from the buyer.
     pub debit: Option<AmountDto>,
     /// What the seller's wallet last reported as received (our record).
     pub received: Option<AmountDto>,
     /// Why it did not complete, for people.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "The buyer declined at their wallet.")
+    )]
     pub failure_detail: Option<String>,
     /// The one-click budget that paid it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub budget_id: Option<Uuid>,
     /// When the buyer approved.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub approved_at: Option<DateTime<Utc>>,
     /// When the seller had the price.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub completed_at: Option<DateTime<Utc>>,
     /// Verification checks so far.
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
     pub attempts: i32,
     /// When the worker looks next.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub next_check_at: Option<DateTime<Utc>>,
     /// Until when a worker holds it.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub lease_until: Option<DateTime<Utc>>,
     /// Every status change, oldest first.
     pub history: Vec<StatusChange>,
@@ -506,16 +654,24 @@ pub struct AdminTransactionDetailResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderReading {
     /// The resource.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/incoming-payments/5b8c2f1a-7d3e-4a6b-9c0d-1e2f3a4b5c6d"
+        )
+    )]
     pub url: String,
     /// Whether it could be read; when not, `problem` says why and the amounts are `null`.
     pub read: bool,
     /// Why it could not be read.
+    #[cfg_attr(feature = "openapi", schema(example = "The provider answered 503."))]
     pub problem: Option<String>,
     /// Received so far (incoming payment) or sent so far (outgoing payment).
     pub amount: Option<AmountDto>,
     /// The incoming payment's expected amount, or the outgoing payment's debit amount.
     pub expected: Option<AmountDto>,
     /// `completed`, `pending`, `failed` (outgoing) or `open` (incoming).
+    #[cfg_attr(feature = "openapi", schema(example = "COMPLETED"))]
     pub state: Option<String>,
 }
 
@@ -524,10 +680,13 @@ pub struct ProviderReading {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Disagreement {
     /// `amount_received`, `incoming_state`, `outgoing_state` or `amount_sent`.
+    #[cfg_attr(feature = "openapi", schema(example = "amount_received"))]
     pub field: String,
     /// What our record says.
+    #[cfg_attr(feature = "openapi", schema(example = "25.00 USD"))]
     pub ours: String,
     /// What the provider says.
+    #[cfg_attr(feature = "openapi", schema(example = "10.00 USD"))]
     pub theirs: String,
 }
 
@@ -544,6 +703,7 @@ pub struct ProviderCheckResponse {
     /// Every disagreement found; empty when both agree with our record.
     pub disagreements: Vec<Disagreement>,
     /// When the providers were read.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub checked_at: DateTime<Utc>,
 }
 
@@ -555,8 +715,13 @@ pub struct StuckPaymentResponse {
     pub transaction: AdminTransactionResponse,
     /// `sending_too_long` (sending past the verification timeout) or `approval_lease_over`
     /// (approved, and its lease ran out without it moving on).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Sending for 45 minutes, past the verification timeout.")
+    )]
     pub why: String,
     /// Since when it has been like this.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub since: DateTime<Utc>,
 }
 

@@ -158,18 +158,29 @@ impl std::str::FromStr for Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserResponse {
     /// User id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// Username as typed at sign-up.
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub username: String,
     /// E-mail address, lower-cased.
+    #[cfg_attr(feature = "openapi", schema(example = "alice@example.com"))]
     pub email: String,
     /// Canonical wallet address URL, once set.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub wallet_address: Option<String>,
     /// The wallet as its provider describes it, once set.
     pub wallet: Option<WalletResponse>,
     /// Role.
     pub role: Role,
     /// When the account was created.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// The proof that the user controls their wallet, while that wallet is unchanged.
     #[serde(default)]
@@ -192,6 +203,10 @@ pub struct AuthResponse {
     /// The user.
     pub user: UserResponse,
     /// A JWT to send as `Authorization: Bearer …`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2ZjFjMGIzZSJ9.c2lnbmF0dXJl")
+    )]
     pub access_token: String,
     /// Always `Bearer`.
     #[cfg_attr(feature = "openapi", schema(example = "Bearer"))]
@@ -283,6 +298,7 @@ pub struct WalletResponse {
     )]
     pub address: String,
     /// The name the provider shows for it.
+    #[cfg_attr(feature = "openapi", schema(example = "Alice Rivera"))]
     pub public_name: Option<String>,
     /// The account's currency.
     #[cfg_attr(feature = "openapi", schema(example = "USD"))]
@@ -455,6 +471,7 @@ pub struct MoveRoomRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyResponse {
     /// Their username (empty for a guest).
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub username: String,
     /// A guest: a buyer who paid without an account (and has not claimed the purchase).
     #[serde(default)]
@@ -466,6 +483,10 @@ pub struct PartyResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomImage {
     /// Its id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The picture, at most 1600 pixels on its longest side.
     #[cfg_attr(
@@ -476,10 +497,18 @@ pub struct RoomImage {
     )]
     pub url: String,
     /// Its thumbnail, at most 480 pixels on its longest side.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://shifting.example/api/rooms/8E382G/images/3c2b1a09-8f7e-4d6c-5b4a-39281706f5e4/thumbnail"
+        )
+    )]
     pub thumbnail_url: String,
     /// Width in pixels (of `url`).
+    #[cfg_attr(feature = "openapi", schema(example = 800))]
     pub width: u32,
     /// Height in pixels (of `url`).
+    #[cfg_attr(feature = "openapi", schema(example = 600))]
     pub height: u32,
 }
 
@@ -491,6 +520,7 @@ pub struct DeliveryFileResponse {
     #[cfg_attr(feature = "openapi", schema(example = "lesson-notes.pdf"))]
     pub name: String,
     /// Its size in bytes.
+    #[cfg_attr(feature = "openapi", schema(example = 184320))]
     pub size: u64,
     /// The media type the seller uploaded it with (downloads are always served as attachments).
     #[cfg_attr(feature = "openapi", schema(example = "application/pdf"))]
@@ -505,8 +535,10 @@ pub struct RoomResponse {
     #[cfg_attr(feature = "openapi", schema(example = "K7M2QX"))]
     pub code: String,
     /// The name.
+    #[cfg_attr(feature = "openapi", schema(example = "Guitar lesson"))]
     pub name: String,
     /// The description.
+    #[cfg_attr(feature = "openapi", schema(example = "One hour, beginners welcome."))]
     pub description: String,
     /// The fixed price in the seller's currency.
     pub price: AmountDto,
@@ -516,6 +548,10 @@ pub struct RoomResponse {
     /// The seller.
     pub seller: PartyResponse,
     /// The wallet address the money goes to.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub wallet_address: String,
     /// The name that wallet's provider shows for it (its owner), when it has one.
     #[serde(default)]
@@ -524,6 +560,7 @@ pub struct RoomResponse {
     /// Whether it can be paid.
     pub status: RoomStatus,
     /// How many can be sold in all; `null`: no limit.
+    #[cfg_attr(feature = "openapi", schema(example = 20))]
     pub stock_limit: Option<u32>,
     /// How many can still be bought now: the limit less the units sold or held by payments in
     /// progress (a held unit comes back when its payment ends without money); `null`: no limit.
@@ -549,6 +586,7 @@ pub struct RoomResponse {
     #[serde(default)]
     pub wallet_badge: Option<WalletBadge>,
     /// When it was created.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -583,6 +621,10 @@ pub struct RoomListResponse {
     pub rooms: Vec<OwnRoomResponse>,
     /// Pass as `cursor` for the next page; `null` at the end.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -649,6 +691,7 @@ pub struct QuoteResponse {
     /// What the seller receives (the price).
     pub receive_amount: AmountDto,
     /// Until when the quote can be paid.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -660,6 +703,10 @@ pub struct FailureResponse {
     #[cfg_attr(feature = "openapi", schema(example = "payment_failed"))]
     pub code: String,
     /// A sentence for people.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "The buyer declined at their wallet.")
+    )]
     pub detail: String,
 }
 
@@ -669,14 +716,40 @@ pub struct FailureResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceResponse {
     /// The buyer's wallet address.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/bruno")
+    )]
     pub buyer_wallet_address: String,
     /// The seller's wallet address.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub seller_wallet_address: String,
     /// The incoming payment on the seller's wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/incoming-payments/5b8c2f1a-7d3e-4a6b-9c0d-1e2f3a4b5c6d"
+        )
+    )]
     pub incoming_payment: Option<String>,
     /// The quote on the buyer's wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/quotes/9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4"
+        )
+    )]
     pub quote: Option<String>,
     /// The outgoing payment on the buyer's wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/outgoing-payments/0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5"
+        )
+    )]
     pub outgoing_payment: Option<String>,
 }
 
@@ -687,8 +760,13 @@ pub struct HistoryEntry {
     /// The status entered.
     pub status: TransactionStatus,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub at: DateTime<Utc>,
     /// What happened.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "The buyer approved at their wallet.")
+    )]
     pub detail: Option<String>,
 }
 
@@ -697,16 +775,26 @@ pub struct HistoryEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransactionResponse {
     /// The id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The room's code.
+    #[cfg_attr(feature = "openapi", schema(example = "8E382G"))]
     pub room_code: String,
     /// The room's name.
+    #[cfg_attr(feature = "openapi", schema(example = "Guitar lesson"))]
     pub room_name: String,
     /// Where the payment is.
     pub status: TransactionStatus,
     /// The buyer's wallet's consent page, to go back to: shown to the buyer only, while the
     /// payment awaits approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://auth.interledger-test.dev/interact/3f2e1d0c/4b5a6978")
+    )]
     pub consent_url: Option<String>,
     /// The price, copied from the room.
     pub amount: AmountDto,
@@ -723,14 +811,21 @@ pub struct TransactionResponse {
     /// The Open Payments resources.
     pub evidence: EvidenceResponse,
     /// When it started.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub updated_at: DateTime<Utc>,
     /// When the seller had received the full price (completed payments only).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub completed_at: Option<DateTime<Utc>>,
     /// What the seller delivers with the room: to its buyer, once the payment completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Thank you! Write to me to choose the day of your lesson.")
+    )]
     pub delivery: Option<String>,
     /// The file the seller delivers with the room, downloadable by its buyer once the payment
     /// completed (`GET /api/transactions/{id}/delivery-file`).
@@ -747,6 +842,7 @@ pub struct TransactionResponse {
     /// Until when its buyer may review it: 60 days after completion (completed purchases of
     /// a signed-in buyer only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub review_until: Option<DateTime<Utc>>,
     /// Its review, with the seller's reply (in the detail view, once written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -768,15 +864,29 @@ pub struct StartPaymentResponse {
     /// The buyer's wallet's consent page; open it as a top-level navigation. None for a
     /// purchase under a one-click budget (`one_click`): confirm it instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://auth.interledger-test.dev/interact/3f2e1d0c/4b5a6978")
+    )]
     pub redirect_url: Option<String>,
     /// The quote to show before sending the buyer there.
     pub quote: QuoteResponse,
     /// Guest checkouts only: the key that opens this purchase (send it as `X-Guest-Key`; the
     /// receipt link carries it as `#key=…`). Shown once, never stored in the clear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Xk2p9Qm4Lr7Tz1Wv8Yb3Nc6Hd0Js5Fa2Ge9Ku4Pw7Ro")
+    )]
     pub guest_key: Option<String>,
     /// Guest checkouts only: the receipt link, with the key in its fragment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://shifting.example/transactions/6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6#key=Xk2p9Qm4Lr7T"
+        )
+    )]
     pub receipt_url: Option<String>,
     /// Paid under a one-click budget: confirm with `POST /api/payments/{id}/confirm`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -792,6 +902,7 @@ pub struct StartPaymentResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotalResponse {
     /// Completed payments.
+    #[cfg_attr(feature = "openapi", schema(example = 12))]
     pub count: u64,
     /// Their sum.
     pub amount: AmountDto,
@@ -825,14 +936,21 @@ pub struct TransactionPageResponse {
     /// The transactions on this page.
     pub transactions: Vec<TransactionResponse>,
     /// How many there are in all.
+    #[cfg_attr(feature = "openapi", schema(example = 57))]
     pub total: u64,
     /// The page size asked for.
+    #[cfg_attr(feature = "openapi", schema(example = 20))]
     pub limit: u64,
     /// How many were skipped (0 when paging by `cursor`).
+    #[cfg_attr(feature = "openapi", schema(example = 0))]
     pub offset: u64,
     /// Pass as `cursor` for the next page (stable under new transactions, unlike `offset`);
     /// `null` at the end.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 

@@ -155,18 +155,29 @@ pub enum SpentSource {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetResponse {
     /// Its id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The paying wallet.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/bruno")
+    )]
     pub wallet_address: String,
     /// The most the wallet pays per period.
     pub limit: AmountDto,
     /// How long one period is.
     pub period: BudgetPeriod,
     /// How many periods it lasts.
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
     pub periods: u32,
     /// Its first period starts.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub starts_at: DateTime<Utc>,
     /// Its last period ends.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub ends_at: DateTime<Utc>,
     /// Where it stands.
     pub status: BudgetStatus,
@@ -181,11 +192,17 @@ pub struct BudgetResponse {
     pub spent_source: Option<SpentSource>,
     /// Active budgets: when the current period ends (what is left does not carry over).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub period_ends_at: Option<DateTime<Utc>>,
     /// Pending budgets: the wallet's page where the buyer approves it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://auth.interledger-test.dev/interact/3f2e1d0c/4b5a6978")
+    )]
     pub redirect_url: Option<String>,
     /// Asked for.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -202,6 +219,10 @@ pub struct BudgetListResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OneClickOffer {
     /// The budget.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub budget_id: Uuid,
     /// Left in the current period before this purchase.
     pub left: AmountDto,

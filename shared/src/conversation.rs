@@ -126,6 +126,10 @@ pub struct MessageResponse {
     #[cfg_attr(feature = "openapi", schema(example = 1042))]
     pub id: i64,
     /// Its conversation.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub conversation_id: Uuid,
     /// Who wrote it; `null` for a system entry about a payment.
     pub from: Option<ConversationSide>,
@@ -138,8 +142,13 @@ pub struct MessageResponse {
     /// A system entry: what happened to the payment.
     pub event: Option<PaymentEvent>,
     /// A system entry: the transaction it is about (its buyer and seller may open it).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub transaction_id: Option<Uuid>,
     /// Written.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -160,6 +169,10 @@ pub struct ConversationRoom {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The room.
     pub room: ConversationRoom,
@@ -172,10 +185,13 @@ pub struct ConversationResponse {
     /// The newest entry, if any.
     pub last_message: Option<MessageResponse>,
     /// Messages from the other person the caller has not read.
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
     pub unread: u32,
     /// The newest message the other person has read (0 for none).
+    #[cfg_attr(feature = "openapi", schema(example = 41))]
     pub other_read_up_to: i64,
     /// Opened.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -187,8 +203,13 @@ pub struct ConversationPageResponse {
     /// This page.
     pub conversations: Vec<ConversationResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
     /// Unread messages over all the caller's conversations.
+    #[cfg_attr(feature = "openapi", schema(example = 4))]
     pub unread_total: u32,
 }
 
@@ -199,6 +220,10 @@ pub struct MessagePageResponse {
     /// This page, newest first.
     pub messages: Vec<MessageResponse>,
     /// Pass as `cursor` for older messages; `null` when there are none.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -230,6 +255,7 @@ pub struct ReadRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnreadResponse {
     /// Unread messages over all the caller's conversations.
+    #[cfg_attr(feature = "openapi", schema(example = 57))]
     pub total: u32,
 }
 
@@ -239,6 +265,10 @@ pub struct UnreadResponse {
 pub struct TicketResponse {
     /// Opens one socket, once, within `expires_in` seconds: `GET /api/live?ticket=…`, or the
     /// `hello` message's `ticket`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "lt_4fJ9sK2mQ7xR1vB8nC3yD6zE0wA5")
+    )]
     pub ticket: String,
     /// Seconds it stays valid.
     #[cfg_attr(feature = "openapi", schema(example = 30))]

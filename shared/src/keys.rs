@@ -110,8 +110,13 @@ impl CreateApiKeyRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// What it is for.
+    #[cfg_attr(feature = "openapi", schema(example = "Shop integration"))]
     pub name: String,
     /// The secret's first characters, to recognise it (`shk_AbCd1234`).
     #[cfg_attr(feature = "openapi", schema(example = "shk_AbCd1234"))]
@@ -119,12 +124,16 @@ pub struct ApiKeyResponse {
     /// What it may do.
     pub scopes: Vec<Scope>,
     /// Created.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// When it stops working (`null`: never).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub expires_at: Option<DateTime<Utc>>,
     /// When it was last used (to the minute).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked (`null`: it works until it expires).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

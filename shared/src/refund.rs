@@ -129,10 +129,15 @@ impl RefundReasonRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundResponse {
     /// Its id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// Where it stands.
     pub status: RefundStatus,
     /// The seller's reason.
+    #[cfg_attr(feature = "openapi", schema(example = "The lesson was cancelled."))]
     pub reason: String,
     /// What the seller's wallet sends: what it received for the sale.
     pub amount: AmountDto,
@@ -142,20 +147,38 @@ pub struct RefundResponse {
     pub buyer_receives: Option<AmountDto>,
     /// The seller's wallet's consent page, while it awaits their approval (the seller only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://auth.interledger-test.dev/interact/3f2e1d0c/4b5a6978")
+    )]
     pub consent_url: Option<String>,
     /// Why it did not complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<FailureResponse>,
     /// The incoming payment on the buyer's wallet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/incoming-payments/5b8c2f1a-7d3e-4a6b-9c0d-1e2f3a4b5c6d"
+        )
+    )]
     pub incoming_payment: Option<String>,
     /// The outgoing payment on the seller's wallet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://ilp.interledger-test.dev/outgoing-payments/0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5"
+        )
+    )]
     pub outgoing_payment: Option<String>,
     /// Started.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// Received by the buyer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub completed_at: Option<DateTime<Utc>>,
 }
 
@@ -164,8 +187,10 @@ pub struct RefundResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundRequestResponse {
     /// The buyer's reason.
+    #[cfg_attr(feature = "openapi", schema(example = "The lesson was cancelled."))]
     pub reason: String,
     /// Asked then.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub at: DateTime<Utc>,
 }
 

@@ -136,6 +136,7 @@ pub struct RatingSummary {
     #[cfg_attr(feature = "openapi", schema(example = "4.3"))]
     pub average: Option<String>,
     /// How many reviews gave 1, 2, 3, 4 and 5 stars, in that order (always five numbers).
+    #[cfg_attr(feature = "openapi", schema(example = json!([0, 0, 1, 3, 9])))]
     pub distribution: Vec<u32>,
 }
 
@@ -145,8 +146,13 @@ pub struct RatingSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WalletBadge {
     /// The wallet address proven.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub wallet_address: String,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub verified_at: DateTime<Utc>,
     /// The provider's authorization server that confirmed it.
     #[cfg_attr(
@@ -209,10 +215,13 @@ pub struct ReplyRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplyResponse {
     /// Plain text (show it as text, never as HTML).
+    #[cfg_attr(feature = "openapi", schema(example = "Thank you, see you next week!"))]
     pub text: String,
     /// First posted.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -221,13 +230,22 @@ pub struct ReplyResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewResponse {
     /// Its id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The purchase it reviews (only its buyer and seller can open it).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub transaction_id: Uuid,
     /// The room's code.
     #[cfg_attr(feature = "openapi", schema(example = "K7M2QX"))]
     pub room_code: String,
     /// The room's name.
+    #[cfg_attr(feature = "openapi", schema(example = "Guitar lesson"))]
     pub room_name: String,
     /// Who wrote it: the buyer.
     pub author: PartyResponse,
@@ -235,14 +253,21 @@ pub struct ReviewResponse {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5, example = 4))]
     pub rating: u8,
     /// Plain text, possibly empty (show it as text, never as HTML).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Patient and clear; I can play three chords now.")
+    )]
     pub text: String,
     /// The purchase was refunded after the review was written; the review stays.
     pub refunded: bool,
     /// Written.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// Last changed by its author.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub updated_at: DateTime<Utc>,
     /// Until when its author can still change it; `null` once the seller has replied.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub editable_until: Option<DateTime<Utc>>,
     /// The seller's reply.
     pub reply: Option<ReplyResponse>,
@@ -255,6 +280,10 @@ pub struct ReviewPageResponse {
     /// The reviews on this page.
     pub reviews: Vec<ReviewResponse>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -263,10 +292,13 @@ pub struct ReviewPageResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SellerProfileResponse {
     /// Their username.
+    #[cfg_attr(feature = "openapi", schema(example = "alice"))]
     pub username: String,
     /// When they joined.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub member_since: DateTime<Utc>,
     /// How many of their sales have completed.
+    #[cfg_attr(feature = "openapi", schema(example = 37))]
     pub completed_sales: u64,
     /// Over all their rooms.
     pub rating: RatingSummary,
@@ -334,17 +366,31 @@ impl std::str::FromStr for VerificationStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WalletVerificationResponse {
     /// Its id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// The wallet being proven.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://ilp.interledger-test.dev/alice")
+    )]
     pub wallet_address: String,
     /// Where it stands.
     pub status: VerificationStatus,
     /// The provider's page where the owner signs in and approves (while pending).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://auth.interledger-test.dev/interact/3f2e1d0c/4b5a6978")
+    )]
     pub redirect_url: Option<String>,
     /// Started.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// Ended, once it has.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub finished_at: Option<DateTime<Utc>>,
     /// The badge it gave, while the wallet is unchanged.
     pub badge: Option<WalletBadge>,

@@ -203,25 +203,38 @@ pub struct UpdateWebhookRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookResponse {
     /// Id.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6f1c0b3e-9d3c-4c1e-a3c0-b1f2d3e4a5b6")
+    )]
     pub id: Uuid,
     /// Where events are posted.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://shop.example/hooks/shifting")
+    )]
     pub url: String,
     /// What it is for.
+    #[cfg_attr(feature = "openapi", schema(example = "Orders"))]
     pub description: String,
     /// The events it receives.
     pub event_types: Vec<EventType>,
     /// Whether events are delivered to it.
     pub enabled: bool,
     /// When it was turned off.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub disabled_at: Option<DateTime<Utc>>,
     /// Why it was turned off: by its `owner`, after 5 days of `failing`, or because it
     /// answered 410 (`gone`).
     pub disabled_reason: Option<DisabledReason>,
     /// Since when every delivery has failed (`null`: the last one succeeded).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub failing_since: Option<DateTime<Utc>>,
     /// Until when the previous secret still signs, after a rotation.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub previous_secret_until: Option<DateTime<Utc>>,
     /// Created.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -247,6 +260,10 @@ pub struct RotatedSecretResponse {
     /// The endpoint.
     pub endpoint: WebhookResponse,
     /// The new signing secret.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    )]
     pub secret: String,
 }
 
@@ -276,14 +293,22 @@ pub enum DeliveryStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryAttempt {
     /// 1 for the first.
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
     pub attempt: i32,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub at: DateTime<Utc>,
     /// `sent`, `retry`, `failed` or `dropped`.
+    #[cfg_attr(feature = "openapi", schema(example = "retry"))]
     pub outcome: String,
     /// The HTTP status the endpoint answered, when it answered.
+    #[cfg_attr(feature = "openapi", schema(example = 503))]
     pub response_code: Option<i32>,
     /// What went wrong.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Answered 503 Service Unavailable.")
+    )]
     pub detail: Option<String>,
 }
 
@@ -300,10 +325,12 @@ pub struct DeliveryResponse {
     /// The event type.
     pub event_type: EventType,
     /// When the event happened.
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub created_at: DateTime<Utc>,
     /// Where it is.
     pub status: DeliveryStatus,
     /// When the next attempt is due (pending only).
+    #[cfg_attr(feature = "openapi", schema(example = "2026-12-04T10:15:00Z"))]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Every attempt, oldest first.
     pub attempts: Vec<DeliveryAttempt>,
@@ -316,6 +343,10 @@ pub struct DeliveryPage {
     /// This page.
     pub deliveries: Vec<DeliveryResponse>,
     /// Pass as `cursor` for the next page; `null` at the end.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
     pub next_cursor: Option<String>,
 }
 

@@ -192,39 +192,61 @@ fn named<'a>(schemas: &'a Value, reference: &str) -> &'a Value {
     &schemas[reference.rsplit('/').next().expect("a name")]
 }
 
-/// The fields of `schema` (and of the objects it holds) with no example where one helps: a
-/// field needs none when its values are listed (an enum, a reference to one, an array of them)
-/// or it is a boolean.
-fn without_examples(schema: &Value, at: &str, schemas: &Value, missing: &mut Vec<String>) {
+/// The fields of `schema` (and of the objects it holds, each schema once) with no example
+/// where one helps: a field needs none when its values are listed (an enum, a reference to
+/// one, an array of them) or it is a boolean.
+fn without_examples(
+    schema: &Value,
+    at: &str,
+    schemas: &Value,
+    seen: &mut std::collections::BTreeSet<String>,
+    missing: &mut Vec<String>,
+) {
     for (field, property) in schema["properties"].as_object().into_iter().flatten() {
         let place = format!("{at}.{field}");
-        let target = property["$ref"]
+        let reference = property["$ref"]
             .as_str()
             .or_else(|| property["oneOf"][0]["$ref"].as_str())
-            .map(|r| named(schemas, r));
-        let items = &property["items"];
-        let listed = target.is_some_and(|t| t.get("enum").is_some())
-            || items["$ref"]
-                .as_str()
-                .is_some_and(|r| named(schemas, r).get("enum").is_some())
-            || property.get("enum").is_some();
+            .or_else(|| property["items"]["$ref"].as_str());
+        if let Some(reference) = reference {
+            let target = named(schemas, reference);
+            if target.get("properties").is_some() {
+                if seen.insert(reference.to_owned()) {
+                    without_examples(target, &place, schemas, seen, missing);
+                }
+                continue;
+            }
+            // An enum lists its values; a composed schema (`allOf`) is checked where its
+            // parts are used.
+            if target.get("enum").is_some() || target.get("allOf").is_some() {
+                continue;
+            }
+        }
         let boolean = property["type"] == "boolean"
             || property["type"]
                 .as_array()
                 .is_some_and(|t| t.iter().any(|t| t == "boolean"));
-        if let Some(object) = target.filter(|t| t.get("properties").is_some()) {
-            without_examples(object, &place, schemas, missing);
-        } else if !(listed || boolean || property.get("example").is_some()) {
+        // A free-form object (the audit log's before and after) has no fields to show.
+        let free_form = property["type"] == "object"
+            || property["type"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "object"));
+        if !(boolean
+            || free_form
+            || property.get("enum").is_some()
+            || property.get("example").is_some())
+        {
             missing.push(place);
         }
     }
 }
 
 #[test]
-fn every_request_body_field_has_an_example_or_says_its_values() {
+fn every_request_and_answer_field_has_an_example_or_says_its_values() {
     let spec = serde_json::to_value(shifting_api::http::openapi::spec()).expect("json");
     let schemas = &spec["components"]["schemas"];
     let mut missing = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     let mut bodies = 0;
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("item") {
@@ -237,12 +259,41 @@ fn every_request_body_field_has_an_example_or_says_its_values() {
             let schema = schema["$ref"]
                 .as_str()
                 .map_or(schema, |r| named(schemas, r));
-            without_examples(schema, &format!("{method} {path}"), schemas, &mut missing);
+            without_examples(
+                schema,
+                &format!("{method} {path}"),
+                schemas,
+                &mut seen,
+                &mut missing,
+            );
+        }
+    }
+    // And what the successful answers hold, so every operation shows what it sends back.
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let Some(schema) = response["content"]["application/json"].get("schema") else {
+                    continue;
+                };
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let schema = schema["$ref"]
+                    .as_str()
+                    .map_or(schema, |r| named(schemas, r));
+                without_examples(
+                    schema,
+                    &format!("{method} {path} {status}"),
+                    schemas,
+                    &mut seen,
+                    &mut missing,
+                );
+            }
         }
     }
     assert!(bodies > 30, "{bodies}");
     assert!(
         missing.is_empty(),
-        "request fields without an example: {missing:#?}"
+        "fields without an example: {missing:#?}"
     );
 }
