@@ -210,8 +210,15 @@ pub struct BudgetResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetListResponse {
-    /// Newest first.
+    /// This page, newest first.
     pub budgets: Vec<BudgetResponse>,
+    /// Pass as `cursor` for the next page; `null` at the end.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "MTc2NDg0MzMwMDAwMDAwMDAwMC42ZjFjMGIzZS05ZDNj")
+    )]
+    pub next_cursor: Option<String>,
 }
 
 /// A purchase paid under a budget: one confirmation, no redirect.

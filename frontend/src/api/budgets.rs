@@ -9,7 +9,22 @@ use crate::session::Session;
 
 /// The caller's budgets, newest first.
 pub async fn list(session: Session) -> Result<BudgetListResponse, ApiError> {
-    client::get("/api/me/budgets", Some(session)).await
+    let mut all: BudgetListResponse =
+        client::get("/api/me/budgets?limit=50", Some(session)).await?;
+    while let Some(cursor) = all.next_cursor.take() {
+        let cursor: String = cursor
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let page: BudgetListResponse = client::get(
+            &format!("/api/me/budgets?limit=50&cursor={cursor}"),
+            Some(session),
+        )
+        .await?;
+        all.budgets.extend(page.budgets);
+        all.next_cursor = page.next_cursor;
+    }
+    Ok(all)
 }
 
 /// Asks the wallet for a budget; the answer carries the schedule and the wallet's page.

@@ -10,7 +10,7 @@ use shifting_shared::budget::{BudgetListResponse, BudgetResponse, CreateBudgetRe
 use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
-use crate::http::extract::{AuthUser, Json};
+use crate::http::extract::{AuthUser, Json, PageQuery};
 use crate::payments::budgets;
 use crate::state::AppState;
 
@@ -58,17 +58,24 @@ pub async fn create_budget(
     path = "/api/me/budgets",
     tag = "budgets",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The budgets.", body = BudgetListResponse),
+        (status = 200, description = "A page of budgets, newest first.", body = BudgetListResponse),
+        (status = 400, description = "A malformed query.", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired access token.", body = ErrorBody),
+        (status = 422, description = "A cursor from elsewhere, or `limit` outside 1–50.", body = ErrorBody),
         (status = 500, description = "Internal error.", body = ErrorBody),
     )
 )]
 pub async fn list_budgets(
     State(state): State<AppState>,
     user: AuthUser,
+    query: std::result::Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<BudgetListResponse>> {
-    Ok(axum::Json(budgets::list(&state, user.id).await?))
+    let page = PageQuery::read(query)?;
+    Ok(axum::Json(
+        budgets::list(&state, user.id, page.cursor.as_deref(), page.limit()).await?,
+    ))
 }
 
 /// One of the caller's budgets (an approved one is confirmed with the wallet first).

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::Deserialize;
 use shifting_open_payments::client::OpenPaymentsClient;
@@ -548,13 +548,15 @@ pub async fn get(state: &AppState, user_id: Uuid, id: Uuid) -> Result<BudgetResp
 ///
 /// # Errors
 /// Database errors.
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<BudgetListResponse> {
-    let rows = budgets::Entity::find()
-        .filter(budgets::Column::UserId.eq(user_id))
-        .order_by_desc(budgets::Column::CreatedAt)
-        .limit(50)
-        .all(&state.db)
-        .await?;
+pub async fn list(
+    state: &AppState,
+    user_id: Uuid,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<BudgetListResponse> {
+    let query = budgets::Entity::find().filter(budgets::Column::UserId.eq(user_id));
+    let (rows, next_cursor) =
+        crate::services::pages::fetch(&state.db, query, cursor, limit).await?;
     let mut budgets = Vec::with_capacity(rows.len());
     for row in rows {
         // One budget that cannot be advanced now is shown as it stands, not a failed list.
@@ -568,7 +570,10 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<BudgetListResponse>
         .await
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
-    Ok(BudgetListResponse { budgets: answers })
+    Ok(BudgetListResponse {
+        budgets: answers,
+        next_cursor,
+    })
 }
 
 /// Revokes a budget: here first (no purchase starts under it any more), then the grant at the

@@ -86,6 +86,7 @@ macro_rules! paged {
 
 paged!(
     audit_log,
+    budgets,
     reports,
     reviews,
     rooms,

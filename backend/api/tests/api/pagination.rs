@@ -125,3 +125,40 @@ async fn rooms_and_transactions_page_by_cursor_and_new_rows_do_not_shift_pages()
     let body = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(body["field_codes"]["offset"], "invalid");
 }
+
+#[tokio::test]
+async fn budgets_page_by_cursor() {
+    let app = spawn_app().await;
+    let (_, buyer, _) = market(&app).await;
+    let token = buyer.account.access_token.clone();
+    let mut ids = Vec::new();
+    for periods in 1..=3 {
+        let response = app
+            .send_json(
+                reqwest::Method::POST,
+                "/api/me/budgets",
+                &token,
+                &serde_json::json!({"amount": "5.00", "period": "week", "periods": periods}),
+            )
+            .await;
+        let status = response.status();
+        let budget: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{budget}");
+        ids.push(budget["id"].as_str().expect("id").to_owned());
+    }
+    let walked = walk(
+        &app,
+        &token,
+        "/api/me/budgets?limit=2",
+        "budgets",
+        "/id",
+        async || {},
+    )
+    .await;
+    let expected: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(walked, expected);
+    let response = app
+        .get_authed("/api/me/budgets?cursor=bm9wZQ", &token)
+        .await;
+    error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
