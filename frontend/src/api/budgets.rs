@@ -12,12 +12,11 @@ pub async fn list(session: Session) -> Result<BudgetListResponse, ApiError> {
     let mut all: BudgetListResponse =
         client::get("/api/me/budgets?limit=50", Some(session)).await?;
     while let Some(cursor) = all.next_cursor.take() {
-        let cursor: String = cursor
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
         let page: BudgetListResponse = client::get(
-            &format!("/api/me/budgets?limit=50&cursor={cursor}"),
+            &format!(
+                "/api/me/budgets?limit=50&cursor={}",
+                client::cursor(&cursor)
+            ),
             Some(session),
         )
         .await?;

@@ -360,6 +360,14 @@ pub async fn post_no_content(path: &str, session: Option<Session>) -> Result<(),
     Err(error(response).await)
 }
 
+/// A cursor as it goes in a query: cursors are base64url; anything else is dropped.
+pub fn cursor(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
 /// Keeps a path segment taken from a URL to one segment of letters, digits and dashes (room
 /// codes and transaction ids are nothing else).
 pub fn segment(value: &str) -> String {

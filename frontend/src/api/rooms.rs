@@ -22,7 +22,7 @@ pub async fn my_rooms(session: Session) -> Result<RoomListResponse, ApiError> {
     let mut all: RoomListResponse = client::get("/api/rooms?limit=50", Some(session)).await?;
     while let Some(cursor) = all.next_cursor.take() {
         let page: RoomListResponse = client::get(
-            &format!("/api/rooms?limit=50&cursor={}", segment_cursor(&cursor)),
+            &format!("/api/rooms?limit=50&cursor={}", client::cursor(&cursor)),
             Some(session),
         )
         .await?;
@@ -30,14 +30,6 @@ pub async fn my_rooms(session: Session) -> Result<RoomListResponse, ApiError> {
         all.next_cursor = page.next_cursor;
     }
     Ok(all)
-}
-
-/// A cursor as it goes in a query: they are base64url already; anything else is dropped.
-fn segment_cursor(cursor: &str) -> String {
-    cursor
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
 }
 
 /// A room by code (public).

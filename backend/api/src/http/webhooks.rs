@@ -13,10 +13,8 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Result};
 use crate::http::extract::{AuthUser, Json, PageQuery};
-use crate::services::webhooks;
+use crate::services::webhooks::{self, NOT_YOURS};
 use crate::state::AppState;
-
-const NOT_YOURS: &str = "You have no webhook endpoint with this id.";
 
 fn endpoint_id(id: std::result::Result<Path<Uuid>, PathRejection>) -> Result<Uuid> {
     id.map(|Path(id)| id)

@@ -21,7 +21,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::entities::{outbox, outbox_attempts, webhook_endpoints, webhook_messages};
+use crate::entities::{outbox, outbox_attempts, parse_stored, webhook_endpoints, webhook_messages};
 use crate::error::{ApiError, Result};
 use crate::outbox::{Channel, NewRow};
 use crate::secrets::Sealer;
@@ -34,7 +34,7 @@ pub const ROTATION_OVERLAP: TimeDelta = TimeDelta::hours(24);
 /// How long registration waits for a host name to resolve.
 const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// What is said about an endpoint that is not the caller's.
-const NOT_YOURS: &str = "You have no webhook endpoint with this id.";
+pub(crate) const NOT_YOURS: &str = "You have no webhook endpoint with this id.";
 
 /// Registers an endpoint for `user_id`: the secret is in this answer only.
 ///
@@ -285,7 +285,7 @@ pub async fn deliveries(
     }
     let deliveries = messages
         .into_iter()
-        .map(|message| {
+        .map(|message| -> Result<DeliveryResponse> {
             let sends = sends.remove(&message.id).unwrap_or_default();
             let latest = sends.last();
             let status = match latest.map(|row| row.status.as_str()) {
@@ -305,21 +305,18 @@ pub async fn deliveries(
                     detail: a.detail.clone(),
                 })
                 .collect();
-            DeliveryResponse {
+            Ok(DeliveryResponse {
                 id: message_id(message.id),
-                event_type: message
-                    .event_type
-                    .parse()
-                    .unwrap_or(EventType::TransactionCompleted),
+                event_type: parse_stored("webhook_messages.event_type", &message.event_type)?,
                 created_at: message.created_at,
                 next_attempt_at: latest
                     .filter(|_| status == DeliveryStatus::Pending)
                     .map(|row| row.next_attempt_at),
                 status,
                 attempts,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(DeliveryPage {
         deliveries,
         next_cursor,
