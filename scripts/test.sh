@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A CI run builds once from a clean clone: incremental compilation's caches would only take disk
+# (a cold run's target directory is several GB, and a CI machine's disk is shared and can run out).
+if [[ "${CI:-}" == "true" ]]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 started=$(date +%s)
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -54,5 +60,6 @@ step "end-to-end tests (headless Chromium)"
 tally cargo test --workspace --locked -- --ignored --show-output
 
 step "all tests passed"
+du -sh target 2>/dev/null | awk '{ print "target directory: " $1 }' >&2
 awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i - 1); if ($i == "failed;") f += $(i - 1) } }
      END { printf "%d passed, %d failed\n", p, f }' "$results"
