@@ -817,10 +817,32 @@ async fn send_approved(state: &AppState, row: &transactions::Model) {
     match sending {
         Ok(true) => state.worker_wake.notify_one(),
         Ok(false) => {}
-        // The lease runs out and the worker resumes the approval.
+        // The worker resumes the approval now, not when the approval's lease runs out; should
+        // it fail too, its own lease spaces the next try.
         Err(err) => {
-            tracing::error!(transaction = %row.id, error = format!("{err:#}"), "cannot record a payment attempt");
+            tracing::error!(transaction = %row.id, error = format!("{err:#}"), "cannot record a payment attempt; the worker resumes it");
+            hand_over(&state.db, row.id).await;
+            state.worker_wake.notify_one();
         }
+    }
+}
+
+/// Lifts the lease the finish callback took on approval `id` (while it is still `approved`
+/// and no worker holds it), so the worker may resume it at once. On failure the lease runs
+/// out instead.
+async fn hand_over(db: &sea_orm::DatabaseConnection, id: Uuid) {
+    let lifted = transactions::Entity::update_many()
+        .col_expr(
+            transactions::Column::LeaseUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(transactions::Column::Id.eq(id))
+        .filter(transactions::Column::Status.eq(Approved.as_str()))
+        .filter(transactions::Column::LeaseOwner.is_null())
+        .exec(db)
+        .await;
+    if let Err(err) = lifted {
+        tracing::warn!(transaction = %id, error = %err, "cannot hand an approval to the worker; its lease runs out instead");
     }
 }
 

@@ -58,7 +58,7 @@ const BATCH: u64 = 16;
 /// How long a verification holds a refund.
 const LEASE: Duration = Duration::from_secs(15);
 /// How long resuming an interrupted approval may take.
-const RESUME_LEASE: Duration = Duration::from_secs(300);
+pub const RESUME_LEASE: Duration = Duration::from_secs(300);
 /// The first retry after an inconclusive check; doubled each time up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 /// The longest pause between two checks of one refund.
@@ -622,10 +622,12 @@ pub async fn finish(
     tokio::spawn(async move {
         let ours = Ours::of(&state);
         if let Err(err) = ours.send_and_record(&row).await {
-            tracing::error!(refund = %row.id, error = format!("{err:#}"), "cannot record a refund attempt");
-        } else {
-            state.worker_wake.notify_one();
+            // The worker resumes it now, not when the approval's lease runs out; should it
+            // fail too, its own lease spaces the next try.
+            tracing::error!(refund = %row.id, error = format!("{err:#}"), "cannot record a refund attempt; the worker resumes it");
+            ours.hand_over(row.id).await;
         }
+        state.worker_wake.notify_one();
     });
     Ok((FinishOutcome::Approved, sale))
 }
@@ -679,6 +681,24 @@ impl<'a> Ours<'a> {
             live: &state.live,
             client: &state.open_payments,
             sealer: &state.sealer,
+        }
+    }
+
+    /// Lifts the lease the finish callback took on approved refund `id` (while no worker holds
+    /// it), so the worker may resume it at once. On failure the lease runs out instead.
+    async fn hand_over(&self, id: Uuid) {
+        let lifted = refunds::Entity::update_many()
+            .col_expr(
+                refunds::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(refunds::Column::Id.eq(id))
+            .filter(refunds::Column::Status.eq(Approved.as_str()))
+            .filter(refunds::Column::LeaseOwner.is_null())
+            .exec(self.db)
+            .await;
+        if let Err(err) = lifted {
+            tracing::warn!(refund = %id, error = %err, "cannot hand a refund to the worker; its lease runs out instead");
         }
     }
 

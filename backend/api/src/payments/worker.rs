@@ -46,7 +46,7 @@ const BATCH: u64 = 16;
 const LEASE: Duration = Duration::from_secs(15);
 /// How long resuming an interrupted approval may take (a continuation, a few pages of the
 /// buyer's payments, a creation).
-pub(crate) const RESUME_LEASE: Duration = Duration::from_secs(300);
+pub const RESUME_LEASE: Duration = Duration::from_secs(300);
 /// The longest the worker sleeps without being woken (new rows from other replicas, expiries).
 const IDLE: Duration = Duration::from_secs(1);
 /// The first retry after a check that found nothing final; doubled each time.

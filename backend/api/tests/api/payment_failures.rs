@@ -126,6 +126,71 @@ async fn a_payment_whose_creation_went_unanswered_is_verified_and_completes_once
     assert_eq!(app.sandbox_outgoing_payments().await, 1);
     assert_eq!(app.balance("alice").await, alice + 2500);
 }
+/// Makes the database refuse every move of a `table` row to `sending` (a trigger), as a
+/// database that fails at that moment would; `false` removes it.
+pub(crate) async fn refuse_sending(app: &TestApp, table: &str, refuse: bool) {
+    use sea_orm::ConnectionTrait;
+    let postgres = app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    let statements = match (refuse, postgres) {
+        (true, false) => vec![format!(
+            "CREATE TRIGGER refuse_sending BEFORE UPDATE ON {table} WHEN NEW.status = 'sending' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )],
+        (true, true) => vec![
+            "CREATE OR REPLACE FUNCTION refuse_sending() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER refuse_sending BEFORE UPDATE ON {table} FOR EACH ROW \
+                 WHEN (NEW.status = 'sending') EXECUTE FUNCTION refuse_sending()"
+            ),
+        ],
+        (false, false) => vec!["DROP TRIGGER refuse_sending".to_owned()],
+        (false, true) => vec![format!("DROP TRIGGER refuse_sending ON {table}")],
+    };
+    for statement in statements {
+        app.db
+            .execute_unprepared(&statement)
+            .await
+            .unwrap_or_else(|err| panic!("{statement}: {err}"));
+    }
+}
+
+#[tokio::test]
+async fn an_approval_whose_recording_failed_goes_to_the_worker_at_once_and_is_paid_once() {
+    // The buyer's wallet creates the payment, then our database refuses to record it: the
+    // finish task hands the approval to the worker at once (not when its lease runs out: the
+    // clock does not move here); the worker, failing too, holds it under its own lease; once
+    // the database works, the worker finds the payment made and does not make another.
+    let app = spawn_app().await;
+    let (_, buyer, room) = market(&app).await;
+    let alice = app.balance("alice").await;
+    refuse_sending(&app, "transactions", true).await;
+    let id = app.buy(&buyer, &room).await;
+    assert!(
+        app.counts(
+            "SELECT COUNT(*) AS n FROM transactions \
+             WHERE status = 'approved' AND lease_owner IS NOT NULL",
+            1,
+        )
+        .await,
+        "the worker never took the approval over"
+    );
+    assert_eq!(app.sandbox_outgoing_payments().await, 1);
+    refuse_sending(&app, "transactions", false).await;
+    app.clock
+        .advance(shifting_api::payments::worker::RESUME_LEASE + std::time::Duration::from_secs(1));
+    let done = app
+        .wait_for_status(&buyer.account.access_token, &id, "completed")
+        .await;
+    assert_eq!(
+        statuses(&done),
+        ["awaiting_approval", "approved", "sending", "completed"]
+    );
+    assert_eq!(app.sandbox_outgoing_payments().await, 1);
+    assert_eq!(app.balance("alice").await, alice + 2500);
+}
+
 #[tokio::test]
 async fn payment_starts_are_limited_per_user_and_per_client_address() {
     let app = spawn_app_with(|s| {

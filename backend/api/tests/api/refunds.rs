@@ -142,6 +142,39 @@ async fn an_approved_refund_returns_what_the_seller_received() {
 }
 
 #[tokio::test]
+async fn a_refund_whose_recording_failed_goes_to_the_worker_at_once_and_moves_money_once() {
+    // The seller's wallet makes the refund's payment, then our database refuses to record it:
+    // the worker takes the refund over at once (the clock does not move), and once the
+    // database works it finds the payment made instead of making another.
+    use crate::payment_failures::refuse_sending;
+    let app = spawn_app().await;
+    let (seller, buyer, id) = sale(&app).await;
+    let (alice, payments) = (
+        app.balance("alice").await,
+        app.sandbox_outgoing_payments().await,
+    );
+    let started = start_refund(&app, &seller, &id).await;
+    refuse_sending(&app, "refunds", true).await;
+    answer(&app, &started, "approve").await;
+    assert!(
+        app.counts(
+            "SELECT COUNT(*) AS n FROM refunds WHERE status = 'approved' AND lease_owner IS NOT NULL",
+            1,
+        )
+        .await,
+        "the worker never took the refund over"
+    );
+    assert_eq!(app.sandbox_outgoing_payments().await, payments + 1);
+    refuse_sending(&app, "refunds", false).await;
+    app.clock
+        .advance(shifting_api::payments::refunds::RESUME_LEASE + std::time::Duration::from_secs(1));
+    app.wait_for_status(&buyer.account.access_token, &id, "refunded")
+        .await;
+    assert_eq!(app.sandbox_outgoing_payments().await, payments + 1);
+    assert_eq!(app.balance("alice").await, alice - 2500);
+}
+
+#[tokio::test]
 async fn a_declined_refund_moves_nothing_and_can_be_tried_again() {
     let app = spawn_app().await;
     let (seller, buyer, id) = sale(&app).await;
