@@ -192,7 +192,8 @@ pub async fn rotate_webhook_secret(
 }
 
 /// The endpoint's delivery log, newest first: each message with its status and every
-/// attempt (time, outcome, the status code answered).
+/// attempt (time, outcome, the status code answered). Messages are kept for 30 days after
+/// their last send.
 #[utoipa::path(
     get,
     path = "/api/webhooks/{id}/deliveries",

@@ -12,6 +12,9 @@
 //!   for webhooks); every attempt is logged in `outbox_attempts`, with the HTTP status the other
 //!   side answered when there is one.
 //!
+//! Rows delivered or given up are forgotten after [`RETENTION`] (30 days), with their attempts
+//! log; a channel forgets its own records with them ([`Deliver::forget`]).
+//!
 //! A delivery that reached the other side but whose process died before recording it is
 //! delivered again when the lease runs out: at least once, never twice while processes live.
 //! Mail carries a `Message-ID` made from the row's id so such a repeat is recognisable.
@@ -76,6 +79,15 @@ const LEASE: Duration = Duration::from_secs(120);
 const IDLE: Duration = Duration::from_secs(1);
 /// The longest failure text kept.
 const MAX_ERROR: usize = 1000;
+/// How long a delivered or given-up row (and its attempts log) is kept.
+pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(30);
+/// How often a worker forgets what is past [`RETENTION`].
+const PRUNE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+/// How many rows one pruning statement removes (short transactions beside the deliveries).
+const PRUNE_BATCH: u64 = 500;
+/// The longest wait a `Retry-After` gets (the longest step of the webhook schedule): a
+/// receiver cannot park a message for weeks.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The states of a row.
 mod status {
@@ -247,6 +259,9 @@ pub struct Attempted {
     pub delivery: Delivery,
     /// The answer's status code.
     pub response_code: Option<u16>,
+    /// How long the other side asked us to wait before trying again (`Retry-After`): a retry
+    /// is made no sooner (up to [`MAX_RETRY_AFTER`]), nor sooner than the schedule says.
+    pub retry_after: Option<Duration>,
 }
 
 impl From<Delivery> for Attempted {
@@ -254,6 +269,7 @@ impl From<Delivery> for Attempted {
         Self {
             delivery,
             response_code: None,
+            retry_after: None,
         }
     }
 }
@@ -265,6 +281,17 @@ pub trait Deliver: Send + Sync + 'static {
 
     /// Delivers one row (its attempt number is `row.attempts`, counting this one).
     fn deliver(&self, row: &outbox::Model) -> impl Future<Output = Attempted> + Send;
+
+    /// Forgets the channel's own records made before `cutoff` that no row needs any more
+    /// (after the worker pruned its rows past [`RETENTION`]). Nothing by default.
+    fn forget(
+        &self,
+        db: &DatabaseConnection,
+        cutoff: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (db, cutoff);
+        async { Ok(()) }
+    }
 }
 
 /// Delivers one channel's due rows, in every replica.
@@ -279,6 +306,8 @@ pub struct Worker<D> {
     /// a time instead of contending for the single write lock in busy waits (five times the
     /// throughput, docs/benchmarks.md). PostgreSQL commits them side by side.
     recording: tokio::sync::Mutex<()>,
+    /// When this worker last pruned (every [`PRUNE_EVERY`]).
+    pruned_at: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl<D: Deliver> Worker<D> {
@@ -292,6 +321,7 @@ impl<D: Deliver> Worker<D> {
             wake,
             id: Uuid::new_v4(),
             recording: tokio::sync::Mutex::new(()),
+            pruned_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -326,7 +356,67 @@ impl<D: Deliver> Worker<D> {
             }
             futures::future::join_all(rows.into_iter().map(|row| self.attempt(row))).await;
         }
+        let now = self.clock.now();
+        let prune = {
+            let mut pruned_at = self.pruned_at.lock().expect("not poisoned");
+            let due = pruned_at.is_none_or(|at| now - at >= PRUNE_EVERY);
+            if due {
+                *pruned_at = Some(now);
+            }
+            due
+        };
+        if prune {
+            let cutoff = now - RETENTION;
+            self.prune(cutoff).await?;
+            self.deliverer.forget(&self.db, cutoff).await?;
+        }
         Ok(self.until_next_due().await?.min(IDLE))
+    }
+
+    /// Deletes the channel's rows delivered or given up before `cutoff`, with their attempts
+    /// log, a batch per transaction. Returns how many rows went.
+    async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        let mut pruned = 0;
+        loop {
+            let ids: Vec<Uuid> = outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::Id)
+                .filter(outbox::Column::Channel.eq(self.deliverer.channel().as_str()))
+                .filter(outbox::Column::Status.ne(status::PENDING))
+                .filter(outbox::Column::DoneAt.lt(cutoff))
+                .limit(PRUNE_BATCH)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            if ids.is_empty() {
+                break;
+            }
+            let txn = begin_write(&self.db).await?;
+            outbox_attempts::Entity::delete_many()
+                .filter(outbox_attempts::Column::OutboxId.is_in(ids.clone()))
+                .exec(&txn)
+                .await?;
+            let gone = outbox::Entity::delete_many()
+                .filter(outbox::Column::Id.is_in(ids.clone()))
+                .filter(outbox::Column::Status.ne(status::PENDING))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            txn.commit().await?;
+            pruned += gone;
+            if (ids.len() as u64) < PRUNE_BATCH {
+                break;
+            }
+        }
+        if pruned > 0 {
+            let channel = self.deliverer.channel().as_str();
+            tracing::info!(
+                channel,
+                pruned,
+                "outbox rows past their retention forgotten"
+            );
+        }
+        Ok(pruned)
     }
 
     /// Leases up to [`BATCH`] due rows nobody holds, counting the attempt.
@@ -392,9 +482,14 @@ impl<D: Deliver> Worker<D> {
         let now = self.clock.now();
         let attempt = row.attempts;
         let delivery = &attempted.delivery;
+        let asked = attempted
+            .retry_after
+            .unwrap_or_default()
+            .min(MAX_RETRY_AFTER);
         let retry_in = usize::try_from(attempt - 1)
             .ok()
-            .and_then(|i| self.deliverer.channel().backoff().get(i).copied());
+            .and_then(|i| self.deliverer.channel().backoff().get(i).copied())
+            .map(|step| step.max(asked));
         let (outcome, next, detail) = match delivery {
             Delivery::Sent => ("sent", status::SENT, None),
             Delivery::Retry(why) if retry_in.is_some() => ("retry", status::PENDING, Some(why)),

@@ -8,7 +8,9 @@ pub mod sender;
 pub mod signature;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use shifting_shared::TransactionStatus;
 use shifting_shared::webhooks::{
@@ -18,7 +20,7 @@ use shifting_shared::webhooks::{
 use uuid::Uuid;
 
 use crate::entities::amount::StoredAmount;
-use crate::entities::{rooms, transactions, webhook_endpoints, webhook_messages};
+use crate::entities::{rooms, transactions, users, webhook_endpoints, webhook_messages};
 use crate::error::Result;
 use crate::outbox::{self, Channel, NewRow};
 
@@ -40,9 +42,10 @@ pub(crate) fn wants(stored: &str, event: EventType) -> bool {
     stored.split_whitespace().any(|name| name == event.as_str())
 }
 
-/// Queues `event` (with `data`) for every enabled endpoint of `users` that wants it, in `db`
-/// (the caller's transaction). `fact` names the event uniquely (`transaction.completed:<id>`),
-/// so a replayed step queues nothing twice. Says how many messages it queued.
+/// Queues `event` (with `data`) for every enabled endpoint of `users` (those not suspended)
+/// that wants it, in `db` (the caller's transaction). `fact` names the event uniquely
+/// (`transaction.completed:<id>`), so a replayed step queues nothing twice. Says how many
+/// messages it queued.
 ///
 /// # Errors
 /// Database errors.
@@ -54,8 +57,22 @@ pub async fn emit(
     fact: &str,
     at: DateTime<Utc>,
 ) -> Result<usize> {
+    // A suspended account's integrations hear nothing until the suspension is lifted (its
+    // keys are refused meanwhile too).
+    let active: Vec<Uuid> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.is_in(users.iter().copied()))
+        .filter(users::Column::SuspendedAt.is_null())
+        .filter(users::Column::DeletedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    if active.is_empty() {
+        return Ok(0);
+    }
     let endpoints = webhook_endpoints::Entity::find()
-        .filter(webhook_endpoints::Column::UserId.is_in(users.iter().copied()))
+        .filter(webhook_endpoints::Column::UserId.is_in(active))
         .filter(webhook_endpoints::Column::Enabled.eq(true))
         .all(db)
         .await?;

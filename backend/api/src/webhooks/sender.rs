@@ -1,15 +1,16 @@
 //! Posts queued webhook messages: signed (Standard Webhooks headers), under the outbound policy
 //! wallet calls follow (no internal addresses unless exempted, `https` in real mode, checked on
 //! the URL and on every resolved address), with no redirects, a 15-second limit and no more
-//! than 64 KiB of answer read. An endpoint failing for five days, or answering 410 Gone, is
-//! turned off; its owner sees why in the app.
+//! than 64 KiB of answer read. A `Retry-After` on a failed answer is honoured (up to a day).
+//! An endpoint failing for five days, or answering 410 Gone, is turned off; its owner sees why
+//! in the app.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use shifting_open_payments::Clock;
 use shifting_open_payments::fetch_policy::{FetchPolicy, GuardedResolver, PolicyError};
 use shifting_shared::webhooks::DisabledReason;
@@ -86,7 +87,9 @@ impl WebhookSender {
             .await;
         let (message, endpoint) = match found {
             Ok(Some((message, Some(endpoint)))) => (message, endpoint),
-            Ok(_) => return Delivery::Dropped("the endpoint was deleted".into()).into(),
+            Ok(_) => {
+                return Delivery::Dropped("the endpoint or the message was deleted".into()).into();
+            }
             Err(err) => return Delivery::Retry(format!("database: {err}")).into(),
         };
         if !endpoint.enabled {
@@ -124,6 +127,19 @@ impl WebhookSender {
         let attempted = match answer {
             Ok(mut answer) => {
                 let code = answer.status();
+                let retry_after = retry_after(answer.headers(), now);
+                let delivery = if code.is_success() {
+                    Delivery::Sent
+                } else if code == reqwest::StatusCode::GONE {
+                    Delivery::Permanent(format!("answered {code}: the endpoint is turned off"))
+                } else if let Some(wait) = retry_after {
+                    Delivery::Retry(format!(
+                        "answered {code}, asking for {} s (Retry-After)",
+                        wait.as_secs()
+                    ))
+                } else {
+                    Delivery::Retry(format!("answered {code}"))
+                };
                 let mut read = 0;
                 while read < MAX_ANSWER {
                     match answer.chunk().await {
@@ -131,16 +147,10 @@ impl WebhookSender {
                         Ok(None) | Err(_) => break,
                     }
                 }
-                let delivery = if code.is_success() {
-                    Delivery::Sent
-                } else if code == reqwest::StatusCode::GONE {
-                    Delivery::Permanent(format!("answered {code}: the endpoint is turned off"))
-                } else {
-                    Delivery::Retry(format!("answered {code}"))
-                };
                 Attempted {
                     delivery,
                     response_code: Some(code.as_u16()),
+                    retry_after: retry_after.filter(|_| !code.is_success()),
                 }
             }
             Err(err) => failure(&err).into(),
@@ -230,6 +240,21 @@ impl WebhookSender {
     }
 }
 
+/// How long an answer asks to be left alone (`Retry-After`, RFC 9110 §10.2.3: seconds or an
+/// HTTP date), if it says and can be read. A date in the past asks for no wait.
+fn retry_after(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at: DateTime<Utc> = httpdate::parse_http_date(value).ok()?.into();
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
 /// How a call that got no answer failed: refused by the policy for good, otherwise worth
 /// trying again.
 fn failure(err: &reqwest::Error) -> Delivery {
@@ -265,5 +290,96 @@ impl Deliver for WebhookSender {
 
     async fn deliver(&self, row: &outbox::Model) -> Attempted {
         self.send(row).await
+    }
+
+    /// Messages made before `cutoff` whose every row has been pruned leave the delivery log.
+    async fn forget(
+        &self,
+        db: &DatabaseConnection,
+        cutoff: DateTime<Utc>,
+    ) -> crate::error::Result<()> {
+        // No outbox row names it (one "send again" adds meanwhile keeps it).
+        let unused = || {
+            let rows = outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::Id)
+                .filter(
+                    Expr::col((outbox::Entity, outbox::Column::SubjectId))
+                        .equals((webhook_messages::Entity, webhook_messages::Column::Id)),
+                )
+                .into_query();
+            Expr::exists(rows).not()
+        };
+        loop {
+            let old: Vec<uuid::Uuid> = webhook_messages::Entity::find()
+                .select_only()
+                .column(webhook_messages::Column::Id)
+                .filter(webhook_messages::Column::CreatedAt.lt(cutoff))
+                .filter(unused())
+                .limit(FORGET_BATCH)
+                .into_tuple()
+                .all(db)
+                .await?;
+            if old.is_empty() {
+                return Ok(());
+            }
+            let gone = webhook_messages::Entity::delete_many()
+                .filter(webhook_messages::Column::Id.is_in(old.clone()))
+                .filter(unused())
+                .exec(db)
+                .await?
+                .rows_affected;
+            tracing::info!(gone, "webhook messages past their retention forgotten");
+            if (old.len() as u64) < FORGET_BATCH {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// How many messages one pruning statement considers.
+const FORGET_BATCH: u64 = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(value: &str) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            value.parse().expect("a header value"),
+        );
+        headers
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_the_three_http_date_forms() {
+        let now: DateTime<Utc> = "1994-11-06T08:49:00Z".parse().expect("a time");
+        assert_eq!(
+            retry_after(&answer("120"), now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(retry_after(&answer(" 0 "), now), Some(Duration::ZERO));
+        for date in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                retry_after(&answer(date), now),
+                Some(Duration::from_secs(37)),
+                "{date}"
+            );
+        }
+        let later: DateTime<Utc> = "1994-11-07T00:00:00Z".parse().expect("a time");
+        assert_eq!(
+            retry_after(&answer("Sun, 06 Nov 1994 08:49:37 GMT"), later),
+            Some(Duration::ZERO)
+        );
+        for unreadable in ["-5", "soon", "1.5", ""] {
+            assert_eq!(retry_after(&answer(unreadable), now), None, "{unreadable}");
+        }
+        assert_eq!(retry_after(&reqwest::header::HeaderMap::new(), now), None);
     }
 }

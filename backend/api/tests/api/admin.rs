@@ -11,7 +11,7 @@ use crate::helpers::{PASSWORD, TestApp, Trader, error_of, spawn_app, spawn_app_w
 use crate::payments::market;
 
 /// Signs `username` up and makes them an admin (as `shifting admin grant` would).
-async fn admin(app: &TestApp, username: &str) -> String {
+pub(crate) async fn admin(app: &TestApp, username: &str) -> String {
     let account = app.create_account(username).await;
     app.db
         .execute_unprepared(&format!(

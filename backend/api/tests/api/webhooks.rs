@@ -61,11 +61,13 @@ impl Received {
     }
 }
 
-/// A local webhook receiver that records every request and answers with a chosen status.
+/// A local webhook receiver that records every request and answers with a chosen status (and
+/// `Retry-After`, when set).
 pub(crate) struct Receiver {
     pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
     answer: Arc<AtomicU16>,
+    retry_after: Arc<Mutex<Option<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -79,9 +81,15 @@ impl Receiver {
     pub async fn start() -> Self {
         let got = Arc::new(Mutex::new(Vec::new()));
         let answer = Arc::new(AtomicU16::new(200));
-        let (got2, answer2) = (Arc::clone(&got), Arc::clone(&answer));
+        let retry_after = Arc::new(Mutex::new(None::<String>));
+        let (got2, answer2, retry_after2) = (
+            Arc::clone(&got),
+            Arc::clone(&answer),
+            Arc::clone(&retry_after),
+        );
         let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
             let (got, answer) = (Arc::clone(&got2), Arc::clone(&answer2));
+            let wait = retry_after2.lock().expect("lock").clone();
             async move {
                 let answered = answer.load(Ordering::SeqCst);
                 got.lock().expect("lock").push(Received {
@@ -89,7 +97,12 @@ impl Receiver {
                     body,
                     answered,
                 });
-                StatusCode::from_u16(answered).expect("a status")
+                let status = StatusCode::from_u16(answered).expect("a status");
+                let mut headers = HeaderMap::new();
+                if let Some(wait) = wait {
+                    headers.insert("retry-after", wait.parse().expect("a header value"));
+                }
+                (status, headers)
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -106,12 +119,18 @@ impl Receiver {
             url,
             got,
             answer,
+            retry_after,
             task,
         }
     }
 
     pub fn answer_with(&self, status: u16) {
         self.answer.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers with `Retry-After: <wait>` too (or without, for `None`).
+    pub fn ask_to_wait(&self, wait: Option<String>) {
+        *self.retry_after.lock().expect("lock") = wait;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -417,6 +436,206 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_on_the_schedule() {
         assert_eq!(message["attempts"].as_array().expect("attempts").len(), 5);
     }
     assert!(endpoint(&app, token, &id).await["failing_since"].is_null());
+}
+
+#[tokio::test]
+async fn a_retry_after_is_honoured_up_to_a_day() {
+    let app = spawn_app().await;
+    let token = &integrator(&app).await;
+    let receiver = Receiver::start().await;
+    let (id, _) = register(
+        &app.address,
+        &app.client,
+        token,
+        &receiver.url,
+        &["room.created"],
+    )
+    .await;
+    // Each answer, and the wait before the next attempt it gives: the longer of the
+    // schedule's step and the one asked (at most a day).
+    let in_ten_days = httpdate::fmt_http_date((app.clock.now() + chrono::Days::new(10)).into());
+    let steps = [
+        (429, Some("3600".to_owned()), Duration::from_secs(3600)),
+        (503, Some(in_ten_days), Duration::from_secs(24 * 3600)),
+        (503, None, WEBHOOK_BACKOFF[2]),
+        (500, Some("1".to_owned()), WEBHOOK_BACKOFF[3]),
+    ];
+    receiver.answer_with(steps[0].0);
+    receiver.ask_to_wait(steps[0].1.clone());
+    new_room(&app, token).await;
+    for (n, (code, asked, wait)) in steps.iter().enumerate() {
+        let tried = i64::try_from(n + 1).expect("small");
+        attempts_reach(&app, tried).await;
+        let message = deliveries(&app, token, &id).await.remove(0);
+        assert_eq!(message["status"], "pending");
+        let last = message["attempts"].as_array().expect("attempts")[n].clone();
+        assert_eq!(last["response_code"], *code);
+        assert_eq!(
+            last["detail"]
+                .as_str()
+                .expect("a detail")
+                .contains("Retry-After"),
+            asked.is_some(),
+            "{last}"
+        );
+        let next = time(&message["next_attempt_at"]);
+        assert_eq!(
+            next - time(&last["at"]),
+            chrono::Duration::from_std(*wait).expect("fits"),
+            "attempt {}",
+            n + 1
+        );
+        if let Some((code, asked, _)) = steps.get(n + 1) {
+            receiver.answer_with(*code);
+            receiver.ask_to_wait(asked.clone());
+        } else {
+            receiver.answer_with(200);
+            receiver.ask_to_wait(Some("3600".to_owned()));
+        }
+        app.clock.advance(*wait);
+    }
+    attempts_reach(&app, 5).await;
+    let message = deliveries(&app, token, &id).await.remove(0);
+    assert_eq!(message["status"], "delivered", "{message}");
+    assert_eq!(receiver.delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn deliveries_and_mail_rows_are_forgotten_thirty_days_after_their_last_send() {
+    let app = spawn_app().await;
+    let token = &integrator(&app).await;
+    let receiver = Receiver::start().await;
+    let (id, _) = register(
+        &app.address,
+        &app.client,
+        token,
+        &receiver.url,
+        &["room.created"],
+    )
+    .await;
+    const MAIL: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'mail'";
+    const MESSAGES: &str = "SELECT COUNT(*) AS n FROM webhook_messages";
+    const ROWS: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook'";
+    // The sign-up's mail, delivered now.
+    assert!(app.count(MAIL).await > 0);
+    assert!(
+        app.counts(
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'mail' AND status = 'pending'",
+            0
+        )
+        .await
+    );
+    new_room(&app, token).await;
+    receiver.wait_for(1).await;
+    attempts_reach(&app, 1).await;
+
+    // An hour short of 30 days on, another event the receiver does not take yet; an hour later
+    // the first is 30 days old and goes, with its attempts and the mail, while the second
+    // (still trying) stays.
+    app.clock
+        .advance(Duration::from_secs(30 * 24 * 3600 - 3600));
+    receiver.answer_with(503);
+    new_room(&app, token).await;
+    attempts_reach(&app, 2).await;
+    let recent = deliveries(&app, token, &id).await[0]["id"].clone();
+    assert_eq!(app.count(MESSAGES).await, 2);
+    app.clock.advance(Duration::from_secs(3600 + 1));
+    assert!(app.counts(MESSAGES, 1).await, "the old message was kept");
+    assert!(app.counts(ROWS, 1).await);
+    assert!(app.counts(MAIL, 0).await, "the mail rows were kept");
+    let log = deliveries(&app, token, &id).await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["id"], recent);
+    assert_eq!(log[0]["status"], "pending");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) AS n FROM outbox_attempts a WHERE NOT EXISTS \
+             (SELECT 1 FROM outbox o WHERE o.id = a.outbox_id)"
+        )
+        .await,
+        0,
+        "no attempt outlives its row"
+    );
+    // The one still trying is delivered when the receiver is back, and forgotten 30 days later.
+    receiver.answer_with(200);
+    app.clock.advance(Duration::from_secs(3600));
+    assert!(
+        app.counts(
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status = 'sent'",
+            1
+        )
+        .await
+    );
+    app.clock.advance(Duration::from_secs(31 * 24 * 3600));
+    assert!(app.counts(MESSAGES, 0).await);
+    assert!(deliveries(&app, token, &id).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_suspended_account_hears_nothing_until_the_suspension_is_lifted() {
+    use shifting_shared::webhooks::{EventData, EventType, MessageEventData};
+    let app = spawn_app().await;
+    let seller = app.trader("seller", "alice").await;
+    let token = &key(
+        &app,
+        &seller.account.access_token,
+        &["read", "webhooks:write"],
+    )
+    .await;
+    let receiver = Receiver::start().await;
+    register(
+        &app.address,
+        &app.client,
+        token,
+        &receiver.url,
+        &["message.created"],
+    )
+    .await;
+    let user: uuid::Uuid = seller.account.id.parse().expect("an id");
+    let emit = |message_id: i64| {
+        let data = EventData::Message(MessageEventData {
+            conversation_id: uuid::Uuid::nil(),
+            message_id,
+        });
+        let (db, at) = (app.db.clone(), app.clock.now());
+        async move {
+            shifting_api::webhooks::emit(
+                &db,
+                EventType::MessageCreated,
+                &[user],
+                data,
+                &format!("message.created:{message_id}"),
+                at,
+            )
+            .await
+            .expect("emits")
+        }
+    };
+    let root = crate::admin::admin(&app, "root").await;
+    let admin_action = |what: &'static str| {
+        let (app, root) = (&app, &root);
+        async move {
+            app.send_json(
+                Method::POST,
+                &format!("/api/admin/users/{user}/{what}"),
+                root,
+                &json!({ "reason": "Checking the integrations." }),
+            )
+            .await
+        }
+    };
+    assert_eq!(admin_action("suspend").await.status(), StatusCode::OK);
+    assert_eq!(emit(1).await, 0, "queued for a suspended account");
+    error_of(
+        app.get_authed("/api/webhooks", token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(admin_action("unsuspend").await.status(), StatusCode::OK);
+    assert_eq!(emit(2).await, 1);
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].event()["data"]["message_id"], 2);
 }
 
 const ATTEMPTS: &str = "SELECT COUNT(*) AS n FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id WHERE o.channel = 'webhook'";
