@@ -7,13 +7,16 @@ use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+use shifting_shared::webhooks::DisabledReason;
 use shifting_shared::{Language, Notice, TransactionStatus};
 use uuid::Uuid;
 
 use super::letter::{Attachment, Block, Letter, Unsubscribe};
 use super::words::{Words, fill, words};
 use super::{MailJob, Mailer};
-use crate::entities::{conversations, messages, outbox, rooms, transactions, users};
+use crate::entities::{
+    conversations, messages, outbox, rooms, transactions, users, webhook_endpoints,
+};
 use crate::error::Result;
 use crate::services::recovery::{self, Purpose};
 use crate::services::tokens::sha256_hex;
@@ -118,6 +121,7 @@ pub(super) async fn compose(
         MailJob::Sold { transaction_id } => sold(mailer, *transaction_id).await,
         MailJob::PaymentProblem { transaction_id } => problem(mailer, *transaction_id).await,
         MailJob::UnreadMessage { message_id } => unread(mailer, *message_id).await,
+        MailJob::WebhookTurnedOff { endpoint_id } => webhook_off(mailer, *endpoint_id).await,
     }
 }
 
@@ -476,6 +480,48 @@ async fn unread(mailer: &Mailer, id: i64) -> Result<Composed> {
         ],
         unsubscribe: Some(mailer.unsubscribe(user.id, Notice::Messages, w)),
         ..account_letter(&user, &user.email, fill(w.unread_subject, &slots))
+    })
+}
+
+/// "Shifting turned off your webhook endpoint", while it still is off (not after its owner
+/// turned it back on or deleted it).
+async fn webhook_off(mailer: &Mailer, id: Uuid) -> Result<Composed> {
+    let Some(endpoint) = webhook_endpoints::Entity::find_by_id(id)
+        .one(&mailer.db)
+        .await?
+    else {
+        return Ok(Nothing("the endpoint was deleted"));
+    };
+    if endpoint.enabled {
+        return Ok(Nothing("the endpoint is on again"));
+    }
+    let reason = endpoint
+        .disabled_reason
+        .as_deref()
+        .and_then(DisabledReason::parse);
+    let Some(user) = account(mailer, endpoint.user_id).await? else {
+        return Ok(Nothing(DELETED));
+    };
+    if user.email_verified_at.is_none() {
+        return Ok(Nothing(UNCONFIRMED));
+    }
+    let w = words(language_of(&user));
+    let why = match reason {
+        Some(DisabledReason::Failing) => w.webhook_off_failing,
+        Some(DisabledReason::Gone) => w.webhook_off_gone,
+        Some(DisabledReason::Owner) | None => return Ok(Nothing("its owner turned it off")),
+    };
+    letter(Letter {
+        blocks: vec![
+            greeting(w, &user.username),
+            Block::Text(fill(w.webhook_off_body, &[("url", &endpoint.url)])),
+            Block::Text(why.into()),
+            Block::Button {
+                label: w.webhook_off_button.into(),
+                url: mailer.link("/settings#webhooks"),
+            },
+        ],
+        ..account_letter(&user, &user.email, w.webhook_off_subject.into())
     })
 }
 

@@ -82,6 +82,11 @@ pub enum MailJob {
         /// The message.
         message_id: i64,
     },
+    /// Shifting turned off a webhook endpoint (failing for 5 days, or 410 Gone): to its owner.
+    WebhookTurnedOff {
+        /// The endpoint.
+        endpoint_id: Uuid,
+    },
 }
 
 impl MailJob {
@@ -92,6 +97,9 @@ impl MailJob {
             Self::Sold { transaction_id } => format!("mail:sold:{transaction_id}"),
             Self::PaymentProblem { transaction_id } => format!("mail:problem:{transaction_id}"),
             Self::UnreadMessage { message_id } => format!("mail:unread:{message_id}"),
+            Self::WebhookTurnedOff { endpoint_id } => {
+                format!("mail:webhook-off:{endpoint_id}:{}", Uuid::new_v4())
+            }
             Self::VerifyEmail { .. } => format!("mail:verify:{}", Uuid::new_v4()),
             Self::ConfirmNewEmail { .. } => format!("mail:new-email:{}", Uuid::new_v4()),
             Self::EmailChanged { .. } => format!("mail:email-changed:{}", Uuid::new_v4()),
@@ -111,7 +119,8 @@ impl MailJob {
             | Self::Receipt { .. }
             | Self::Sold { .. }
             | Self::PaymentProblem { .. }
-            | Self::UnreadMessage { .. } => None,
+            | Self::UnreadMessage { .. }
+            | Self::WebhookTurnedOff { .. } => None,
         }
     }
 }

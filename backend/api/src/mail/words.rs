@@ -58,6 +58,12 @@ pub(crate) struct Words {
     pub unread_button: &'static str,
     pub unread_note: &'static str,
 
+    pub webhook_off_subject: &'static str,
+    pub webhook_off_body: &'static str,
+    pub webhook_off_failing: &'static str,
+    pub webhook_off_gone: &'static str,
+    pub webhook_off_button: &'static str,
+
     pub fact_room: &'static str,
     pub fact_amount: &'static str,
     pub fact_received: &'static str,
@@ -122,6 +128,12 @@ const EN: Words = Words {
     unread_button: "Read and reply",
     unread_note: "You get this mail because the message was still unread 10 minutes after it was written.",
 
+    webhook_off_subject: "Shifting turned off one of your webhooks",
+    webhook_off_body: "Shifting no longer sends events to {url}.",
+    webhook_off_failing: "Every delivery to it failed for 5 days. Fix the receiver, then turn the webhook on and send again what it missed.",
+    webhook_off_gone: "The address answered 410 Gone, which says it no longer takes events. If it should, turn the webhook on again.",
+    webhook_off_button: "Open your webhooks",
+
     fact_room: "Item",
     fact_amount: "Price",
     fact_received: "Received",
@@ -185,6 +197,12 @@ const ES: Words = Words {
     unread_body: "{name} te escribió sobre {room}:",
     unread_button: "Leer y responder",
     unread_note: "Recibes este correo porque el mensaje seguía sin leer 10 minutos después de escribirse.",
+
+    webhook_off_subject: "Shifting desactivó uno de tus webhooks",
+    webhook_off_body: "Shifting ya no envía eventos a {url}.",
+    webhook_off_failing: "Todas las entregas fallaron durante 5 días. Arregla el receptor, activa el webhook y vuelve a enviar lo que no recibió.",
+    webhook_off_gone: "La dirección respondió 410 Gone, que indica que ya no acepta eventos. Si debe aceptarlos, activa el webhook de nuevo.",
+    webhook_off_button: "Abrir tus webhooks",
 
     fact_room: "Artículo",
     fact_amount: "Precio",

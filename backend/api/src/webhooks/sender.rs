@@ -180,13 +180,13 @@ impl WebhookSender {
     }
 
     /// Records what the attempt says about the endpoint: working again, failing since now, or
-    /// turned off (410, or failing for [`DISABLE_AFTER`]).
+    /// turned off (410, or failing for [`DISABLE_AFTER`]), its owner then told by mail.
     async fn follow(
         &self,
         endpoint: &webhook_endpoints::Model,
         attempted: &Attempted,
         now: DateTime<Utc>,
-    ) -> Result<(), sea_orm::DbErr> {
+    ) -> crate::error::Result<()> {
         use webhook_endpoints::Column;
         let this = || webhook_endpoints::Entity::update_many().filter(Column::Id.eq(endpoint.id));
         let turn_off = |reason: DisabledReason| {
@@ -214,8 +214,9 @@ impl WebhookSender {
                     .await?;
             }
             (Delivery::Permanent(_), Some(410)) => {
-                let off = turn_off(DisabledReason::Gone).exec(&self.db).await?;
-                let turned_off = off.rows_affected == 1;
+                let turned_off = self
+                    .turn_off(endpoint.id, turn_off(DisabledReason::Gone), now)
+                    .await?;
                 tracing::warn!(endpoint = %endpoint.id, turned_off, "webhook endpoint answered 410 Gone");
             }
             (Delivery::Retry(_), _) => {
@@ -226,17 +227,33 @@ impl WebhookSender {
                         .exec(&self.db)
                         .await?;
                 }
-                let off = turn_off(DisabledReason::Failing)
-                    .filter(Column::FailingSince.lte(now - DISABLE_AFTER))
-                    .exec(&self.db)
-                    .await?;
-                if off.rows_affected == 1 {
+                let failing = turn_off(DisabledReason::Failing)
+                    .filter(Column::FailingSince.lte(now - DISABLE_AFTER));
+                if self.turn_off(endpoint.id, failing, now).await? {
                     tracing::warn!(endpoint = %endpoint.id, "webhook endpoint failed for 5 days: turned off");
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Runs `update`, which turns endpoint `id` off when it still should be, and if it did,
+    /// queues the mail telling its owner, in one transaction. Says whether it turned it off.
+    async fn turn_off(
+        &self,
+        id: uuid::Uuid,
+        update: sea_orm::UpdateMany<webhook_endpoints::Entity>,
+        now: DateTime<Utc>,
+    ) -> crate::error::Result<bool> {
+        let txn = crate::db::begin_write(&self.db).await?;
+        let off = update.exec(&txn).await?.rows_affected == 1;
+        if off {
+            let mail = crate::mail::MailJob::WebhookTurnedOff { endpoint_id: id };
+            crate::mail::queue(&txn, &mail, now).await?;
+        }
+        txn.commit().await?;
+        Ok(off)
     }
 }
 

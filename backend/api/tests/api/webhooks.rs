@@ -652,6 +652,8 @@ fn time(value: &Value) -> chrono::DateTime<chrono::Utc> {
 async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again() {
     let app = spawn_app().await;
     let token = &integrator(&app).await;
+    const OWNER: &str = "seller@example.com";
+    app.confirm_email(OWNER).await;
     let receiver = Receiver::start().await;
     receiver.answer_with(500);
     let (id, secret) = register(
@@ -687,6 +689,12 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     let off = endpoint(&app, token, &id).await;
     assert_eq!(off["enabled"], false);
     assert_eq!(off["disabled_reason"], "failing");
+    // Its owner is told by mail too (the first mail was the address's confirmation).
+    let told = app.mail(OWNER, 2).await;
+    assert_eq!(told.subject(), "Shifting turned off one of your webhooks");
+    assert!(told.text.contains(&receiver.url), "{}", told.text);
+    assert!(told.text.contains("failed for 5 days"), "{}", told.text);
+    assert!(told.text.contains("/settings#webhooks"), "{}", told.text);
     // Nothing more is queued for it, and its pending message is dropped.
     new_room(&app, token).await;
     assert_eq!(
@@ -760,6 +768,29 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     let gone = endpoint(&app, token, &id).await;
     assert_eq!(gone["enabled"], false);
     assert_eq!(gone["disabled_reason"], "gone");
+    let told = app.mail(OWNER, 3).await;
+    assert!(told.text.contains("410 Gone"), "{}", told.text);
+    // Turning it off oneself mails nothing.
+    let mine = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/webhooks/{id}"),
+            token,
+            &json!({ "enabled": true }),
+        )
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    let mine = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/webhooks/{id}"),
+            token,
+            &json!({ "enabled": false }),
+        )
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    app.outbox_settled().await;
+    assert_eq!(app.mails_to(OWNER).await.len(), 3);
 }
 
 #[tokio::test]
