@@ -188,6 +188,22 @@ async fn endpoint(app: &TestApp, token: &str, id: &str) -> Value {
     response.json().await.expect("json")
 }
 
+/// Turns endpoint `id` on or off; returns it.
+async fn switch(app: &TestApp, token: &str, id: &str, on: bool) -> Value {
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/webhooks/{id}"),
+            token,
+            &json!({ "enabled": on }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let endpoint: Value = response.json().await.expect("json");
+    assert_eq!(endpoint["enabled"], on);
+    endpoint
+}
+
 async fn deliveries(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
     let response = app
         .get_authed(&format!("/api/webhooks/{id}/deliveries"), token)
@@ -243,6 +259,37 @@ async fn integrator(app: &TestApp) -> String {
         &["read", "rooms:write", "webhooks:write"],
     )
     .await
+}
+
+/// An app whose integrator (a key with every scope) has an endpoint at a fresh receiver for
+/// `room.created`.
+struct Hooked {
+    app: TestApp,
+    token: String,
+    receiver: Receiver,
+    id: String,
+    secret: String,
+}
+
+async fn hooked() -> Hooked {
+    let app = spawn_app().await;
+    let token = integrator(&app).await;
+    let receiver = Receiver::start().await;
+    let (id, secret) = register(
+        &app.address,
+        &app.client,
+        &token,
+        &receiver.url,
+        &["room.created"],
+    )
+    .await;
+    Hooked {
+        app,
+        token,
+        receiver,
+        id,
+        secret,
+    }
 }
 
 #[tokio::test]
@@ -363,18 +410,15 @@ async fn signed_events_reach_the_seller_and_the_buyer_and_verify_with_the_refere
 
 #[tokio::test]
 async fn a_receiver_down_for_a_while_gets_every_event_once_on_the_schedule() {
-    let app = spawn_app().await;
-    let token = &integrator(&app).await;
-    let receiver = Receiver::start().await;
-    receiver.answer_with(503);
-    let (id, secret) = register(
-        &app.address,
-        &app.client,
+    let Hooked {
+        app,
         token,
-        &receiver.url,
-        &["room.created"],
-    )
-    .await;
+        receiver,
+        id,
+        secret,
+    } = hooked().await;
+    let token = &token;
+    receiver.answer_with(503);
     for _ in 0..3 {
         new_room(&app, token).await;
     }
@@ -440,17 +484,14 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_on_the_schedule() {
 
 #[tokio::test]
 async fn a_retry_after_is_honoured_up_to_a_day() {
-    let app = spawn_app().await;
-    let token = &integrator(&app).await;
-    let receiver = Receiver::start().await;
-    let (id, _) = register(
-        &app.address,
-        &app.client,
+    let Hooked {
+        app,
         token,
-        &receiver.url,
-        &["room.created"],
-    )
-    .await;
+        receiver,
+        id,
+        ..
+    } = hooked().await;
+    let token = &token;
     // Each answer, and the wait before the next attempt it gives: the longer of the
     // schedule's step and the one asked (at most a day).
     let in_ten_days = httpdate::fmt_http_date((app.clock.now() + chrono::Days::new(10)).into());
@@ -502,17 +543,14 @@ async fn a_retry_after_is_honoured_up_to_a_day() {
 
 #[tokio::test]
 async fn deliveries_and_mail_rows_are_forgotten_thirty_days_after_their_last_send() {
-    let app = spawn_app().await;
-    let token = &integrator(&app).await;
-    let receiver = Receiver::start().await;
-    let (id, _) = register(
-        &app.address,
-        &app.client,
+    let Hooked {
+        app,
         token,
-        &receiver.url,
-        &["room.created"],
-    )
-    .await;
+        receiver,
+        id,
+        ..
+    } = hooked().await;
+    let token = &token;
     const MAIL: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'mail'";
     const MESSAGES: &str = "SELECT COUNT(*) AS n FROM webhook_messages";
     const ROWS: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook'";
@@ -650,20 +688,17 @@ fn time(value: &Value) -> chrono::DateTime<chrono::Utc> {
 
 #[tokio::test]
 async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again() {
-    let app = spawn_app().await;
-    let token = &integrator(&app).await;
+    let Hooked {
+        app,
+        token,
+        receiver,
+        id,
+        secret,
+    } = hooked().await;
+    let token = &token;
     const OWNER: &str = "seller@example.com";
     app.confirm_email(OWNER).await;
-    let receiver = Receiver::start().await;
     receiver.answer_with(500);
-    let (id, secret) = register(
-        &app.address,
-        &app.client,
-        token,
-        &receiver.url,
-        &["room.created"],
-    )
-    .await;
     new_room(&app, token).await;
     attempts_reach(&app, 1).await;
     // The whole schedule: ten attempts over about three days, then given up.
@@ -715,17 +750,7 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     // Back on, with the receiver working: the first message is sent again on request, with
     // its id and body, signed afresh.
     receiver.answer_with(200);
-    let on = app
-        .send_json(
-            Method::PATCH,
-            &format!("/api/webhooks/{id}"),
-            token,
-            &json!({ "enabled": true }),
-        )
-        .await;
-    assert_eq!(on.status(), StatusCode::OK);
-    let on: Value = on.json().await.expect("json");
-    assert_eq!(on["enabled"], true);
+    let on = switch(&app, token, &id, true).await;
     assert!(on["failing_since"].is_null() && on["disabled_reason"].is_null());
     let before = receiver.received().len();
     let again = app
@@ -771,24 +796,11 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     let told = app.mail(OWNER, 3).await;
     assert!(told.text.contains("410 Gone"), "{}", told.text);
     // Turning it off oneself mails nothing.
-    let mine = app
-        .send_json(
-            Method::PATCH,
-            &format!("/api/webhooks/{id}"),
-            token,
-            &json!({ "enabled": true }),
-        )
-        .await;
-    assert_eq!(mine.status(), StatusCode::OK);
-    let mine = app
-        .send_json(
-            Method::PATCH,
-            &format!("/api/webhooks/{id}"),
-            token,
-            &json!({ "enabled": false }),
-        )
-        .await;
-    assert_eq!(mine.status(), StatusCode::OK);
+    switch(&app, token, &id, true).await;
+    assert_eq!(
+        switch(&app, token, &id, false).await["disabled_reason"],
+        "owner"
+    );
     app.outbox_settled().await;
     assert_eq!(app.mails_to(OWNER).await.len(), 3);
 }
@@ -874,17 +886,14 @@ async fn private_addresses_are_refused_at_registration_and_at_delivery() {
 
 #[tokio::test]
 async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
-    let app = spawn_app().await;
-    let token = &integrator(&app).await;
-    let receiver = Receiver::start().await;
-    let (id, old) = register(
-        &app.address,
-        &app.client,
+    let Hooked {
+        app,
         token,
-        &receiver.url,
-        &["room.created"],
-    )
-    .await;
+        receiver,
+        id,
+        secret: old,
+    } = hooked().await;
+    let token = &token;
     let rotated = app
         .send_json(
             Method::POST,
