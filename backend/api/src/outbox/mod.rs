@@ -9,11 +9,12 @@
 //!   worker that died holding a lease lets its rows go when the lease runs out.
 //! - **Retries with backoff** (each channel's [`Channel::backoff`]) until the deliverer succeeds
 //!   or says the failure is permanent, or the schedule runs out (about two days for mail, three
-//!   for webhooks); every attempt is logged in `outbox_attempts`, with the HTTP status the other
+//!   for webhooks, longer when a webhook receiver asks to wait); every attempt is logged in `outbox_attempts`, with the HTTP status the other
 //!   side answered when there is one.
 //!
 //! Rows delivered or given up are forgotten after [`RETENTION`] (30 days), with their attempts
-//! log; a channel forgets its own records with them ([`Deliver::forget`]).
+//! log, a few batches per pass so deliveries go on meanwhile; a channel may prune its own way
+//! ([`Deliver::prune`]: webhooks forget a message with all its rows).
 //!
 //! A delivery that reached the other side but whose process died before recording it is
 //! delivered again when the lease runs out: at least once, never twice while processes live.
@@ -27,7 +28,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use shifting_open_payments::Clock;
@@ -83,8 +84,11 @@ const MAX_ERROR: usize = 1000;
 pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(30);
 /// How often a worker forgets what is past [`RETENTION`].
 const PRUNE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-/// How many rows one pruning statement removes (short transactions beside the deliveries).
-const PRUNE_BATCH: u64 = 500;
+/// How many rows one pruning transaction removes.
+pub const PRUNE_BATCH: u64 = 500;
+/// How many pruning batches one pass runs at most: a backlog is worked off over several passes,
+/// deliveries in between.
+const PRUNE_BATCHES: usize = 4;
 /// The longest wait a `Retry-After` gets (the longest step of the webhook schedule): a
 /// receiver cannot park a message for weeks.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -282,16 +286,72 @@ pub trait Deliver: Send + Sync + 'static {
     /// Delivers one row (its attempt number is `row.attempts`, counting this one).
     fn deliver(&self, row: &outbox::Model) -> impl Future<Output = Attempted> + Send;
 
-    /// Forgets the channel's own records made before `cutoff` that no row needs any more
-    /// (after the worker pruned its rows past [`RETENTION`]). Nothing by default.
-    fn forget(
+    /// Forgets up to [`PRUNE_BATCH`] of what the channel delivered or gave up before `cutoff`,
+    /// rows and attempts log (and what the channel keeps beside them), in one transaction. Says
+    /// how many went: a full batch means there may be more. By default, its rows one by one.
+    fn prune(
         &self,
         db: &DatabaseConnection,
         cutoff: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send {
-        let _ = (db, cutoff);
-        async { Ok(()) }
+    ) -> impl Future<Output = Result<u64>> + Send {
+        prune_rows(db, self.channel(), cutoff, Condition::all())
     }
+}
+
+/// Deletes up to [`PRUNE_BATCH`] of `channel`'s rows delivered or given up before `cutoff` (and
+/// matching `only`), with their attempts log, in one transaction. Returns how many went.
+///
+/// # Errors
+/// Database errors.
+pub async fn prune_rows(
+    db: &DatabaseConnection,
+    channel: Channel,
+    cutoff: DateTime<Utc>,
+    only: Condition,
+) -> Result<u64> {
+    let ids: Vec<Uuid> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::Channel.eq(channel.as_str()))
+        .filter(outbox::Column::Status.ne(status::PENDING))
+        .filter(outbox::Column::DoneAt.lt(cutoff))
+        .filter(only)
+        .limit(PRUNE_BATCH)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let txn = begin_write(db).await?;
+    let gone = delete_rows(&txn, ids).await?;
+    txn.commit().await?;
+    Ok(gone)
+}
+
+/// Deletes the rows `ids` that are no longer pending, with their attempts log, in `txn`.
+/// Returns how many went.
+///
+/// # Errors
+/// Database errors.
+pub async fn delete_rows(txn: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<u64> {
+    let done = Condition::all()
+        .add(outbox::Column::Id.is_in(ids))
+        .add(outbox::Column::Status.ne(status::PENDING));
+    let rows = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(done.clone())
+        .into_query();
+    outbox_attempts::Entity::delete_many()
+        .filter(outbox_attempts::Column::OutboxId.in_subquery(rows))
+        .exec(txn)
+        .await?;
+    Ok(outbox::Entity::delete_many()
+        .filter(done)
+        .exec(txn)
+        .await?
+        .rows_affected)
 }
 
 /// Delivers one channel's due rows, in every replica.
@@ -356,67 +416,44 @@ impl<D: Deliver> Worker<D> {
             }
             futures::future::join_all(rows.into_iter().map(|row| self.attempt(row))).await;
         }
-        let now = self.clock.now();
-        let prune = {
-            let mut pruned_at = self.pruned_at.lock().expect("not poisoned");
-            let due = pruned_at.is_none_or(|at| now - at >= PRUNE_EVERY);
-            if due {
-                *pruned_at = Some(now);
-            }
-            due
-        };
-        if prune {
-            let cutoff = now - RETENTION;
-            self.prune(cutoff).await?;
-            self.deliverer.forget(&self.db, cutoff).await?;
-        }
+        self.prune_if_due().await?;
         Ok(self.until_next_due().await?.min(IDLE))
     }
 
-    /// Deletes the channel's rows delivered or given up before `cutoff`, with their attempts
-    /// log, a batch per transaction. Returns how many rows went.
-    async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64> {
-        let mut pruned = 0;
-        loop {
-            let ids: Vec<Uuid> = outbox::Entity::find()
-                .select_only()
-                .column(outbox::Column::Id)
-                .filter(outbox::Column::Channel.eq(self.deliverer.channel().as_str()))
-                .filter(outbox::Column::Status.ne(status::PENDING))
-                .filter(outbox::Column::DoneAt.lt(cutoff))
-                .limit(PRUNE_BATCH)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            if ids.is_empty() {
-                break;
+    /// Every [`PRUNE_EVERY`], forgets what was done more than [`RETENTION`] ago: at most
+    /// [`PRUNE_BATCHES`] batches; a backlog goes on at the next pass.
+    async fn prune_if_due(&self) -> Result<()> {
+        let now = self.clock.now();
+        {
+            let mut pruned_at = self.pruned_at.lock().expect("not poisoned");
+            if pruned_at.is_some_and(|at| now - at < PRUNE_EVERY) {
+                return Ok(());
             }
-            let txn = begin_write(&self.db).await?;
-            outbox_attempts::Entity::delete_many()
-                .filter(outbox_attempts::Column::OutboxId.is_in(ids.clone()))
-                .exec(&txn)
-                .await?;
-            let gone = outbox::Entity::delete_many()
-                .filter(outbox::Column::Id.is_in(ids.clone()))
-                .filter(outbox::Column::Status.ne(status::PENDING))
-                .exec(&txn)
-                .await?
-                .rows_affected;
-            txn.commit().await?;
+            *pruned_at = Some(now);
+        }
+        let cutoff = now - RETENTION;
+        let (mut pruned, mut more) = (0, false);
+        for _ in 0..PRUNE_BATCHES {
+            let gone = self.deliverer.prune(&self.db, cutoff).await?;
             pruned += gone;
-            if (ids.len() as u64) < PRUNE_BATCH {
+            more = gone >= PRUNE_BATCH;
+            if !more {
                 break;
             }
+        }
+        if more {
+            // A backlog: the next pass goes on with it.
+            *self.pruned_at.lock().expect("not poisoned") = None;
         }
         if pruned > 0 {
             let channel = self.deliverer.channel().as_str();
             tracing::info!(
                 channel,
                 pruned,
-                "outbox rows past their retention forgotten"
+                "delivered or given-up items past their retention forgotten"
             );
         }
-        Ok(pruned)
+        Ok(())
     }
 
     /// Leases up to [`BATCH`] due rows nobody holds, counting the attempt.

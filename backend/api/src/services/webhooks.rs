@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use shifting_open_payments::fetch_policy::FetchPolicy;
 use shifting_shared::admin::checked_text;
@@ -347,8 +348,14 @@ pub async fn send_again(
         .and_then(|id| Uuid::parse_str(id).ok())
         .ok_or(ApiError::NotFound(NO_MESSAGE))?;
     let txn = begin_write(db).await?;
-    webhook_messages::Entity::find_by_id(id)
-        .filter(webhook_messages::Column::EndpointId.eq(endpoint_id))
+    let mut message = webhook_messages::Entity::find_by_id(id)
+        .filter(webhook_messages::Column::EndpointId.eq(endpoint_id));
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        // Held until the new row is committed: two "send again" at once queue one row, and
+        // the retention prune skips the message meanwhile (SQLite serialises writers anyway).
+        message = message.lock_exclusive();
+    }
+    message
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound(NO_MESSAGE))?;

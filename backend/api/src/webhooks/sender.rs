@@ -10,7 +10,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait,
+};
 use shifting_open_payments::Clock;
 use shifting_open_payments::fetch_policy::{FetchPolicy, GuardedResolver, PolicyError};
 use shifting_shared::webhooks::DisabledReason;
@@ -135,7 +139,7 @@ impl WebhookSender {
                 } else if let Some(wait) = retry_after {
                     Delivery::Retry(format!(
                         "answered {code}, asking for {} s (Retry-After)",
-                        wait.as_secs()
+                        wait.min(crate::outbox::MAX_RETRY_AFTER).as_secs()
                     ))
                 } else {
                     Delivery::Retry(format!("answered {code}"))
@@ -309,53 +313,74 @@ impl Deliver for WebhookSender {
         self.send(row).await
     }
 
-    /// Messages made before `cutoff` whose every row has been pruned leave the delivery log.
-    async fn forget(
+    /// Forgets messages made before `cutoff` whose every send ended before it too, each with
+    /// its rows and their attempts: the delivery log never shows a message with part of its
+    /// history. Rows whose message is gone (its endpoint deleted) go on their own.
+    async fn prune(
         &self,
         db: &DatabaseConnection,
         cutoff: DateTime<Utc>,
-    ) -> crate::error::Result<()> {
-        // No outbox row names it (one "send again" adds meanwhile keeps it).
-        let unused = || {
-            let rows = outbox::Entity::find()
+    ) -> crate::error::Result<u64> {
+        // A row of the message that is pending or ended after the cutoff: it keeps it ("send
+        // again" adds such a row).
+        let recent = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .filter(
+                Expr::col((outbox::Entity, outbox::Column::SubjectId))
+                    .equals((webhook_messages::Entity, webhook_messages::Column::Id)),
+            )
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::DoneAt.is_null())
+                    .add(outbox::Column::DoneAt.gte(cutoff)),
+            )
+            .into_query();
+        let txn = crate::db::begin_write(db).await?;
+        let mut old = webhook_messages::Entity::find()
+            .select_only()
+            .column(webhook_messages::Column::Id)
+            .filter(webhook_messages::Column::CreatedAt.lt(cutoff))
+            .filter(Expr::exists(recent).not())
+            .limit(crate::outbox::PRUNE_BATCH);
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            // A "send again" holding the message (it reads it FOR UPDATE) keeps it.
+            old = old.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let old: Vec<uuid::Uuid> = old.into_tuple().all(&txn).await?;
+        if !old.is_empty() {
+            let rows: Vec<uuid::Uuid> = outbox::Entity::find()
                 .select_only()
                 .column(outbox::Column::Id)
-                .filter(
-                    Expr::col((outbox::Entity, outbox::Column::SubjectId))
-                        .equals((webhook_messages::Entity, webhook_messages::Column::Id)),
-                )
-                .into_query();
-            Expr::exists(rows).not()
-        };
-        loop {
-            let old: Vec<uuid::Uuid> = webhook_messages::Entity::find()
-                .select_only()
-                .column(webhook_messages::Column::Id)
-                .filter(webhook_messages::Column::CreatedAt.lt(cutoff))
-                .filter(unused())
-                .limit(FORGET_BATCH)
+                .filter(outbox::Column::SubjectId.is_in(old.clone()))
                 .into_tuple()
-                .all(db)
+                .all(&txn)
                 .await?;
-            if old.is_empty() {
-                return Ok(());
-            }
-            let gone = webhook_messages::Entity::delete_many()
+            crate::outbox::delete_rows(&txn, rows).await?;
+            webhook_messages::Entity::delete_many()
                 .filter(webhook_messages::Column::Id.is_in(old.clone()))
-                .filter(unused())
-                .exec(db)
-                .await?
-                .rows_affected;
-            tracing::info!(gone, "webhook messages past their retention forgotten");
-            if (old.len() as u64) < FORGET_BATCH {
-                return Ok(());
-            }
+                .exec(&txn)
+                .await?;
         }
+        txn.commit().await?;
+        let orphans = webhook_messages::Entity::find()
+            .select_only()
+            .column(webhook_messages::Column::Id)
+            .filter(
+                Expr::col((webhook_messages::Entity, webhook_messages::Column::Id))
+                    .equals((outbox::Entity, outbox::Column::SubjectId)),
+            )
+            .into_query();
+        let orphans = crate::outbox::prune_rows(
+            db,
+            Channel::Webhook,
+            cutoff,
+            Condition::all().add(Expr::exists(orphans).not()),
+        )
+        .await?;
+        Ok(Ord::max(old.len() as u64, orphans))
     }
 }
-
-/// How many messages one pruning statement considers.
-const FORGET_BATCH: u64 = 500;
 
 #[cfg(test)]
 mod tests {

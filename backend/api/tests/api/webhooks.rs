@@ -553,8 +553,8 @@ async fn deliveries_and_mail_rows_are_forgotten_thirty_days_after_their_last_sen
     let token = &token;
     const MAIL: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'mail'";
     const MESSAGES: &str = "SELECT COUNT(*) AS n FROM webhook_messages";
-    const ROWS: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook'";
-    // The sign-up's mail, delivered now.
+    const ALL_ATTEMPTS: &str = "SELECT COUNT(*) AS n FROM outbox_attempts";
+    // The sign-up's mail, delivered now; two events, delivered now.
     assert!(app.count(MAIL).await > 0);
     assert!(
         app.counts(
@@ -564,49 +564,109 @@ async fn deliveries_and_mail_rows_are_forgotten_thirty_days_after_their_last_sen
         .await
     );
     new_room(&app, token).await;
-    receiver.wait_for(1).await;
-    attempts_reach(&app, 1).await;
+    new_room(&app, token).await;
+    receiver.wait_for(2).await;
+    attempts_reach(&app, 2).await;
+    let first = deliveries(&app, token, &id).await;
+    let (resent, old) = (first[0]["id"].clone(), first[1]["id"].clone());
 
-    // An hour short of 30 days on, another event the receiver does not take yet; an hour later
-    // the first is 30 days old and goes, with its attempts and the mail, while the second
-    // (still trying) stays.
+    // An hour short of 30 days on, one of them is sent again, and a third event finds the
+    // receiver down. An hour later the other is 30 days old and goes, with its row, its
+    // attempts and the mail; the one sent again stays whole (both sends), and so does the one
+    // still trying.
     app.clock
         .advance(Duration::from_secs(30 * 24 * 3600 - 3600));
+    let again = app
+        .send_json(
+            Method::POST,
+            &format!(
+                "/api/webhooks/{id}/deliveries/{}/send",
+                resent.as_str().expect("an id")
+            ),
+            token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    receiver.wait_for(3).await;
+    attempts_reach(&app, 3).await;
     receiver.answer_with(503);
     new_room(&app, token).await;
-    attempts_reach(&app, 2).await;
-    let recent = deliveries(&app, token, &id).await[0]["id"].clone();
-    assert_eq!(app.count(MESSAGES).await, 2);
+    attempts_reach(&app, 4).await;
+    let trying = deliveries(&app, token, &id).await[0]["id"].clone();
+    assert_eq!(app.count(MESSAGES).await, 3);
     app.clock.advance(Duration::from_secs(3600 + 1));
-    assert!(app.counts(MESSAGES, 1).await, "the old message was kept");
-    assert!(app.counts(ROWS, 1).await);
+    assert!(app.counts(MESSAGES, 2).await, "the old message was kept");
     assert!(app.counts(MAIL, 0).await, "the mail rows were kept");
     let log = deliveries(&app, token, &id).await;
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0]["id"], recent);
+    let ids: Vec<&Value> = log.iter().map(|message| &message["id"]).collect();
+    assert_eq!(ids, [&trying, &resent], "{old} is gone");
     assert_eq!(log[0]["status"], "pending");
+    assert_eq!(log[1]["status"], "delivered");
+    let sends = log[1]["attempts"].as_array().expect("attempts");
+    assert_eq!(sends.len(), 2, "both sends of the message sent again");
+    // Nothing else is left: the attempts are those two and the ones still trying.
+    let trying_attempts = log[0]["attempts"].as_array().expect("attempts").len();
     assert_eq!(
-        app.count(
-            "SELECT COUNT(*) AS n FROM outbox_attempts a WHERE NOT EXISTS \
-             (SELECT 1 FROM outbox o WHERE o.id = a.outbox_id)"
-        )
-        .await,
-        0,
-        "no attempt outlives its row"
+        app.count(ALL_ATTEMPTS).await,
+        i64::try_from(2 + trying_attempts).expect("small")
     );
-    // The one still trying is delivered when the receiver is back, and forgotten 30 days later.
+
+    // The one still trying is delivered when the receiver is back; 30 days after their last
+    // sends, both are forgotten.
     receiver.answer_with(200);
     app.clock.advance(Duration::from_secs(3600));
     assert!(
         app.counts(
-            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status = 'sent'",
-            1
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status = 'pending'",
+            0
         )
         .await
     );
     app.clock.advance(Duration::from_secs(31 * 24 * 3600));
     assert!(app.counts(MESSAGES, 0).await);
+    assert!(app.counts(ALL_ATTEMPTS, 0).await);
     assert!(deliveries(&app, token, &id).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_rows_of_a_deleted_endpoint_are_forgotten_thirty_days_after_their_send() {
+    let Hooked {
+        app,
+        token,
+        receiver,
+        id,
+        ..
+    } = hooked().await;
+    new_room(&app, &token).await;
+    receiver.wait_for(1).await;
+    attempts_reach(&app, 1).await;
+    let deleted = app
+        .send_json(
+            Method::DELETE,
+            &format!("/api/webhooks/{id}"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    const ROWS: &str = "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook'";
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM webhook_messages")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(ROWS).await,
+        1,
+        "the attempts log outlives the endpoint"
+    );
+    app.clock.advance(Duration::from_secs(30 * 24 * 3600 + 1));
+    assert!(
+        app.counts(ROWS, 0).await,
+        "the row of a deleted endpoint was kept"
+    );
+    assert_eq!(app.count(ATTEMPTS).await, 0);
 }
 
 #[tokio::test]
@@ -730,12 +790,20 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     assert!(told.text.contains(&receiver.url), "{}", told.text);
     assert!(told.text.contains("failed for 5 days"), "{}", told.text);
     assert!(told.text.contains("/settings#webhooks"), "{}", told.text);
-    // Nothing more is queued for it, and its pending message is dropped.
+    // Nothing more is queued for it, and its pending message is dropped at its next try.
     new_room(&app, token).await;
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM webhook_messages")
             .await,
         2
+    );
+    app.clock.advance(WEBHOOK_BACKOFF[0]);
+    assert!(
+        app.counts(
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status = 'pending'",
+            0
+        )
+        .await
     );
     let again = app
         .send_json(
@@ -789,20 +857,23 @@ async fn an_endpoint_failing_for_five_days_is_turned_off_then_on_and_sends_again
     // A receiver answering 410 Gone turns its endpoint off at once.
     receiver.answer_with(410);
     new_room(&app, token).await;
-    attempts_reach(&app, 13).await;
+    attempts_reach(&app, 14).await;
     let gone = endpoint(&app, token, &id).await;
     assert_eq!(gone["enabled"], false);
     assert_eq!(gone["disabled_reason"], "gone");
     let told = app.mail(OWNER, 3).await;
     assert!(told.text.contains("410 Gone"), "{}", told.text);
-    // Turning it off oneself mails nothing.
+    // Turning it off oneself mails nothing: no third mail is even queued.
     switch(&app, token, &id, true).await;
     assert_eq!(
         switch(&app, token, &id, false).await["disabled_reason"],
         "owner"
     );
-    app.outbox_settled().await;
-    assert_eq!(app.mails_to(OWNER).await.len(), 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM outbox WHERE dedupe_key LIKE 'mail:webhook-off:%'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
