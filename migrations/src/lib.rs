@@ -25,6 +25,7 @@ mod m20261204_000019_moderation;
 mod m20261204_000020_api_keys;
 mod m20261204_000021_idempotency_keys;
 mod m20261204_000022_webhooks;
+mod m20261205_000023_retention_indexes;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_api_keys::Migration),
             Box::new(m20261204_000021_idempotency_keys::Migration),
             Box::new(m20261204_000022_webhooks::Migration),
+            Box::new(m20261205_000023_retention_indexes::Migration),
         ]
     }
 }
