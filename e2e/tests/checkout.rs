@@ -853,7 +853,7 @@ async fn a_reported_room_is_hidden_by_an_admin_on_a_desktop() {
 /// `webhook-id`.
 struct Receiver {
     url: String,
-    ids: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    ids: std::sync::Arc<tokio::sync::watch::Sender<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -868,7 +868,7 @@ impl Receiver {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}/hooks", listener.local_addr()?);
-        let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let ids = std::sync::Arc::new(tokio::sync::watch::Sender::new(Vec::new()));
         let kept = std::sync::Arc::clone(&ids);
         let task = tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
@@ -901,7 +901,7 @@ impl Receiver {
                                         .starts_with("webhook-id:")
                                         .then(|| l[11..].trim().to_owned())
                                 }) {
-                                    kept.lock().expect("lock").push(id);
+                                    kept.send_modify(|ids| ids.push(id));
                                 }
                                 let answer = format!(
                                     "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -917,19 +917,21 @@ impl Receiver {
         Ok(Self { url, ids, task })
     }
 
-    /// Waits (bounded by attempts) until `n` requests came; their ids.
+    /// Waits until `n` requests came (woken by each; given up after 10 s); their ids.
     async fn wait_for(&self, n: usize) -> anyhow::Result<Vec<String>> {
-        for _ in 0..500 {
-            let ids = self.ids.lock().expect("lock").clone();
-            if ids.len() >= n {
-                return Ok(ids);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        anyhow::bail!(
-            "the receiver got {:?}, not {n} requests",
-            self.ids.lock().expect("lock")
+        let mut ids = self.ids.subscribe();
+        let arrived = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            ids.wait_for(|ids| ids.len() >= n),
         )
+        .await;
+        match arrived {
+            Ok(Ok(ids)) => Ok(ids.clone()),
+            _ => anyhow::bail!(
+                "the receiver got {:?}, not {n} requests",
+                *self.ids.borrow()
+            ),
+        }
     }
 }
 

@@ -65,7 +65,7 @@ impl Received {
 /// `Retry-After`, when set).
 pub(crate) struct Receiver {
     pub url: String,
-    got: Arc<Mutex<Vec<Received>>>,
+    got: Arc<tokio::sync::watch::Sender<Vec<Received>>>,
     answer: Arc<AtomicU16>,
     retry_after: Arc<Mutex<Option<String>>>,
     task: tokio::task::JoinHandle<()>,
@@ -79,7 +79,7 @@ impl Drop for Receiver {
 
 impl Receiver {
     pub async fn start() -> Self {
-        let got = Arc::new(Mutex::new(Vec::new()));
+        let got = Arc::new(tokio::sync::watch::Sender::new(Vec::new()));
         let answer = Arc::new(AtomicU16::new(200));
         let retry_after = Arc::new(Mutex::new(None::<String>));
         let (got2, answer2, retry_after2) = (
@@ -92,10 +92,12 @@ impl Receiver {
             let wait = retry_after2.lock().expect("lock").clone();
             async move {
                 let answered = answer.load(Ordering::SeqCst);
-                got.lock().expect("lock").push(Received {
-                    headers,
-                    body,
-                    answered,
+                got.send_modify(|got| {
+                    got.push(Received {
+                        headers,
+                        body,
+                        answered,
+                    });
                 });
                 let status = StatusCode::from_u16(answered).expect("a status");
                 let mut headers = HeaderMap::new();
@@ -134,7 +136,7 @@ impl Receiver {
     }
 
     pub fn received(&self) -> Vec<Received> {
-        self.got.lock().expect("lock").clone()
+        self.got.borrow().clone()
     }
 
     /// The requests it answered with 2xx.
@@ -145,16 +147,15 @@ impl Receiver {
             .collect()
     }
 
-    /// Waits until it has had `n` requests (bounded by attempts, like the other waits).
+    /// Waits until it has had `n` requests (woken by each; given up after 10 s).
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        for _ in 0..500 {
-            let got = self.received();
-            if got.len() >= n {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut got = self.got.subscribe();
+        let arrived =
+            tokio::time::timeout(Duration::from_secs(10), got.wait_for(|got| got.len() >= n)).await;
+        match arrived {
+            Ok(Ok(got)) => got.clone(),
+            _ => panic!("the receiver got {:#?}, not {n} requests", self.received()),
         }
-        panic!("the receiver got {:#?}, not {n} requests", self.received());
     }
 }
 
