@@ -22,6 +22,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -82,6 +83,8 @@ const IDLE: Duration = Duration::from_secs(1);
 const MAX_ERROR: usize = 1000;
 /// How long a delivered or given-up row (and its attempts log) is kept.
 pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(30);
+/// `pruned_at` of a worker that has not pruned yet.
+const NEVER: i64 = i64::MIN;
 /// How often a worker forgets what is past [`RETENTION`].
 const PRUNE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// How many rows one pruning transaction removes.
@@ -366,8 +369,9 @@ pub struct Worker<D> {
     /// a time instead of contending for the single write lock in busy waits (five times the
     /// throughput, docs/benchmarks.md). PostgreSQL commits them side by side.
     recording: tokio::sync::Mutex<()>,
-    /// When this worker last pruned (every [`PRUNE_EVERY`]).
-    pruned_at: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// When this worker last pruned (Unix seconds; [`NEVER`] before the first time, or when a
+    /// backlog is left for the next pass).
+    pruned_at: AtomicI64,
 }
 
 impl<D: Deliver> Worker<D> {
@@ -381,7 +385,7 @@ impl<D: Deliver> Worker<D> {
             wake,
             id: Uuid::new_v4(),
             recording: tokio::sync::Mutex::new(()),
-            pruned_at: std::sync::Mutex::new(None),
+            pruned_at: AtomicI64::new(NEVER),
         }
     }
 
@@ -424,13 +428,11 @@ impl<D: Deliver> Worker<D> {
     /// [`PRUNE_BATCHES`] batches; a backlog goes on at the next pass.
     async fn prune_if_due(&self) -> Result<()> {
         let now = self.clock.now();
-        {
-            let mut pruned_at = self.pruned_at.lock().expect("not poisoned");
-            if pruned_at.is_some_and(|at| now - at < PRUNE_EVERY) {
-                return Ok(());
-            }
-            *pruned_at = Some(now);
+        let last = self.pruned_at.load(Ordering::Relaxed);
+        if last != NEVER && now.timestamp() - last < PRUNE_EVERY.num_seconds() {
+            return Ok(());
         }
+        self.pruned_at.store(now.timestamp(), Ordering::Relaxed);
         let cutoff = now - RETENTION;
         let (mut pruned, mut more) = (0, false);
         for _ in 0..PRUNE_BATCHES {
@@ -443,7 +445,7 @@ impl<D: Deliver> Worker<D> {
         }
         if more {
             // A backlog: the next pass goes on with it.
-            *self.pruned_at.lock().expect("not poisoned") = None;
+            self.pruned_at.store(NEVER, Ordering::Relaxed);
         }
         if pruned > 0 {
             let channel = self.deliverer.channel().as_str();
