@@ -14,7 +14,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -33,13 +32,13 @@ async fn shifting(args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<(Pro
 /// arrival.
 struct Receiver {
     url: String,
-    count: Arc<AtomicUsize>,
+    count: Arc<tokio::sync::watch::Sender<usize>>,
     first: Arc<std::sync::Mutex<Option<Instant>>>,
     last: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 async fn receiver() -> anyhow::Result<Receiver> {
-    let count = Arc::new(AtomicUsize::new(0));
+    let count = Arc::new(tokio::sync::watch::Sender::new(0));
     let first = Arc::new(std::sync::Mutex::new(None));
     let last = Arc::new(std::sync::Mutex::new(None));
     let (c, f, l) = (Arc::clone(&count), Arc::clone(&first), Arc::clone(&last));
@@ -49,7 +48,7 @@ async fn receiver() -> anyhow::Result<Receiver> {
             let now = Instant::now();
             f.lock().expect("lock").get_or_insert(now);
             *l.lock().expect("lock") = Some(now);
-            c.fetch_add(1, Ordering::SeqCst);
+            c.send_modify(|count| *count += 1);
             axum::http::StatusCode::OK
         }
     });
@@ -121,14 +120,16 @@ async fn measure(label: &str, database_url: String, events: usize) -> anyhow::Re
     }
     txn.commit().await?;
     let committed = Instant::now();
-    let deadline = committed + Duration::from_secs(600);
-    while receiver.count.load(Ordering::SeqCst) < events {
-        ensure!(
-            Instant::now() < deadline,
-            "not every message arrived in 10 minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let mut arrived = receiver.count.subscribe();
+    let all = tokio::time::timeout(
+        Duration::from_secs(600),
+        arrived.wait_for(|count| *count >= events),
+    )
+    .await;
+    ensure!(
+        matches!(all, Ok(Ok(_))),
+        "not every message arrived in 10 minutes"
+    );
     let first = receiver.first.lock().expect("lock").context("no arrival")?;
     let last = receiver.last.lock().expect("lock").context("no arrival")?;
     let took = last.duration_since(committed).as_secs_f64();
