@@ -975,11 +975,17 @@ async fn webhooks(server: &Server, browser: &Browser, width: u32) -> anyhow::Res
     another_room(browser, server, "Drum lesson").await?;
     let first = receiver.wait_for(1).await?;
     gone.wait_for(1).await?;
-    // The receiver answered; the server records what the answer means a moment later.
+    // The receivers answered; the server records what the answers mean a moment later.
     server
         .wait_for_count(
             "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE enabled = false",
             1,
+        )
+        .await?;
+    server
+        .wait_for_count(
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status = 'pending'",
+            0,
         )
         .await?;
     browser.open(&format!("{}/dashboard", server.url)).await?;
@@ -1016,6 +1022,13 @@ async fn webhooks(server: &Server, browser: &Browser, width: u32) -> anyhow::Res
     browser.click("[data-testid=webhook-send-again]").await?;
     let both = receiver.wait_for(2).await?;
     anyhow::ensure!(both[1] == first[0], "sent again under another id: {both:?}");
+    // The receiver answered; the log shows the attempt once the sender has recorded it.
+    server
+        .wait_for_count(
+            "SELECT COUNT(*) AS n FROM outbox WHERE channel = 'webhook' AND status = 'pending'",
+            0,
+        )
+        .await?;
     browser.click("[data-testid=webhook-log-refresh]").await?;
     browser
         .wait_for_text("[data-testid=webhook-delivery]", "2 attempt(s)")
